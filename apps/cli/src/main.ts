@@ -1,0 +1,49 @@
+// `flowfarm` entry point: picks a subcommand and lazily imports only its module, so a
+// quick command never pays for loading onnxruntime or BullMQ.
+// Each command module exports `run(argv: string[]): Promise<number>` returning the exit code
+// (0 ok, 1 job failed, 2 usage error).
+
+type CommandModule = { run(argv: string[]): Promise<number> };
+
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  generate: { summary: 'generate images locally (or through a farm with --api)', load: () => import('./commands/generate.js') },
+  up: { summary: 'start the farm: api + workers (+ a private Redis if needed)', load: () => import('./commands/up.js') },
+  api: { summary: 'run one API process', load: () => import('./commands/api.js') },
+  worker: { summary: 'run one worker process', load: () => import('./commands/worker.js') },
+  webhooks: { summary: 'run a webhook delivery process', load: () => import('./commands/webhooks.js') },
+  jobs: { summary: 'jobs list|get|cancel', load: () => import('./commands/jobs.js') },
+  models: { summary: 'models served by live workers', load: () => import('./commands/models.js') },
+  workers: { summary: 'live workers, their models and busy state', load: () => import('./commands/workers.js') },
+  queues: { summary: 'queue depth and oldest wait per model', load: () => import('./commands/queues.js') },
+  keys: { summary: 'keys create|list|revoke (admin)', load: () => import('./commands/keys.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: flowfarm <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`flowfarm: unknown command "${name}" (try flowfarm --help)\n`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`flowfarm: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
