@@ -1,0 +1,12 @@
+// @flowfarm/metrics: one prom-client registry with every flowfarm metric (metrics.ts), the
+// HTTP middleware and /metrics handler (http.ts), and the cached queue collector.
+export * from './metrics.js';
+export { httpMetricsMiddleware, metricsHandler, UNMATCHED_ROUTE } from './http.js';
+export {
+  createQueueCollector,
+  readBullmqQueue,
+  type BullmqQueueLike,
+  type QueueCollector,
+  type QueueCollectorOptions,
+  type QueueSnapshot,
+} from './queue-collector.js';
