@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { JobInput, buildOpenApiDocument, fieldErrorsFromZod, toProblem, RateLimitedError, UnknownModelError } from './index.js';
+
+function pathsOf(body: unknown): string[] {
+  const parsed = JobInput.safeParse(body);
+  if (parsed.success) return [];
+  return fieldErrorsFromZod(parsed.error).map((e) => e.path);
+}
+
+describe('JobInput', () => {
+  it('accepts a minimal and a full request', () => {
+    expect(JobInput.parse({ prompt: 'a red circle' })).toEqual({ prompt: 'a red circle' });
+    const full = { prompt: 'x', model: 'm', width: 64, height: 128, steps: 4, guidance: 3.5, seed: 7, num_images: 2, output_format: 'png', webhook: { url: 'https://e.example/h', events: ['job.succeeded'] }, metadata: { user: 'u1' } };
+    expect(JobInput.parse(full)).toEqual(full);
+  });
+
+  it('names the path of each invalid field', () => {
+    expect(pathsOf({})).toEqual(['prompt']);
+    expect(pathsOf({ prompt: 'x'.repeat(2001) })).toEqual(['prompt']);
+    expect(pathsOf({ prompt: 'x', width: 70 })).toEqual(['width']);
+    expect(pathsOf({ prompt: 'x', height: 64.5 })).toContain('height');
+    expect(pathsOf({ prompt: 'x', steps: 0 })).toEqual(['steps']);
+    expect(pathsOf({ prompt: 'x', seed: -1 })).toEqual(['seed']);
+    expect(pathsOf({ prompt: 'x', num_images: 9 })).toEqual(['num_images']);
+    expect(pathsOf({ prompt: 'x', output_format: 'gif' })).toEqual(['output_format']);
+    expect(pathsOf({ prompt: 'x', webhook: { url: 'ftp://x' } })).toEqual(['webhook.url']);
+    expect(pathsOf({ prompt: 'x', webhook: { url: 'https://x.example', events: ['job.nope'] } })).toEqual(['webhook.events.0']);
+    expect(pathsOf({ prompt: 'x', metadata: { big: 'y'.repeat(3000) } })).toEqual(['metadata']);
+    expect(pathsOf({ prompt: 'x', colour: 'red' })).toEqual(['colour']);
+    expect(pathsOf('not an object')).toEqual(['(body)']);
+  });
+});
+
+describe('problems', () => {
+  it('maps AppErrors to problem documents and hides anything else', () => {
+    const limited = toProblem(new RateLimitedError('rate_limited', 'slow down', 1.2));
+    expect(limited).toMatchObject({ status: 429, code: 'rate_limited', retry_after: 2 });
+    const unknown = toProblem(new UnknownModelError('big', ['tiny-shapes']));
+    expect(unknown).toMatchObject({ status: 422, code: 'unknown_model', served_models: ['tiny-shapes'] });
+    expect(unknown.detail).toContain('tiny-shapes');
+    const hidden = toProblem(new Error('password=hunter2'));
+    expect(hidden).toMatchObject({ status: 500, code: 'internal' });
+    expect(JSON.stringify(hidden)).not.toContain('hunter2');
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('is 3.1 and every $ref points at a component that exists', () => {
+    const doc = buildOpenApiDocument();
+    expect(doc.openapi).toBe('3.1.0');
+    const schemas = (doc.components as { schemas: Record<string, unknown> }).schemas;
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const name of refs) expect(schemas, name).toHaveProperty(name);
+    expect(JSON.stringify(schemas.JobInput)).toContain('num_images');
+  });
+});

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { JobEventType } from './job-events.js';
+
+/** Longest prompt the API accepts, in characters. */
+export const MAX_PROMPT_CHARS = 2000;
+/** Image sides must be multiples of this (2x2 patches of 1/8-resolution latents). */
+export const SIZE_MULTIPLE = 16;
+/** Most images one job may ask for. */
+export const MAX_IMAGES_PER_JOB = 4;
+/** Largest `metadata` object, serialized as JSON, in bytes. */
+export const MAX_METADATA_BYTES = 2048;
+
+export const WebhookSpec = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).max(2048).describe('http(s) endpoint that receives signed job events'),
+    events: z
+      .array(JobEventType)
+      .min(1)
+      .optional()
+      .describe('events to deliver (default: job.succeeded, job.failed, job.canceled)'),
+  })
+  .strict()
+  ;
+export type WebhookSpec = z.infer<typeof WebhookSpec>;
+
+const Metadata = z
+  .record(z.string().max(64), z.unknown())
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, {
+    message: `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
+  })
+  .describe('small JSON object stored with the job and echoed back in its view and webhooks');
+
+const side = (name: string) =>
+  z
+    .number()
+    .int()
+    .positive()
+    .multipleOf(SIZE_MULTIPLE, { message: `${name} must be a multiple of ${SIZE_MULTIPLE}` })
+    .describe(`image ${name} in pixels, a multiple of ${SIZE_MULTIPLE} within the model's limits (default from the model)`);
+
+/**
+ * Body of `POST /v1/jobs`. Limits that depend on the model (size range, step range) are checked
+ * by the API against the model's published limits after this schema passes.
+ */
+export const JobInput = z
+  .object({
+    prompt: z.string().trim().min(1, { message: 'prompt must not be empty' }).max(MAX_PROMPT_CHARS).describe('text prompt'),
+    model: z.string().min(1).max(128).optional().describe('model name (default: the only or first model served)'),
+    width: side('width').optional(),
+    height: side('height').optional(),
+    steps: z.number().int().positive().optional().describe('number of flow steps (default from the model)'),
+    guidance: z.number().min(0).max(100).optional().describe('guidance scale for guidance-distilled models'),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('random seed; same seed and parameters give the same image'),
+    num_images: z.number().int().min(1).max(MAX_IMAGES_PER_JOB).optional().describe('images to generate (default 1)'),
+    output_format: z.enum(['png']).optional().describe('image format (default png)'),
+    webhook: WebhookSpec.optional(),
+    metadata: Metadata.optional(),
+  })
+  .strict()
+  ;
+export type JobInput = z.infer<typeof JobInput>;

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { JobErrorInfo, JobProgress, JobStatus } from './job-events.js';
+import { JobInput } from './job-input.js';
+
+export const JobOutput = z
+  .object({
+    url: z.string().describe('download URL (signed, expiring; ask for the job again for a fresh one)'),
+    content_type: z.string(),
+    width: z.number().int(),
+    height: z.number().int(),
+    seed: z.number().int(),
+    bytes: z.number().int(),
+  })
+  ;
+export type JobOutput = z.infer<typeof JobOutput>;
+
+export const JobUrls = z
+  .object({ self: z.string(), events: z.string(), cancel: z.string() })
+  ;
+export type JobUrls = z.infer<typeof JobUrls>;
+
+/** Body of `GET /v1/jobs/:id`; also the `data` of webhook payloads. */
+export const JobView = z
+  .object({
+    id: z.string(),
+    status: JobStatus,
+    model: z.string(),
+    input: JobInput.describe('the submitted input with the model defaults filled in'),
+    progress: JobProgress,
+    queue_position: z.number().int().nullable().describe('jobs ahead of this one in its model queue (null unless queued)'),
+    outputs: z.array(JobOutput),
+    error: JobErrorInfo.nullable(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    created_at: z.iso.datetime(),
+    started_at: z.iso.datetime().nullable(),
+    finished_at: z.iso.datetime().nullable(),
+    urls: JobUrls,
+  })
+  ;
+export type JobView = z.infer<typeof JobView>;
+
+
+export const JobList = z
+  .object({
+    data: z.array(JobView),
+    next_cursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
+  })
+  ;
+export type JobList = z.infer<typeof JobList>;
+
+export const JobListQuery = z.object({
+  status: JobStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+export type JobListQuery = z.infer<typeof JobListQuery>;

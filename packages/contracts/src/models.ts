@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/**
+ * A model as a live worker announces it: its limits and defaults, so the API (which loads no
+ * ONNX) can validate requests and list models.
+ */
+export const ModelInfo = z
+  .object({
+    name: z.string(),
+    variant: z.string().describe('"schnell" (no timestep shift) or "dev" (shifted schedule, guidance)'),
+    steps: z.object({ default: z.number().int(), min: z.number().int(), max: z.number().int() }),
+    resolution: z.object({ min: z.number().int(), max: z.number().int(), multiple: z.number().int() }),
+    default_size: z.object({ width: z.number().int(), height: z.number().int() }),
+    guidance: z.object({ default: z.number() }).nullable(),
+    workers: z.number().int().describe('live workers serving this model'),
+  })
+  ;
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+export const ModelList = z.object({ data: z.array(ModelInfo) });
+export type ModelList = z.infer<typeof ModelList>;
+
+/** What a worker writes into its heartbeat key (with a TTL) every few seconds. */
+export const WorkerHeartbeat = z
+  .object({
+    id: z.string(),
+    host: z.string(),
+    pid: z.number().int(),
+    models: z.array(ModelInfo.omit({ workers: true })),
+    concurrency: z.number().int(),
+    busy: z.number().int().describe('jobs running now'),
+    current_jobs: z.array(z.string()),
+    started_at: z.iso.datetime(),
+    draining: z.boolean(),
+  })
+  ;
+export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
+
+export const WorkerList = z.object({ data: z.array(WorkerHeartbeat) });
+
+export const ApiKeyCreate = z
+  .object({ tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'tenant must be 1-64 of A-Z a-z 0-9 _ . -'), name: z.string().max(100).optional() })
+  .strict()
+  ;
+export type ApiKeyCreate = z.infer<typeof ApiKeyCreate>;
+
+export const ApiKeyInfo = z
+  .object({ id: z.string(), tenant: z.string(), name: z.string().nullable(), created_at: z.iso.datetime(), key: z.string().optional().describe('the secret key; shown only once, when created') })
+  ;
+export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;

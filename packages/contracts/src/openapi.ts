@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { JobEventType, JobErrorInfo, JobProgress, JobStatus, JobStreamEvent } from './job-events.js';
+import { JobInput, WebhookSpec } from './job-input.js';
+import { JobList, JobOutput, JobUrls, JobView } from './job-view.js';
+import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat } from './models.js';
+import { FieldError, Problem } from './errors.js';
+
+/** Every named schema of the API; each becomes `#/components/schemas/<name>`. */
+const NAMED_SCHEMAS: Record<string, z.ZodType> = {
+  JobInput,
+  WebhookSpec,
+  JobEventType,
+  JobStatus,
+  JobProgress,
+  JobError: JobErrorInfo,
+  JobOutput,
+  JobUrls,
+  JobView,
+  JobList,
+  JobStreamEvent,
+  ModelInfo,
+  ModelList,
+  WorkerHeartbeat,
+  ApiKeyCreate,
+  ApiKeyInfo,
+  FieldError,
+  Problem,
+};
+
+function componentSchemas(): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(NAMED_SCHEMAS)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, {
+    uri: (id) => `#/components/schemas/${id}`,
+    io: 'input',
+    unrepresentable: 'any',
+  });
+  for (const schema of Object.values(schemas)) {
+    delete (schema as Record<string, unknown>).$schema;
+    delete (schema as Record<string, unknown>).$id;
+  }
+  return schemas;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string, description: string) => ({ description, content: { 'application/json': { schema: ref(name) } } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const commonErrors = {
+  '401': problem('missing or invalid API key'),
+  '429': problem('rate limit or active-job cap reached; see Retry-After'),
+};
+
+/** The OpenAPI 3.1 document of the HTTP API, built from the same zod schemas the API validates with. */
+export function buildOpenApiDocument(options: { serverUrl?: string; version?: string } = {}): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'flowfarm API',
+      version: options.version ?? '0.1.0',
+      description: 'Submit text-to-image jobs to a flowfarm render farm, follow them, and fetch their images.',
+    },
+    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    security: [{ bearer: [] }],
+    paths: {
+      '/v1/jobs': {
+        post: {
+          summary: 'Submit a job',
+          parameters: [
+            { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 }, description: 'same key and body within 24 h returns the same job; another body → 409' },
+            { name: 'Prefer', in: 'header', schema: { type: 'string', example: 'wait=30' }, description: 'wait=N (N ≤ 60): hold the request until the job ends' },
+          ],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('JobInput') } } },
+          responses: {
+            '200': json('JobView', 'finished job (only with Prefer: wait)'),
+            '202': json('JobView', 'job accepted (or unfinished when Prefer: wait ran out)'),
+            '400': problem('malformed JSON'),
+            '409': problem('Idempotency-Key reused with another body'),
+            '413': problem('body over 64 KB'),
+            '422': problem('invalid fields (with field paths) or unknown model'),
+            ...commonErrors,
+          },
+        },
+        get: {
+          summary: "List the tenant's recent jobs, newest first",
+          parameters: [
+            { name: 'status', in: 'query', schema: ref('JobStatus') },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: { '200': json('JobList', 'a page of jobs'), ...commonErrors },
+        },
+      },
+      '/v1/jobs/{id}': {
+        get: { summary: 'Get a job', parameters: [jobId], responses: { '200': json('JobView', 'the job'), '404': problem('no such job for this tenant'), ...commonErrors } },
+      },
+      '/v1/jobs/{id}/cancel': {
+        post: {
+          summary: 'Cancel a job (queued: at once; running: at the next step)',
+          parameters: [jobId],
+          responses: { '202': json('JobView', 'cancel accepted'), '404': problem('no such job'), '409': problem('job already finished'), ...commonErrors },
+        },
+      },
+      '/v1/jobs/{id}/events': {
+        get: {
+          summary: 'Server-Sent Events: status changes and per-step progress; ends after the terminal event',
+          parameters: [jobId, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' }, description: 'resume after this event' }],
+          responses: { '200': { description: 'event stream; each data line is a JobStreamEvent', content: { 'text/event-stream': { schema: ref('JobStreamEvent') } } }, '404': problem('no such job'), ...commonErrors },
+        },
+      },
+      '/v1/models': { get: { summary: 'Models served by live workers', responses: { '200': json('ModelList', 'models with limits and defaults'), ...commonErrors } } },
+      '/v1/admin/keys': {
+        get: { summary: 'List API keys (admin)', responses: { '200': { description: 'keys', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: ref('ApiKeyInfo') } } } } } }, '403': problem('admin key needed') } },
+        post: { summary: 'Create an API key (admin)', requestBody: { required: true, content: { 'application/json': { schema: ref('ApiKeyCreate') } } }, responses: { '201': json('ApiKeyInfo', 'the new key, shown once'), '403': problem('admin key needed') } },
+      },
+      '/v1/admin/keys/{id}': { delete: { summary: 'Revoke an API key (admin)', parameters: [jobId], responses: { '204': { description: 'revoked' }, '404': problem('no such key') } } },
+      '/v1/admin/workers': { get: { summary: 'Live workers (admin)', responses: { '200': { description: 'workers', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: ref('WorkerHeartbeat') } } } } } } } } },
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'alive' } } } },
+      '/readyz': { get: { summary: 'Readiness: Redis and storage reachable', security: [], responses: { '200': { description: 'ready' }, '503': problem('a dependency is down') } } },
+      '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key' } },
+      schemas: componentSchemas(),
+    },
+  };
+}
