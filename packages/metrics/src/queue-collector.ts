@@ -113,11 +113,15 @@ export interface BullmqQueueLike {
 export async function readBullmqQueue(
   queue: BullmqQueueLike,
 ): Promise<Pick<QueueSnapshot, 'counts' | 'oldestWaitingAt'>> {
-  const [counts, oldest] = await Promise.all([
+  const [raw, oldest] = await Promise.all([
     queue.getJobCounts(...QUEUE_STATES),
     // asc=true returns the oldest first; one job from each of the two waiting states.
     queue.getJobs(['waiting', 'prioritized'], 0, 0, true),
   ]);
+  const counts: Partial<Record<QueueState, number>> = {};
+  for (const state of QUEUE_STATES) counts[state] = raw[state] ?? 0;
+  // BullMQ moves waiting jobs to `paused` while a queue is paused: they still wait.
+  counts.waiting = (counts.waiting ?? 0) + (raw.paused ?? 0);
   const stamps = oldest.filter((job) => job !== undefined).map((job) => job.timestamp);
   return { counts, oldestWaitingAt: stamps.length > 0 ? Math.min(...stamps) : null };
 }
