@@ -136,7 +136,7 @@ export class ServiceUnavailableError extends AppError {
 
 /** Field errors from a zod error, with dotted paths (`webhook.url`, `metadata`). */
 export function fieldErrorsFromZod(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((issue) => {
+  return error.issues.flatMap((issue): FieldError[] => {
     const base = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ path: [...base, key].join('.'), message: 'unknown field', code: issue.code }));
