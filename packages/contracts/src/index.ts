@@ -4,3 +4,4 @@ export * from './job-view.js';
 export * from './models.js';
 export * from './errors.js';
 export { buildOpenApiDocument } from './openapi.js';
+export * from './ops.js';
