@@ -1,0 +1,184 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ModelLoadError, PipelineInputError, abortError } from './errors.js';
+import { gaussianNoise, geometryFor, imageIds, packLatents, sequenceLength, textIds, unpackLatents } from './latents.js';
+import { readManifest, type ModelManifest } from './manifest.js';
+import { encodePng, imagesToRgb8 } from './png.js';
+import { imageSeed, resolveRequest } from './resolve.js';
+import { eulerStep, sigmaSchedule } from './schedule.js';
+import { OnnxClock, SubModel, type Feed, type SessionOptions } from './session.js';
+import { subModelSpecs, type SubModelName } from './tensor-specs.js';
+import { PromptTokenizer } from './tokenize.js';
+import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
+
+export const PIPELINE_VERSION = '@flowfarm/pipeline 0.1.0';
+
+type Parts = Record<SubModelName, SubModel>;
+
+/** A loaded model folder: four ONNX sessions, two tokenizers and the manifest. */
+export class FlowModel {
+  private constructor(
+    readonly name: string,
+    readonly manifest: ModelManifest,
+    readonly loadMs: number,
+    private readonly parts: Parts,
+    private readonly tokenizers: { clip: PromptTokenizer; t5: PromptTokenizer },
+  ) {}
+
+  /** @internal use loadModel() */
+  static async load(dir: string, options: SessionOptions = {}): Promise<FlowModel> {
+    const t0 = performance.now();
+    const manifest = readManifest(dir);
+    const fileOf = (rel: string, what: string) => {
+      const file = path.resolve(dir, rel);
+      if (!existsSync(file)) throw new ModelLoadError(`${path.join(dir, 'model.json')}: ${what} file ${file} does not exist`);
+      return file;
+    };
+    const tokFile = { clip: fileOf(manifest.tokenizers.clip, 'tokenizers.clip'), t5: fileOf(manifest.tokenizers.t5, 'tokenizers.t5') };
+    const tokenizers = {
+      clip: PromptTokenizer.fromFile(tokFile.clip, manifest.textLengths.clip),
+      t5: PromptTokenizer.fromFile(tokFile.t5, manifest.textLengths.t5),
+    };
+    const specs = subModelSpecs(manifest);
+    const names: SubModelName[] = ['clip', 't5', 'transformer', 'vaeDecoder'];
+    const files = names.map((n) => fileOf(manifest.files[n], `files.${n}`));
+    const loaded = await Promise.allSettled(names.map((n, i) => SubModel.load(files[i], specs[n], options)));
+    const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(loaded.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
+      throw failed.reason;
+    }
+    const parts = Object.fromEntries(
+      names.map((n, i) => [n, (loaded[i] as PromiseFulfilledResult<SubModel>).value]),
+    ) as Parts;
+    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers);
+  }
+
+  /** Fills defaults from the manifest and validates; throws PipelineInputError. */
+  resolve(req: GenerateRequest): ResolvedRequest {
+    return resolveRequest(req, this.manifest);
+  }
+
+  async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
+    const [result] = await this.generateBatch([req], opts);
+    return result;
+  }
+
+  /** Runs several requests with the same size and steps as one batch through every sub-model. */
+  async generateBatch(reqs: GenerateRequest[], opts: GenerateOptions = {}): Promise<GenerateResult[]> {
+    const tStart = performance.now();
+    if (reqs.length === 0) return [];
+    const resolved = reqs.map((r) => this.resolve(r));
+    const { width, height, steps } = resolved[0];
+    if (resolved.some((r) => r.width !== width || r.height !== height || r.steps !== steps)) {
+      throw new PipelineInputError('generateBatch: all requests must share width, height and steps');
+    }
+    const clock = new OnnxClock();
+    const checkAbort = () => {
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+    };
+    checkAbort();
+
+    // Text: one encoder row per request, repeated for each of its images.
+    let t = performance.now();
+    const text = await this.encodeText(resolved.map((r) => r.prompt), clock);
+    const owners = resolved.flatMap((r, i) => Array.from({ length: r.numImages }, () => i));
+    const B = owners.length;
+    const encoderStates = repeatRows(text.sequence, owners);
+    const pooled = repeatRows(text.pooled, owners);
+    const encodeMs = performance.now() - t;
+
+    const g = geometryFor(width, height, this.manifest.latentChannels);
+    const S = sequenceLength(g);
+    const perImage = g.channels * g.latentH * g.latentW;
+    const noise = new Float32Array(B * perImage);
+    const seeds = resolved.flatMap((r) => Array.from({ length: r.numImages }, (_, k) => imageSeed(r.seed, k)));
+    seeds.forEach((seed, b) => gaussianNoise(seed, noise.subarray(b * perImage, (b + 1) * perImage)));
+    const x = packLatents(noise, B, g);
+
+    const L = this.manifest.textLengths.t5;
+    const guidanceDefault = this.manifest.guidance?.default ?? 3.5;
+    const feeds: Record<string, Feed> = {
+      encoder_hidden_states: { data: encoderStates.data, dims: [B, ...encoderStates.dims] },
+      pooled_projections: { data: pooled.data, dims: [B, ...pooled.dims] },
+      img_ids: { data: imageIds(g), dims: [S, 3] },
+      txt_ids: { data: textIds(L), dims: [L, 3] },
+      guidance: { data: Float32Array.from(owners, (i) => resolved[i].guidance ?? guidanceDefault), dims: [B] },
+    };
+    const sigmas = sigmaSchedule(steps, this.manifest.variant, S);
+    const stepsMs: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      checkAbort();
+      t = performance.now();
+      const out = await this.parts.transformer.run(
+        { ...feeds, hidden_states: { data: x, dims: [B, S, g.channels * 4] }, timestep: { data: new Float32Array(B).fill(sigmas[i]), dims: [B] } },
+        ['latent'],
+        clock,
+      );
+      eulerStep(x, out.latent.data, sigmas[i], sigmas[i + 1]);
+      stepsMs.push(performance.now() - t);
+      opts.onProgress?.({ step: i + 1, total: steps });
+    }
+    checkAbort();
+
+    t = performance.now();
+    const latent = unpackLatents(x, B, g);
+    const { scalingFactor, shiftFactor } = this.manifest.vae;
+    for (let i = 0; i < latent.length; i++) latent[i] = latent[i] / scalingFactor + shiftFactor;
+    const decoded = await this.parts.vaeDecoder.run(
+      { latent: { data: latent, dims: [B, g.channels, g.latentH, g.latentW] } },
+      ['images'],
+      clock,
+    );
+    const decodeMs = performance.now() - t;
+
+    t = performance.now();
+    const rgb = imagesToRgb8(decoded.images.data, B, width, height);
+    const images: GeneratedImage[] = rgb.map((pixels, b) => {
+      const r = resolved[owners[b]];
+      const meta: Record<string, string> = {
+        prompt: r.prompt, seed: String(seeds[b]), steps: String(steps), size: `${width}x${height}`,
+        model: this.name, pipeline: PIPELINE_VERSION,
+      };
+      if (r.guidance !== undefined) meta.guidance = String(r.guidance);
+      return { data: encodePng(pixels, width, height, meta), contentType: 'image/png', width, height, seed: seeds[b] };
+    });
+    const encodeImageMs = performance.now() - t;
+
+    const timings: StageTimings = {
+      encodeMs, stepsMs, decodeMs, encodeImageMs, totalMs: performance.now() - tStart, onnxMs: clock.ms,
+    };
+    let next = 0;
+    return resolved.map((request) => {
+      const mine = images.slice(next, next + request.numImages);
+      next += request.numImages;
+      return { request, images: mine, timings };
+    });
+  }
+
+  private async encodeText(prompts: string[], clock: OnnxClock) {
+    const R = prompts.length;
+    const clipIds = this.tokenizers.clip.encodeBatch(prompts);
+    const t5Ids = this.tokenizers.t5.encodeBatch(prompts);
+    const [clip, t5] = await Promise.all([
+      this.parts.clip.run({ input_ids: { data: clipIds, dims: [R, this.tokenizers.clip.length] } }, ['pooled_embeddings'], clock),
+      this.parts.t5.run({ input_ids: { data: t5Ids, dims: [R, this.tokenizers.t5.length] } }, ['text_embeddings'], clock),
+    ]);
+    return {
+      pooled: { data: clip.pooled_embeddings.data, dims: clip.pooled_embeddings.dims.slice(1) },
+      sequence: { data: t5.text_embeddings.data, dims: t5.text_embeddings.dims.slice(1) },
+    };
+  }
+
+  async release(): Promise<void> {
+    await Promise.all(Object.values(this.parts).map((p) => p.release()));
+  }
+}
+
+/** rows[owners[b]] for each b: [R, ...dims] → [B, ...dims]. */
+function repeatRows(t: { data: Float32Array; dims: readonly number[] }, owners: number[]) {
+  const row = t.dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(owners.length * row);
+  owners.forEach((o, b) => data.set(t.data.subarray(o * row, (o + 1) * row), b * row));
+  return { data, dims: t.dims };
+}

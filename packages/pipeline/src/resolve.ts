@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { PipelineInputError } from './errors.js';
+import type { ModelManifest } from './manifest.js';
+import type { GenerateRequest, ResolvedRequest } from './types.js';
+
+const MAX_PROMPT_CHARS = 2000;
+export const MAX_IMAGES_PER_REQUEST = 4;
+
+function intIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new PipelineInputError(`${name} must be an integer from ${min} to ${max} (got ${String(value)})`);
+  }
+  return value;
+}
+
+function size(name: string, value: number, m: ModelManifest): number {
+  const { min, max, multiple } = m.resolution;
+  intIn(name, value, min, max);
+  if (value % multiple !== 0) {
+    throw new PipelineInputError(`${name} must be a multiple of ${multiple} (got ${value})`);
+  }
+  return value;
+}
+
+export function randomSeed(): number {
+  return randomBytes(4).readUInt32LE(0);
+}
+
+/** Seed of image k of a request: seed+k, wrapped to 32 bits. */
+export function imageSeed(seed: number, k: number): number {
+  return (seed + k) >>> 0;
+}
+
+/** Fills defaults from the manifest and checks limits; throws PipelineInputError. */
+export function resolveRequest(req: GenerateRequest, m: ModelManifest): ResolvedRequest {
+  if (typeof req.prompt !== 'string') throw new PipelineInputError('prompt must be a string');
+  if (req.prompt.length > MAX_PROMPT_CHARS) {
+    throw new PipelineInputError(`prompt is longer than ${MAX_PROMPT_CHARS} characters`);
+  }
+  const resolved: ResolvedRequest = {
+    prompt: req.prompt,
+    width: size('width', req.width ?? m.defaultSize.width, m),
+    height: size('height', req.height ?? m.defaultSize.height, m),
+    steps: intIn('steps', req.steps ?? m.steps.default, m.steps.min, m.steps.max),
+    seed: req.seed === undefined ? randomSeed() : intIn('seed', req.seed, 0, 0xffffffff),
+    numImages: intIn('numImages', req.numImages ?? 1, 1, MAX_IMAGES_PER_REQUEST),
+  };
+  if (m.variant === 'dev') {
+    const g = req.guidance ?? m.guidance?.default ?? 3.5;
+    if (!Number.isFinite(g) || g < 0 || g > 100) throw new PipelineInputError(`guidance must be from 0 to 100 (got ${g})`);
+    resolved.guidance = g;
+  }
+  return resolved;
+}

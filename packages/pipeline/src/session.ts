@@ -1,0 +1,175 @@
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ModelLoadError } from './errors.js';
+import { fromHalfArray, toHalfArray } from './float16.js';
+import { readOnnxSignature } from './onnx-signature.js';
+import { ALLOWED_DTYPES, expectedDtype, type SubModelSpec, type TensorSpec } from './tensor-specs.js';
+
+export interface SessionOptions {
+  /** in order of preference; default ['cpu']; 'cuda', 'tensorrt' are passed through */
+  executionProviders?: string[];
+  intraOpThreads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export interface Feed {
+  data: Float32Array | Int32Array;
+  dims: number[];
+}
+
+export interface Fetched {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+/** Accumulates the wall time spent inside session.run. */
+export class OnnxClock {
+  ms = 0;
+}
+
+const describe = (file: string, s: TensorSpec, io: string) =>
+  `${file}: ${io} "${s.name}" ${s.shape} ${expectedDtype(s)}`;
+
+/** One ONNX sub-model: validated against its spec, fed in the dtypes its graph declares. */
+export class SubModel {
+  private constructor(
+    readonly file: string,
+    private readonly session: ort.InferenceSession,
+    private readonly dtypes: Map<string, string>,
+  ) {}
+
+  static async load(file: string, spec: SubModelSpec, options: SessionOptions): Promise<SubModel> {
+    const name = path.basename(file);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, sessionOptionsFor(options));
+    } catch (err) {
+      throw explainCreateFailure(file, spec, err as Error);
+    }
+    try {
+      const dtypes = validate(name, session, spec);
+      return new SubModel(name, session, dtypes);
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+  }
+
+  has(input: string): boolean {
+    return this.dtypes.has(`in:${input}`);
+  }
+
+  /** Runs with the feeds the graph declares (others are dropped); outputs come back as fp32. */
+  async run(feeds: Record<string, Feed>, outputs: string[], clock: OnnxClock): Promise<Record<string, Fetched>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const name of this.session.inputNames) {
+      const feed = feeds[name];
+      if (!feed) throw new Error(`${this.file}: no value for input "${name}"`);
+      ortFeeds[name] = toTensor(feed, this.dtypes.get(`in:${name}`)!);
+    }
+    const t0 = performance.now();
+    const result = await this.session.run(ortFeeds, outputs);
+    clock.ms += performance.now() - t0;
+    const out: Record<string, Fetched> = {};
+    for (const name of outputs) {
+      const t = result[name] as ort.Tensor;
+      const data = t.type === 'float16' ? fromHalfArray(t.data as Uint16Array) : (t.data as Float32Array);
+      out[name] = { data, dims: t.dims };
+    }
+    return out;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+function sessionOptionsFor(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  const o: ort.InferenceSession.SessionOptions = {
+    executionProviders: options.executionProviders ?? ['cpu'],
+    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    logSeverityLevel: 3, // onnxruntime's warnings (unused initializers…) are noise for users
+  };
+  // onnxruntime-node rejects an explicit undefined here
+  if (options.intraOpThreads !== undefined) o.intraOpNumThreads = options.intraOpThreads;
+  return o;
+}
+
+function toTensor(feed: Feed, dtype: string): ort.Tensor {
+  if (feed.data instanceof Int32Array) {
+    if (dtype === 'int64') return new ort.Tensor('int64', BigInt64Array.from(feed.data, (v) => BigInt(v)), feed.dims);
+    return new ort.Tensor('int32', feed.data, feed.dims);
+  }
+  if (dtype === 'float16') return new ort.Tensor('float16', toHalfArray(feed.data), feed.dims);
+  return new ort.Tensor('float32', feed.data, feed.dims);
+}
+
+function validate(file: string, session: ort.InferenceSession, spec: SubModelSpec): Map<string, string> {
+  const dtypes = new Map<string, string>();
+  const check = (io: 'input' | 'output', meta: readonly ort.InferenceSession.ValueMetadata[]) => {
+    const specs = io === 'input' ? spec.inputs : spec.outputs;
+    const byName = new Map(meta.map((m) => [m.name, m]));
+    for (const s of specs) {
+      const m = byName.get(s.name);
+      if (!m) {
+        if (!s.required) continue;
+        const found = meta.map((x) => x.name).join(', ') || 'none';
+        throw new ModelLoadError(`${describe(file, s, io)} is missing (the graph's ${io}s are: ${found})`);
+      }
+      if (!m.isTensor) throw new ModelLoadError(`${describe(file, s, io)} is not a tensor`);
+      if (!ALLOWED_DTYPES[s.kind].includes(m.type)) {
+        throw new ModelLoadError(`${describe(file, s, io)} has dtype ${m.type}, which the pipeline cannot feed`);
+      }
+      checkShape(file, s, io, m.shape);
+      dtypes.set(`${io === 'input' ? 'in' : 'out'}:${s.name}`, m.type);
+    }
+    if (io === 'input') {
+      const known = new Set(specs.map((s) => s.name));
+      const unknown = meta.filter((m) => !known.has(m.name)).map((m) => `"${m.name}"`);
+      if (unknown.length) {
+        const expected = specs.map((s) => `${s.name} ${s.shape}`).join(', ');
+        throw new ModelLoadError(`${file}: input ${unknown.join(', ')} is not one the pipeline feeds (expected: ${expected})`);
+      }
+    }
+  };
+  check('input', session.inputMetadata);
+  check('output', session.outputMetadata);
+  return dtypes;
+}
+
+function checkShape(file: string, s: TensorSpec, io: string, shape: ReadonlyArray<number | string>): void {
+  if (shape.length === 0) return; // shape not declared
+  if (shape.length !== s.rank) {
+    throw new ModelLoadError(`${describe(file, s, io)} has shape [${shape.join(',')}] (rank ${shape.length}, expected ${s.rank})`);
+  }
+  for (const [i, size] of Object.entries(s.fixed ?? {})) {
+    const d = shape[Number(i)];
+    if (typeof d === 'number' && d > 0 && d !== size) {
+      throw new ModelLoadError(`${describe(file, s, io)} has shape [${shape.join(',')}] (dimension ${i} must be ${size})`);
+    }
+  }
+}
+
+function explainCreateFailure(file: string, spec: SubModelSpec, err: Error): ModelLoadError {
+  const name = path.basename(file);
+  const sig = readOnnxSignature(file);
+  if (sig) {
+    for (const [io, list, specs] of [
+      ['input', sig.inputs, spec.inputs],
+      ['output', sig.outputs, spec.outputs],
+    ] as const) {
+      for (const t of list) {
+        const s = specs.find((x) => x.name === t.name);
+        const allowed = s ? ALLOWED_DTYPES[s.kind] : [...ALLOWED_DTYPES.float, ...ALLOWED_DTYPES.ids];
+        if (!allowed.includes(t.dtype)) {
+          const want = s ? `expected ${s.name} ${s.shape} ${expectedDtype(s)}` : 'not a tensor name the pipeline knows';
+          return new ModelLoadError(
+            `${name}: ${io} "${t.name}" has dtype ${t.dtype}, which onnxruntime-node cannot feed (${want}); ` +
+              're-export the model in float32 or float16',
+          );
+        }
+      }
+    }
+  }
+  return new ModelLoadError(`${name}: onnxruntime could not load ${file}: ${err.message}`);
+}
