@@ -1,0 +1,143 @@
+// The playground: pick a model and parameters, submit, follow the job's event stream, show the
+// image, and list the tenant's recent jobs. Everything goes through the published SDK.
+
+import { FlowfarmClient, FlowfarmError, type JobInput, type JobView, type ModelInfo } from '@flowfarm/client';
+import { byId } from '../shared/dom.js';
+import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
+import { renderGallery } from './gallery.js';
+import { fillModelControls } from './model-controls.js';
+
+let client: FlowfarmClient | null = null;
+let models: ModelInfo[] = [];
+let following: AbortController | null = null;
+
+const statusLine = byId('job-status');
+const progressBar = byId<HTMLProgressElement>('job-progress');
+const imageFrame = byId('job-image-frame');
+const image = byId<HTMLImageElement>('job-image');
+const formError = byId('form-error');
+
+function explain(error: unknown): string {
+  if (error instanceof FlowfarmError) {
+    if (error.status === 401) return 'The API key was not accepted.';
+    const fields = error.problem?.errors?.map((field) => `${field.path}: ${field.message}`).join('; ');
+    return fields ? `${error.message} — ${fields}` : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function loadModels(): Promise<void> {
+  if (!client) return;
+  try {
+    models = await client.models();
+    fillModelControls(models);
+    formError.textContent = models.length ? '' : 'No worker is serving a model right now.';
+  } catch (error) {
+    formError.textContent = explain(error);
+  }
+}
+
+async function refreshGallery(): Promise<void> {
+  if (!client) return;
+  try {
+    const page = await client.list({ limit: 12 });
+    renderGallery(page.data);
+  } catch (error) {
+    formError.textContent = explain(error);
+  }
+}
+
+function readInput(): JobInput {
+  const numberOf = (id: string) => {
+    const value = byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
+    return value === '' ? undefined : Number(value);
+  };
+  return {
+    prompt: byId<HTMLTextAreaElement>('prompt').value,
+    model: byId<HTMLSelectElement>('model').value || undefined,
+    width: numberOf('width'),
+    height: numberOf('height'),
+    steps: numberOf('steps'),
+    seed: numberOf('seed'),
+  };
+}
+
+function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error'>): void {
+  progressBar.hidden = job.status !== 'running' && job.status !== 'queued';
+  progressBar.max = Math.max(1, job.progress.total);
+  progressBar.value = job.progress.step;
+  if (job.status === 'queued') {
+    statusLine.textContent = job.queue_position ? `Queued — ${job.queue_position} job(s) ahead` : 'Queued — next up';
+  } else if (job.status === 'running') {
+    statusLine.textContent = job.progress.total ? `Running — step ${job.progress.step} of ${job.progress.total}` : 'Running';
+  } else if (job.status === 'succeeded') {
+    statusLine.textContent = 'Done';
+  } else {
+    statusLine.textContent = `${job.status === 'failed' ? 'Failed' : 'Canceled'}${job.error ? `: ${job.error.message}` : ''}`;
+  }
+}
+
+async function follow(job: JobView): Promise<void> {
+  following?.abort();
+  const controller = new AbortController();
+  following = controller;
+  imageFrame.hidden = true;
+  showJob(job);
+  let view = job;
+  try {
+    const finished = await client!.wait(job.id, {
+      signal: controller.signal,
+      onEvent: (event) => {
+        view = { ...view, status: event.status, progress: event.progress ?? view.progress, error: event.error ?? view.error };
+        if (event.status !== 'queued') view.queue_position = null;
+        showJob(view);
+      },
+    });
+    showJob(finished);
+    const output = finished.outputs[0];
+    if (finished.status === 'succeeded' && output) {
+      image.src = output.url;
+      image.width = output.width;
+      imageFrame.hidden = false;
+    }
+    await refreshGallery();
+  } catch (error) {
+    if (!controller.signal.aborted) statusLine.textContent = explain(error);
+  }
+}
+
+byId<HTMLFormElement>('job-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!client) {
+    formError.textContent = 'Enter an API key first.';
+    return;
+  }
+  formError.textContent = '';
+  const button = byId<HTMLButtonElement>('generate');
+  button.disabled = true;
+  client
+    .submit(readInput())
+    .then((job) => {
+      void refreshGallery();
+      return follow(job);
+    })
+    .catch((error: unknown) => {
+      formError.textContent = explain(error);
+    })
+    .finally(() => {
+      button.disabled = false;
+    });
+});
+
+byId('refresh-gallery').addEventListener('click', () => void refreshGallery());
+
+bindKeyForm(localKeyStore('apiKey'), 'api-key', (key) => {
+  following?.abort();
+  client = key ? new FlowfarmClient({ baseUrl: window.location.origin, apiKey: key }) : null;
+  if (client) {
+    void loadModels();
+    void refreshGallery();
+  } else {
+    renderGallery([]);
+  }
+});

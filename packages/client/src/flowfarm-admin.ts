@@ -1,0 +1,60 @@
+// The operator-facing SDK (admin key): queues, workers, jobs across tenants, API keys.
+
+import type { AdminJobList, AdminJobState, AdminJobSummary, ApiKeyCreate, ApiKeyInfo, QueueStats, QueueStatsList, WorkerHeartbeat } from './contract-types.js';
+import { HttpTransport, type TransportOptions } from './http-transport.js';
+
+export interface FlowfarmAdminOptions extends Omit<TransportOptions, 'apiKey'> {
+  /** The farm's ADMIN_API_KEY. */
+  adminKey: string;
+}
+
+type Signal = { signal?: AbortSignal };
+
+export class FlowfarmAdmin {
+  private readonly http: HttpTransport;
+
+  constructor(options: FlowfarmAdminOptions) {
+    const { adminKey, ...rest } = options;
+    this.http = new HttpTransport({ ...rest, apiKey: adminKey });
+  }
+
+  /** Depth, oldest wait and live workers per model queue. */
+  async queues(options: Signal = {}): Promise<QueueStats[]> {
+    return (await this.http.json<QueueStatsList>('/v1/admin/queues', options)).data;
+  }
+
+  /** Live workers (by heartbeat), their models and what they run now. */
+  async workers(options: Signal = {}): Promise<WorkerHeartbeat[]> {
+    return (await this.http.json<{ data: WorkerHeartbeat[] }>('/v1/admin/workers', options)).data;
+  }
+
+  /** Jobs of every tenant in one state, newest first (`failed` = recent failures). */
+  async jobs(state: AdminJobState, options: Signal & { limit?: number } = {}): Promise<AdminJobSummary[]> {
+    const query = new URLSearchParams({ state });
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    return (await this.http.json<AdminJobList>(`/v1/admin/jobs?${query}`, options)).data;
+  }
+
+  /** Puts a failed job back in its queue. */
+  retry(id: string, options: Signal = {}): Promise<AdminJobSummary> {
+    return this.http.json<AdminJobSummary>(`/v1/admin/jobs/${encodeURIComponent(id)}/retry`, { method: 'POST', signal: options.signal });
+  }
+
+  /** Cancels any tenant's queued or running job. */
+  cancel(id: string, options: Signal = {}): Promise<AdminJobSummary> {
+    return this.http.json<AdminJobSummary>(`/v1/admin/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST', signal: options.signal });
+  }
+
+  /** Creates an API key for a tenant; the secret is in `key`, shown only this once. */
+  createKey(input: ApiKeyCreate, options: Signal = {}): Promise<ApiKeyInfo> {
+    return this.http.json<ApiKeyInfo>('/v1/admin/keys', { method: 'POST', body: input, signal: options.signal });
+  }
+
+  async listKeys(options: Signal = {}): Promise<ApiKeyInfo[]> {
+    return (await this.http.json<{ data: ApiKeyInfo[] }>('/v1/admin/keys', options)).data;
+  }
+
+  async revokeKey(id: string, options: Signal = {}): Promise<void> {
+    await this.http.send(`/v1/admin/keys/${encodeURIComponent(id)}`, { method: 'DELETE', signal: options.signal });
+  }
+}

@@ -1,0 +1,143 @@
+// The tenant-facing SDK: submit, inspect, cancel, list and wait for jobs; list models.
+
+import type { JobInput, JobList, JobStatus, JobView, ModelInfo, ModelList } from './contract-types.js';
+import { ABORTED_CODE, FlowfarmError, TIMEOUT_CODE, UNREACHABLE_CODE } from './errors.js';
+import { HttpTransport, pause, type TransportOptions } from './http-transport.js';
+import { STREAM_UNSUPPORTED_CODE, streamJobEvents, type JobEvent, type JobEventsOptions } from './job-event-stream.js';
+
+export type FlowfarmClientOptions = TransportOptions;
+
+export interface SubmitOptions {
+  /** Same key and body within 24 h returns the same job instead of a new one. */
+  idempotencyKey?: string;
+  /** Hold the request up to this many seconds (≤ 60) for the job to finish (`Prefer: wait`). */
+  waitSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export interface ListOptions {
+  status?: JobStatus;
+  limit?: number;
+  cursor?: string;
+  signal?: AbortSignal;
+}
+
+export interface WaitOptions {
+  /** Give up after this long with a FlowfarmError whose code is `timeout` (default: no limit). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called with each event while waiting (progress bars). */
+  onEvent?: (event: JobEvent) => void;
+  /** Polling interval when the event stream cannot be used (default 1000 ms). */
+  pollIntervalMs?: number;
+}
+
+const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['succeeded', 'failed', 'canceled']);
+
+/** True once a job can no longer change. */
+export function isFinished(job: Pick<JobView, 'status'>): boolean {
+  return TERMINAL_STATUSES.has(job.status);
+}
+
+export class FlowfarmClient {
+  private readonly http: HttpTransport;
+
+  constructor(options: FlowfarmClientOptions) {
+    this.http = new HttpTransport(options);
+  }
+
+  /** Submits a job; resolves with the queued job (or the finished one with `waitSeconds`). */
+  submit(input: JobInput, options: SubmitOptions = {}): Promise<JobView> {
+    const headers: Record<string, string> = {};
+    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    if (options.waitSeconds !== undefined) headers.prefer = `wait=${Math.round(options.waitSeconds)}`;
+    return this.http.json<JobView>('/v1/jobs', { method: 'POST', body: input, headers, signal: options.signal });
+  }
+
+  /** The job as it is now. Another tenant's job is a 404. */
+  get(id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+    return this.http.json<JobView>(`/v1/jobs/${encodeURIComponent(id)}`, { signal: options.signal });
+  }
+
+  /** Cancels a queued job at once or a running one at its next step; a finished job → 409. */
+  cancel(id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+    return this.http.json<JobView>(`/v1/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST', signal: options.signal });
+  }
+
+  /** The tenant's recent jobs, newest first; pass `next_cursor` back as `cursor` for more. */
+  list(options: ListOptions = {}): Promise<JobList> {
+    const query = new URLSearchParams();
+    if (options.status) query.set('status', options.status);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor) query.set('cursor', options.cursor);
+    const suffix = query.size ? `?${query}` : '';
+    return this.http.json<JobList>(`/v1/jobs${suffix}`, { signal: options.signal });
+  }
+
+  /** Models served by live workers, with their limits and defaults. */
+  async models(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
+    const list = await this.http.json<ModelList>('/v1/models', { signal: options.signal });
+    return list.data;
+  }
+
+  /** The job's events until its terminal one, resuming after dropped connections. */
+  events(id: string, options: JobEventsOptions = {}): AsyncGenerator<JobEvent> {
+    return streamJobEvents(this.http, id, options);
+  }
+
+  /**
+   * Resolves with the finished job (succeeded, failed or canceled — check `status`). Follows
+   * the event stream and falls back to polling when the stream cannot be used.
+   */
+  async wait(id: string, options: WaitOptions = {}): Promise<JobView> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    let timedOut = false;
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, options.timeoutMs);
+    try {
+      return await this.waitUntilFinished(id, controller.signal, options);
+    } catch (error) {
+      if (timedOut) throw new FlowfarmError(0, TIMEOUT_CODE, `job ${id} did not finish within ${options.timeoutMs} ms`, { cause: error });
+      if (controller.signal.aborted && !(error instanceof FlowfarmError && error.code !== ABORTED_CODE)) {
+        throw new FlowfarmError(0, ABORTED_CODE, 'wait aborted', { cause: error });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Downloads one of a job's outputs (its URL is signed, so no key is needed, but harmless). */
+  async download(output: { url: string }, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const response = await this.http.send(output.url, { signal: options.signal, headers: { accept: '*/*' } });
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  private async waitUntilFinished(id: string, signal: AbortSignal, options: WaitOptions): Promise<JobView> {
+    let job = await this.get(id, { signal });
+    if (isFinished(job)) return job;
+    try {
+      for await (const event of this.events(id, { signal })) {
+        options.onEvent?.(event);
+      }
+      job = await this.get(id, { signal });
+      if (isFinished(job)) return job;
+    } catch (error) {
+      // The stream is an optimisation: when it is unavailable, polling still gets there.
+      const streamProblem = error instanceof FlowfarmError && (error.code === STREAM_UNSUPPORTED_CODE || error.code === UNREACHABLE_CODE || error.status >= 500);
+      if (!streamProblem || signal.aborted) throw error;
+    }
+    const interval = options.pollIntervalMs ?? 1000;
+    for (;;) {
+      job = await this.get(id, { signal });
+      if (isFinished(job)) return job;
+      await pause(interval, signal);
+    }
+  }
+}
