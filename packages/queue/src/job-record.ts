@@ -1,0 +1,109 @@
+import type { JobErrorInfo, JobInput, JobProgress, JobStatus, JobView } from '@flowfarm/contracts';
+
+/** A stored output: where the file is, not a URL (URLs are signed when a view is built). */
+export interface StoredOutput {
+  key: string;
+  content_type: string;
+  width: number;
+  height: number;
+  seed: number;
+  bytes: number;
+}
+
+/** A job as kept in its Redis hash (`<prefix>:job:<id>`). Times are epoch milliseconds. */
+export interface JobRecord {
+  id: string;
+  tenant: string;
+  model: string;
+  /** The submitted input with the model defaults (and a seed) filled in. */
+  input: JobInput;
+  status: JobStatus;
+  progress: JobProgress;
+  outputs: StoredOutput[];
+  error: JobErrorInfo | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  cancelRequested: boolean;
+  attempt: number;
+}
+
+/** Hash fields of a new record. */
+export function recordToHash(r: JobRecord): Record<string, string> {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    model: r.model,
+    input: JSON.stringify(r.input),
+    status: r.status,
+    progress: JSON.stringify(r.progress),
+    outputs: JSON.stringify(r.outputs),
+    error: r.error ? JSON.stringify(r.error) : '',
+    created_at: String(r.createdAt),
+    started_at: r.startedAt === null ? '' : String(r.startedAt),
+    finished_at: r.finishedAt === null ? '' : String(r.finishedAt),
+    cancel_requested: r.cancelRequested ? '1' : '',
+    attempt: String(r.attempt),
+  };
+}
+
+const num = (s: string | undefined) => (s ? Number(s) : null);
+
+export function recordFromHash(h: Record<string, string>): JobRecord | null {
+  if (!h.id) return null;
+  return {
+    id: h.id,
+    tenant: h.tenant,
+    model: h.model,
+    input: JSON.parse(h.input) as JobInput,
+    status: h.status as JobStatus,
+    progress: h.progress ? (JSON.parse(h.progress) as JobProgress) : { step: 0, total: 0 },
+    outputs: h.outputs ? (JSON.parse(h.outputs) as StoredOutput[]) : [],
+    error: h.error ? (JSON.parse(h.error) as JobErrorInfo) : null,
+    createdAt: Number(h.created_at),
+    startedAt: num(h.started_at),
+    finishedAt: num(h.finished_at),
+    cancelRequested: h.cancel_requested === '1',
+    attempt: Number(h.attempt ?? 0),
+  };
+}
+
+export interface ViewContext {
+  /** Signed download URL of a stored file. */
+  outputUrl(key: string): Promise<string>;
+  /** Base of the API's own URLs (`''` for relative URLs). */
+  apiBaseUrl: string;
+  queuePosition?: number | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The public view of a job (`GET /v1/jobs/:id`, webhook `data`). */
+export async function toJobView(r: JobRecord, ctx: ViewContext): Promise<JobView> {
+  const self = `${ctx.apiBaseUrl}/v1/jobs/${r.id}`;
+  const outputs = await Promise.all(
+    r.outputs.map(async (o) => ({
+      url: await ctx.outputUrl(o.key),
+      content_type: o.content_type,
+      width: o.width,
+      height: o.height,
+      seed: o.seed,
+      bytes: o.bytes,
+    })),
+  );
+  return {
+    id: r.id,
+    status: r.status,
+    model: r.model,
+    input: r.input,
+    progress: r.progress,
+    queue_position: r.status === 'queued' ? (ctx.queuePosition ?? null) : null,
+    outputs,
+    error: r.error,
+    metadata: (r.input.metadata as Record<string, unknown> | undefined) ?? null,
+    created_at: iso(r.createdAt)!,
+    started_at: iso(r.startedAt),
+    finished_at: iso(r.finishedAt),
+    urls: { self, events: `${self}/events`, cancel: `${self}/cancel` },
+  };
+}

@@ -1,0 +1,207 @@
+import type { Redis } from 'ioredis';
+import type { JobErrorInfo, JobEventType, JobStatus, JobStreamEvent } from '@flowfarm/contracts';
+import { statusAfter } from '@flowfarm/contracts';
+import type { FarmKeys } from './keys.js';
+import { recordFromHash, recordToHash, type JobRecord, type StoredOutput } from './job-record.js';
+import { CREATE_JOB, REQUEST_CANCEL, TRANSITION } from './job-scripts.js';
+
+export type CreateOutcome =
+  | { kind: 'created'; jobId: string }
+  | { kind: 'existing'; jobId: string }
+  | { kind: 'conflict'; jobId: string }
+  | { kind: 'full'; active: number };
+
+export type TransitionOutcome =
+  | { kind: 'ok'; eventId: string; cancelRequested: boolean }
+  | { kind: 'refused'; status: JobStatus; cancelRequested: boolean }
+  | { kind: 'missing' };
+
+export interface StoredEvent {
+  /** Stream entry id, used as the SSE `id:` and for Last-Event-ID resume. */
+  id: string;
+  event: JobStreamEvent;
+}
+
+export interface JobStoreOptions {
+  /** How long finished jobs (records, events, files) are kept. */
+  retentionMs: number;
+}
+
+/**
+ * The farm's job records in Redis: one hash per job, its event stream, the tenant's job index
+ * and active set. Every state change goes through one Lua script, so status, events and the
+ * pub/sub notice that wakes SSE readers stay consistent.
+ */
+export class JobStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: FarmKeys,
+    private readonly options: JobStoreOptions,
+  ) {}
+
+  async create(
+    record: JobRecord,
+    opts: { maxActive: number; idempotency?: { key: string; bodyHash: string; ttlSec: number } },
+  ): Promise<CreateOutcome> {
+    const k = this.keys;
+    const event = this.event('job.queued', record.id, {});
+    const idem = opts.idempotency;
+    const [kind, value] = (await this.redis.eval(
+      CREATE_JOB,
+      5,
+      idem ? k.idempotency(record.tenant, idem.key) : k.job(record.id),
+      k.tenantActive(record.tenant),
+      k.job(record.id),
+      k.tenantJobs(record.tenant),
+      k.jobEvents(record.id),
+      record.id,
+      idem ? '1' : '0',
+      idem?.bodyHash ?? '',
+      String(opts.maxActive),
+      String(idem?.ttlSec ?? 0),
+      JSON.stringify(recordToHash(record)),
+      String(record.createdAt),
+      JSON.stringify(event),
+      k.eventsChannel,
+    )) as [string, string];
+    if (kind === 'full') return { kind, active: Number(value) };
+    return { kind: kind as 'created' | 'existing' | 'conflict', jobId: value };
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    return recordFromHash(await this.redis.hgetall(this.keys.job(id)));
+  }
+
+  /** Job ids of a tenant, newest first. */
+  async listIds(tenant: string, offset: number, count: number): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.tenantJobs(tenant), offset, offset + count - 1);
+  }
+
+  async activeCount(tenant: string): Promise<number> {
+    return this.redis.scard(this.keys.tenantActive(tenant));
+  }
+
+  /** queued|running → running (first run, a retry, or a re-run after a stalled worker). */
+  markStarted(record: JobRecord, attempt: number): Promise<TransitionOutcome> {
+    const fields: Record<string, string> = { status: 'running', attempt: String(attempt), progress: JSON.stringify({ step: 0, total: 0 }) };
+    if (record.startedAt === null) fields.started_at = String(Date.now());
+    return this.transition(record, ['queued', 'running'], 'job.started', fields, { attempt });
+  }
+
+  /** Records one finished step; the answer says whether a cancel was requested meanwhile. */
+  reportProgress(record: JobRecord, step: number, total: number): Promise<TransitionOutcome> {
+    const progress = { step, total };
+    return this.transition(record, ['running'], 'job.progress', { progress: JSON.stringify(progress) }, { progress });
+  }
+
+  markSucceeded(record: JobRecord, outputs: StoredOutput[]): Promise<TransitionOutcome> {
+    const fields = { status: 'succeeded', outputs: JSON.stringify(outputs), finished_at: String(Date.now()) };
+    return this.transition(record, ['running'], 'job.succeeded', fields, {});
+  }
+
+  markFailed(record: JobRecord, error: JobErrorInfo): Promise<TransitionOutcome> {
+    const fields = { status: 'failed', error: JSON.stringify(error), finished_at: String(Date.now()) };
+    return this.transition(record, ['queued', 'running'], 'job.failed', fields, { error });
+  }
+
+  markCanceled(record: JobRecord): Promise<TransitionOutcome> {
+    const fields = { status: 'canceled', finished_at: String(Date.now()) };
+    return this.transition(record, ['queued', 'running'], 'job.canceled', fields, {});
+  }
+
+  /** running → queued after a transient failure, while BullMQ waits to retry it. */
+  markRetrying(record: JobRecord, error: JobErrorInfo, attempt: number): Promise<TransitionOutcome> {
+    const fields = { status: 'queued', error: JSON.stringify(error) };
+    return this.transition(record, ['running'], 'job.queued', fields, { error, attempt });
+  }
+
+  /** 'canceled' (was queued), 'requested' (running: stops at the next step), 'missing', or the terminal status. */
+  async requestCancel(record: JobRecord): Promise<'canceled' | 'requested' | 'missing' | JobStatus> {
+    const k = this.keys;
+    const now = Date.now();
+    return (await this.redis.eval(
+      REQUEST_CANCEL,
+      4,
+      k.job(record.id),
+      k.jobEvents(record.id),
+      k.tenantActive(record.tenant),
+      k.retention,
+      record.id,
+      String(now),
+      JSON.stringify(this.event('job.canceled', record.id, {})),
+      String(now + this.options.retentionMs),
+      retentionMember(record),
+      k.eventsChannel,
+      k.cancelChannel,
+    )) as 'canceled' | 'requested' | 'missing' | JobStatus;
+  }
+
+  /** Events after `afterId` (exclusive; '0' for all), oldest first. */
+  async readEvents(id: string, afterId = '0', count = 1000): Promise<StoredEvent[]> {
+    const start = afterId === '0' ? '-' : `(${afterId}`;
+    const entries = await this.redis.xrange(this.keys.jobEvents(id), start, '+', 'COUNT', count);
+    return entries.map(([eventId, fields]) => ({ id: eventId, event: JSON.parse(fields[1]) as JobStreamEvent }));
+  }
+
+  /** Finished jobs whose retention has run out, as `{tenant, id}`; each is claimed by one caller only. */
+  async claimExpired(now: number, limit = 100): Promise<Array<{ tenant: string; id: string }>> {
+    const members = await this.redis.zrangebyscore(this.keys.retention, '-inf', now, 'LIMIT', 0, limit);
+    const claimed: Array<{ tenant: string; id: string }> = [];
+    for (const member of members) {
+      if ((await this.redis.zrem(this.keys.retention, member)) === 1) {
+        const [tenant, id] = member.split('/');
+        claimed.push({ tenant, id });
+      }
+    }
+    return claimed;
+  }
+
+  /** Deletes a job's record, events and index entries (its files are the caller's). */
+  async remove(tenant: string, id: string): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.keys.job(id), this.keys.jobEvents(id))
+      .zrem(this.keys.tenantJobs(tenant), id)
+      .srem(this.keys.tenantActive(tenant), id)
+      .exec();
+  }
+
+  private event(type: JobEventType, jobId: string, extra: Partial<JobStreamEvent>): JobStreamEvent {
+    return { type, job_id: jobId, status: statusAfter(type), at: new Date().toISOString(), ...extra };
+  }
+
+  private async transition(
+    record: JobRecord,
+    from: JobStatus[],
+    type: JobEventType,
+    fields: Record<string, string>,
+    extra: Partial<JobStreamEvent>,
+  ): Promise<TransitionOutcome> {
+    const k = this.keys;
+    const status = statusAfter(type);
+    const terminal = status === 'succeeded' || status === 'failed' || status === 'canceled';
+    const [kind, value, cancel] = (await this.redis.eval(
+      TRANSITION,
+      4,
+      k.job(record.id),
+      k.jobEvents(record.id),
+      k.tenantActive(record.tenant),
+      k.retention,
+      from.join(','),
+      JSON.stringify(fields),
+      JSON.stringify(this.event(type, record.id, extra)),
+      record.id,
+      terminal ? '1' : '0',
+      String(Date.now() + this.options.retentionMs),
+      retentionMember(record),
+      k.eventsChannel,
+    )) as [string, string, string];
+    if (kind === 'missing') return { kind };
+    if (kind === 'refused') return { kind, status: value as JobStatus, cancelRequested: cancel === '1' };
+    return { kind: 'ok', eventId: value, cancelRequested: cancel === '1' };
+  }
+}
+
+function retentionMember(record: JobRecord): string {
+  return `${record.tenant}/${record.id}`;
+}

@@ -1,0 +1,49 @@
+/**
+ * Every Redis key and channel the farm uses, under one configurable prefix (so tests and
+ * several farms can share a Redis). For Redis Cluster use a hash-tagged prefix such as
+ * `{flowfarm}`: the job scripts touch several keys at once.
+ */
+export interface FarmKeys {
+  /** BullMQ `prefix` option: queues live under `<prefix>:render.<model>:*`. */
+  readonly bullPrefix: string;
+  job(id: string): string;
+  jobEvents(id: string): string;
+  tenantJobs(tenant: string): string;
+  tenantActive(tenant: string): string;
+  idempotency(tenant: string, key: string): string;
+  worker(id: string): string;
+  readonly workers: string;
+  readonly knownModels: string;
+  readonly retention: string;
+  readonly eventsChannel: string;
+  readonly cancelChannel: string;
+  apiKey(hash: string): string;
+  readonly apiKeys: string;
+  readonly rateLimit: string;
+}
+
+export function farmKeys(prefix: string): FarmKeys {
+  const k = (...parts: string[]) => [prefix, ...parts].join(':');
+  return {
+    bullPrefix: prefix,
+    job: (id) => k('job', id),
+    jobEvents: (id) => k('job', id, 'events'),
+    tenantJobs: (tenant) => k('tenant', tenant, 'jobs'),
+    tenantActive: (tenant) => k('tenant', tenant, 'active'),
+    idempotency: (tenant, key) => k('idem', tenant, key),
+    worker: (id) => k('worker', id),
+    workers: k('workers'),
+    knownModels: k('models'),
+    retention: k('retention'),
+    eventsChannel: k('events'),
+    cancelChannel: k('cancel'),
+    apiKey: (hash) => k('apikey', hash),
+    apiKeys: k('apikeys'),
+    rateLimit: k('rl'),
+  };
+}
+
+/** The BullMQ queue that holds one model's render jobs. */
+export function renderQueueName(model: string): string {
+  return `render.${model}`;
+}

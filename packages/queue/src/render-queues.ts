@@ -1,0 +1,95 @@
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { FarmKeys } from './keys.js';
+import { renderQueueName } from './keys.js';
+
+/** What a render job carries through BullMQ (small: the full record lives in the job hash). */
+export interface RenderJobData {
+  jobId: string;
+  tenant: string;
+  model: string;
+  /** Pipeline request, defaults already filled in by the API. */
+  request: { prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number };
+  outputFormat: 'png';
+  /** Epoch ms of the submit, for queue-wait and end-to-end timings. */
+  submittedAt: number;
+}
+
+export interface RenderJobPolicy {
+  /** Runs of a job before it fails for good (transient errors only). */
+  attempts: number;
+  /** First retry delay; doubles per attempt. */
+  backoffMs: number;
+  /** BullMQ's own job entries are removed this long after they finish. */
+  retentionMs: number;
+}
+
+export function renderJobOptions(policy: RenderJobPolicy): JobsOptions {
+  const age = Math.max(1, Math.ceil(policy.retentionMs / 1000));
+  return {
+    attempts: policy.attempts,
+    backoff: { type: 'exponential', delay: policy.backoffMs },
+    removeOnComplete: { age },
+    removeOnFail: { age },
+  };
+}
+
+/** One BullMQ queue per model, created on first use; typed enqueue and queue position. */
+export class RenderQueues {
+  private readonly queues = new Map<string, Queue<RenderJobData>>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly keys: FarmKeys,
+    private readonly policy: RenderJobPolicy,
+    private readonly onError: (err: Error) => void = () => {},
+  ) {}
+
+  queue(model: string): Queue<RenderJobData> {
+    let queue = this.queues.get(model);
+    if (!queue) {
+      queue = new Queue<RenderJobData>(renderQueueName(model), {
+        connection: this.connection as unknown as ConnectionOptions,
+        prefix: this.keys.bullPrefix,
+        defaultJobOptions: renderJobOptions(this.policy),
+      });
+      queue.on('error', this.onError);
+      this.queues.set(model, queue);
+    }
+    return queue;
+  }
+
+  /** Adds a render job; the BullMQ job id is the API's job id. */
+  async enqueue(data: RenderJobData): Promise<void> {
+    await this.queue(data.model).add('render', data, { jobId: data.jobId });
+  }
+
+  /** Removes a job that has not started yet; false when a worker holds it. */
+  async removeWaiting(model: string, jobId: string): Promise<boolean> {
+    const job = await this.queue(model).getJob(jobId);
+    if (!job) return true;
+    try {
+      await job.remove();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Jobs ahead of this one in its model's wait list (0 = next), or null when not waiting. */
+  async queuePosition(model: string, jobId: string): Promise<number | null> {
+    const waitKey = `${this.keys.bullPrefix}:${renderQueueName(model)}:wait`;
+    const [[, index], [, length]] = (await this.connection.multi().lpos(waitKey, jobId).llen(waitKey).exec()) as [
+      [Error | null, number | null],
+      [Error | null, number],
+    ];
+    if (index === null) return null;
+    // BullMQ pushes new jobs on the left and workers take from the right.
+    return length - 1 - index;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}
