@@ -1,0 +1,68 @@
+// SSRF guard: loopback, private, link-local, metadata and names resolving to them are refused
+// at submit (assertWebhookUrlAllowed) and at delivery time, unless WEBHOOK_ALLOW_PRIVATE.
+import { afterEach, describe, expect, it } from 'vitest';
+import { assertWebhookUrlAllowed, resolveWebhookTarget, WebhookUrlRefusedError } from '@flowfarm/webhooks';
+import { createHarness, fakeJobView, type Harness } from './harness.js';
+import { startReceiver, waitUntil, type Receiver } from './receiver.js';
+
+const REFUSED = [
+  'http://127.0.0.1/hook',
+  'http://10.0.0.1/hook',
+  'http://192.168.1.20:8080/hook',
+  'http://169.254.169.254/latest/meta-data/',
+  'http://100.100.100.200/',
+  'http://[::1]/hook',
+  'http://[fd00:ec2::254]/',
+  'http://[::ffff:10.0.0.1]/',
+  'http://224.0.0.1/',
+  'http://localhost:8080/hook',
+];
+
+describe('SSRF guard', () => {
+  for (const url of REFUSED) {
+    it(`refuses ${url} by default and allows it with allowPrivate`, async () => {
+      await expect(assertWebhookUrlAllowed(url, { allowPrivate: false })).rejects.toBeInstanceOf(WebhookUrlRefusedError);
+      await expect(assertWebhookUrlAllowed(url, { allowPrivate: true })).resolves.toBeUndefined();
+    });
+  }
+
+  it('names the metadata address and what a host name resolved to', async () => {
+    await expect(assertWebhookUrlAllowed('http://169.254.169.254/', { allowPrivate: false })).rejects.toThrow(/metadata/);
+    await expect(assertWebhookUrlAllowed('http://localhost/', { allowPrivate: false })).rejects.toThrow(/localhost resolves to .*loopback/);
+  });
+
+  it('refuses schemes other than http(s) even when private targets are allowed', async () => {
+    for (const url of ['ftp://example.com/x', 'file:///etc/passwd', 'gopher://example.com/', 'not a url']) {
+      await expect(assertWebhookUrlAllowed(url, { allowPrivate: true })).rejects.toBeInstanceOf(WebhookUrlRefusedError);
+    }
+  });
+
+  it('accepts public addresses and pins the connection to the checked one', async () => {
+    await expect(assertWebhookUrlAllowed('https://93.184.215.14/hook', { allowPrivate: false })).resolves.toBeUndefined();
+    await expect(assertWebhookUrlAllowed('https://[2606:4700::1111]/hook', { allowPrivate: false })).resolves.toBeUndefined();
+    const target = await resolveWebhookTarget('http://localhost:9/x', { allowPrivate: true });
+    expect(['127.0.0.1', '::1']).toContain(target.address);
+  });
+});
+
+describe('SSRF guard at delivery time', () => {
+  let harness: Harness | undefined;
+  let receiver: Receiver | undefined;
+  afterEach(async () => {
+    await receiver?.stop();
+    await harness?.close();
+  });
+
+  it('never connects to a loopback receiver when private targets are not allowed', async () => {
+    harness = await createHarness({ allowPrivate: false });
+    receiver = await startReceiver();
+    const job = fakeJobView({ url: receiver.url });
+    await harness.notifier.notify({ type: 'job.succeeded', tenant: 'acme', job });
+    const h = harness;
+    await waitUntil(async () => (await h.deliveries.listForJob('acme', job.id))[0]?.status === 'refused', 'refused delivery');
+    const [record] = await h.deliveries.listForJob('acme', job.id);
+    expect(record.attempts).toHaveLength(1);
+    expect(record.attempts[0].error).toMatch(/loopback/);
+    expect(receiver.requests).toHaveLength(0);
+  });
+});
