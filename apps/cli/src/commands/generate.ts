@@ -1,0 +1,189 @@
+// `flowfarm generate "<prompt>" --out x.png`: runs the pipeline in-process (no farm needed).
+// With --api URL the request goes to a farm instead (generate-remote.ts).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ModelLoadError, PipelineInputError, listModelDirs, loadModel, type GenerateResult } from '@flowfarm/pipeline';
+
+/** <repo>/models, found from this file so the command works from any directory. */
+export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'models');
+export const DEFAULT_MODEL = 'tiny-shapes';
+
+const USAGE = `usage: flowfarm generate "<prompt>" --out <file.png> [options]
+
+options:
+  --out FILE         where to write the PNG; with --num-images N > 1 the images are
+                     written as FILE-0.png, FILE-1.png, … (image k uses seed+k)
+  --seed N           0 … 4294967295 (default: random, printed)
+  --steps N          flow steps (default from the model, 4 for tiny-shapes)
+  --width W          pixels, a multiple of 16 (default from the model)
+  --height H
+  --guidance G       dev-variant models only
+  --num-images N     1-4 images in one batch
+  --model NAME       a folder under the models dir (default ${DEFAULT_MODEL})
+  --models-dir DIR   default: <repo>/models
+  --json             print one JSON object (paths, seed, timings) to stdout
+  --api URL          send the job to a farm instead of running locally
+`;
+
+const OPTIONS = {
+  out: { type: 'string', short: 'o' },
+  seed: { type: 'string' },
+  steps: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  guidance: { type: 'string' },
+  'num-images': { type: 'string', short: 'n' },
+  model: { type: 'string', short: 'm' },
+  'models-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  api: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer (got "${value}")`);
+  return Number(value);
+}
+
+/** x.png → x-0.png, x-1.png … when there is more than one image. */
+export function outputPaths(out: string, count: number): string[] {
+  if (count === 1) return [out];
+  const ext = path.extname(out) || '.png';
+  const stem = path.extname(out) ? out.slice(0, -ext.length) : out;
+  return Array.from({ length: count }, (_, k) => `${stem}-${k}${ext}`);
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`flowfarm generate: ${message}\n`);
+  return code;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    return fail(`${(err as Error).message} (try flowfarm generate --help)`, 2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.api !== undefined) {
+    // Farm mode lives in its own module so local generation never loads the HTTP client.
+    const remote = './generate-remote.js';
+    const mod = (await import(remote)) as { runRemote(argv: string[]): Promise<number> };
+    return mod.runRemote(argv);
+  }
+
+  let request;
+  try {
+    if (positionals.length !== 1) throw new UsageError('expected exactly one prompt (quote it)');
+    if (!values.out) throw new UsageError('--out <file.png> is required');
+    const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
+    if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError('--guidance must be a number');
+    request = {
+      prompt: positionals[0],
+      seed: integer('seed', values.seed),
+      steps: integer('steps', values.steps),
+      width: integer('width', values.width),
+      height: integer('height', values.height),
+      numImages: integer('num-images', values['num-images']),
+      guidance,
+    };
+  } catch (err) {
+    if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
+    throw err;
+  }
+
+  const modelsDir = path.resolve(values['models-dir'] ?? DEFAULT_MODELS_DIR);
+  const modelName = values.model ?? DEFAULT_MODEL;
+  const available = listModelDirs(modelsDir);
+  if (!available.includes(modelName)) {
+    return fail(`model "${modelName}" not found in ${modelsDir} (available: ${available.join(', ') || 'none'})`, 2);
+  }
+
+  const progress = new ProgressBar(process.stderr.isTTY === true);
+  progress.text(`loading ${modelName}…`);
+  let model;
+  try {
+    model = await loadModel(path.join(modelsDir, modelName));
+  } catch (err) {
+    progress.clear();
+    if (err instanceof ModelLoadError) return fail(err.message, 1);
+    throw err;
+  }
+  let result: GenerateResult;
+  try {
+    model.resolve(request); // usage errors before any work
+    result = await model.generate(request, { onProgress: (p) => progress.step(p.step, p.total) });
+  } catch (err) {
+    progress.clear();
+    if (err instanceof PipelineInputError) return fail(err.message, 2);
+    throw err;
+  } finally {
+    await model.release();
+  }
+  progress.clear();
+
+  const paths = outputPaths(values.out!, result.images.length);
+  mkdirSync(path.dirname(path.resolve(paths[0])), { recursive: true });
+  result.images.forEach((img, k) => writeFileSync(paths[k], img.data));
+
+  const { request: r, timings } = result;
+  if (values.json) {
+    const ms = (v: number) => Math.round(v * 100) / 100;
+    const summary = {
+      outputs: paths.map((p) => path.resolve(p)),
+      seed: r.seed,
+      seeds: result.images.map((i) => i.seed),
+      model: model.name,
+      prompt: r.prompt,
+      width: r.width,
+      height: r.height,
+      steps: r.steps,
+      ...(r.guidance !== undefined ? { guidance: r.guidance } : {}),
+      timings: {
+        loadMs: ms(model.loadMs),
+        encodeMs: ms(timings.encodeMs),
+        stepsMs: timings.stepsMs.map(ms),
+        decodeMs: ms(timings.decodeMs),
+        encodeImageMs: ms(timings.encodeImageMs),
+        totalMs: ms(timings.totalMs),
+        onnxMs: ms(timings.onnxMs),
+      },
+    };
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else {
+    for (const [k, p] of paths.entries()) process.stdout.write(`wrote ${p} (seed ${result.images[k].seed})\n`);
+    process.stdout.write(
+      `${r.width}x${r.height}, ${r.steps} steps, ${timings.totalMs.toFixed(0)} ms (model load ${model.loadMs.toFixed(0)} ms)\n`,
+    );
+  }
+  return 0;
+}
+
+/** A one-line progress bar on stderr, drawn only when stderr is a terminal. */
+class ProgressBar {
+  constructor(private readonly enabled: boolean) {}
+
+  text(message: string): void {
+    if (this.enabled) process.stderr.write(`\r\x1b[K${message}`);
+  }
+
+  step(step: number, total: number): void {
+    const width = 24;
+    const filled = Math.round((step / total) * width);
+    this.text(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] step ${step}/${total}`);
+  }
+
+  clear(): void {
+    if (this.enabled) process.stderr.write('\r\x1b[K');
+  }
+}
