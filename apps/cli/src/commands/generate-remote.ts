@@ -1,0 +1,107 @@
+// `flowfarm generate "<prompt>" --api URL`: the same command as local generation, but the job
+// runs on a farm. Shows the queue position, then each step, then the saved file(s).
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { JobEvent, JobInput, JobView } from '@flowfarm/client';
+import { EXIT_FAILED, EXIT_OK, UsageError, farmContext, parseCommandArgs, runFarmCommand } from '../farm/farm-command.js';
+import { printJson } from '../farm/print-output.js';
+import { ProgressReporter } from '../farm/progress-reporter.js';
+
+const USAGE = `usage: flowfarm generate "<prompt>" --api URL [--out FILE] [--model M] [--width W] [--height H]
+         [--steps N] [--seed N] [--guidance G] [--num-images N] [--timeout SECONDS] [--json]
+(uses FLOWFARM_API_KEY; --out defaults to <job id>.png)
+`;
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer (got "${value}")`);
+  return Number(value);
+}
+
+/** x.png → x-0.png, x-1.png … when a job made more than one image (as local generate does). */
+function outputPaths(out: string, count: number): string[] {
+  if (count === 1) return [out];
+  const ext = path.extname(out) || '.png';
+  const stem = path.extname(out) ? out.slice(0, -ext.length) : out;
+  return Array.from({ length: count }, (_, k) => `${stem}-${k}${ext}`);
+}
+
+export function runRemote(argv: string[]): Promise<number> {
+  return runFarmCommand('generate', USAGE, async () => {
+    const { values, positionals } = parseCommandArgs(argv, {
+      out: { type: 'string', short: 'o' },
+      seed: { type: 'string' },
+      steps: { type: 'string' },
+      width: { type: 'string' },
+      height: { type: 'string' },
+      guidance: { type: 'string' },
+      'num-images': { type: 'string', short: 'n' },
+      model: { type: 'string', short: 'm' },
+      'models-dir': { type: 'string' },
+      timeout: { type: 'string' },
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return EXIT_OK;
+    }
+    if (positionals.length !== 1) throw new UsageError('expected exactly one prompt (quote it)');
+    if (values['models-dir'] !== undefined) throw new UsageError('--models-dir is for local generation; the farm uses its own models');
+    const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
+    if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError('--guidance must be a number');
+    const timeoutSeconds = integer('timeout', values.timeout);
+    const input: JobInput = {
+      prompt: positionals[0]!,
+      model: values.model,
+      width: integer('width', values.width),
+      height: integer('height', values.height),
+      steps: integer('steps', values.steps),
+      seed: integer('seed', values.seed),
+      num_images: integer('num-images', values['num-images']),
+      guidance,
+    };
+    const farm = farmContext(values);
+    const client = farm.client();
+    const progress = new ProgressReporter(process.stderr, { quiet: farm.json });
+
+    const submitted = await client.submit(input);
+    progress.queued(submitted.id, submitted.queue_position);
+    const job = await client.wait(submitted.id, {
+      timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+      onEvent: (event: JobEvent) => progress.event(event),
+    });
+    progress.done();
+
+    const files = job.status === 'succeeded' ? await saveOutputs(job, values.out ?? `${job.id}.png`, (output) => client.download(output)) : [];
+    if (farm.json) printJson(summary(job, files));
+    else if (job.status === 'succeeded') {
+      for (const [k, file] of files.entries()) process.stdout.write(`wrote ${file} (seed ${job.outputs[k]?.seed})\n`);
+    } else {
+      process.stderr.write(`flowfarm generate: job ${job.id} ${job.status}${job.error ? `: ${job.error.message}` : ''}\n`);
+    }
+    return job.status === 'succeeded' ? EXIT_OK : EXIT_FAILED;
+  });
+}
+
+async function saveOutputs(job: JobView, out: string, download: (output: { url: string }) => Promise<Uint8Array>): Promise<string[]> {
+  const files = outputPaths(out, job.outputs.length);
+  await mkdir(path.dirname(path.resolve(files[0] ?? out)), { recursive: true });
+  for (const [k, output] of job.outputs.entries()) await writeFile(files[k]!, await download(output));
+  return files;
+}
+
+function summary(job: JobView, files: string[]) {
+  return {
+    id: job.id,
+    status: job.status,
+    outputs: files.map((file) => path.resolve(file)),
+    seeds: job.outputs.map((output) => output.seed),
+    model: job.model,
+    prompt: job.input.prompt,
+    width: job.input.width,
+    height: job.input.height,
+    steps: job.input.steps,
+    error: job.error,
+    job,
+  };
+}
