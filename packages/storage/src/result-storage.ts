@@ -1,0 +1,24 @@
+/** Where finished images go. Keys look like `<tenant>/<job>/<index>.<ext>`. */
+export interface ResultStorage {
+  readonly kind: 'local' | 's3';
+  /** Stores a file; rejects (so the attempt fails and is retried) when it cannot. */
+  put(key: string, data: Uint8Array, contentType: string): Promise<void>;
+  /** A download URL that expires (signed). Local URLs are relative unless a public base URL is set. */
+  url(key: string, options?: { expiresInSec?: number }): Promise<string>;
+  /** Removes every file under `prefix` (e.g. `tenant/job/`); returns how many. */
+  removePrefix(prefix: string): Promise<number>;
+  /** Rejects when the storage cannot be reached (for /readyz). */
+  check(): Promise<void>;
+}
+
+/** Rejects keys that could escape their folder or break URLs. */
+export function assertSafeKey(key: string): void {
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(key) || key.split('/').some((part) => part === '..' || part === '.')) {
+    throw new Error(`invalid storage key: ${key}`);
+  }
+}
+
+/** `<tenant>/<job>/<index>.<ext>` */
+export function outputKey(tenant: string, jobId: string, index: number, ext = 'png'): string {
+  return `${tenant}/${jobId}/${index}.${ext}`;
+}

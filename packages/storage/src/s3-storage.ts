@@ -1,0 +1,77 @@
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { assertSafeKey, type ResultStorage } from './result-storage.js';
+
+export interface S3StorageOptions {
+  bucket: string;
+  region: string;
+  /** e.g. http://minio:9000 or https://<account>.r2.cloudflarestorage.com; unset for AWS. */
+  endpoint?: string;
+  /** Needed by MinIO and most self-hosted servers. */
+  forcePathStyle?: boolean;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Key prefix inside the bucket (e.g. `flowfarm/`). */
+  keyPrefix?: string;
+  /** Presigned GET lifetime in seconds. */
+  urlTtlSec?: number;
+}
+
+/** AWS S3, MinIO, Cloudflare R2 or any S3-protocol server; URLs are presigned GETs. */
+export class S3Storage implements ResultStorage {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+
+  constructor(private readonly options: S3StorageOptions) {
+    this.client = new S3Client({
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle,
+      credentials:
+        options.accessKeyId && options.secretAccessKey
+          ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
+          : undefined,
+      // Only send/validate checksums where the protocol requires them: several S3-compatible
+      // servers (older MinIO, R2 for some calls, s3rver) do not know the newer checksum headers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  }
+
+  private objectKey(key: string): string {
+    assertSafeKey(key);
+    return `${this.options.keyPrefix ?? ''}${key}`;
+  }
+
+  async put(key: string, data: Uint8Array, contentType: string): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key), Body: data, ContentType: contentType }));
+  }
+
+  async url(key: string, options: { expiresInSec?: number } = {}): Promise<string> {
+    const command = new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) });
+    return getSignedUrl(this.client, command, { expiresIn: options.expiresInSec ?? this.options.urlTtlSec ?? 3600 });
+  }
+
+  async removePrefix(prefix: string): Promise<number> {
+    const listed = await this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.objectKey(prefix.replace(/\/$/, '')) + '/' }));
+    const objects = (listed.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+    if (objects.length === 0) return 0;
+    await this.client.send(new DeleteObjectsCommand({ Bucket: this.options.bucket, Delete: { Objects: objects, Quiet: true } }));
+    return objects.length;
+  }
+
+  async check(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
