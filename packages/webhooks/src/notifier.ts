@@ -13,7 +13,7 @@ import { DEFAULT_WEBHOOK_EVENTS, type JobEventType, type JobNotification, type J
 /** At most 2 progress deliveries per second per job. */
 export const PROGRESS_INTERVAL_MS = 500;
 
-const TERMINAL: readonly JobEventType[] = ['job.succeeded', 'job.failed', 'job.canceled'];
+const TERMINAL = DEFAULT_WEBHOOK_EVENTS;
 
 export interface WebhookNotifierDeps {
   /** ioredis connection (shared with the caller is fine). */

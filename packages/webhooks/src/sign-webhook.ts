@@ -3,11 +3,12 @@
 // allows, so a receiver holding either secret verifies the message.
 import { Webhook } from 'standardwebhooks';
 
-export interface SignedHeaders {
+// A type (not an interface) so it fits `Record<string, string>` header parameters.
+export type SignedHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 export function signWebhook(webhookId: string, payload: string, secrets: readonly string[], at: Date = new Date()): SignedHeaders {
   if (secrets.length === 0) throw new Error('signWebhook needs at least one secret');

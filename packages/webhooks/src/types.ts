@@ -1,25 +1,15 @@
-// The shapes this package needs from a job. Until @flowfarm/contracts exports them these are
-// local structural copies of `JobEventType` and the parts of `JobView` read here; the full
-// view is passed through untouched as the payload's `data`.
+// The shapes this package needs from a job: event names come from @flowfarm/contracts; only
+// the parts of `JobView` read here are required, so the api and worker pass their full view
+// (it is sent untouched as the payload's `data`).
 
-export type JobEventType = 'job.queued' | 'job.started' | 'job.progress' | 'job.succeeded' | 'job.failed' | 'job.canceled';
+import { JobEventType, TERMINAL_EVENT_TYPES, type WebhookSpec } from '@flowfarm/contracts';
 
-export const JOB_EVENT_TYPES: readonly JobEventType[] = [
-  'job.queued',
-  'job.started',
-  'job.progress',
-  'job.succeeded',
-  'job.failed',
-  'job.canceled',
-];
+export type { JobEventType, WebhookSpec };
+
+export const JOB_EVENT_TYPES: readonly JobEventType[] = JobEventType.options;
 
 /** Events sent when a webhook names none: the three after which a job never changes. */
-export const DEFAULT_WEBHOOK_EVENTS: readonly JobEventType[] = ['job.succeeded', 'job.failed', 'job.canceled'];
-
-export interface WebhookSpec {
-  url: string;
-  events?: JobEventType[];
-}
+export const DEFAULT_WEBHOOK_EVENTS: readonly JobEventType[] = TERMINAL_EVENT_TYPES;
 
 /** The fields of `GET /v1/jobs/:id` this package reads. */
 export interface JobViewLike {
