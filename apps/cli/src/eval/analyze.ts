@@ -1,0 +1,131 @@
+import type { Domain } from './domain.js';
+
+/**
+ * Deterministic reading of a one-shape image:
+ * - background: most common nearest-palette color of the border pixels;
+ * - shape: the largest 4-connected region of pixels closer to another palette color than
+ *   to the measured background (half way between the background and its nearest neighbour);
+ * - color: nearest palette color to the mean of the region's interior pixels;
+ * - position: region centroid, nearest of the domain's positions;
+ * - class: fill ratio of the region's bounding box (square 1, circle π/4, triangle 1/2);
+ * - size: bounding-box half-extent relative to min(W,H), nearest of the domain's sizes.
+ */
+export interface Analysis {
+  background: string;
+  color: string | null;
+  position: string | null;
+  shape: string | null;
+  size: string | null;
+  /** pixels in the shape region */
+  pixels: number;
+  fill: number;
+  halfExtent: number;
+  centroid: [number, number];
+}
+
+const FILL_RATIOS: Record<string, number> = { square: 1, circle: Math.PI / 4, triangle: 0.5 };
+const MIN_SHAPE_PIXELS = 6;
+
+type Rgb = readonly [number, number, number];
+const dist2 = (a: Rgb, b: Rgb) => (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2;
+
+function nearest<T>(entries: [string, T][], score: (v: T) => number): string {
+  let best = entries[0][0], bestScore = Infinity;
+  for (const [name, v] of entries) {
+    const s = score(v);
+    if (s < bestScore) [best, bestScore] = [name, s];
+  }
+  return best;
+}
+
+export function analyzeImage(rgb: Uint8Array, width: number, height: number, domain: Domain): Analysis {
+  const palette = Object.entries(domain.colors) as [string, Rgb][];
+  const px = (i: number): Rgb => [rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]];
+  const colorOf = (c: Rgb) => nearest(palette, (p) => dist2(p, c));
+
+  // Background: vote of the border pixels, then their mean as the measured background color.
+  const border: number[] = [];
+  for (let x = 0; x < width; x++) border.push(x, (height - 1) * width + x);
+  for (let y = 1; y < height - 1; y++) border.push(y * width, y * width + width - 1);
+  const votes = new Map<string, number[]>();
+  for (const i of border) {
+    const name = colorOf(px(i));
+    const list = votes.get(name) ?? [];
+    list.push(i);
+    votes.set(name, list);
+  }
+  const [background, bgPixels] = [...votes.entries()].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1))[0];
+  const bg = mean(bgPixels.map(px));
+  const bgPalette = domain.colors[background] as Rgb;
+  const neighbour = Math.min(...palette.filter(([n]) => n !== background).map(([, c]) => dist2(c, bgPalette)));
+  const threshold = neighbour / 4; // (half the distance)^2
+
+  const mask = new Uint8Array(width * height);
+  for (let i = 0; i < mask.length; i++) mask[i] = dist2(px(i), bg) > threshold ? 1 : 0;
+  const region = largestRegion(mask, width, height);
+  const none: Analysis = {
+    background, color: null, position: null, shape: null, size: null, pixels: region.length, fill: 0, halfExtent: 0, centroid: [0, 0],
+  };
+  if (region.length < MIN_SHAPE_PIXELS) return none;
+
+  const inRegion = new Uint8Array(width * height);
+  for (const i of region) inRegion[i] = 1;
+  let minX = width, maxX = 0, minY = height, maxY = 0, sx = 0, sy = 0;
+  const interior: Rgb[] = [];
+  for (const i of region) {
+    const x = i % width, y = (i - x) / width;
+    minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+    sx += x + 0.5; sy += y + 0.5;
+    const inside = x > 0 && y > 0 && x < width - 1 && y < height - 1 &&
+      inRegion[i - 1] && inRegion[i + 1] && inRegion[i - width] && inRegion[i + width];
+    if (inside) interior.push(px(i));
+  }
+  const bw = maxX - minX + 1, bh = maxY - minY + 1;
+  const fill = region.length / (bw * bh);
+  const halfExtent = Math.max(bw, bh) / 2 / Math.min(width, height);
+  const centroid: [number, number] = [sx / region.length / width, sy / region.length / height];
+  const shapes = domain.shapes.filter((s) => s in FILL_RATIOS).map((s): [string, number] => [s, FILL_RATIOS[s]]);
+  return {
+    background,
+    color: colorOf(mean(interior.length ? interior : region.map(px))),
+    position: nearest(Object.entries(domain.positions), ([fx, fy]) => (fx - centroid[0]) ** 2 + (fy - centroid[1]) ** 2),
+    shape: shapes.length ? nearest(shapes, (r) => Math.abs(r - fill)) : null,
+    size: nearest(Object.entries(domain.sizes), (s) => Math.abs(s - halfExtent)),
+    pixels: region.length,
+    fill,
+    halfExtent,
+    centroid,
+  };
+}
+
+function mean(pixels: Rgb[]): Rgb {
+  const s = [0, 0, 0];
+  for (const p of pixels) for (let c = 0; c < 3; c++) s[c] += p[c];
+  return [s[0] / pixels.length, s[1] / pixels.length, s[2] / pixels.length];
+}
+
+/** Pixel indices of the largest 4-connected region of mask == 1. */
+function largestRegion(mask: Uint8Array, width: number, height: number): number[] {
+  const seen = new Uint8Array(mask.length);
+  let best: number[] = [];
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || seen[start]) continue;
+    const region: number[] = [];
+    const stack = [start];
+    seen[start] = 1;
+    while (stack.length) {
+      const i = stack.pop()!;
+      region.push(i);
+      const x = i % width, y = (i - x) / width;
+      const next = [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, y > 0 ? i - width : -1, y < height - 1 ? i + width : -1];
+      for (const j of next) {
+        if (j >= 0 && mask[j] && !seen[j]) {
+          seen[j] = 1;
+          stack.push(j);
+        }
+      }
+    }
+    if (region.length > best.length) best = region;
+  }
+  return best.sort((a, b) => a - b);
+}
