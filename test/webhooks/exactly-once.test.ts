@@ -57,7 +57,8 @@ describe('exactly one terminal delivery per job', () => {
     receiver = await startReceiver();
     const job = fakeJobView({ url: receiver.url });
     await h.notifier.notify({ type: 'job.succeeded', tenant: 'acme', job });
-    await h.notifier.notify({ type: 'job.failed', tenant: 'acme', job: { ...job, status: 'failed' } });
+    const failed = { ...job, status: 'failed' };
+    await h.notifier.notify({ type: 'job.failed', tenant: 'acme', job: failed });
     await waitUntil(async () => (await h.deliveries.listForJob('acme', job.id))[0]?.status === 'delivered', 'delivered');
     expect(await pendingDeliveries(h)).toBe(0);
     expect(receiver.requests.map((r) => JSON.parse(r.body).type)).toEqual(['job.succeeded']);
