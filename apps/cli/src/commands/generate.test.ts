@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodePngRgb } from '@flowfarm/pipeline';
+import { outputPaths } from './generate.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..', '..', '..');
+const bin = path.join(repo, 'apps', 'cli', 'bin', 'flowfarm.js');
+const fixtures = path.join(repo, 'packages', 'pipeline', 'test-fixtures');
+const tmp = mkdtempSync(path.join(tmpdir(), 'ff-generate-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function flowfarm(args: string[]) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: tmp });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('flowfarm generate', () => {
+  it('writes numbered PNGs and prints one JSON object with paths, seed and timings', async () => {
+    const out = path.join(tmp, 'sub', 'x.png');
+    const r = await flowfarm(['generate', 'a red circle', '--out', out, '--models-dir', fixtures, '--model', 'mini',
+      '--seed', '41', '--num-images', '2', '--steps', '3', '--json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.outputs).toEqual([path.join(tmp, 'sub', 'x-0.png'), path.join(tmp, 'sub', 'x-1.png')]);
+    expect(summary.seeds).toEqual([41, 42]);
+    expect(summary.timings.stepsMs).toHaveLength(3);
+    for (const key of ['loadMs', 'encodeMs', 'decodeMs', 'totalMs']) expect(summary.timings[key]).toBeGreaterThan(0);
+    const png = decodePngRgb(readFileSync(summary.outputs[1]));
+    expect(png.text).toMatchObject({ prompt: 'a red circle', seed: '42', steps: '3', model: 'mini' });
+  });
+
+  it('answers bad usage with one line on stderr and exit code 2', async () => {
+    const cases = [
+      ['generate', '--out', 'x.png'], // no prompt
+      ['generate', 'a red circle'], // no --out
+      ['generate', 'a red circle', '--out', 'x.png', '--steps', 'four'],
+      ['generate', 'a red circle', '--out', 'x.png', '--bogus'],
+      ['generate', 'a red circle', '--out', 'x.png', '--models-dir', fixtures, '--model', 'nope'],
+      ['generate', 'a red circle', '--out', 'x.png', '--models-dir', fixtures, '--model', 'mini', '--width', '70'],
+    ];
+    for (const args of cases) {
+      const r = await flowfarm(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('fails with the load error when the model folder is broken', async () => {
+    const r = await flowfarm(['generate', 'x', '--out', 'x.png', '--models-dir', fixtures, '--model', 'bf16-input']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('transformer.onnx: input "hidden_states" has dtype bfloat16');
+  });
+});
+
+describe('outputPaths', () => {
+  it('numbers the files only when there is more than one image', () => {
+    expect(outputPaths('a/x.png', 1)).toEqual(['a/x.png']);
+    expect(outputPaths('a/x.png', 3)).toEqual(['a/x-0.png', 'a/x-1.png', 'a/x-2.png']);
+    expect(outputPaths('out', 2)).toEqual(['out-0.png', 'out-1.png']);
+  });
+});
