@@ -1,0 +1,131 @@
+// Operator routes behind ADMIN_API_KEY, for the /ops page and `flowfarm queues`: queue depth
+// and oldest wait per model, jobs of every tenant by state, retry of a failed job and cancel
+// of any job. Mount at '/v1/admin' (after authentication) through createApp's extraRouters.
+
+import { Router, type Request } from 'express';
+import {
+  AdminJobState,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  fieldErrorsFromZod,
+  type AdminJobSummary,
+  type QueueStats,
+} from '@flowfarm/contracts';
+import { readBullmqQueue } from '@flowfarm/metrics';
+import type { JobRecord } from '@flowfarm/queue';
+import { z } from 'zod';
+import { requireAdmin } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { submitJob } from '../job-submission.js';
+import { jobViewFor } from '../job-views.js';
+
+const JobsQuery = z.object({ state: AdminJobState, limit: z.coerce.number().int().min(1).max(100).default(20) });
+const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function summarize(record: JobRecord): AdminJobSummary {
+  return {
+    id: record.id,
+    model: record.model,
+    tenant: record.tenant,
+    status: record.status,
+    prompt: record.input.prompt,
+    attempts: record.attempt,
+    error: record.error,
+    created_at: new Date(record.createdAt).toISOString(),
+    started_at: iso(record.startedAt),
+    finished_at: iso(record.finishedAt),
+  };
+}
+
+/** Models with a queue worth showing: every model ever announced plus those served now. */
+async function modelNames(deps: ApiDeps): Promise<string[]> {
+  const [known, live] = await Promise.all([deps.workers.knownModels(), deps.workers.liveModels()]);
+  return [...new Set([...known.keys(), ...live.map((model) => model.name)])].sort();
+}
+
+async function loadJob(deps: ApiDeps, id: string): Promise<JobRecord> {
+  const record = JOB_ID.test(id) ? await deps.store.get(id) : null;
+  if (!record) throw new NotFoundError(`no job ${id}`);
+  return record;
+}
+
+export function createOpsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.use(requireAdmin);
+
+  router.get('/queues', async (_req, res) => {
+    const live = new Map((await deps.workers.liveModels()).map((model) => [model.name, model.workers]));
+    const now = Date.now();
+    const data: QueueStats[] = await Promise.all(
+      (await modelNames(deps)).map(async (model) => {
+        const { counts, oldestWaitingAt } = await readBullmqQueue(deps.queues.queue(model));
+        return {
+          model,
+          waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+          failed: counts.failed ?? 0,
+          oldest_wait_seconds: oldestWaitingAt === null ? null : Math.max(0, (now - oldestWaitingAt) / 1000),
+          workers: live.get(model) ?? 0,
+        };
+      }),
+    );
+    res.json({ data });
+  });
+
+  router.get('/jobs', async (req, res) => {
+    const parsed = JobsQuery.safeParse(req.query);
+    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
+    const { state, limit } = parsed.data;
+    const bullStates = state === 'waiting' ? (['waiting', 'prioritized', 'delayed'] as const) : ([state] as const);
+    const ids = new Set<string>();
+    for (const model of await modelNames(deps)) {
+      const jobs = await deps.queues.queue(model).getJobs([...bullStates], 0, limit - 1, false);
+      for (const job of jobs) if (job?.id) ids.add(job.id);
+    }
+    const records = (await Promise.all([...ids].map((id) => deps.store.get(id)))).filter((r): r is JobRecord => r !== null);
+    // BullMQ's failed set also holds canceled runs; the job record says what really happened.
+    const wanted = records.filter((record) => state !== 'failed' || record.status === 'failed');
+    const time = (r: JobRecord) => r.finishedAt ?? r.startedAt ?? r.createdAt;
+    wanted.sort((a, b) => time(b) - time(a));
+    res.json({ data: wanted.slice(0, limit).map(summarize) });
+  });
+
+  // Retry runs the job again as a new job of the same tenant with the same input (seed
+  // included), so the failed job's history and its one terminal webhook stay as they were.
+  router.post('/jobs/:id/retry', async (req: Request<{ id: string }>, res) => {
+    const record = await loadJob(deps, req.params.id);
+    if (record.status !== 'failed' && record.status !== 'canceled') {
+      throw new ConflictError('job_not_failed', `job ${record.id} is ${record.status}; only failed or canceled jobs can be retried`);
+    }
+    const { record: retried } = await submitJob(deps, record.tenant, record.input, record.input);
+    await notify(deps, 'job.queued', retried, req);
+    res.status(202).json({ ...summarize(retried), retry_of: record.id });
+  });
+
+  router.post('/jobs/:id/cancel', async (req: Request<{ id: string }>, res) => {
+    const record = await loadJob(deps, req.params.id);
+    const outcome = await deps.store.requestCancel(record);
+    if (outcome === 'missing') throw new NotFoundError(`no job ${record.id}`);
+    if (outcome !== 'canceled_now' && outcome !== 'requested') {
+      throw new ConflictError('job_finished', `job ${record.id} already ${outcome}`, { extra: { status: outcome } });
+    }
+    if (outcome === 'canceled_now') await deps.queues.removeWaiting(record.model, record.id);
+    const latest = (await deps.store.get(record.id)) ?? record;
+    if (outcome === 'canceled_now') await notify(deps, 'job.canceled', latest, req);
+    res.status(202).json(summarize(latest));
+  });
+
+  return router;
+}
+
+async function notify(deps: ApiDeps, type: 'job.queued' | 'job.canceled', record: JobRecord, req: Request): Promise<void> {
+  try {
+    await deps.notifier.notify({ type, tenant: record.tenant, job: await jobViewFor(deps, req, record) });
+  } catch (err) {
+    deps.logger.error({ err, jobId: record.id, type }, 'notifier failed');
+  }
+}
