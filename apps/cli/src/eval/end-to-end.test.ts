@@ -15,6 +15,12 @@ describe('tiny-shapes end to end', () => {
   });
   afterAll(() => model?.release());
 
+  it('gives the same PNG bytes for the same prompt and seed', async () => {
+    const req = { prompt: 'a small green triangle at the bottom right on a white background', seed: 77 };
+    const [a, b] = [await model.generate(req), await model.generate(req)];
+    expect(Buffer.from(a.images[0].data).equals(Buffer.from(b.images[0].data))).toBe(true);
+  });
+
   it('draws "a large red circle in the center on a blue background" so the analyzer reads it back', async () => {
     const domain = loadDomain(dir);
     const prompt = 'a large red circle in the center on a blue background';
