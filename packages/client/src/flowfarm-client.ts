@@ -125,6 +125,7 @@ export class FlowfarmClient {
     try {
       for await (const event of this.events(id, { signal })) {
         options.onEvent?.(event);
+        if (event.job && isFinished(event.job)) return event.job;
       }
       job = await this.get(id, { signal });
       if (isFinished(job)) return job;

@@ -2,13 +2,16 @@
 // travels in a header (EventSource cannot send one). A dropped connection is resumed with
 // Last-Event-ID, so a consumer sees every event once and in order until the terminal one.
 
-import type { JobEventType, JobStreamEvent } from './contract-types.js';
+import type { JobEventType, JobStreamEvent, JobView } from './contract-types.js';
 import { ABORTED_CODE, FlowfarmError, UNREACHABLE_CODE } from './errors.js';
 import { pause, type HttpTransport } from './http-transport.js';
 import { parseSseStream } from './sse-parser.js';
 
-/** A job event with the stream position it was sent at (pass it back as `lastEventId`). */
-export type JobEvent = JobStreamEvent & { event_id: string };
+/**
+ * A job event with the stream position it was sent at (pass it back as `lastEventId`);
+ * terminal events also carry the finished job.
+ */
+export type JobEvent = JobStreamEvent & { event_id: string; job?: JobView };
 
 export interface JobEventsOptions {
   /** Resume after this event id instead of from the start of the job's history. */
@@ -46,7 +49,7 @@ export async function* streamJobEvents(transport: HttpTransport, id: string, opt
       for await (const message of parseSseStream(response.body, options.signal)) {
         if (message.retry !== undefined) reconnectDelayMs = message.retry;
         if (!message.data) continue;
-        const event = JSON.parse(message.data) as JobStreamEvent;
+        const event = JSON.parse(message.data) as JobStreamEvent & { job?: JobView };
         lastEventId = message.id || lastEventId;
         received++;
         yield { ...event, event_id: message.id };
