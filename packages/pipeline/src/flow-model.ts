@@ -160,10 +160,9 @@ export class FlowModel {
     const R = prompts.length;
     const clipIds = this.tokenizers.clip.encodeBatch(prompts);
     const t5Ids = this.tokenizers.t5.encodeBatch(prompts);
-    const [clip, t5] = await Promise.all([
-      this.parts.clip.run({ input_ids: { data: clipIds, dims: [R, this.tokenizers.clip.length] } }, ['pooled_embeddings'], clock),
-      this.parts.t5.run({ input_ids: { data: t5Ids, dims: [R, this.tokenizers.t5.length] } }, ['text_embeddings'], clock),
-    ]);
+    // one after the other: each run already uses every intra-op thread, and onnxMs stays a wall time
+    const clip = await this.parts.clip.run({ input_ids: { data: clipIds, dims: [R, this.tokenizers.clip.length] } }, ['pooled_embeddings'], clock);
+    const t5 = await this.parts.t5.run({ input_ids: { data: t5Ids, dims: [R, this.tokenizers.t5.length] } }, ['text_embeddings'], clock);
     return {
       pooled: { data: clip.pooled_embeddings.data, dims: clip.pooled_embeddings.dims.slice(1) },
       sequence: { data: t5.text_embeddings.data, dims: t5.text_embeddings.dims.slice(1) },
