@@ -54,3 +54,17 @@ export const JobListQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 export type JobListQuery = z.infer<typeof JobListQuery>;
+
+/** What the api and worker tell the outside world (webhooks) at each job transition. */
+export interface JobNotice {
+  type: import('./job-events.js').JobEventType;
+  tenant: string;
+  job: JobView;
+}
+
+/** Injected into the api and worker; the webhooks package provides the real one. */
+export interface JobNotifier {
+  notify(notice: JobNotice): Promise<void>;
+}
+
+export const noopNotifier: JobNotifier = { notify: async () => {} };

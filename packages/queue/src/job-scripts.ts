@@ -52,7 +52,7 @@ return {'ok', eid, cancel}
  * KEYS: job, events, active, retention. ARGV: id, nowMs, canceledEventJson, retentionScore,
  * retentionMember, eventsChannel, cancelChannel.
  * A queued job is canceled at once; a running one gets a cancel request its worker honours at
- * the next step. Returns 'canceled' | 'requested' | 'missing' | the terminal status.
+ * the next step. Returns 'canceled_now' | 'requested' | 'missing' | the terminal status.
  */
 export const REQUEST_CANCEL = `
 local cur = redis.call('HGET', KEYS[1], 'status')
@@ -63,7 +63,7 @@ if cur == 'queued' then
   redis.call('SREM', KEYS[3], ARGV[1])
   redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
   redis.call('PUBLISH', ARGV[6], ARGV[1])
-  return 'canceled'
+  return 'canceled_now'
 end
 if cur == 'running' then
   redis.call('HSET', KEYS[1], 'cancel_requested', '1')

@@ -52,7 +52,7 @@ describe('JobStore', () => {
   it('cancels a queued job at once and a running one by request; a finished one stays finished', async () => {
     const queued = record();
     await store.create(queued, { maxActive: 10 });
-    expect(await store.requestCancel(queued)).toBe('canceled');
+    expect(await store.requestCancel(queued)).toBe('canceled_now');
     expect((await store.get(queued.id))?.status).toBe('canceled');
     expect((await store.markStarted(queued, 1)).kind).toBe('refused');
 

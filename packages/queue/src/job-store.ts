@@ -115,8 +115,8 @@ export class JobStore {
     return this.transition(record, ['running'], 'job.queued', fields, { error, attempt });
   }
 
-  /** 'canceled' (was queued), 'requested' (running: stops at the next step), 'missing', or the terminal status. */
-  async requestCancel(record: JobRecord): Promise<'canceled' | 'requested' | 'missing' | JobStatus> {
+  /** 'canceled_now' (was queued), 'requested' (running: stops at the next step), 'missing', or the terminal status. */
+  async requestCancel(record: JobRecord): Promise<'canceled_now' | 'requested' | 'missing' | JobStatus> {
     const k = this.keys;
     const now = Date.now();
     return (await this.redis.eval(
@@ -133,7 +133,7 @@ export class JobStore {
       retentionMember(record),
       k.eventsChannel,
       k.cancelChannel,
-    )) as 'canceled' | 'requested' | 'missing' | JobStatus;
+    )) as 'canceled_now' | 'requested' | 'missing' | JobStatus;
   }
 
   /** Events after `afterId` (exclusive; '0' for all), oldest first. */

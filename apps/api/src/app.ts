@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import { buildOpenApiDocument } from '@flowfarm/contracts';
+import { httpMetricsMiddleware, metricsHandler } from '@flowfarm/metrics';
+import type { ApiDeps } from './deps.js';
+import { notFoundHandler, problemHandler } from './problem-handler.js';
+import { adminKeysRouter } from './routes/admin-keys.js';
+import { filesRouter } from './routes/files.js';
+import { healthRouter } from './routes/health.js';
+import { jobEventsRouter } from './routes/job-events.js';
+import { jobsRouter } from './routes/jobs.js';
+import { modelsRouter } from './routes/models.js';
+
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The HTTP API as a function of its dependencies, without listen(): tests drive it with
+ * supertest, main.ts wires real Redis and storage. Extra routers (webhook routes, the web UI)
+ * are mounted after the built-in /v1 routes and before the 404 handler.
+ */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.TRUST_PROXY);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
+    }),
+  );
+  app.use(httpMetricsMiddleware());
+
+  app.use(healthRouter(deps));
+  app.get('/metrics', metricsHandler);
+  const openapi = buildOpenApiDocument({ serverUrl: deps.config.PUBLIC_URL });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use(filesRouter(deps));
+
+  const v1 = express.Router();
+  v1.use(deps.auth.authenticate);
+  v1.use(async (req, _res, next) => {
+    await deps.rateLimiter.consume(req.apiKeyId ?? 'anonymous');
+    next();
+  });
+  v1.use(express.json({ limit: deps.config.BODY_LIMIT, strict: false }));
+  v1.use(jobsRouter(deps));
+  v1.use(jobEventsRouter(deps));
+  v1.use(modelsRouter(deps));
+  v1.use(adminKeysRouter(deps));
+  app.use('/v1', v1);
+
+  const extra = typeof deps.extraRouters === 'function' ? deps.extraRouters(deps) : (deps.extraRouters ?? []);
+  for (const { path, router } of extra) {
+    // Extra /v1 routers come after authentication and the JSON body parser (mounted by v1 above).
+    if (path === '/v1' || path.startsWith('/v1/')) app.use(path, deps.auth.authenticate, express.json({ limit: deps.config.BODY_LIMIT }), router);
+    else app.use(path, router);
+  }
+
+  app.use(notFoundHandler);
+  app.use(problemHandler(deps.logger, deps.config.BODY_LIMIT));
+  return app;
+}

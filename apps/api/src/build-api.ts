@@ -1,0 +1,68 @@
+import pino, { type Logger } from 'pino';
+import type { JobNotifier } from '@flowfarm/contracts';
+import { noopNotifier } from '@flowfarm/contracts';
+import { JobEventHub, JobStore, RenderQueues, WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
+import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
+import type { Express } from 'express';
+import { ApiKeyStore } from './api-key-store.js';
+import { createAuth } from './auth.js';
+import { parseStaticKeys, type ApiConfig } from './config.js';
+import type { ApiDeps, ExtraRouter } from './deps.js';
+import { createApp } from './app.js';
+import { createRequestRateLimiter } from './rate-limit.js';
+
+export interface BuildApiOptions {
+  logger?: Logger;
+  /** A notifier, or a factory that gets the wired deps (for one that shares the API's Redis). */
+  notifier?: JobNotifier | ((deps: ApiDeps) => JobNotifier);
+  extraRouters?: ExtraRouter[] | ((deps: ApiDeps) => ExtraRouter[]);
+}
+
+export interface BuiltApi {
+  app: Express;
+  deps: ApiDeps;
+  /** Closes Redis connections and queues; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Wires real Redis, queues and storage from the config; used by main.ts and by tests. */
+export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): BuiltApi {
+  const logger = options.logger ?? pino({ level: config.LOG_LEVEL, name: 'flowfarm-api' });
+  const onError = (err: Error) => logger.error({ err }, 'redis error');
+  const redis = createRedisConnection(config.REDIS_URL, { name: 'flowfarm-api', onError });
+  const subscriber = createRedisConnection(config.REDIS_URL, { name: 'flowfarm-api-events', onError });
+  const keys = farmKeys(config.REDIS_PREFIX);
+  const signingSecret = config.STORAGE === 'local' ? (config.FILES_SIGNING_SECRET ?? loadOrCreateSigningSecret(config.DATA_DIR)) : '';
+  const storage = createStorage(storageConfigFromEnv(config, signingSecret));
+  const apiKeys = new ApiKeyStore(redis, keys);
+  const deps: ApiDeps = {
+    config,
+    logger,
+    redis,
+    keys,
+    store: new JobStore(redis, keys, { retentionMs: config.JOB_RETENTION_SECONDS * 1000 }),
+    queues: new RenderQueues(redis, keys, { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, retentionMs: config.JOB_RETENTION_SECONDS * 1000 }, onError),
+    hub: new JobEventHub(subscriber, keys.eventsChannel),
+    workers: new WorkerRegistry(redis, keys),
+    storage,
+    apiKeys,
+    auth: createAuth({ staticKeys: parseStaticKeys(config.API_KEYS), adminKey: config.ADMIN_API_KEY, keyStore: apiKeys }),
+    rateLimiter: createRequestRateLimiter(redis, keys.rateLimit, config.RATE_LIMIT_PER_MINUTE),
+    notifier: noopNotifier,
+    extraRouters: options.extraRouters,
+  };
+  if (options.notifier) deps.notifier = typeof options.notifier === 'function' ? options.notifier(deps) : options.notifier;
+  let closing: Promise<void> | null = null;
+  return {
+    app: createApp(deps),
+    deps,
+    close: () =>
+      (closing ??= (async () => {
+        const notifier = deps.notifier as JobNotifier & { close?: () => Promise<void> };
+        await notifier.close?.().catch(() => {});
+        await deps.queues.close().catch(() => {});
+        await deps.hub.close().catch(() => {});
+        redis.disconnect();
+      })()),
+  };
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { farmEnvSchema } from '@flowfarm/contracts';
+import { webhookConfigShape } from '@flowfarm/webhooks';
+
+/** Environment of an API process (plus the farm-wide variables in farmEnvSchema). */
+export const apiConfigSchema = farmEnvSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port of the API'),
+  HOST: z.string().default('0.0.0.0').describe('interface the API listens on'),
+  API_KEYS: z
+    .string()
+    .default('')
+    .describe('static keys for simple setups: "key:tenant,key2:tenant2" (keys made with `flowfarm keys create` live hashed in Redis)'),
+  ADMIN_API_KEY: z.string().optional().describe('key for operator routes (/v1/admin/*, /ops); unset disables them'),
+  MAX_ACTIVE_JOBS_PER_TENANT: z.coerce.number().int().min(1).default(24).describe('queued+running jobs a tenant may have; more → 429'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600).describe('requests per API key per minute, shared by all API replicas through Redis; more → 429'),
+  MAX_WAIT_SECONDS: z.coerce.number().int().min(0).max(60).default(60).describe('longest `Prefer: wait=N` honoured'),
+  SSE_HEARTBEAT_SECONDS: z.coerce.number().positive().default(15).describe('comment line sent on idle event streams so proxies keep them open'),
+  DEFAULT_MODEL: z.string().optional().describe('model used when a job names none (default: the first model served)'),
+  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400).describe('how long an Idempotency-Key is remembered'),
+  BODY_LIMIT: z.string().default('64kb').describe('largest request body; more → 413'),
+  TRUST_PROXY: z.string().default('loopback').describe("Express 'trust proxy' setting (for client IPs and https links behind a proxy)"),
+  // WEBHOOK_ALLOW_PRIVATE, WEBHOOK_TIMEOUT_MS, WEBHOOK_RETRY_SCALE, WEBHOOK_DELIVERY, WEBHOOK_CONCURRENCY
+  ...webhookConfigShape,
+});
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
+  return apiConfigSchema.parse(env);
+}
+
+/** `key:tenant,…` → Map(key → tenant). */
+export function parseStaticKeys(value: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const entry of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = entry.lastIndexOf(':');
+    if (at <= 0 || at === entry.length - 1) throw new Error(`API_KEYS entry "${entry.slice(0, 4)}…" is not key:tenant`);
+    keys.set(entry.slice(0, at), entry.slice(at + 1));
+  }
+  return keys;
+}

@@ -1,0 +1,42 @@
+import type { Request, RequestHandler, Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { JobNotifier } from '@flowfarm/contracts';
+import type { FarmKeys, JobEventHub, JobStore, RenderQueues, WorkerRegistry } from '@flowfarm/queue';
+import type { ResultStorage } from '@flowfarm/storage';
+import type { ApiKeyStore } from './api-key-store.js';
+import type { Auth } from './auth.js';
+import type { ApiConfig } from './config.js';
+import type { RequestRateLimiter } from './rate-limit.js';
+
+/** A router another part of the app mounts (webhook routes, the web UI). */
+export interface ExtraRouter {
+  /** Mount path, e.g. '/v1' or '/'. Routers under /v1 run after authentication. */
+  path: string;
+  router: Router | RequestHandler;
+}
+
+/** Everything the API needs; createApp takes it, so tests build it against their own Redis prefix. */
+export interface ApiDeps {
+  config: ApiConfig;
+  logger: Logger;
+  redis: Redis;
+  keys: FarmKeys;
+  store: JobStore;
+  queues: RenderQueues;
+  hub: JobEventHub;
+  workers: WorkerRegistry;
+  storage: ResultStorage;
+  apiKeys: ApiKeyStore;
+  auth: Auth;
+  rateLimiter: RequestRateLimiter;
+  /** Called at each job transition the API makes (queued, canceled while queued). */
+  notifier: JobNotifier;
+  extraRouters?: ExtraRouter[] | ((deps: ApiDeps) => ExtraRouter[]);
+}
+
+/** Base URL for links in answers: PUBLIC_URL, else the request's own origin. */
+export function apiBaseUrl(deps: ApiDeps, req: Request): string {
+  if (deps.config.PUBLIC_URL) return deps.config.PUBLIC_URL.replace(/\/$/, '');
+  return `${req.protocol}://${req.get('host')}`;
+}

@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  RateLimitedError,
+  ConflictError,
+  ServiceUnavailableError,
+  UnknownModelError,
+  ValidationError,
+  type FieldError,
+  type JobInput,
+} from '@flowfarm/contracts';
+import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
+import type { ApiDeps } from './deps.js';
+
+/** Opaque, url-safe job id; also the BullMQ job id. */
+export const newJobId = (): string => `job_${randomBytes(12).toString('base64url')}`;
+
+const MODEL_CACHE_MS = 2000;
+let modelCache: { at: number; prefix: string; known: Map<string, ModelLimits>; live: string[] } | null = null;
+
+/** Models a job may name: announced by a worker (live now or earlier, so scale-to-zero still validates). */
+async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLimits>; live: string[] }> {
+  const now = Date.now();
+  if (modelCache && modelCache.prefix === deps.keys.bullPrefix && now - modelCache.at < MODEL_CACHE_MS) return modelCache;
+  const [known, live] = await Promise.all([deps.workers.knownModels(), deps.workers.liveModels()]);
+  modelCache = { at: now, prefix: deps.keys.bullPrefix, known, live: live.map((m) => m.name) };
+  return modelCache;
+}
+
+/** Checks the input against the model's limits and fills in its defaults (and a seed, so re-runs repeat). */
+export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promise<{ input: JobInput; request: RenderJobData['request'] }> {
+  const { known, live } = await servedModels(deps);
+  const served = live.length ? live : [...known.keys()].sort();
+  const name = input.model ?? deps.config.DEFAULT_MODEL ?? served[0];
+  const limits = name ? known.get(name) : undefined;
+  if (!name || !limits) throw new UnknownModelError(name ?? '(default)', served);
+
+  const errors: FieldError[] = [];
+  const { min, max, multiple } = limits.resolution;
+  const width = input.width ?? limits.default_size.width;
+  const height = input.height ?? limits.default_size.height;
+  for (const [field, value] of [['width', width], ['height', height]] as const) {
+    if (value < min || value > max || value % multiple !== 0) {
+      errors.push({ path: field, message: `${field} must be a multiple of ${multiple} from ${min} to ${max} for ${name}`, code: 'out_of_range' });
+    }
+  }
+  const steps = input.steps ?? limits.steps.default;
+  if (steps < limits.steps.min || steps > limits.steps.max) {
+    errors.push({ path: 'steps', message: `steps must be from ${limits.steps.min} to ${limits.steps.max} for ${name}`, code: 'out_of_range' });
+  }
+  if (errors.length) throw new ValidationError(errors);
+
+  const guidance = limits.variant === 'dev' ? (input.guidance ?? limits.guidance?.default ?? 3.5) : undefined;
+  const seed = input.seed ?? randomBytes(4).readUInt32LE(0);
+  const numImages = input.num_images ?? 1;
+  const filled: JobInput = {
+    ...input,
+    model: name,
+    width,
+    height,
+    steps,
+    seed,
+    num_images: numImages,
+    output_format: input.output_format ?? 'png',
+    ...(guidance === undefined ? {} : { guidance }),
+  };
+  return { input: filled, request: { prompt: input.prompt, width, height, steps, seed, numImages, ...(guidance === undefined ? {} : { guidance }) } };
+}
+
+/** Stable hash of a JSON body (object keys sorted), for Idempotency-Key comparison. */
+export function bodyHash(body: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+}
+
+export interface SubmitResult {
+  record: JobRecord;
+  /** false when an Idempotency-Key replay returned an earlier job. */
+  created: boolean;
+}
+
+/** Creates the job record (idempotency + active cap checked atomically) and enqueues it. */
+export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string): Promise<SubmitResult> {
+  const { input, request } = await resolveAgainstModel(deps, parsed);
+  const record: JobRecord = {
+    id: newJobId(),
+    tenant,
+    model: input.model!,
+    input,
+    status: 'queued',
+    progress: { step: 0, total: request.steps },
+    outputs: [],
+    error: null,
+    createdAt: Date.now(),
+    startedAt: null,
+    finishedAt: null,
+    cancelRequested: false,
+    attempt: 0,
+  };
+  const outcome = await deps.store.create(record, {
+    maxActive: deps.config.MAX_ACTIVE_JOBS_PER_TENANT,
+    idempotency: idempotencyKey ? { key: idempotencyKey, bodyHash: bodyHash(rawBody), ttlSec: deps.config.IDEMPOTENCY_TTL_SECONDS } : undefined,
+  });
+  if (outcome.kind === 'full') {
+    throw new RateLimitedError('too_many_active_jobs', `at most ${deps.config.MAX_ACTIVE_JOBS_PER_TENANT} queued or running jobs per tenant`, 5);
+  }
+  if (outcome.kind === 'conflict') {
+    throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with another request body', { extra: { job_id: outcome.jobId } });
+  }
+  if (outcome.kind === 'existing') {
+    const existing = await deps.store.get(outcome.jobId);
+    if (!existing) throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
+    return { record: existing, created: false };
+  }
+  try {
+    await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: 'png', submittedAt: record.createdAt });
+  } catch (err) {
+    await deps.store.markFailed(record, { code: 'enqueue_failed', message: 'the job could not be queued' }).catch(() => {});
+    throw new ServiceUnavailableError('the job queue is not reachable', { cause: err, retryAfter: 5 });
+  }
+  return { record, created: true };
+}

@@ -1,0 +1,26 @@
+import type { Request } from 'express';
+import { NotFoundError, type JobView } from '@flowfarm/contracts';
+import { toJobView, type JobRecord } from '@flowfarm/queue';
+import { apiBaseUrl, type ApiDeps } from './deps.js';
+import { requireTenant } from './auth.js';
+
+/** The caller's job, or 404 — also for another tenant's job, so ids of others are not confirmed. */
+export async function loadOwnJob(deps: ApiDeps, req: Request, id: string): Promise<JobRecord> {
+  const tenant = requireTenant(req);
+  const record = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await deps.store.get(id) : null;
+  if (!record || record.tenant !== tenant) throw new NotFoundError(`no job ${id}`);
+  return record;
+}
+
+export async function jobViewFor(deps: ApiDeps, req: Request, record: JobRecord): Promise<JobView> {
+  const base = apiBaseUrl(deps, req);
+  const queuePosition = record.status === 'queued' ? await deps.queues.queuePosition(record.model, record.id) : null;
+  return toJobView(record, {
+    apiBaseUrl: base,
+    queuePosition,
+    outputUrl: async (key) => {
+      const url = await deps.storage.url(key);
+      return url.startsWith('/') ? `${base}${url}` : url;
+    },
+  });
+}

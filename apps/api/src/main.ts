@@ -1,0 +1,92 @@
+// Entry of an API process (`flowfarm api`, or `tsx apps/api/src/main.ts`): parse the config,
+// wire Redis/queues/storage, listen, and shut down cleanly on SIGTERM/SIGINT.
+import type { Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { createQueueCollector, readBullmqQueue } from '@flowfarm/metrics';
+import { buildApi, type BuildApiOptions } from './build-api.js';
+import { loadConfig } from './config.js';
+import type { ApiDeps } from './deps.js';
+import { webhookNotifierFor, webhooksRouter } from './routes/webhooks.js';
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  deps: ApiDeps;
+  close(): Promise<void>;
+}
+
+/** Webhook notifier and extra routers; the webhooks and web helpers plug theirs in here. */
+function integrations(): BuildApiOptions {
+  return {
+    notifier: webhookNotifierFor,
+    extraRouters: (deps) => [{ path: '/v1', router: webhooksRouter(deps) }],
+  };
+}
+
+export async function startApi(env: Record<string, string | undefined>, options: BuildApiOptions = integrations()): Promise<RunningApi> {
+  const config = loadConfig(env);
+  const api = buildApi(config, options);
+  const { deps } = api;
+  const collector = createQueueCollector({
+    readCounts: async () => {
+      const [known, live] = await Promise.all([deps.workers.knownModels(), deps.workers.liveModels()]);
+      return Promise.all(
+        [...known.keys()].map(async (model) => ({
+          model,
+          ...(await readBullmqQueue(deps.queues.queue(model))),
+          workers: live.find((m) => m.name === model)?.workers ?? 0,
+        })),
+      );
+    },
+    onError: (err) => deps.logger.warn({ err }, 'queue metrics read failed'),
+  });
+  const server = api.app.listen(config.PORT, config.HOST);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  deps.logger.info({ url, storage: config.STORAGE, prefix: config.REDIS_PREFIX }, 'api listening');
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      collector.stop();
+      // Event streams never end on their own: stop taking connections, then cut the rest.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => server.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(deadline);
+      await api.close();
+    })());
+  return { server, url, deps, close };
+}
+
+/** Runs until SIGTERM/SIGINT; a second signal exits at once. */
+export async function runApiProcess(env: Record<string, string | undefined>): Promise<number> {
+  const running = await startApi(env);
+  return new Promise((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      running.deps.logger.info({ signal }, 'api shutting down');
+      running.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          running.deps.logger.error({ err }, 'api shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  runApiProcess(process.env).then((code) => process.exit(code));
+}

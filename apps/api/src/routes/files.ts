@@ -1,0 +1,27 @@
+import { Router } from 'express';
+import { AppError, NotFoundError } from '@flowfarm/contracts';
+import { LocalStorage } from '@flowfarm/storage';
+import type { ApiDeps } from '../deps.js';
+
+/** GET /files/<key>?expires&signature — local-storage downloads; 403 when tampered or expired. */
+export function filesRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/files/*key', (req, res, next) => {
+    const storage = deps.storage;
+    if (!(storage instanceof LocalStorage)) throw new NotFoundError('files are served by the storage service');
+    const key = (req.params as { key: string[] }).key.join('/');
+    const check = storage.verify(key, req.query.expires, req.query.signature);
+    if (check !== 'ok') throw new AppError(check === 'expired' ? 'url_expired' : 'bad_signature', 403, check === 'expired' ? 'this link has expired; get the job again for a fresh one' : 'invalid link signature');
+    let file: string;
+    try {
+      file = storage.filePath(key);
+    } catch {
+      throw new NotFoundError();
+    }
+    res.set('Cache-Control', 'private, max-age=3600');
+    res.sendFile(file, { dotfiles: 'deny' }, (err) => {
+      if (err) next((err as { code?: string }).code === 'ENOENT' ? new NotFoundError('file no longer exists') : err);
+    });
+  });
+  return router;
+}

@@ -1,0 +1,92 @@
+import { Router } from 'express';
+import { ConflictError, JobInput, JobListQuery, ValidationError, fieldErrorsFromZod, isTerminalStatus, type JobView } from '@flowfarm/contracts';
+import { requireTenant } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { submitJob } from '../job-submission.js';
+import { assertSubmittedWebhookAllowed } from './webhooks.js';
+import { jobViewFor, loadOwnJob } from '../job-views.js';
+import { preferWaitSeconds, waitForJob } from '../wait-for-job.js';
+
+async function notify(deps: ApiDeps, type: 'job.queued' | 'job.canceled', tenant: string, job: JobView): Promise<void> {
+  try {
+    await deps.notifier.notify({ type, tenant, job });
+  } catch (err) {
+    deps.logger.error({ err, jobId: job.id, type }, 'notifier failed');
+  }
+}
+
+/** POST/GET /v1/jobs, GET /v1/jobs/:id, POST /v1/jobs/:id/cancel. */
+export function jobsRouter(deps: ApiDeps): Router {
+  const router = Router();
+
+  router.post('/jobs', async (req, res) => {
+    const tenant = requireTenant(req);
+    const parsed = JobInput.safeParse(req.body);
+    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
+    await assertSubmittedWebhookAllowed(deps, parsed.data);
+    const idempotencyKey = req.get('idempotency-key');
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
+      throw new ValidationError([{ path: 'Idempotency-Key', message: 'must be 1-255 characters' }]);
+    }
+    const { record, created } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey);
+    let view = await jobViewFor(deps, req, record);
+    if (created) await notify(deps, 'job.queued', tenant, view);
+    else res.set('Idempotent-Replayed', 'true');
+    res.set('Location', view.urls.self);
+
+    const wait = preferWaitSeconds(req.get('prefer'), deps.config.MAX_WAIT_SECONDS);
+    if (wait !== null && !isTerminalStatus(record.status)) {
+      const closed = new AbortController();
+      res.on('close', () => closed.abort());
+      const latest = await waitForJob(deps, record.id, wait * 1000, closed.signal);
+      if (latest) view = await jobViewFor(deps, req, latest);
+      res.set('Preference-Applied', `wait=${wait}`);
+    }
+    res.status(isTerminalStatus(view.status) && wait !== null ? 200 : 202).json(view);
+  });
+
+  router.get('/jobs', async (req, res) => {
+    const tenant = requireTenant(req);
+    const parsed = JobListQuery.safeParse(req.query);
+    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
+    const { status, limit } = parsed.data;
+    let offset = parsed.data.cursor ? Number(Buffer.from(parsed.data.cursor, 'base64url').toString()) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new ValidationError([{ path: 'cursor', message: 'invalid cursor' }]);
+    const data: JobView[] = [];
+    let exhausted = false;
+    // Filtering by status reads ahead in pages; the cursor is the index reached in the tenant's list.
+    while (data.length < limit && !exhausted) {
+      const ids = await deps.store.listIds(tenant, offset, status ? limit * 2 : limit - data.length);
+      exhausted = ids.length === 0;
+      for (const id of ids) {
+        offset++;
+        const record = await deps.store.get(id);
+        if (record && (!status || record.status === status)) data.push(await jobViewFor(deps, req, record));
+        if (data.length === limit) break;
+      }
+    }
+    const more = !exhausted && (await deps.store.listIds(tenant, offset, 1)).length > 0;
+    res.json({ data, next_cursor: more ? Buffer.from(String(offset)).toString('base64url') : null });
+  });
+
+  router.get('/jobs/:id', async (req, res) => {
+    const record = await loadOwnJob(deps, req, req.params.id);
+    res.json(await jobViewFor(deps, req, record));
+  });
+
+  router.post('/jobs/:id/cancel', async (req, res) => {
+    const record = await loadOwnJob(deps, req, req.params.id);
+    const outcome = await deps.store.requestCancel(record);
+    if (outcome === 'missing') return void res.status(404).end();
+    if (outcome !== 'canceled_now' && outcome !== 'requested') {
+      throw new ConflictError('job_finished', `job ${record.id} already ${outcome}`, { extra: { status: outcome } });
+    }
+    if (outcome === 'canceled_now') await deps.queues.removeWaiting(record.model, record.id);
+    const latest = (await deps.store.get(record.id)) ?? record;
+    const view = await jobViewFor(deps, req, latest);
+    if (outcome === 'canceled_now') await notify(deps, 'job.canceled', record.tenant, view);
+    res.status(202).json(view);
+  });
+
+  return router;
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/** `true/false/1/0/yes/no` from an environment variable. */
+export const envBoolean = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+/**
+ * Settings every farm process (api and worker) shares: where Redis is, where results go, how
+ * long jobs are kept. Each app's `config.ts` extends this with its own variables.
+ */
+export const farmEnvSchema = z.object({
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379').describe('Redis that holds queues, job records and events'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.{}-]+$/)
+    .default('flowfarm')
+    .describe('prefix of every Redis key; use a hash tag such as {flowfarm} on Redis Cluster'),
+  DATA_DIR: z.string().default('./.data').describe('local data folder (local storage files, signing secret, private Redis)'),
+  PUBLIC_URL: optionalString.describe('public base URL of the API, used in links sent to clients (default: from the request; workers: http://localhost:8080)'),
+  STORAGE: z.enum(['local', 's3']).default('local').describe('where images are stored: local disk served by the API, or S3-compatible storage'),
+  FILES_SIGNING_SECRET: optionalString.describe('HMAC key for local file URLs, shared by api and workers (default: generated once under DATA_DIR)'),
+  URL_TTL_SECONDS: z.coerce.number().int().positive().default(3600).describe('lifetime of result URLs (signed local URLs and S3 presigned GETs)'),
+  S3_BUCKET: optionalString.describe('bucket for results (STORAGE=s3)'),
+  S3_REGION: z.string().default('us-east-1').describe('S3 region (R2: auto)'),
+  S3_ENDPOINT: optionalString.describe('S3 endpoint for MinIO, R2 or others (unset for AWS)'),
+  S3_FORCE_PATH_STYLE: envBoolean.default(false).describe('path-style bucket URLs (MinIO, s3rver)'),
+  S3_ACCESS_KEY_ID: optionalString.describe('S3 credentials (default: the AWS SDK credential chain)'),
+  S3_SECRET_ACCESS_KEY: optionalString.describe('S3 secret key'),
+  S3_KEY_PREFIX: z.string().default('').describe('prefix of object keys inside the bucket'),
+  JOB_RETENTION_SECONDS: z.coerce.number().int().min(0).default(86_400).describe('finished jobs, their events and files are removed after this long'),
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3).describe('runs of a job before a transient failure becomes final'),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2000).describe('first retry delay after a transient failure (doubles per attempt)'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
+});
+export type FarmEnv = z.infer<typeof farmEnvSchema>;
+
+/** A short description of a zod-schema environment for docs: name, default, description. */
+export function describeEnv(schema: z.ZodObject): Array<{ name: string; default: string; description: string }> {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const json = z.toJSONSchema(field as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { default?: unknown };
+    const description = (field as z.ZodType).description ?? '';
+    return { name, default: json.default === undefined ? '' : String(json.default), description };
+  });
+}
