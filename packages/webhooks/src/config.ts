@@ -1,23 +1,44 @@
-// Webhook settings, as a zod fragment the api's and worker's config.ts spread into their own
-// schema (config is parsed once per process, in main.ts; this package never reads the env).
+// Webhook settings, as a zod fragment the api's, worker's and `flowfarm webhooks`' config
+// schemas spread into their own (config is parsed once per process, in main.ts; this package
+// never reads the environment).
 import { z } from 'zod';
-
-const booleanString = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1');
+import { envBoolean } from '@flowfarm/contracts';
 
 export const webhookConfigShape = {
-  /** Allow webhook URLs on loopback/private/link-local networks (local setups, tests). Off by default: SSRF guard. */
-  WEBHOOK_ALLOW_PRIVATE: booleanString.default(false),
-  /** How long one delivery attempt may take before it counts as failed (Standard Webhooks receivers answer fast). */
-  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
-  /** Multiplies the retry schedule (1 = immediately, 5 s, 5 min … 24 h); tests use a tiny factor. */
-  WEBHOOK_RETRY_SCALE: z.coerce.number().positive().default(1),
-  /** Run the webhook delivery worker inside this process (the api); `flowfarm webhooks` runs it alone. */
-  WEBHOOK_DELIVERY: booleanString.default(true),
-  /** Deliveries one process sends at the same time (they wait on the network, not the CPU). */
-  WEBHOOK_CONCURRENCY: z.coerce.number().int().positive().default(16),
+  WEBHOOK_ALLOW_PRIVATE: envBoolean
+    .default(false)
+    .describe('allow webhook URLs on loopback/private/link-local networks (local setups, tests); off = SSRF guard on'),
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15_000)
+    .describe('time one webhook delivery attempt may take before it counts as failed'),
+  WEBHOOK_RETRY_SCALE: z.coerce
+    .number()
+    .positive()
+    .default(1)
+    .describe('multiplies the webhook retry schedule (immediately, 5 s, 5 min … 24 h); tests use a tiny factor'),
+  WEBHOOK_DELIVERY: envBoolean
+    .default(true)
+    .describe('run the webhook delivery worker in this API process (false when `flowfarm webhooks` processes do it)'),
+  WEBHOOK_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16)
+    .describe('webhook deliveries one process sends at the same time (network-bound, not CPU)'),
 };
 
 export const webhookConfigSchema = z.object(webhookConfigShape);
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+/** The delivery worker's options from a parsed config. */
+export function deliveryOptionsFrom(config: WebhookConfig) {
+  return {
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    retryScale: config.WEBHOOK_RETRY_SCALE,
+    allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+  };
+}

@@ -35,3 +35,4 @@ export {
   type WebhookDeliveryWorker,
 } from './delivery-worker.js';
 export { redeliver } from './redelivery.js';
+export * from './api-schemas.js';
