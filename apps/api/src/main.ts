@@ -7,6 +7,7 @@ import { buildApi, type BuildApiOptions } from './build-api.js';
 import { loadConfig } from './config.js';
 import type { ApiDeps } from './deps.js';
 import { webhookNotifierFor, webhooksRouter } from './routes/webhooks.js';
+import { webRouters } from './web/index.js';
 
 export interface RunningApi {
   server: Server;
@@ -19,7 +20,7 @@ export interface RunningApi {
 function integrations(): BuildApiOptions {
   return {
     notifier: webhookNotifierFor,
-    extraRouters: (deps) => [{ path: '/v1', router: webhooksRouter(deps) }],
+    extraRouters: (deps) => [{ path: '/v1', router: webhooksRouter(deps) }, ...webRouters(deps)],
   };
 }
 
