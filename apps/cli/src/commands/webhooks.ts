@@ -1,0 +1,60 @@
+// `flowfarm webhooks`: a process that only delivers webhooks (the BullMQ worker on queue
+// `webhooks`), for setups that run it apart from the API (then set WEBHOOK_DELIVERY=false on
+// the API processes). Any number can run; each delivery is processed by one of them.
+// SIGTERM/SIGINT: finish the attempts in flight and exit 128+signal; a second signal exits now.
+import { constants } from 'node:os';
+import pino from 'pino';
+import { createRedisConnection } from '@flowfarm/queue';
+import { deliveryOptionsFrom, startWebhookDeliveryWorker } from '@flowfarm/webhooks';
+import { loadWebhooksProcessConfig } from '../config.js';
+
+const USAGE = `usage: flowfarm webhooks
+
+Runs a webhook delivery process. Settings come from the environment:
+  REDIS_URL, REDIS_PREFIX, LOG_LEVEL, WEBHOOK_TIMEOUT_MS, WEBHOOK_RETRY_SCALE,
+  WEBHOOK_ALLOW_PRIVATE, WEBHOOK_CONCURRENCY
+`;
+
+/** Longest wait for in-flight attempts on shutdown (under Kubernetes' 30 s grace period). */
+const DRAIN_DEADLINE_MS = 25_000;
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (argv.length > 0) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const config = loadWebhooksProcessConfig();
+  const log = pino({ level: config.LOG_LEVEL, name: 'flowfarm-webhooks' });
+  const redis = createRedisConnection(config.REDIS_URL, { name: 'flowfarm-webhooks', onError: (err) => log.error({ err }, 'redis error') });
+  const delivery = startWebhookDeliveryWorker({ connection: redis, prefix: config.REDIS_PREFIX, ...deliveryOptionsFrom(config), log });
+  log.info({ prefix: config.REDIS_PREFIX, concurrency: config.WEBHOOK_CONCURRENCY }, 'webhook delivery process started');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      const code = 128 + (constants.signals[signal] ?? 15);
+      if (stopping) process.exit(code);
+      stopping = true;
+      log.info({ signal }, 'draining webhook deliveries');
+      const deadline = setTimeout(() => {
+        log.warn('drain deadline passed; in-flight deliveries will be retried elsewhere');
+        process.exit(code);
+      }, DRAIN_DEADLINE_MS);
+      deadline.unref();
+      delivery
+        .close()
+        .catch((err: unknown) => log.error({ err }, 'closing the delivery worker failed'))
+        .then(() => redis.quit().catch(() => undefined))
+        .then(() => {
+          clearTimeout(deadline);
+          resolve(code);
+        });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
