@@ -10,6 +10,7 @@ import {
 } from '@flowfarm/contracts';
 import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
 import type { ApiDeps } from './deps.js';
+import { countFinishedInApi, countSubmitted } from './job-metrics.js';
 
 /** Opaque, url-safe job id; also the BullMQ job id. */
 export const newJobId = (): string => `job_${randomBytes(12).toString('base64url')}`;
@@ -120,7 +121,9 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: 'png', submittedAt: record.createdAt });
   } catch (err) {
     await deps.store.markFailed(record, { code: 'enqueue_failed', message: 'the job could not be queued' }).catch(() => {});
+    countFinishedInApi(record, 'failed');
     throw new ServiceUnavailableError('the job queue is not reachable', { cause: err, retryAfter: 5 });
   }
+  countSubmitted(record);
   return { record, created: true };
 }

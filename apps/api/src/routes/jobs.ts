@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { ConflictError, JobInput, JobListQuery, ValidationError, fieldErrorsFromZod, isTerminalStatus, type JobView } from '@flowfarm/contracts';
 import { requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { countFinishedInApi } from '../job-metrics.js';
 import { submitJob } from '../job-submission.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
 import { jobViewFor, loadOwnJob } from '../job-views.js';
@@ -84,6 +85,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (outcome === 'canceled_now') await deps.queues.removeWaiting(record.model, record.id);
     const latest = (await deps.store.get(record.id)) ?? record;
     const view = await jobViewFor(deps, req, latest);
+    if (outcome === 'canceled_now') countFinishedInApi(latest, 'canceled');
     if (outcome === 'canceled_now') await notify(deps, 'job.canceled', record.tenant, view);
     res.status(202).json(view);
   });

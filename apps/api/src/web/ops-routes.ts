@@ -17,6 +17,7 @@ import type { JobRecord } from '@flowfarm/queue';
 import { z } from 'zod';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { countFinishedInApi } from '../job-metrics.js';
 import { submitJob } from '../job-submission.js';
 import { jobViewFor } from '../job-views.js';
 
@@ -115,6 +116,7 @@ export function createOpsRouter(deps: ApiDeps): Router {
     }
     if (outcome === 'canceled_now') await deps.queues.removeWaiting(record.model, record.id);
     const latest = (await deps.store.get(record.id)) ?? record;
+    if (outcome === 'canceled_now') countFinishedInApi(latest, 'canceled');
     if (outcome === 'canceled_now') await notify(deps, 'job.canceled', latest, req);
     res.status(202).json(summarize(latest));
   });
