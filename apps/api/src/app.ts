@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { buildOpenApiDocument } from '@flowfarm/contracts';
 import { httpMetricsMiddleware, metricsHandler } from '@flowfarm/metrics';
+import { withWebhookRoutes } from '@flowfarm/webhooks';
 import type { ApiDeps } from './deps.js';
 import { notFoundHandler, problemHandler } from './problem-handler.js';
 import { adminKeysRouter } from './routes/admin-keys.js';
@@ -39,7 +40,7 @@ export function createApp(deps: ApiDeps): Express {
 
   app.use(healthRouter(deps));
   app.get('/metrics', metricsHandler);
-  const openapi = buildOpenApiDocument({ serverUrl: deps.config.PUBLIC_URL });
+  const openapi = withWebhookRoutes(buildOpenApiDocument({ serverUrl: deps.config.PUBLIC_URL }));
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });

@@ -1,0 +1,221 @@
+// The API against the real Redis, without a worker: a heartbeat announces the model the way a
+// worker does, so submits validate; jobs stay queued.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { buildApi, loadConfig, type BuiltApi } from './index.js';
+
+const prefix = `ff-test-${randomUUID()}`;
+let api: BuiltApi;
+let dataDir: string;
+const acme = 'Bearer key-acme';
+const globex = 'Bearer key-globex';
+const admin = 'Bearer admin-secret';
+
+const model = {
+  name: 'shapes',
+  variant: 'schnell',
+  steps: { default: 4, min: 1, max: 50 },
+  resolution: { min: 32, max: 256, multiple: 16 },
+  default_size: { width: 64, height: 64 },
+  guidance: null,
+};
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'ff-api-'));
+  const config = loadConfig({
+    REDIS_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    API_KEYS: 'key-acme:acme,key-globex:globex,key-capped:capped',
+    ADMIN_API_KEY: 'admin-secret',
+    MAX_ACTIVE_JOBS_PER_TENANT: '6',
+    RATE_LIMIT_PER_MINUTE: '1000',
+    LOG_LEVEL: 'silent',
+  });
+  api = buildApi(config, { logger: pino({ level: 'silent' }) });
+  await api.deps.workers.beat(
+    { id: 'w1', host: 'h', pid: 1, models: [model], concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false },
+    60_000,
+  );
+});
+
+afterAll(async () => {
+  const keys = await api.deps.redis.keys(`${prefix}*`);
+  if (keys.length) await api.deps.redis.del(...keys);
+  await api.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const submit = (body: unknown, auth = acme, headers: Record<string, string> = {}) =>
+  request(api.app).post('/v1/jobs').set('Authorization', auth).set(headers).send(body as object);
+
+describe('auth', () => {
+  it('refuses /v1 without a valid key but serves health and the OpenAPI document', async () => {
+    const none = await request(api.app).get('/v1/jobs');
+    expect(none.status).toBe(401);
+    expect(none.headers['content-type']).toContain('application/problem+json');
+    expect((await request(api.app).get('/v1/jobs').set('Authorization', 'Bearer nope')).status).toBe(401);
+    expect((await request(api.app).get('/healthz')).status).toBe(200);
+    expect((await request(api.app).get('/readyz')).body).toMatchObject({ status: 'ok', checks: { redis: 'ok', storage: 'ok' } });
+    const doc = await request(api.app).get('/openapi.json');
+    expect(doc.body.openapi).toBe('3.1.0');
+    expect(doc.body.paths).toHaveProperty('/v1/jobs');
+  });
+
+  it('creates, uses, lists and revokes keys through the admin routes', async () => {
+    expect((await request(api.app).post('/v1/admin/keys').set('Authorization', acme).send({ tenant: 'x' })).status).toBe(403);
+    const created = await request(api.app).post('/v1/admin/keys').set('Authorization', admin).send({ tenant: 'initech', name: 'ci' });
+    expect(created.status).toBe(201);
+    const key = created.body.key as string;
+    expect((await request(api.app).get('/v1/jobs').set('Authorization', `Bearer ${key}`)).status).toBe(200);
+    const listed = await request(api.app).get('/v1/admin/keys').set('Authorization', admin);
+    expect(listed.body.data).toContainEqual(expect.objectContaining({ id: created.body.id, tenant: 'initech', name: 'ci' }));
+    expect(JSON.stringify(listed.body)).not.toContain(key);
+    expect((await request(api.app).delete(`/v1/admin/keys/${created.body.id}`).set('Authorization', admin)).status).toBe(204);
+    expect((await request(api.app).get('/v1/jobs').set('Authorization', `Bearer ${key}`)).status).toBe(401);
+  });
+});
+
+describe('POST /v1/jobs validation', () => {
+  it.each([
+    [{}, 'prompt'],
+    [{ prompt: '' }, 'prompt'],
+    [{ prompt: 'p'.repeat(2001) }, 'prompt'],
+    [{ prompt: 'x', width: 72 }, 'width'],
+    [{ prompt: 'x', width: 512 }, 'width'],
+    [{ prompt: 'x', height: 16 }, 'height'],
+    [{ prompt: 'x', steps: 51 }, 'steps'],
+    [{ prompt: 'x', steps: 1.5 }, 'steps'],
+    [{ prompt: 'x', guidance: -1 }, 'guidance'],
+    [{ prompt: 'x', seed: 2 ** 32 }, 'seed'],
+    [{ prompt: 'x', num_images: 0 }, 'num_images'],
+    [{ prompt: 'x', output_format: 'jpeg' }, 'output_format'],
+    [{ prompt: 'x', webhook: { url: 'not a url' } }, 'webhook.url'],
+    [{ prompt: 'x', webhook: { url: 'https://example.com/h', events: ['job.done'] } }, 'webhook.events.0'],
+    [{ prompt: 'x', metadata: { blob: 'b'.repeat(3000) } }, 'metadata'],
+    [{ prompt: 'x', sampler: 'euler' }, 'sampler'],
+  ])('invalid body #%# → 422 naming the field', async (body, field) => {
+    const res = await submit(body);
+    expect(res.status).toBe(422);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.body.code).toBe('validation_failed');
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
+    expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('names the served models for an unknown model', async () => {
+    const res = await submit({ prompt: 'x', model: 'flux-pro' });
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ code: 'unknown_model', served_models: ['shapes'] });
+  });
+
+  it('answers 400 to malformed JSON and 413 to bodies over 64 KB', async () => {
+    const bad = await request(api.app).post('/v1/jobs').set('Authorization', acme).set('Content-Type', 'application/json').send('{"prompt": ');
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('malformed_json');
+    const big = await submit({ prompt: 'x', metadata: { a: 'y'.repeat(70_000) } });
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe('payload_too_large');
+  });
+});
+
+describe('jobs', () => {
+  it('queues a job with the model defaults filled in', async () => {
+    const res = await submit({ prompt: 'a red circle', metadata: { order: 42 } });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      status: 'queued',
+      model: 'shapes',
+      input: { prompt: 'a red circle', width: 64, height: 64, steps: 4, num_images: 1, output_format: 'png' },
+      metadata: { order: 42 },
+      outputs: [],
+      queue_position: expect.any(Number),
+    });
+    expect(res.body.input.seed).toEqual(expect.any(Number));
+    expect(res.body.urls.self).toMatch(new RegExp(`/v1/jobs/${res.body.id}$`));
+    const got = await request(api.app).get(`/v1/jobs/${res.body.id}`).set('Authorization', acme);
+    expect(got.body).toMatchObject({ id: res.body.id, status: 'queued' });
+  });
+
+  it('returns the same job for a repeated Idempotency-Key and 409 for another body', async () => {
+    const key = randomUUID();
+    const first = await submit({ prompt: 'idem', seed: 1 }, acme, { 'Idempotency-Key': key });
+    const again = await submit({ seed: 1, prompt: 'idem' }, acme, { 'Idempotency-Key': key });
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const other = await submit({ prompt: 'idem', seed: 2 }, acme, { 'Idempotency-Key': key });
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('idempotency_key_reused');
+    // Keys are per tenant: another tenant's same key is a new job.
+    const globexJob = await submit({ prompt: 'idem', seed: 1 }, globex, { 'Idempotency-Key': key });
+    expect(globexJob.body.id).not.toBe(first.body.id);
+  });
+
+  it("hides other tenants' jobs (404) and lists only the caller's, newest first", async () => {
+    const mine = await submit({ prompt: 'mine' });
+    const theirs = await submit({ prompt: 'theirs' }, globex);
+    expect((await request(api.app).get(`/v1/jobs/${theirs.body.id}`).set('Authorization', acme)).status).toBe(404);
+    expect((await request(api.app).post(`/v1/jobs/${theirs.body.id}/cancel`).set('Authorization', acme)).status).toBe(404);
+    expect((await request(api.app).get(`/v1/jobs/${theirs.body.id}/events`).set('Authorization', acme)).status).toBe(404);
+    const list = await request(api.app).get('/v1/jobs?limit=2').set('Authorization', acme);
+    expect(list.body.data[0].id).toBe(mine.body.id);
+    expect(list.body.data.map((j: { id: string }) => j.id)).not.toContain(theirs.body.id);
+    expect(list.body.next_cursor).toEqual(expect.any(String));
+    const next = await request(api.app).get(`/v1/jobs?limit=2&cursor=${list.body.next_cursor}`).set('Authorization', acme);
+    expect(next.body.data.length).toBeGreaterThan(0);
+    expect(next.body.data[0].id).not.toBe(mine.body.id);
+  });
+
+  it('cancels a queued job at once and answers 409 to a second cancel', async () => {
+    const job = await submit({ prompt: 'to cancel' });
+    const canceled = await request(api.app).post(`/v1/jobs/${job.body.id}/cancel`).set('Authorization', acme);
+    expect(canceled.status).toBe(202);
+    expect(canceled.body.status).toBe('canceled');
+    const again = await request(api.app).post(`/v1/jobs/${job.body.id}/cancel`).set('Authorization', acme);
+    expect(again.status).toBe(409);
+    const list = await request(api.app).get('/v1/jobs?status=canceled').set('Authorization', acme);
+    expect(list.body.data.map((j: { id: string }) => j.id)).toContain(job.body.id);
+  });
+
+  it('caps active jobs per tenant with 429 and Retry-After', async () => {
+    const capped = 'Bearer key-capped';
+    for (let i = 0; i < 6; i++) expect((await submit({ prompt: `cap ${i}` }, capped)).status).toBe(202);
+    const over = await submit({ prompt: 'one too many' }, capped);
+    expect(over.status).toBe(429);
+    expect(over.body.code).toBe('too_many_active_jobs');
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('lists the models live workers serve', async () => {
+    const res = await request(api.app).get('/v1/models').set('Authorization', acme);
+    expect(res.body.data).toEqual([{ ...model, workers: 1 }]);
+  });
+});
+
+describe('rate limit', () => {
+  it('answers 429 with Retry-After once a key goes over its per-minute limit, counted in Redis across replicas', async () => {
+    const env = { REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-rl:rl,key-rl2:rl', RATE_LIMIT_PER_MINUTE: '3', LOG_LEVEL: 'silent' as const };
+    const replicaA = buildApi(loadConfig(env), { logger: pino({ level: 'silent' }) });
+    const replicaB = buildApi(loadConfig(env), { logger: pino({ level: 'silent' }) });
+    try {
+      const get = (app: typeof replicaA.app) => request(app).get('/v1/jobs').set('Authorization', 'Bearer key-rl');
+      expect((await get(replicaA.app)).status).toBe(200);
+      expect((await get(replicaB.app)).status).toBe(200);
+      expect((await get(replicaA.app)).status).toBe(200);
+      const limited = await get(replicaB.app);
+      expect(limited.status).toBe(429);
+      expect(limited.body.code).toBe('rate_limited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      // The limit is per key: another key is not affected.
+      expect((await request(replicaA.app).get('/v1/jobs').set('Authorization', 'Bearer key-rl2')).status).toBe(200);
+    } finally {
+      await replicaA.close();
+      await replicaB.close();
+    }
+  });
+});

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { farmEnvSchema } from '@flowfarm/contracts';
+import { webhookConfigShape } from '@flowfarm/webhooks';
+
+const list = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** Environment of a worker process (plus the farm-wide variables in farmEnvSchema). */
+export const workerConfigSchema = farmEnvSchema.extend({
+  MODELS_DIR: z.string().default('./models').describe('folder with one subfolder per model (model.json + ONNX + tokenizer files)'),
+  MODELS: list.describe('models this worker loads and serves, comma-separated (default: every model in MODELS_DIR)'),
+  WORKER_ID: z.string().optional().describe('name in heartbeats and logs (default: host-pid-random)'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).default(1).describe('jobs one worker runs at the same time (per model queue)'),
+  BATCH_MAX: z.coerce.number().int().min(1).default(1).describe('same-shape jobs waiting together may run as one batch of up to this many (1 = no batching)'),
+  BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(20).describe('how long a job waits for same-shape companions before its batch starts'),
+  EXECUTION_PROVIDERS: list.describe('onnxruntime execution providers in order of preference, e.g. "cuda,cpu" (default cpu)'),
+  INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0).describe('onnxruntime intra-op threads (0 = its default)'),
+  LOCK_DURATION_MS: z.coerce.number().int().min(500).default(30_000).describe('BullMQ job lock; renewed while a job runs, expires when the worker dies'),
+  STALLED_INTERVAL_MS: z.coerce.number().int().min(200).default(30_000).describe('how often workers look for jobs whose worker died'),
+  MAX_STALLED_COUNT: z.coerce.number().int().min(0).default(2).describe('times a job may be recovered from a dead worker before it fails'),
+  HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(5000).describe('how often the worker announces itself and its models'),
+  HEARTBEAT_TTL_MS: z.coerce.number().int().min(300).default(15_000).describe('a worker not heard from for this long is gone'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000).describe('SIGTERM: time to finish the current jobs before exiting (keep below the orchestrator grace period)'),
+  RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000).describe('how often finished jobs past JOB_RETENTION_SECONDS are removed'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464).describe('port of /healthz, /readyz and /metrics (0 = any free port)'),
+  METRICS_HOST: z.string().default('0.0.0.0').describe('interface of the metrics server'),
+  ...webhookConfigShape,
+});
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
+  return workerConfigSchema.parse(env);
+}

@@ -1,0 +1,36 @@
+import path from 'node:path';
+import { listModelDirs, loadModel, type FlowModel } from '@flowfarm/pipeline';
+import type { ModelLimits } from '@flowfarm/queue';
+import { modelLoad } from '@flowfarm/metrics';
+import type { Logger } from 'pino';
+import type { WorkerConfig } from './config.js';
+
+/** What the API needs to know about a model, from its manifest. */
+export function limitsOf(model: FlowModel): ModelLimits {
+  const m = model.manifest;
+  return {
+    name: model.name,
+    variant: m.variant,
+    steps: m.steps,
+    resolution: m.resolution,
+    default_size: m.defaultSize,
+    guidance: m.guidance ?? (m.variant === 'dev' ? { default: 3.5 } : null),
+  };
+}
+
+/** Loads the configured models once, at start; a model that fails to load stops the worker. */
+export async function loadModels(config: WorkerConfig, logger: Logger): Promise<Map<string, FlowModel>> {
+  const names = config.MODELS.length ? config.MODELS : listModelDirs(config.MODELS_DIR);
+  if (names.length === 0) throw new Error(`no models to serve: ${path.resolve(config.MODELS_DIR)} has no model folders (set MODELS_DIR / MODELS)`);
+  const models = new Map<string, FlowModel>();
+  for (const name of names) {
+    const model = await loadModel(path.join(config.MODELS_DIR, name), {
+      executionProviders: config.EXECUTION_PROVIDERS.length ? config.EXECUTION_PROVIDERS : undefined,
+      intraOpThreads: config.INTRA_OP_THREADS || undefined,
+    });
+    modelLoad.set({ model: model.name }, model.loadMs / 1000);
+    logger.info({ model: model.name, loadMs: Math.round(model.loadMs) }, 'model loaded');
+    models.set(model.name, model);
+  }
+  return models;
+}

@@ -1,0 +1,162 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { isTerminalStatus, type JobErrorInfo, type JobEventType, type JobNotifier } from '@flowfarm/contracts';
+import { PipelineInputError } from '@flowfarm/pipeline';
+import { toJobView, type JobRecord, type JobStore, type RenderJobData, type StoredOutput } from '@flowfarm/queue';
+import { outputKey, type ResultStorage } from '@flowfarm/storage';
+import { imagesGenerated, jobE2e, jobQueueWait, jobRun, jobsFinished, pipelineStage, workerBusy } from '@flowfarm/metrics';
+import type { CancelWatch } from './cancel-watch.js';
+import type { RenderBatcher } from './render-batcher.js';
+
+export interface ProcessorDeps {
+  store: JobStore;
+  storage: ResultStorage;
+  cancels: CancelWatch;
+  renderers: Map<string, RenderBatcher>;
+  notifier: JobNotifier;
+  logger: Logger;
+  /** Base of API links in webhook payloads. */
+  apiBaseUrl: string;
+  /** Jobs running now (for the heartbeat). */
+  current: Set<string>;
+}
+
+const isAbort = (err: unknown) => err instanceof Error && err.name === 'AbortError';
+
+/**
+ * Runs one render job: marks it running, renders with per-step progress (and cancel between
+ * steps), uploads the images, then marks it succeeded. Permanent errors fail the job at once
+ * (UnrecoverableError); transient ones (storage, Redis) are rethrown so BullMQ retries them
+ * with backoff, and the job shows as queued again meanwhile.
+ */
+export function createRenderProcessor(deps: ProcessorDeps) {
+  const { store, storage, notifier } = deps;
+
+  async function notify(type: JobEventType, record: JobRecord, log: Logger): Promise<void> {
+    try {
+      const job = await toJobView(record, {
+        apiBaseUrl: deps.apiBaseUrl,
+        outputUrl: async (key) => {
+          const url = await storage.url(key);
+          return url.startsWith('/') ? `${deps.apiBaseUrl}${url}` : url;
+        },
+      });
+      await notifier.notify({ type, tenant: record.tenant, job });
+    } catch (err) {
+      log.error({ err, type }, 'notifier failed');
+    }
+  }
+
+  async function finish(record: JobRecord, status: 'succeeded' | 'failed' | 'canceled', log: Logger, extra: { outputs?: StoredOutput[]; error?: JobErrorInfo }): Promise<boolean> {
+    const outcome =
+      status === 'succeeded' ? await store.markSucceeded(record, extra.outputs ?? []) : status === 'failed' ? await store.markFailed(record, extra.error!) : await store.markCanceled(record);
+    if (outcome.kind !== 'ok') {
+      log.info({ status: outcome.kind === 'refused' ? outcome.status : 'missing' }, `job already finished; not marked ${status}`);
+      return false;
+    }
+    const done: JobRecord = { ...record, status, outputs: extra.outputs ?? record.outputs, error: extra.error ?? null, finishedAt: Date.now() };
+    jobsFinished.inc({ model: record.model, status });
+    jobE2e.observe({ model: record.model }, (done.finishedAt! - record.createdAt) / 1000);
+    log.info({ status }, 'job finished');
+    await notify(`job.${status}`, done, log);
+    return true;
+  }
+
+  /** Fails a job BullMQ gave up on without the processor (stalled too often: its workers kept dying). */
+  async function failAbandoned(jobId: string, message: string): Promise<void> {
+    const record = await store.get(jobId);
+    if (!record || isTerminalStatus(record.status)) return;
+    await finish(record, 'failed', deps.logger.child({ jobId, model: record.model }), { error: { code: 'worker_lost', message } });
+  }
+
+  async function processRenderJob(job: Job<RenderJobData>): Promise<{ status: string }> {
+    const data = job.data;
+    const attempt = job.attemptsMade + 1;
+    const log = deps.logger.child({ jobId: data.jobId, model: data.model, attempt });
+    const initial = await store.get(data.jobId);
+    if (!initial || isTerminalStatus(initial.status)) return { status: initial?.status ?? 'missing' };
+
+    const controller = deps.cancels.register(data.jobId);
+    deps.current.add(data.jobId);
+    workerBusy.inc({ model: data.model });
+    const startedAt = Date.now();
+    try {
+      const started = await store.markStarted(initial, attempt);
+      if (started.kind !== 'ok') return { status: started.kind === 'refused' ? started.status : 'missing' };
+      const record: JobRecord = { ...initial, status: 'running', attempt, startedAt: initial.startedAt ?? startedAt, progress: { step: 0, total: data.request.steps } };
+      if (started.cancelRequested) {
+        await finish(record, 'canceled', log, {});
+        return { status: 'canceled' };
+      }
+      if (attempt === 1) jobQueueWait.observe({ model: data.model }, (startedAt - data.submittedAt) / 1000);
+      log.info('job started');
+      await notify('job.started', record, log);
+
+      const renderer = deps.renderers.get(data.model);
+      if (!renderer) {
+        await finish(record, 'failed', log, { error: { code: 'model_not_loaded', message: `this worker does not serve ${data.model}` } });
+        throw new UnrecoverableError(`model ${data.model} not loaded`);
+      }
+
+      // Progress reports go out in order; each also tells us whether a cancel was requested.
+      let reports = Promise.resolve();
+      const onProgress = ({ step, total }: { step: number; total: number }) => {
+        reports = reports.then(async () => {
+          const out = await store.reportProgress(record, step, total);
+          if (out.kind !== 'ok' || out.cancelRequested) deps.cancels.abort(data.jobId);
+          record.progress = { step, total };
+          await job.updateProgress({ step, total }).catch(() => {});
+          await notify('job.progress', record, log);
+        }).catch((err: unknown) => log.warn({ err }, 'progress report failed'));
+      };
+      const result = await renderer.render(
+        { prompt: data.request.prompt, width: data.request.width, height: data.request.height, steps: data.request.steps, guidance: data.request.guidance, seed: data.request.seed, numImages: data.request.numImages },
+        { onProgress, signal: controller.signal },
+      );
+      await reports;
+      if (controller.signal.aborted) throw controller.signal.reason;
+      const t = result.timings;
+      pipelineStage.observe({ model: data.model, stage: 'encode' }, t.encodeMs / 1000);
+      for (const ms of t.stepsMs) pipelineStage.observe({ model: data.model, stage: 'step' }, ms / 1000);
+      pipelineStage.observe({ model: data.model, stage: 'decode' }, t.decodeMs / 1000);
+      pipelineStage.observe({ model: data.model, stage: 'encode_image' }, t.encodeImageMs / 1000);
+
+      // A failed upload rejects here: the attempt fails and is retried; never succeeded without files.
+      const uploadStart = performance.now();
+      const outputs: StoredOutput[] = await Promise.all(
+        result.images.map(async (image, index) => {
+          const key = outputKey(data.tenant, data.jobId, index, 'png');
+          await storage.put(key, image.data, image.contentType);
+          return { key, content_type: image.contentType, width: image.width, height: image.height, seed: image.seed, bytes: image.data.byteLength };
+        }),
+      );
+      pipelineStage.observe({ model: data.model, stage: 'upload' }, (performance.now() - uploadStart) / 1000);
+      jobRun.observe({ model: data.model }, (Date.now() - startedAt) / 1000);
+      if (await finish(record, 'succeeded', log, { outputs })) imagesGenerated.inc({ model: data.model }, outputs.length);
+      return { status: 'succeeded' };
+    } catch (err) {
+      const record = (await store.get(data.jobId).catch(() => null)) ?? initial;
+      if (isAbort(err)) {
+        await finish(record, 'canceled', log, {});
+        return { status: 'canceled' };
+      }
+      if (err instanceof UnrecoverableError) throw err;
+      if (err instanceof PipelineInputError) {
+        await finish(record, 'failed', log, { error: { code: 'invalid_input', message: err.message } });
+        throw new UnrecoverableError(err.message);
+      }
+      const error = { code: 'render_failed', message: err instanceof Error ? err.message : String(err) };
+      const final = attempt >= (job.opts.attempts ?? 1);
+      log.warn({ err, final }, 'job attempt failed');
+      if (final) await finish(record, 'failed', log, { error });
+      else await store.markRetrying(record, error, attempt).catch(() => {});
+      throw err;
+    } finally {
+      deps.cancels.release(data.jobId);
+      deps.current.delete(data.jobId);
+      workerBusy.dec({ model: data.model });
+    }
+  }
+
+  return { processRenderJob, failAbandoned };
+}

@@ -1,0 +1,128 @@
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Worker, type ConnectionOptions } from 'bullmq';
+import pino, { type Logger } from 'pino';
+import { noopNotifier, type JobNotifier } from '@flowfarm/contracts';
+import { JobStore, WorkerRegistry, createRedisConnection, farmKeys, pingRedis, renderQueueName, type RenderJobData } from '@flowfarm/queue';
+import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
+import type { Redis } from 'ioredis';
+import { CancelWatch } from './cancel-watch.js';
+import type { WorkerConfig } from './config.js';
+import { startHeartbeat } from './heartbeat.js';
+import { startMetricsServer } from './metrics-server.js';
+import { limitsOf, loadModels } from './model-catalog.js';
+import { RenderBatcher } from './render-batcher.js';
+import { createRenderProcessor } from './render-processor.js';
+import { startRetentionSweeper } from './retention-sweeper.js';
+
+export interface StartWorkerOptions {
+  logger?: Logger;
+  /** A notifier, or a factory that gets the worker's Redis connection and prefix. */
+  notifier?: JobNotifier | ((ctx: { redis: Redis; prefix: string; config: WorkerConfig }) => JobNotifier);
+}
+
+export interface RunningWorker {
+  id: string;
+  metricsPort: number;
+  logger: Logger;
+  /**
+   * Stops pulling jobs, lets the running ones finish, then disconnects. Resolves 'drained', or
+   * 'timeout' when jobs were still running at the deadline (their locks expire and another
+   * worker takes them over). Idempotent: a second call returns the same promise.
+   */
+  close(timeoutMs?: number): Promise<'drained' | 'timeout'>;
+}
+
+/** Loads the models, then serves their queues until closed. */
+export async function startWorker(config: WorkerConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
+  const id = config.WORKER_ID ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const logger = options.logger ?? pino({ level: config.LOG_LEVEL, name: 'flowfarm-worker' }).child({ workerId: id });
+  const onError = (err: Error) => logger.error({ err }, 'redis error');
+  const redis = createRedisConnection(config.REDIS_URL, { name: `flowfarm-worker-${id}`, onError });
+  const subscriber = createRedisConnection(config.REDIS_URL, { name: `flowfarm-worker-cancel-${id}`, onError });
+  const keys = farmKeys(config.REDIS_PREFIX);
+  const store = new JobStore(redis, keys, { retentionMs: config.JOB_RETENTION_SECONDS * 1000 });
+  const registry = new WorkerRegistry(redis, keys);
+  const signingSecret = config.STORAGE === 'local' ? (config.FILES_SIGNING_SECRET ?? loadOrCreateSigningSecret(config.DATA_DIR)) : '';
+  const apiBaseUrl = (config.PUBLIC_URL ?? 'http://localhost:8080').replace(/\/$/, '');
+  const storage = createStorage(storageConfigFromEnv(config, signingSecret, apiBaseUrl));
+  const notifier = typeof options.notifier === 'function' ? options.notifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.notifier ?? noopNotifier);
+
+  const models = await loadModels(config, logger);
+  const cancels = new CancelWatch(subscriber, keys.cancelChannel);
+  await cancels.start();
+  const current = new Set<string>();
+  const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, config.BATCH_MAX, config.BATCH_WINDOW_MS)]));
+  const { processRenderJob, failAbandoned } = createRenderProcessor({ store, storage, cancels, renderers, notifier, logger, apiBaseUrl, current });
+
+  const concurrency = Math.max(config.WORKER_CONCURRENCY, config.BATCH_MAX);
+  const workers = [...models.keys()].map((model) => {
+    const worker = new Worker<RenderJobData>(renderQueueName(model), processRenderJob, {
+      connection: redis as unknown as ConnectionOptions,
+      prefix: keys.bullPrefix,
+      concurrency,
+      lockDuration: config.LOCK_DURATION_MS,
+      stalledInterval: config.STALLED_INTERVAL_MS,
+      maxStalledCount: config.MAX_STALLED_COUNT,
+      name: id,
+    });
+    worker.on('error', (err) => logger.error({ err, model }, 'bullmq worker error'));
+    worker.on('stalled', (jobId) => logger.warn({ jobId, model }, 'job stalled (its worker died); handed to another worker'));
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      void job.getState().then(
+        (state) => (state === 'failed' ? failAbandoned(job.id!, err.message) : undefined),
+        () => {},
+      );
+    });
+    return worker;
+  });
+
+  const state = { id, models: [...models.values()].map(limitsOf), concurrency, current, startedAt: new Date().toISOString(), draining: false };
+  const heartbeat = startHeartbeat(registry, state, config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TTL_MS, logger);
+  await heartbeat.beat();
+  const sweeper = startRetentionSweeper(store, storage, config.RETENTION_SWEEP_INTERVAL_MS, logger);
+  const metrics = await startMetricsServer(config.METRICS_PORT, config.METRICS_HOST, async () => {
+    const checks = await Promise.allSettled([pingRedis(redis), storage.check()]);
+    const [redisOk, storageOk] = checks.map((c) => c.status === 'fulfilled');
+    return { ok: redisOk && storageOk && !state.draining, detail: { redis: redisOk ? 'ok' : 'down', storage: storageOk ? 'ok' : 'down', draining: String(state.draining) } };
+  });
+  logger.info({ models: [...models.keys()], concurrency, metricsPort: metrics.port, prefix: config.REDIS_PREFIX }, 'worker ready');
+
+  let closing: Promise<'drained' | 'timeout'> | null = null;
+  const close = (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) =>
+    (closing ??= (async () => {
+      state.draining = true;
+      await heartbeat.beat();
+      logger.info({ running: [...current] }, 'draining: no new jobs, finishing the running ones');
+      let timer: NodeJS.Timeout | undefined;
+      const drained = Promise.all(workers.map((w) => w.close())).then(() => 'drained' as const);
+      const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+      const outcome = await Promise.race([drained, deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        logger.warn({ running: [...current] }, 'drain deadline passed; leaving running jobs to another worker');
+        for (const jobId of current) cancels.abort(jobId);
+        await Promise.allSettled(workers.map((w) => w.close(true)));
+      }
+      const steps: Array<() => Promise<unknown>> = [
+        () => heartbeat.stop(),
+        () => sweeper.stop(),
+        () => metrics.close(),
+        async () => cancels.close(),
+        async () => (notifier as JobNotifier & { close?: () => Promise<void> }).close?.(),
+        () => redis.quit(),
+      ];
+      for (const step of steps) {
+        try {
+          await step();
+        } catch (err) {
+          logger.warn({ err }, 'shutdown step failed');
+        }
+      }
+      logger.info({ outcome }, 'worker stopped');
+      return outcome;
+    })());
+
+  return { id, metricsPort: metrics.port, logger, close };
+}
