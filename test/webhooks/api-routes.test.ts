@@ -87,3 +87,15 @@ describe('webhook routes', () => {
     expect(missing.type).toBe('application/problem+json');
   });
 });
+
+describe('OpenAPI document', () => {
+  it('lists the webhook routes with schemas that resolve', async () => {
+    const doc = (await request(api.url).get('/openapi.json')).body;
+    for (const p of ['/v1/webhook-endpoint', '/v1/webhook-secret', '/v1/webhook-secret/rotate', '/v1/jobs/{id}/deliveries', '/v1/jobs/{id}/deliveries/{delivery}/redeliver']) {
+      expect(doc.paths[p]).toBeDefined();
+    }
+    const refs = JSON.stringify(doc).match(/#\/components\/schemas\/\w+/g) ?? [];
+    for (const r of new Set(refs)) expect(doc.components.schemas[r.split('/').pop()!]).toBeDefined();
+    expect(doc.components.schemas.WebhookDelivery.properties.attempts).toBeDefined();
+  });
+});

@@ -36,3 +36,4 @@ export {
 } from './delivery-worker.js';
 export { redeliver } from './redelivery.js';
 export * from './api-schemas.js';
+export { withWebhookRoutes } from './openapi.js';
