@@ -11,6 +11,7 @@ import {
   type QueueCollector,
   type QueueSnapshot,
 } from '@flowfarm/metrics';
+import { sampleValue } from './ops-prom-text.js';
 
 function buildApp() {
   const app = express();
@@ -41,17 +42,6 @@ async function scrape(app: express.Express): Promise<string> {
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toContain('text/plain');
   return res.text;
-}
-
-function sampleValue(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const labelPart = line.slice(name.length + 1, line.lastIndexOf('}'));
-    const have = labelPart.split(',');
-    if (want.every((w) => have.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
 }
 
 describe('httpMetricsMiddleware', () => {
