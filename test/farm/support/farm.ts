@@ -1,0 +1,211 @@
+// A real farm for end-to-end tests: the API in this process (listening on a random port) and
+// worker processes spawned through the `flowfarm worker` command, all on their own Redis key
+// prefix and data folder. Storage is local disk or s3rver on loopback.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { startApi, type RunningApi } from '@flowfarm/api';
+import { WorkerRegistry, farmKeys } from '@flowfarm/queue';
+import { startS3TestServer, type S3TestServer } from '../../../packages/storage/src/testing/s3-test-server.js';
+
+const require = createRequire(import.meta.url);
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const TSX_CLI = require.resolve('tsx/cli');
+
+/** The shipped model (untrained or trained: same interface); 256x256 with 50 steps takes seconds. */
+export const MODEL = 'tiny-shapes';
+export const MODELS_DIR = path.join(REPO_ROOT, 'models');
+
+export interface WorkerProcess {
+  id: string;
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+}
+
+export interface Farm {
+  prefix: string;
+  url: string;
+  api: RunningApi;
+  redis: Redis;
+  workers: WorkerProcess[];
+  s3?: S3TestServer;
+  startWorker(env?: Record<string, string>): Promise<WorkerProcess>;
+  /** fetch against the API with a tenant key (default tenant acme). */
+  call(method: string, route: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  waitForJob(id: string, until: (job: { status: string }) => boolean, timeoutMs?: number): Promise<Record<string, unknown> & { status: string }>;
+  close(): Promise<void>;
+}
+
+export const KEYS = { acme: 'key-acme', globex: 'key-globex', admin: 'key-admin' };
+
+export interface FarmOptions {
+  storage?: 'local' | 's3';
+  workers?: number;
+  apiEnv?: Record<string, string>;
+  workerEnv?: Record<string, string>;
+}
+
+export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
+  const prefix = `ff-test-${randomUUID()}`;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'ff-farm-'));
+  const s3 = options.storage === 's3' ? await startS3TestServer() : undefined;
+  const shared: Record<string, string> = {
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    FILES_SIGNING_SECRET: `secret-${randomUUID()}`,
+    LOG_LEVEL: 'warn',
+    ...(s3
+      ? {
+          STORAGE: 's3',
+          S3_BUCKET: s3.storageOptions.bucket,
+          S3_ENDPOINT: s3.endpoint,
+          S3_REGION: 'us-east-1',
+          S3_FORCE_PATH_STYLE: 'true',
+          S3_ACCESS_KEY_ID: 'S3RVER',
+          S3_SECRET_ACCESS_KEY: 'S3RVER',
+        }
+      : { STORAGE: 'local' }),
+  };
+  const api = await startApi(
+    {
+      ...shared,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      API_KEYS: `${KEYS.acme}:acme,${KEYS.globex}:globex`,
+      ADMIN_API_KEY: KEYS.admin,
+      SSE_HEARTBEAT_SECONDS: '1',
+      ...options.apiEnv,
+    },
+    { logger: pino({ level: 'silent' }) },
+  );
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const registry = new WorkerRegistry(redis, farmKeys(prefix));
+  const workers: WorkerProcess[] = [];
+
+  async function startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+    const id = `w-${workers.length}-${randomUUID().slice(0, 6)}`;
+    const child = spawn(process.execPath, [TSX_CLI, path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'worker'], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        ...shared,
+        PUBLIC_URL: api.url,
+        WORKER_ID: id,
+        MODELS_DIR,
+        MODELS: MODEL,
+        METRICS_PORT: '0',
+        METRICS_HOST: '127.0.0.1',
+        HEARTBEAT_INTERVAL_MS: '500',
+        HEARTBEAT_TTL_MS: '3000',
+        OMP_NUM_THREADS: '1',
+        INTRA_OP_THREADS: '1',
+        ...options.workerEnv,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const worker: WorkerProcess = { id, child, exited, output: () => output };
+    workers.push(worker);
+    const deadline = Date.now() + 60_000;
+    while (!(await registry.liveWorkers()).some((w) => w.id === id)) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker ${id} did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return worker;
+  }
+
+  for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+
+  const call: Farm['call'] = (method, route, opts = {}) =>
+    fetch(`${api.url}${route}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${opts.key ?? KEYS.acme}`,
+        ...(opts.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...opts.headers,
+      },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+
+  const waitForJob: Farm['waitForJob'] = async (id, until, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = (await (await call('GET', `/v1/jobs/${id}`)).json()) as Record<string, unknown> & { status: string };
+      if (until(job)) return job;
+      if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status}: ${JSON.stringify(job)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  return {
+    prefix,
+    url: api.url,
+    api,
+    redis,
+    workers,
+    s3,
+    startWorker,
+    call,
+    waitForJob,
+    async close() {
+      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.exited));
+      await api.close();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+      await s3?.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads an SSE stream until it ends (or `stopAfter` events), returning the events with their ids. */
+export async function readEvents(farm: Farm, jobId: string, options: { lastEventId?: string; stopAfter?: number } = {}) {
+  const controller = new AbortController();
+  const res = await fetch(`${farm.url}/v1/jobs/${jobId}/events`, {
+    headers: { Authorization: `Bearer ${KEYS.acme}`, ...(options.lastEventId ? { 'Last-Event-ID': options.lastEventId } : {}) },
+    signal: controller.signal,
+  });
+  const events: Array<{ id: string; type: string; data: Record<string, unknown> }> = [];
+  let comments = 0;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (block.startsWith(':')) comments++;
+        const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trimStart()]));
+        if (fields.event) events.push({ id: fields.id, type: fields.event, data: JSON.parse(fields.data) as Record<string, unknown> });
+      }
+      if (options.stopAfter && events.length >= options.stopAfter) {
+        controller.abort();
+        break;
+      }
+    }
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), events, comments };
+}
