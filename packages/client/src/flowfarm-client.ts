@@ -26,7 +26,7 @@ export interface WaitOptions {
   /** Give up after this long with a FlowfarmError whose code is `timeout` (default: no limit). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Called with each event while waiting (progress bars). */
+  /** Called with each of the job's events, from its first (the history is replayed). */
   onEvent?: (event: JobEvent) => void;
   /** Polling interval when the event stream cannot be used (default 1000 ms). */
   pollIntervalMs?: number;
@@ -121,7 +121,8 @@ export class FlowfarmClient {
 
   private async waitUntilFinished(id: string, signal: AbortSignal, options: WaitOptions): Promise<JobView> {
     let job = await this.get(id, { signal });
-    if (isFinished(job)) return job;
+    // With onEvent the stream is read even for a finished job: it replays the job's history.
+    if (isFinished(job) && !options.onEvent) return job;
     try {
       for await (const event of this.events(id, { signal })) {
         options.onEvent?.(event);
