@@ -78,7 +78,7 @@ function define() {
     }),
     jobRun: new Histogram({
       name: 'flowfarm_job_run_seconds',
-      help: 'Time a worker spent on one job attempt (pipeline + upload).',
+      help: 'Run time of job attempts that succeeded (pipeline + upload); failed attempts are not timed.',
       labelNames: ['model'] as const,
       buckets: JOB_BUCKETS,
       registers,
