@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '@flowfarm/api';
+import { farmKeys, JobStore } from '@flowfarm/queue';
 import { verifyWebhook } from '@flowfarm/client';
 import { startReceiver, waitUntil, type Receiver } from './receiver.js';
 
@@ -93,12 +94,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const w of workers) {
-    if (running(w)) {
-      w.kill('SIGKILL');
-      await new Promise((r) => w.once('exit', r));
-    }
-  }
+  await killWorkers();
   await receiver?.stop();
   await api?.close();
   let cursor = '0';
@@ -110,6 +106,32 @@ afterAll(async () => {
   await redis.quit();
   await rm(dataDir, { recursive: true, force: true });
 });
+
+
+/** Waits until the render job is completed for good and no webhook delivery is pending. */
+async function waitUntilSettled(jobId: string): Promise<void> {
+  const renderQueue = new Queue(`render.${MODEL}`, { connection: redis, prefix });
+  const webhookQueue = new Queue('webhooks', { connection: redis, prefix });
+  try {
+    await waitUntil(async () => (await renderQueue.getJobState(jobId)) === 'completed', 'render job completed', 60_000);
+    await waitUntil(async () => {
+      const c = await webhookQueue.getJobCounts('waiting', 'active', 'delayed');
+      return c.waiting + c.active + c.delayed === 0;
+    }, 'no webhook deliveries pending', 30_000);
+  } finally {
+    await renderQueue.close();
+    await webhookQueue.close();
+  }
+}
+
+async function killWorkers(): Promise<void> {
+  for (const w of workers) {
+    if (running(w)) {
+      w.kill('SIGKILL');
+      await new Promise((r) => w.once('exit', r));
+    }
+  }
+}
 
 const auth = () => ({ authorization: `Bearer ${apiKey}` });
 
@@ -169,25 +191,25 @@ describe('webhooks through a real farm', () => {
     await waitUntil(() => workers.every((w) => !running(w)), 'the worker killed');
     spawnWorker();
     await waitForModel();
-    // Whatever the killed worker left (an unfinished BullMQ job is re-run by the new one),
-    // wait until the render job is completed for good.
-    const renderQueue = new Queue(`render.${MODEL}`, { connection: redis, prefix });
-    try {
-      await waitUntil(async () => (await renderQueue.getJobState(jobId)) === 'completed', 'render job completed', 60_000);
-    } finally {
-      await renderQueue.close();
-    }
-    const webhookQueue = new Queue('webhooks', { connection: redis, prefix });
-    try {
-      await waitUntil(async () => {
-        const c = await webhookQueue.getJobCounts('waiting', 'active', 'delayed');
-        return c.waiting + c.active + c.delayed === 0;
-      }, 'no webhook deliveries pending', 30_000);
-    } finally {
-      await webhookQueue.close();
-    }
+    await waitUntilSettled(jobId);
     const deliveries = (await request(api.url).get(`/v1/jobs/${jobId}/deliveries`).set(auth())).body.data as Array<{ event: string }>;
     expect(deliveries.filter((d) => d.event === 'job.succeeded')).toHaveLength(1);
     expect(succeededFor(jobId)).toHaveLength(1);
+  });
+
+  it('a worker that died between finishing the job and reporting it: the re-run reports job.succeeded once', async () => {
+    await killWorkers();
+    const jobId = await submit();
+    // What the dead worker did: it ran the job and marked it succeeded, then died before
+    // notifying; BullMQ still holds the render job and hands it to the next worker.
+    const store = new JobStore(redis, farmKeys(prefix), { retentionMs: 3_600_000 });
+    const queued = (await store.get(jobId))!;
+    expect((await store.markStarted(queued, 1)).kind).toBe('ok');
+    expect((await store.markSucceeded((await store.get(jobId))!, [])).kind).toBe('ok');
+    spawnWorker();
+    await waitUntilSettled(jobId);
+    expect(succeededFor(jobId)).toHaveLength(1);
+    const deliveries = (await request(api.url).get(`/v1/jobs/${jobId}/deliveries`).set(auth())).body.data as Array<{ event: string; status: string }>;
+    expect(deliveries).toEqual([expect.objectContaining({ event: 'job.succeeded', status: 'delivered' })]);
   });
 });

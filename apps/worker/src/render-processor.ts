@@ -74,7 +74,13 @@ export function createRenderProcessor(deps: ProcessorDeps) {
     const attempt = job.attemptsMade + 1;
     const log = deps.logger.child({ jobId: data.jobId, model: data.model, attempt });
     const initial = await store.get(data.jobId);
-    if (!initial || isTerminalStatus(initial.status)) return { status: initial?.status ?? 'missing' };
+    if (!initial) return { status: 'missing' };
+    if (isTerminalStatus(initial.status)) {
+      // A re-run after a worker died between finishing the job and reporting it: report again
+      // (the webhook notifier de-duplicates, so a report that did go out is not sent twice).
+      await notify(`job.${initial.status}` as JobEventType, initial, log);
+      return { status: initial.status };
+    }
 
     const controller = deps.cancels.register(data.jobId);
     deps.current.add(data.jobId);
