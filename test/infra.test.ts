@@ -3,10 +3,11 @@
 // packages/metrics, so no panel or alert is silently dead; and promtool accepts the
 // Prometheus config and rules and passes the rules' unit tests.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { registry } from '@flowfarm/metrics';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -136,5 +137,19 @@ describe('promtool', () => {
 
   it("passes the rules' unit tests (each alert fires on its situation and not on its neighbour)", () => {
     expect(promtool('test', 'rules', 'rules-test.yml')).toContain('SUCCESS');
+  });
+
+  it('parses every dashboard and KEDA query as PromQL (as recording rules, Grafana variables filled in)', () => {
+    const exprs = [...dashboardQueries().filter((q) => !q.where.includes('variable')), ...kedaQueries()].map((q) =>
+      q.expr.replaceAll('$__rate_interval', '1m').replaceAll('$model', '.*'),
+    );
+    const rules = { groups: [{ name: 'queries', rules: exprs.map((expr, i) => ({ record: `flowfarm:query_${i}`, expr })) }] };
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowfarm-promql-'));
+    try {
+      writeFileSync(path.join(dir, 'queries.yml'), stringify(rules));
+      expect(promtool('check', 'rules', path.join(dir, 'queries.yml'))).toContain(`SUCCESS: ${exprs.length} rules found`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
