@@ -152,3 +152,32 @@ describe('createQueueCollector', () => {
     expect(await scrape(app)).not.toMatch(/^flowfarm_queue_jobs\{/m);
   });
 });
+
+describe('httpMetricsMiddleware with streams', () => {
+  it('counts a streaming request the client abandoned, under its route template', async () => {
+    registry.resetMetrics();
+    const app = express();
+    app.use(httpMetricsMiddleware());
+    app.get('/metrics', metricsHandler);
+    let closed!: () => void;
+    const streamClosed = new Promise<void>((resolve) => (closed = resolve));
+    app.get('/v1/jobs/:id/events', (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': hello\n\n');
+      req.on('close', () => setImmediate(closed));
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as { port: number };
+    const controller = new AbortController();
+    const response = await fetch(`http://127.0.0.1:${port}/v1/jobs/job_1/events`, { signal: controller.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await streamClosed;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    server.close();
+    const labels = { method: 'GET', route: '/v1/jobs/:id/events', status: '200' };
+    expect(sampleValue(text, 'flowfarm_http_request_duration_seconds_count', labels)).toBe(1);
+  });
+});

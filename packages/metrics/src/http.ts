@@ -31,9 +31,16 @@ export function httpMetricsMiddleware() {
         if (value && typeof value.path === 'string') matched = joinPath(req.baseUrl ?? '', value.path);
       },
     });
-    res.once('finish', () => {
+    // 'close' without 'finish': the client went away first (an SSE stream it closed); still
+    // one observation per request.
+    let observed = false;
+    const observe = () => {
+      if (observed) return;
+      observed = true;
       stop({ method: req.method ?? 'UNKNOWN', route: matched ?? UNMATCHED_ROUTE, status: String(res.statusCode) });
-    });
+    };
+    res.once('finish', observe);
+    res.once('close', observe);
     next();
   };
 }
