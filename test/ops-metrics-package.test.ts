@@ -1,6 +1,6 @@
 // @flowfarm/metrics on its own: route-template labels from a real Express app, the /metrics
 // endpoint, and the queue collector's rate-limited reads (a fake clock, no sleeping).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import request from 'supertest';
 import {
@@ -179,5 +179,15 @@ describe('httpMetricsMiddleware with streams', () => {
     server.close();
     const labels = { method: 'GET', route: '/v1/jobs/:id/events', status: '200' };
     expect(sampleValue(text, 'flowfarm_http_request_duration_seconds_count', labels)).toBe(1);
+  });
+});
+
+describe('module import', () => {
+  it('is idempotent: a second evaluation of the module reuses the registered metrics', async () => {
+    vi.resetModules();
+    const again = await import('@flowfarm/metrics');
+    expect(again.registry).toBe(registry);
+    again.jobsSubmitted.inc({ model: 'reimport' });
+    expect(await registry.metrics()).toMatch(/^flowfarm_jobs_submitted_total\{model="reimport"\} 1$/m);
   });
 });
