@@ -89,14 +89,14 @@ describe('flowfarm CLI against a running farm', () => {
   });
 
   it('keys create / list / revoke --json manage tenant keys, and a revoked key is refused in one line', async () => {
-    const created = json<{ id: string; tenant: string; key: string }>(await flowfarm(['keys', 'create', '--tenant', 'acme', '--name', 'ci', '--json']));
-    expect(created.tenant).toBe('acme');
-    const asAcme = farm.cliEnv({ FLOWFARM_API_KEY: created.key });
-    expect(json<{ data: unknown[] }>(await flowfarm(['jobs', 'list', '--json'], asAcme)).data).toEqual([]);
+    const created = json<{ id: string; tenant: string; key: string }>(await flowfarm(['keys', 'create', '--tenant', 'initech', '--name', 'ci', '--json']));
+    expect(created.tenant).toBe('initech');
+    const asInitech = farm.cliEnv({ FLOWFARM_API_KEY: created.key });
+    expect(json<{ data: unknown[] }>(await flowfarm(['jobs', 'list', '--json'], asInitech)).data).toEqual([]);
     const keys = json<{ data: Array<{ id: string; tenant: string }> }>(await flowfarm(['keys', 'list', '--json']));
-    expect(keys.data).toContainEqual(expect.objectContaining({ id: created.id, tenant: 'acme' }));
+    expect(keys.data).toContainEqual(expect.objectContaining({ id: created.id, tenant: 'initech' }));
     expect(json(await flowfarm(['keys', 'revoke', created.id, '--json']))).toEqual({ id: created.id, revoked: true });
-    const refused = await flowfarm(['models', '--json'], asAcme);
+    const refused = await flowfarm(['models', '--json'], asInitech);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr.trim().split('\n')).toEqual(['flowfarm models: the farm rejected the API key (check FLOWFARM_API_KEY / FLOWFARM_ADMIN_KEY)']);

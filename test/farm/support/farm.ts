@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { startApi, type RunningApi } from '@flowfarm/api';
+import { startApi, type BuildApiOptions, type RunningApi } from '@flowfarm/api';
 import { WorkerRegistry, farmKeys } from '@flowfarm/queue';
 import { startS3TestServer, type S3TestServer } from '../../../packages/storage/src/testing/s3-test-server.js';
 
@@ -37,6 +37,8 @@ export interface Farm {
   workers: WorkerProcess[];
   s3?: S3TestServer;
   startWorker(env?: Record<string, string>): Promise<WorkerProcess>;
+  /** The worker whose heartbeat says it is running this job (waits for the next beat). */
+  holderOf(jobId: string, timeoutMs?: number): Promise<WorkerProcess>;
   /** fetch against the API with a tenant key (default tenant acme). */
   call(method: string, route: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
   waitForJob(id: string, until: (job: { status: string }) => boolean, timeoutMs?: number): Promise<Record<string, unknown> & { status: string }>;
@@ -50,6 +52,8 @@ export interface FarmOptions {
   workers?: number;
   apiEnv?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  /** Extra routers / notifier for the in-process API (e.g. the web UI for the browser tests). */
+  apiOptions?: Omit<BuildApiOptions, 'logger'>;
 }
 
 export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
@@ -85,7 +89,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
       SSE_HEARTBEAT_SECONDS: '1',
       ...options.apiEnv,
     },
-    { logger: pino({ level: 'silent' }) },
+    { logger: pino({ level: 'silent' }), ...options.apiOptions },
   );
   const redis = new Redis('redis://127.0.0.1:6379');
   const registry = new WorkerRegistry(redis, farmKeys(prefix));
@@ -150,6 +154,18 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
     }
   };
 
+  const holderOf: Farm['holderOf'] = async (jobId, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const live = await registry.liveWorkers();
+      const holder = live.find((w) => w.current_jobs.includes(jobId));
+      const proc = holder && workers.find((w) => w.id === holder.id);
+      if (proc) return proc;
+      if (Date.now() > deadline) throw new Error(`no worker reports job ${jobId}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
   return {
     prefix,
     url: api.url,
@@ -158,6 +174,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
     workers,
     s3,
     startWorker,
+    holderOf,
     call,
     waitForJob,
     async close() {
