@@ -65,7 +65,7 @@ describe('flowfarm webhooks (delivery process)', () => {
     await waitUntil(async () => {
       const all = await Promise.all(jobs.map((j) => h.deliveries.listForJob('acme', j.id)));
       return all.every((l) => l[0]?.status === 'delivered');
-      // An attempt in flight at the kill is retried once its lock (10 s here) expires.
+      // An attempt in flight at the kill is retried once its lock (5 s here) expires.
     }, 'every delivery delivered by the second process', 60_000);
 
     const delivered = receiver.requests.map((r) => JSON.parse(r.body).data.id as string);

@@ -120,8 +120,8 @@ export function startWebhookDeliveryWorker(options: DeliveryWorkerOptions): Webh
     maxStalledCount: 10,
     // Attempts wait on the network, never block the event loop, so the lock can be short: a
     // delivery whose process was killed is picked up again within ~2 lock durations.
-    lockDuration: Math.max(10_000, options.timeoutMs * 2),
-    stalledInterval: Math.max(10_000, options.timeoutMs * 2),
+    lockDuration: Math.max(5_000, options.timeoutMs * 2),
+    stalledInterval: Math.max(5_000, options.timeoutMs * 2),
     settings: {
       backoffStrategy: (attemptsMade: number, type?: string, err?: Error) => {
         if (err instanceof DeliveryAttemptFailedError) return err.retryDelayMs;
