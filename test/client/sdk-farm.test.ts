@@ -1,7 +1,7 @@
 // The SDK against a running farm (API + a real worker process + Redis): what a SaaS backend
 // integrating with flowfarm would see.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlowfarmClient, FlowfarmError, type JobEvent } from '@flowfarm/client';
+import { FlowfarmAdmin, FlowfarmClient, FlowfarmError, type JobEvent } from '@flowfarm/client';
 import { startTestFarm, type TestFarm } from './test-farm.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -93,5 +93,24 @@ describe('FlowfarmClient against a running farm', () => {
     expect(Number(retryAfter[0])).toBeGreaterThan(0);
     expect(accepted.status).toBe('queued');
     await noRetry.cancel(accepted.id);
+  });
+
+  // Runs after the worker was stopped above, so submitted jobs stay waiting.
+  it('FlowfarmAdmin lists waiting jobs across tenants, cancels one and retries it as a new job', async () => {
+    const admin = new FlowfarmAdmin({ baseUrl: farm.url, adminKey: farm.adminKey });
+    const waiting = await client.submit({ prompt: 'a white circle', seed: 99 });
+    const queues = await admin.queues();
+    expect(queues).toContainEqual(expect.objectContaining({ model: farm.model, waiting: 1, active: 0 }));
+    expect(queues.find((q) => q.model === farm.model)?.oldest_wait_seconds).toBeGreaterThanOrEqual(0);
+    expect(await admin.jobs('waiting')).toContainEqual(expect.objectContaining({ id: waiting.id, tenant: farm.tenant, prompt: 'a white circle', status: 'queued' }));
+
+    expect(await admin.cancel(waiting.id)).toMatchObject({ id: waiting.id, status: 'canceled' });
+    const retried = await admin.retry(waiting.id);
+    expect(retried.id).not.toBe(waiting.id);
+    expect(retried).toMatchObject({ status: 'queued', tenant: farm.tenant, retry_of: waiting.id });
+    expect((await client.get(retried.id)).input).toEqual((await client.get(waiting.id)).input);
+    await admin.cancel(retried.id);
+
+    await expect(new FlowfarmAdmin({ baseUrl: farm.url, adminKey: farm.apiKey }).queues()).rejects.toMatchObject({ status: 403, code: 'forbidden' });
   });
 });

@@ -70,7 +70,7 @@ export class FlowfarmClient {
     if (options.status) query.set('status', options.status);
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     if (options.cursor) query.set('cursor', options.cursor);
-    const suffix = query.size ? `?${query}` : '';
+    const suffix = query.toString() ? `?${query}` : '';
     return this.http.json<JobList>(`/v1/jobs${suffix}`, { signal: options.signal });
   }
 

@@ -35,6 +35,7 @@ export const AdminJobSummary = z
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),
     finished_at: z.iso.datetime().nullable(),
+    retry_of: z.string().optional().describe('on the answer to a retry: the job this one re-runs'),
   })
   .meta({ id: 'AdminJobSummary' });
 export type AdminJobSummary = z.infer<typeof AdminJobSummary>;
