@@ -4,6 +4,7 @@ import { JobInput, WebhookSpec } from './job-input.js';
 import { JobList, JobOutput, JobUrls, JobView } from './job-view.js';
 import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat } from './models.js';
 import { FieldError, Problem } from './errors.js';
+import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
 
 /** Every named schema of the API; each becomes `#/components/schemas/<name>`. */
 const NAMED_SCHEMAS: Record<string, z.ZodType> = {
@@ -25,6 +26,11 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   ApiKeyInfo,
   FieldError,
   Problem,
+  QueueStats,
+  QueueStatsList,
+  AdminJobState,
+  AdminJobSummary,
+  AdminJobList,
 };
 
 function componentSchemas(): Record<string, unknown> {
@@ -115,6 +121,19 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       },
       '/v1/admin/keys/{id}': { delete: { summary: 'Revoke an API key (admin)', parameters: [jobId], responses: { '204': { description: 'revoked' }, '404': problem('no such key') } } },
       '/v1/admin/workers': { get: { summary: 'Live workers (admin)', responses: { '200': { description: 'workers', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: ref('WorkerHeartbeat') } } } } } } } } },
+      '/v1/admin/queues': { get: { summary: 'Depth and oldest wait per model queue (admin)', responses: { '200': json('QueueStatsList', 'one entry per model'), '403': problem('admin key needed') } } },
+      '/v1/admin/jobs': {
+        get: {
+          summary: "Every tenant's jobs in one state, newest first (admin)",
+          parameters: [
+            { name: 'state', in: 'query', required: true, schema: ref('AdminJobState') },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          ],
+          responses: { '200': json('AdminJobList', 'jobs'), '403': problem('admin key needed'), '422': problem('invalid state or limit') },
+        },
+      },
+      '/v1/admin/jobs/{id}/retry': { post: { summary: 'Run a failed or canceled job again as a new job of the same tenant (admin)', parameters: [jobId], responses: { '202': json('AdminJobSummary', 'the new job (retry_of names the old one)'), '404': problem('no such job'), '409': problem('the job has not failed') } } },
+      '/v1/admin/jobs/{id}/cancel': { post: { summary: "Cancel any tenant's queued or running job (admin)", parameters: [jobId], responses: { '202': json('AdminJobSummary', 'the job'), '404': problem('no such job'), '409': problem('the job already finished') } } },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'alive' } } } },
       '/readyz': { get: { summary: 'Readiness: Redis and storage reachable', security: [], responses: { '200': { description: 'ready' }, '503': problem('a dependency is down') } } },
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
