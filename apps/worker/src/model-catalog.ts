@@ -1,12 +1,13 @@
 import path from 'node:path';
-import { listModelDirs, loadModel, type FlowModel } from '@flowfarm/pipeline';
+import { listModelDirs } from '@flowfarm/pipeline';
 import type { ModelLimits } from '@flowfarm/queue';
 import { modelLoad } from '@flowfarm/metrics';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.js';
+import { ModelThread, type Renderer } from './model-thread.js';
 
 /** What the API needs to know about a model, from its manifest. */
-export function limitsOf(model: FlowModel): ModelLimits {
+export function limitsOf(model: Pick<Renderer, 'name' | 'manifest'>): ModelLimits {
   const m = model.manifest;
   return {
     name: model.name,
@@ -18,13 +19,16 @@ export function limitsOf(model: FlowModel): ModelLimits {
   };
 }
 
-/** Loads the configured models once, at start; a model that fails to load stops the worker. */
-export async function loadModels(config: WorkerConfig, logger: Logger): Promise<Map<string, FlowModel>> {
+/**
+ * Loads the configured models once, at start, each in its own render thread; a model that
+ * fails to load stops the worker.
+ */
+export async function loadModels(config: WorkerConfig, logger: Logger): Promise<Map<string, ModelThread>> {
   const names = config.MODELS.length ? config.MODELS : listModelDirs(config.MODELS_DIR);
   if (names.length === 0) throw new Error(`no models to serve: ${path.resolve(config.MODELS_DIR)} has no model folders (set MODELS_DIR / MODELS)`);
-  const models = new Map<string, FlowModel>();
+  const models = new Map<string, ModelThread>();
   for (const name of names) {
-    const model = await loadModel(path.join(config.MODELS_DIR, name), {
+    const model = await ModelThread.start(path.join(config.MODELS_DIR, name), {
       executionProviders: config.EXECUTION_PROVIDERS.length ? config.EXECUTION_PROVIDERS : undefined,
       intraOpThreads: config.INTRA_OP_THREADS || undefined,
     });

@@ -1,4 +1,5 @@
-import type { FlowModel, GenerateRequest, GenerateResult } from '@flowfarm/pipeline';
+import type { GenerateRequest, GenerateResult } from '@flowfarm/pipeline';
+import type { Renderer } from './model-thread.js';
 
 type Progress = (p: { step: number; total: number }) => void;
 
@@ -30,7 +31,7 @@ export class RenderBatcher {
   private readonly groups = new Map<string, { members: Pending[]; timer: NodeJS.Timeout }>();
 
   constructor(
-    private readonly model: FlowModel,
+    private readonly model: Renderer,
     private readonly maxBatch: number,
     private readonly windowMs: number,
   ) {}

@@ -1,7 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { isTerminalStatus, type JobErrorInfo, type JobEventType, type JobNotifier } from '@flowfarm/contracts';
-import { PipelineInputError } from '@flowfarm/pipeline';
 import { toJobView, type JobRecord, type JobStore, type RenderJobData, type StoredOutput } from '@flowfarm/queue';
 import { outputKey, type ResultStorage } from '@flowfarm/storage';
 import { imagesGenerated, jobE2e, jobQueueWait, jobRun, jobsFinished, pipelineStage, workerBusy } from '@flowfarm/metrics';
@@ -22,6 +21,8 @@ export interface ProcessorDeps {
 }
 
 const isAbort = (err: unknown) => err instanceof Error && err.name === 'AbortError';
+/** A request the model can never serve (the pipeline's PipelineInputError, named across the thread boundary). */
+const isPermanent = (err: unknown) => err instanceof Error && err.name === 'PipelineInputError';
 
 /**
  * Runs one render job: marks it running, renders with per-step progress (and cancel between
@@ -147,9 +148,10 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         return { status: 'canceled' };
       }
       if (err instanceof UnrecoverableError) throw err;
-      if (err instanceof PipelineInputError) {
-        await finish(record, 'failed', log, { error: { code: 'invalid_input', message: err.message } });
-        throw new UnrecoverableError(err.message);
+      if (isPermanent(err)) {
+        const message = (err as Error).message;
+        await finish(record, 'failed', log, { error: { code: 'invalid_input', message } });
+        throw new UnrecoverableError(message);
       }
       const error = { code: 'render_failed', message: err instanceof Error ? err.message : String(err) };
       const final = attempt >= (job.opts.attempts ?? 1);

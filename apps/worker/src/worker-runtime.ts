@@ -112,6 +112,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         async () => cancels.close(),
         async () => (notifier as JobNotifier & { close?: () => Promise<void> }).close?.(),
         () => redis.quit(),
+        () => Promise.all([...models.values()].map((m) => m.close())),
       ];
       for (const step of steps) {
         try {

@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +13,7 @@ import { startApi, type BuildApiOptions, type RunningApi } from '@flowfarm/api';
 import { WorkerRegistry, farmKeys } from '@flowfarm/queue';
 import { startS3TestServer, type S3TestServer } from '../../../packages/storage/src/testing/s3-test-server.js';
 
-const require = createRequire(import.meta.url);
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const TSX_CLI = require.resolve('tsx/cli');
 
 /** The shipped model (untrained or trained: same interface); 256x256 with 50 steps takes seconds. */
 export const MODEL = 'tiny-shapes';
@@ -97,7 +94,9 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
 
   async function startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
     const id = `w-${workers.length}-${randomUUID().slice(0, 6)}`;
-    const child = spawn(process.execPath, [TSX_CLI, path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'worker'], {
+    // `node --import tsx` runs the CLI in this one process (tsx's own CLI would put a wrapper
+    // process in between, and SIGKILL must hit the worker itself).
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'worker'], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH,

@@ -1,0 +1,12 @@
+import type { GenerateRequest, GenerateResult, ModelManifest } from '@flowfarm/pipeline';
+
+/** Messages from the worker's main thread to a render thread. */
+export type ThreadRequest = { type: 'render'; id: number; requests: GenerateRequest[] } | { type: 'abort'; id: number };
+
+/** Messages from a render thread to the main thread. */
+export type ThreadReply =
+  | { type: 'ready'; name: string; manifest: ModelManifest; loadMs: number }
+  | { type: 'load-error'; message: string }
+  | { type: 'progress'; id: number; step: number; total: number }
+  | { type: 'result'; id: number; results: GenerateResult[] }
+  | { type: 'error'; id: number; name: string; message: string };

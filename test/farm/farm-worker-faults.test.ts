@@ -1,0 +1,74 @@
+// Worker faults with real processes: SIGKILL mid-job, SIGTERM drain, lock renewal during long renders.
+import { afterEach, describe, expect, it } from 'vitest';
+import { readEvents, startFarm, type Farm } from './support/farm.js';
+
+type JobBody = { id: string; status: string; progress: { step: number; total: number }; outputs: Array<{ url: string }> } & Record<string, unknown>;
+
+const SLOW = { prompt: 'a slow big circle', width: 256, height: 256, steps: 50 };
+// Four images at the largest size: several times longer than the short locks below.
+const SLOWER = { ...SLOW, num_images: 4 };
+// Short locks so a dead worker's job is recovered in seconds.
+const FAST_RECOVERY = { LOCK_DURATION_MS: '1500', STALLED_INTERVAL_MS: '750' };
+
+let farm: Farm | undefined;
+afterEach(async () => {
+  await farm?.close();
+  farm = undefined;
+});
+
+async function submit(f: Farm, body: unknown): Promise<JobBody> {
+  return (await (await f.call('POST', '/v1/jobs', { body })).json()) as JobBody;
+}
+
+describe('worker faults', () => {
+  it('finishes a job on a second worker when the first is killed with SIGKILL mid-render', async () => {
+    farm = await startFarm({ workers: 2, workerEnv: FAST_RECOVERY });
+    const job = await submit(farm, SLOWER);
+    await farm.waitForJob(job.id, (j) => (j as JobBody).progress.step >= 3);
+    const first = await farm.holderOf(job.id);
+    first.child.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+
+    const done = (await farm.waitForJob(job.id, (j) => j.status === 'succeeded' || j.status === 'failed', 90_000)) as JobBody;
+    expect(done.status).toBe('succeeded');
+    expect((await fetch(done.outputs[0].url)).status).toBe(200);
+    const { events } = await readEvents(farm, job.id);
+    expect(events.filter((e) => e.type === 'job.started')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'job.succeeded')).toHaveLength(1);
+  });
+
+  it('on SIGTERM finishes the running job, takes no new one, and exits 0', async () => {
+    farm = await startFarm({ workers: 1, workerEnv: { SHUTDOWN_TIMEOUT_MS: '60000' } });
+    const [worker] = farm.workers;
+    const running = await submit(farm, SLOW);
+    const waiting = await submit(farm, { prompt: 'queued behind the slow one' });
+    await farm.waitForJob(running.id, (j) => (j as JobBody).progress.step >= 2);
+    worker.child.kill('SIGTERM');
+    const exit = await worker.exited;
+    expect(exit.code).toBe(0);
+
+    const finished = (await (await farm.call('GET', `/v1/jobs/${running.id}`)).json()) as JobBody;
+    expect(finished.status).toBe('succeeded');
+    expect(finished.progress).toEqual({ step: 50, total: 50 });
+    const left = (await (await farm.call('GET', `/v1/jobs/${waiting.id}`)).json()) as JobBody;
+    expect(left).toMatchObject({ status: 'queued', started_at: null });
+    // The drained worker left the farm; a new one picks the waiting job up.
+    const models = (await (await farm.call('GET', '/v1/models')).json()) as { data: unknown[] };
+    expect(models.data).toEqual([]);
+    await farm.startWorker();
+    expect((await farm.waitForJob(waiting.id, (j) => j.status === 'succeeded')).status).toBe('succeeded');
+  });
+
+  it('keeps the lock of a render that runs longer than the lock duration (no second run)', async () => {
+    farm = await startFarm({ workers: 2, workerEnv: FAST_RECOVERY });
+    const job = await submit(farm, SLOWER);
+    const done = await farm.waitForJob(job.id, (j) => j.status === 'succeeded' || j.status === 'failed', 90_000);
+    expect(done.status).toBe('succeeded');
+    const { events } = await readEvents(farm, job.id);
+    // A lost lock would show as a second start on the other worker.
+    expect(events.filter((e) => e.type === 'job.started')).toHaveLength(1);
+    expect(new Date(done.finished_at as string).getTime() - new Date(done.started_at as string).getTime()).toBeGreaterThan(1500);
+    const steps = events.filter((e) => e.type === 'job.progress').map((e) => (e.data.progress as { step: number }).step);
+    expect(steps).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+});
