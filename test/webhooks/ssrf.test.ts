@@ -1,7 +1,7 @@
 // SSRF guard: loopback, private, link-local, metadata and names resolving to them are refused
 // at submit (assertWebhookUrlAllowed) and at delivery time, unless WEBHOOK_ALLOW_PRIVATE.
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertWebhookUrlAllowed, resolveWebhookTarget, WebhookUrlRefusedError } from '@flowfarm/webhooks';
+import { assertWebhookUrlAllowed, postWebhook, resolveWebhookTarget, WebhookUrlRefusedError } from '@flowfarm/webhooks';
 import { createHarness, fakeJobView, type Harness } from './harness.js';
 import { startReceiver, waitUntil, type Receiver } from './receiver.js';
 
@@ -64,5 +64,20 @@ describe('SSRF guard at delivery time', () => {
     expect(record.attempts).toHaveLength(1);
     expect(record.attempts[0].error).toMatch(/loopback/);
     expect(receiver.requests).toHaveLength(0);
+  });
+});
+
+describe('connection pinning', () => {
+  it('connects to the checked address whatever DNS would say for the host name', async () => {
+    const receiver = await startReceiver();
+    try {
+      // `rebind.invalid` resolves nowhere; the request still reaches the checked address.
+      const target = { url: new URL(`http://rebind.invalid:${receiver.port}/hook`), address: '127.0.0.1', family: 4 as const };
+      const result = await postWebhook(target, {}, '{}', 2_000);
+      expect(result.statusCode).toBe(200);
+      expect(receiver.requests[0].headers.host).toBe(`rebind.invalid:${receiver.port}`);
+    } finally {
+      await receiver.stop();
+    }
   });
 });
