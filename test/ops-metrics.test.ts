@@ -200,3 +200,33 @@ describe('worker /metrics', () => {
     expect(sampleSum(workerText, 'flowfarm_process_cpu_seconds_total')).toBeGreaterThan(0);
   });
 });
+
+describe('with no worker left', () => {
+  it('shows the waiting job, its age and zero live workers, then counts its cancel in the API', async () => {
+    if (worker.exitCode === null && worker.signalCode === null) {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.kill('SIGTERM');
+      await exited;
+    }
+    const res = await v1('/jobs', { method: 'POST', body: JSON.stringify({ prompt: 'a green square', model: MODEL, steps: STEPS }) });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+
+    // Queue gauges are read at most every 10 s and the heartbeat expires after 1.5 s.
+    let text = '';
+    for (let i = 0; i < 60; i++) {
+      text = await (await fetch(`${api.url}/metrics`)).text();
+      if (sampleValue(text, 'flowfarm_workers', { model: MODEL }) === 0 && sampleValue(text, 'flowfarm_queue_jobs', { model: MODEL, state: 'waiting' }) === 1) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(sampleValue(text, 'flowfarm_workers', { model: MODEL })).toBe(0);
+    expect(sampleValue(text, 'flowfarm_queue_jobs', { model: MODEL, state: 'waiting' })).toBe(1);
+    expect(sampleValue(text, 'flowfarm_queue_oldest_waiting_seconds', { model: MODEL })).toBeGreaterThan(0);
+
+    expect((await v1(`/jobs/${id}/cancel`, { method: 'POST' })).status).toBe(202);
+    text = await (await fetch(`${api.url}/metrics`)).text();
+    expect(sampleValue(text, 'flowfarm_jobs_submitted_total', { model: MODEL })).toBe(JOBS + 1);
+    expect(sampleValue(text, 'flowfarm_jobs_finished_total', { model: MODEL, status: 'canceled' })).toBe(1);
+    expect(sampleValue(text, 'flowfarm_job_e2e_seconds_count', { model: MODEL })).toBe(1);
+  }, 60_000);
+});
