@@ -99,6 +99,21 @@ describe('FlowModel with the mini fixture', () => {
     expect(steps).toEqual([1, 2]);
   });
 
+  it('lets timers and events abort between steps', async () => {
+    const controller = new AbortController();
+    const steps: number[] = [];
+    const run = model.generate({ prompt: 'red', steps: 50, seed: 1 }, {
+      signal: controller.signal,
+      // an abort that arrives as a macrotask, like a cancel message from Redis
+      onProgress: (p) => {
+        steps.push(p.step);
+        if (p.step === 1) setImmediate(() => controller.abort());
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(steps.length).toBeLessThanOrEqual(2);
+  });
+
   it('rejects sizes, steps and counts outside the manifest limits', () => {
     expect(() => model.resolve({ prompt: 'x', width: 72 })).toThrow(/multiple of 16/);
     expect(() => model.resolve({ prompt: 'x', height: 512 })).toThrow(PipelineInputError);

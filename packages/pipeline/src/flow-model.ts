@@ -108,7 +108,7 @@ export class FlowModel {
     const sigmas = sigmaSchedule(steps, this.manifest.variant, S);
     const stepsMs: number[] = [];
     for (let i = 0; i < steps; i++) {
-      checkAbort();
+      checkAbort(); // session.run starts from setImmediate, so timers and events get their turn
       t = performance.now();
       const out = await this.parts.transformer.run(
         { ...feeds, hidden_states: { data: x, dims: [B, S, g.channels * 4] }, timestep: { data: new Float32Array(B).fill(sigmas[i]), dims: [B] } },
