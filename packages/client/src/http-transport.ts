@@ -46,6 +46,14 @@ export class HttpTransport {
     return `${this.baseUrl}${pathOrUrl.startsWith('/') ? '' : '/'}${pathOrUrl}`;
   }
 
+  private isFarmUrl(url: string): boolean {
+    try {
+      return new URL(url).origin === new URL(this.baseUrl).origin;
+    } catch {
+      return false;
+    }
+  }
+
   /** Sends a request and parses the JSON answer; throws FlowfarmError on anything but 2xx. */
   async json<T>(path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(path, options);
@@ -59,7 +67,10 @@ export class HttpTransport {
    */
   async send(path: string, options: RequestOptions = {}): Promise<Response> {
     const method = options.method ?? 'GET';
-    const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: 'application/json', ...options.headers };
+    const url = this.url(path);
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    // Result URLs may point at S3 or a CDN: the key goes only to the farm itself.
+    if (this.isFarmUrl(url)) headers.authorization = `Bearer ${this.apiKey}`;
     let body: string | undefined;
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -69,7 +80,7 @@ export class HttpTransport {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
-        response = await this.fetchImpl(this.url(path), { method, headers, body, signal: options.signal });
+        response = await this.fetchImpl(url, { method, headers, body, signal: options.signal });
       } catch (cause) {
         if (options.signal?.aborted) throw new FlowfarmError(0, ABORTED_CODE, 'request aborted', { cause });
         const error = new FlowfarmError(0, UNREACHABLE_CODE, `cannot reach the farm at ${this.baseUrl}: ${describe(cause)}`, { cause });
