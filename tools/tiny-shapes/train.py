@@ -201,6 +201,12 @@ def main():
     for w, h in OTHER_SIZES:
         banks[(w, h)] = build_bank(enc, rng, max(256, args.bank // 12), w, h, shift, scale)
     clip, t5, tr, flow_steps = train_flow(args, banks, WordTokenizer(domain.vocabulary()), log)
+    # Weights for later fine-tuning or re-export (ignored by git; the ONNX files are the product).
+    ckpt = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints")
+    os.makedirs(ckpt, exist_ok=True)
+    torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "clip": clip.state_dict(),
+                "t5": t5.state_dict(), "transformer": tr.state_dict(), "shift": shift, "scale": scale,
+                "args": vars(args)}, os.path.join(ckpt, "tiny-shapes.pt"))
     info = {"seed": args.seed, "vae_val_mse": vae_mse, "flow_steps": flow_steps,
             "train_seconds": round(time.time() - t_all), "args": vars(args)}
     export_all(args.out, clip, t5, tr, dec, shift, scale, TEXT_LEN, info)
