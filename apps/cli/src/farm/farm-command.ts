@@ -34,10 +34,15 @@ export interface FarmContext {
   admin(): FlowfarmAdmin;
 }
 
+/** What parseCommandArgs returns: typed values of the command's flags plus the common ones. */
+export type ParsedCommandArgs<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & T; allowPositionals: true; strict: true }>
+>;
+
 /** Parses argv strictly (unknown flags are usage errors) with the common flags added. */
-export function parseCommandArgs<T extends Options>(argv: string[], options: T, allowPositionals = true) {
+export function parseCommandArgs<T extends Options>(argv: string[], options: T): ParsedCommandArgs<T> {
   try {
-    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
