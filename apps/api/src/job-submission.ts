@@ -30,6 +30,7 @@ async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLi
 /** Checks the input against the model's limits and fills in its defaults (and a seed, so re-runs repeat). */
 export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promise<{ input: JobInput; request: RenderJobData['request'] }> {
   const { known, live } = await servedModels(deps);
+  if (known.size === 0) throw new ServiceUnavailableError('no worker has announced a model yet; retry shortly', { retryAfter: 5 });
   const served = live.length ? live : [...known.keys()].sort();
   const name = input.model ?? deps.config.DEFAULT_MODEL ?? served[0];
   const limits = name ? known.get(name) : undefined;
