@@ -23,7 +23,7 @@ export class ProgressReporter {
   event(event: JobEvent): void {
     if (event.type === 'job.started') this.show(`running (attempt ${event.attempt ?? 1})`);
     else if (event.type === 'job.progress' && event.progress) this.step(event.progress.step, event.progress.total);
-    else if (event.type === 'job.queued') this.show('queued');
+    // job.queued is already on screen from the submit answer (with the queue position).
   }
 
   done(): void {
