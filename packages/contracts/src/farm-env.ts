@@ -44,7 +44,9 @@ export type FarmEnv = z.infer<typeof farmEnvSchema>;
 export function describeEnv(schema: z.ZodObject): Array<{ name: string; default: string; description: string }> {
   return Object.entries(schema.shape).map(([name, field]) => {
     const json = z.toJSONSchema(field as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { default?: unknown };
+    const def = (field as z.ZodType).def as { type: string; defaultValue?: unknown };
+    const value = json.default ?? (def.type === 'default' ? def.defaultValue : undefined);
     const description = (field as z.ZodType).description ?? '';
-    return { name, default: json.default === undefined ? '' : String(json.default), description };
+    return { name, default: value === undefined ? '' : String(value), description };
   });
 }
