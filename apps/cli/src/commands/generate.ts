@@ -77,9 +77,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.api !== undefined) {
     // Farm mode lives in its own module so local generation never loads the HTTP client.
-    const remote = './generate-remote.js';
-    const mod = (await import(remote)) as { runRemote(argv: string[]): Promise<number> };
-    return mod.runRemote(argv);
+    const { runRemote } = await import('./generate-remote.js');
+    return runRemote(argv);
   }
 
   let request;
