@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { farmEnvSchema } from '@flowfarm/contracts';
+import { envBoolean, farmEnvSchema } from '@flowfarm/contracts';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
 const list = z
@@ -26,6 +26,7 @@ export const workerConfigSchema = farmEnvSchema.extend({
   RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000).describe('how often finished jobs past JOB_RETENTION_SECONDS are removed'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464).describe('port of /healthz, /readyz and /metrics (0 = any free port)'),
   METRICS_HOST: z.string().default('0.0.0.0').describe('interface of the metrics server'),
+  EXIT_WITH_PARENT: envBoolean.default(false).describe('drain and exit when the parent process dies (set by `flowfarm up` and the tests, so workers never outlive them)'),
   ...webhookConfigShape,
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

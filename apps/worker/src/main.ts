@@ -13,6 +13,8 @@ function integrations(): StartWorkerOptions {
 
 export async function runWorkerProcess(env: Record<string, string | undefined>, options: StartWorkerOptions = integrations()): Promise<number> {
   const config = loadConfig(env);
+  // Read before the (slow) model load, so a parent that dies meanwhile is noticed too.
+  const parent = process.ppid;
   const worker = await startWorker(config, options);
   return new Promise((resolve) => {
     let signals = 0;
@@ -27,6 +29,14 @@ export async function runWorkerProcess(env: Record<string, string | undefined>, 
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    if (config.EXIT_WITH_PARENT) {
+      // An orphaned worker is re-parented (ppid changes): drain as if told to stop.
+      const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        onSignal('SIGTERM');
+      }, 1000);
+    }
   });
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { JobErrorInfo, JobEventType, JobStatus, JobStreamEvent } from '@flowfarm/contracts';
 import { statusAfter } from '@flowfarm/contracts';
@@ -22,6 +23,8 @@ export interface StoredEvent {
   event: JobStreamEvent;
 }
 
+const SHAS: Record<string, string> = {};
+
 export interface JobStoreOptions {
   /** How long finished jobs (records, events, files) are kept. */
   retentionMs: number;
@@ -39,6 +42,17 @@ export class JobStore {
     private readonly options: JobStoreOptions,
   ) {}
 
+  /** EVALSHA with the script's hash (sent once, then cached by Redis), EVAL when Redis lost it. */
+  private async run(script: string, numKeys: number, ...args: string[]): Promise<unknown> {
+    const sha = (SHAS[script] ??= createHash('sha1').update(script).digest('hex'));
+    try {
+      return await this.redis.evalsha(sha, numKeys, ...args);
+    } catch (err) {
+      if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+      return this.redis.eval(script, numKeys, ...args);
+    }
+  }
+
   async create(
     record: JobRecord,
     opts: { maxActive: number; idempotency?: { key: string; bodyHash: string; ttlSec: number } },
@@ -46,7 +60,7 @@ export class JobStore {
     const k = this.keys;
     const event = this.event('job.queued', record.id, {});
     const idem = opts.idempotency;
-    const [kind, value] = (await this.redis.eval(
+    const [kind, value] = (await this.run(
       CREATE_JOB,
       5,
       idem ? k.idempotency(record.tenant, idem.key) : k.job(record.id),
@@ -119,7 +133,7 @@ export class JobStore {
   async requestCancel(record: JobRecord): Promise<'canceled_now' | 'requested' | 'missing' | JobStatus> {
     const k = this.keys;
     const now = Date.now();
-    return (await this.redis.eval(
+    return (await this.run(
       REQUEST_CANCEL,
       4,
       k.job(record.id),
@@ -180,7 +194,7 @@ export class JobStore {
     const k = this.keys;
     const status = statusAfter(type);
     const terminal = status === 'succeeded' || status === 'failed' || status === 'canceled';
-    const [kind, value, cancel] = (await this.redis.eval(
+    const [kind, value, cancel] = (await this.run(
       TRANSITION,
       4,
       k.job(record.id),

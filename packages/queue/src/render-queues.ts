@@ -76,16 +76,22 @@ export class RenderQueues {
     }
   }
 
-  /** Jobs ahead of this one in its model's wait list (0 = next), or null when not waiting. */
-  async queuePosition(model: string, jobId: string): Promise<number | null> {
+  /**
+   * Jobs ahead of this one in its model's wait list (0 = next), or null when not waiting (or
+   * deeper than `maxScan` from both ends: LPOS is a linear scan, so it is bounded).
+   */
+  async queuePosition(model: string, jobId: string, maxScan = 1000): Promise<number | null> {
     const waitKey = `${this.keys.bullPrefix}:${renderQueueName(model)}:wait`;
-    const [[, index], [, length]] = (await this.connection.multi().lpos(waitKey, jobId).llen(waitKey).exec()) as [
-      [Error | null, number | null],
-      [Error | null, number],
-    ];
-    if (index === null) return null;
-    // BullMQ pushes new jobs on the left and workers take from the right.
-    return length - 1 - index;
+    // BullMQ pushes new jobs on the left and workers take from the right: scan from the right
+    // for jobs about to run, from the left for jobs just submitted.
+    const [[, fromRight], [, fromLeft], [, length]] = (await this.connection
+      .multi()
+      .lpos(waitKey, jobId, 'RANK', -1, 'MAXLEN', maxScan)
+      .lpos(waitKey, jobId, 'MAXLEN', maxScan)
+      .llen(waitKey)
+      .exec()) as [[Error | null, number | null], [Error | null, number | null], [Error | null, number]];
+    const index = fromRight ?? fromLeft;
+    return index === null ? null : length - 1 - index;
   }
 
   async close(): Promise<void> {

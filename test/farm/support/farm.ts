@@ -110,6 +110,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
         HEARTBEAT_INTERVAL_MS: '500',
         HEARTBEAT_TTL_MS: '3000',
         OMP_NUM_THREADS: '1',
+        EXIT_WITH_PARENT: 'true',
         INTRA_OP_THREADS: '1',
         ...options.workerEnv,
         ...env,

@@ -157,7 +157,7 @@ export async function run(argv: string[]): Promise<number> {
   const workers = new Set<ChildProcess>();
   const spawnWorker = (index: number) => {
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, 'worker'], {
-      env: { ...env, METRICS_PORT: String(cfg.METRICS_PORT === 0 ? 0 : cfg.METRICS_PORT + index) },
+      env: { ...env, EXIT_WITH_PARENT: 'true', METRICS_PORT: String(cfg.METRICS_PORT === 0 ? 0 : cfg.METRICS_PORT + index) },
       stdio: 'inherit',
     });
     workers.add(child);
