@@ -11,23 +11,27 @@ import { enterKey, generateInPlayground, launchChromium } from './playground-flo
 
 const run = promisify(execFile);
 let farm: TestFarm;
+// Kept so afterAll stops a farm whose start outlived a timed-out beforeAll.
+let farmStarting: Promise<TestFarm> | undefined;
 let browser: Browser;
 let context: BrowserContext;
 
 beforeAll(async () => {
-  // Test the UI as the source is now, not a dist/ left from an earlier install.
+  farmStarting = startTestFarm();
+  // Test the UI as the source is now, not a dist/ left from an earlier install (the API reads
+  // dist/ per request, so building while the farm starts is fine).
   await run('npm', ['run', 'build', '-w', '@flowfarm/web'], { cwd: REPO_ROOT });
-  farm = await startTestFarm();
+  farm = await farmStarting;
   browser = await launchChromium();
   context = await browser.newContext();
-}, 90_000);
+}, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  await farm?.close();
+  await farmStarting?.then((started) => started.close(), () => {});
 });
 
-describe('web UI', () => {
+describe('web UI', { timeout: 180_000 }, () => {
   it('playground: key entered once, prompt submitted, progress shown, then the image and the gallery', async () => {
     const page = await context.newPage();
     await page.goto(`${farm.url}/`);

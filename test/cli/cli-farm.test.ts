@@ -14,6 +14,8 @@ const MAIN = path.join(REPO_ROOT, 'apps', 'cli', 'src', 'main.ts');
 // By URL: the commands run in a scratch folder where the bare name `tsx` does not resolve.
 const TSX = pathToFileURL(path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 let farm: TestFarm;
+// Kept so afterAll stops a farm whose start outlived a timed-out beforeAll.
+let farmStarting: Promise<TestFarm> | undefined;
 let outDir: string;
 
 interface CliResult {
@@ -38,16 +40,17 @@ function json<T = Record<string, unknown>>(result: CliResult): T {
 }
 
 beforeAll(async () => {
-  farm = await startTestFarm();
+  farmStarting = startTestFarm();
+  farm = await farmStarting;
   outDir = await mkdtemp(path.join(tmpdir(), 'flowfarm-cli-test-'));
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
-  await farm?.close();
+  await farmStarting?.then((started) => started.close(), () => {});
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
-describe('flowfarm CLI against a running farm', () => {
+describe('flowfarm CLI against a running farm', { timeout: 180_000 }, () => {
   let jobId = '';
 
   it('generate --api --json saves the PNG and prints the finished job', async () => {

@@ -6,15 +6,18 @@ import { startTestFarm, type TestFarm } from './test-farm.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 let farm: TestFarm;
+// Kept so afterAll stops a farm whose start outlived a timed-out beforeAll.
+let farmStarting: Promise<TestFarm> | undefined;
 let client: FlowfarmClient;
 
 beforeAll(async () => {
-  farm = await startTestFarm({ apiEnv: { MAX_ACTIVE_JOBS_PER_TENANT: '1' } });
+  farmStarting = startTestFarm({ apiEnv: { MAX_ACTIVE_JOBS_PER_TENANT: '1' } });
+  farm = await farmStarting;
   client = new FlowfarmClient({ baseUrl: farm.url, apiKey: farm.apiKey });
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
-  await farm?.close();
+  await farmStarting?.then((started) => started.close(), () => {});
 });
 
 describe('FlowfarmClient against a running farm', () => {
