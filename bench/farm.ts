@@ -6,6 +6,7 @@
 // Run: npx tsx bench/farm.ts   (BENCH_JOBS=20 BENCH_SUBMITS=2000 BENCH_CONCURRENCY=32 BENCH_ONLY=latency|throughput)
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,12 @@ async function latency(): Promise<void> {
   } finally {
     await farm.close();
   }
+}
+
+/** CPU time (user + system) a process has used, from /proc (Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 function freePort(): Promise<number> {
@@ -90,13 +97,16 @@ async function throughput(): Promise<void> {
     };
     for (let i = 0; i < 50; i++) await submit(); // warm-up
     let next = 0;
+    const cpu0 = cpuMs(api.pid!);
     const t0 = performance.now();
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (next++ < SUBMITS) await submit();
     }));
     const seconds = (performance.now() - t0) / 1000;
+    const perSubmit = (cpuMs(api.pid!) - cpu0) / SUBMITS;
     console.log(`throughput, one API process, ${CONCURRENCY} concurrent clients, ${SUBMITS} submits:`);
-    console.log(`  ${(SUBMITS / seconds).toFixed(0)} submits/s (${seconds.toFixed(1)} s; each submit = validate + Lua create + BullMQ add)`);
+    console.log(`  ${(SUBMITS / seconds).toFixed(0)} submits/s wall clock (${seconds.toFixed(1)} s; each submit = auth + rate limit + validate + Lua create + BullMQ add + webhook notifier)`);
+    console.log(`  API CPU per submit ${perSubmit.toFixed(2)} ms → ${(1000 / perSubmit).toFixed(0)} submits/s per fully available core (independent of other load)`);
   } finally {
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));

@@ -28,6 +28,7 @@ export async function startS3TestServer(bucket = 'flowfarm-results'): Promise<S3
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
+  let closing: Promise<void> | null = null;
   return {
     endpoint,
     storageOptions: {
@@ -38,9 +39,11 @@ export async function startS3TestServer(bucket = 'flowfarm-results'): Promise<S3
       accessKeyId: 'S3RVER',
       secretAccessKey: 'S3RVER',
     },
-    async close() {
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
+    close() {
+      return (closing ??= (async () => {
+        await server.close();
+        await rm(directory, { recursive: true, force: true });
+      })());
     },
   };
 }
