@@ -219,3 +219,34 @@ describe('rate limit', () => {
     }
   });
 });
+
+describe('event stream', () => {
+  it('sends the events so far, then keep-alive comments while the job waits, and ends on cancel', async () => {
+    const env = { REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-acme:acme', SSE_HEARTBEAT_SECONDS: '0.2', LOG_LEVEL: 'silent' as const };
+    const sse = buildApi(loadConfig(env), { logger: pino({ level: 'silent' }) });
+    const server = sse.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const job = (await (await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { Authorization: acme, 'Content-Type': 'application/json' }, body: '{"prompt":"waits forever"}' })).json()) as { id: string };
+      const res = await fetch(`${base}/v1/jobs/${job.id}/events`, { headers: { Authorization: acme } });
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const reader = res.body!.getReader();
+      let text = '';
+      const decoder = new TextDecoder();
+      while ((text.match(/: keep-alive/g) ?? []).length < 2) text += decoder.decode((await reader.read()).value);
+      expect(text).toContain('event: job.queued');
+      await fetch(`${base}/v1/jobs/${job.id}/cancel`, { method: 'POST', headers: { Authorization: acme } });
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value);
+      }
+      expect(text).toMatch(/event: job\.canceled\ndata: .*"status":"canceled"/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await sse.close();
+    }
+  });
+});
