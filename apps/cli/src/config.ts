@@ -1,8 +1,6 @@
 // The CLI's environment, parsed once with zod. This is the only file of the CLI that reads
 // process.env; commands receive the parsed object.
 import { z } from 'zod';
-import { farmEnvSchema } from '@flowfarm/contracts';
-import { webhookConfigShape } from '@flowfarm/webhooks';
 
 // An empty variable (`FLOWFARM_API_KEY=`) means "not set", as shells and .env files use it.
 const optionalSecret = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
@@ -22,14 +20,4 @@ export type CliConfig = z.infer<typeof CliEnv>;
 /** Parses the CLI's variables; a bad value is a usage error reported by the caller. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): CliConfig {
   return CliEnv.parse(env);
-}
-
-/** `flowfarm webhooks` (a webhook delivery process): where Redis is, plus the WEBHOOK_* settings. */
-export const WebhooksProcessEnv = farmEnvSchema
-  .pick({ REDIS_URL: true, REDIS_PREFIX: true, LOG_LEVEL: true })
-  .extend(webhookConfigShape);
-export type WebhooksProcessConfig = z.infer<typeof WebhooksProcessEnv>;
-
-export function loadWebhooksProcessConfig(env: Record<string, string | undefined> = process.env): WebhooksProcessConfig {
-  return WebhooksProcessEnv.parse(env);
 }

@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 import pino from 'pino';
 import { createRedisConnection } from '@flowfarm/queue';
 import { deliveryOptionsFrom, startWebhookDeliveryWorker } from '@flowfarm/webhooks';
-import { loadWebhooksProcessConfig } from '../config.js';
+import { loadWebhooksProcessConfig } from '../webhooks-config.js';
 
 const USAGE = `usage: flowfarm webhooks
 
