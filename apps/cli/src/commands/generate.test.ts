@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodePngRgb } from '@flowfarm/pipeline';
-import { outputPaths } from './generate.js';
+import { outputPaths, run } from './generate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..', '..', '..');
@@ -22,6 +22,21 @@ async function flowfarm(args: string[]) {
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Runs the command in this process, collecting what it writes to stderr. */
+async function inProcess(args: string[]) {
+  const chunks: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await run(args), stderr: chunks.join('') };
+  } finally {
+    process.stderr.write = write;
   }
 }
 
@@ -41,20 +56,27 @@ describe('flowfarm generate', () => {
   });
 
   it('answers bad usage with one line on stderr and exit code 2', async () => {
+    const r = await flowfarm(['generate', 'a red circle', '--out', 'x.png', '--steps', 'four']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  });
+
+  it('rejects each kind of bad usage with exit code 2 before writing anything', async () => {
     const cases = [
-      ['generate', '--out', 'x.png'], // no prompt
-      ['generate', 'a red circle'], // no --out
-      ['generate', 'a red circle', '--out', 'x.png', '--steps', 'four'],
-      ['generate', 'a red circle', '--out', 'x.png', '--bogus'],
-      ['generate', 'a red circle', '--out', 'x.png', '--models-dir', fixtures, '--model', 'nope'],
-      ['generate', 'a red circle', '--out', 'x.png', '--models-dir', fixtures, '--model', 'mini', '--width', '70'],
+      ['--out', 'x.png'], // no prompt
+      ['a red circle'], // no --out
+      ['a red circle', '--out', 'x.png', '--seed', '-3'],
+      ['a red circle', '--out', 'x.png', '--bogus'],
+      ['a red circle', '--out', 'x.png', '--models-dir', fixtures, '--model', 'nope'],
+      ['a red circle', '--out', path.join(tmp, 'never.png'), '--models-dir', fixtures, '--model', 'mini', '--width', '70'],
     ];
     for (const args of cases) {
-      const r = await flowfarm(args);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
-      expect(r.stdout).toBe('');
+      const { code, stderr } = await inProcess(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
+    expect(existsSync(path.join(tmp, 'never.png'))).toBe(false);
   });
 
   it('fails with the load error when the model folder is broken', async () => {

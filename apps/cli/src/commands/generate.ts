@@ -59,7 +59,8 @@ export function outputPaths(out: string, count: number): string[] {
 }
 
 function fail(message: string, code: number): number {
-  process.stderr.write(`flowfarm generate: ${message}\n`);
+  // one line, even for parseArgs' multi-line messages
+  process.stderr.write(`flowfarm generate: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
   return code;
 }
 
