@@ -1,6 +1,9 @@
 // Cancel (queued and running), per-tenant isolation and the active-job cap, with a live worker.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KEYS, readEvents, startFarm, type Farm } from './support/farm.js';
+
+// Real processes on a small shared machine: starting a worker can take a minute under load.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 type JobBody = { id: string; status: string; progress: { step: number; total: number }; outputs: unknown[] } & Record<string, unknown>;
 

@@ -1,7 +1,10 @@
 // Submit → worker → stored PNG → succeeded, with both storage drivers; sync wait; SSE.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodePngRgb } from '@flowfarm/pipeline';
 import { readEvents, startFarm, type Farm } from './support/farm.js';
+
+// Real processes on a small shared machine: starting a worker can take a minute under load.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
 

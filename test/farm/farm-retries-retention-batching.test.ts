@@ -1,7 +1,10 @@
 // Transient failures retried then failed (never succeeded without files), retention removing
 // finished jobs with their files, and same-shape jobs batched on one worker.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readEvents, startFarm, type Farm } from './support/farm.js';
+
+// Real processes on a small shared machine: starting a worker can take a minute under load.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 type JobBody = { id: string; status: string; error: { code: string; message: string } | null; outputs: Array<{ url: string; seed: number; bytes: number }> } & Record<string, unknown>;
 

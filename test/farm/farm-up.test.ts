@@ -6,8 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from './support/farm.js';
+
+// Real processes on a small shared machine: starting a worker can take a minute under load.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 const MAIN = path.join(REPO_ROOT, 'apps/cli/src/main.ts');
 const dirs: string[] = [];

@@ -1,6 +1,9 @@
 // Worker faults with real processes: SIGKILL mid-job, SIGTERM drain, lock renewal during long renders.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readEvents, startFarm, type Farm } from './support/farm.js';
+
+// Real processes on a small shared machine: starting a worker can take a minute under load.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 type JobBody = { id: string; status: string; progress: { step: number; total: number }; outputs: Array<{ url: string }> } & Record<string, unknown>;
 

@@ -123,7 +123,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const worker: WorkerProcess = { id, child, exited, output: () => output };
     workers.push(worker);
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 180_000;
     while (!(await registry.liveWorkers()).some((w) => w.id === id)) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker ${id} did not start:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -144,7 +144,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     });
 
-  const waitForJob: Farm['waitForJob'] = async (id, until, timeoutMs = 60_000) => {
+  const waitForJob: Farm['waitForJob'] = async (id, until, timeoutMs = 180_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const job = (await (await call('GET', `/v1/jobs/${id}`)).json()) as Record<string, unknown> & { status: string };
