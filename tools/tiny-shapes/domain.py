@@ -59,7 +59,7 @@ def sample_scene(rng: random.Random, two_shapes_p=0.2):
     return {"background": bg, "shapes": shapes}
 
 
-def render(scene, width, height, rng: random.Random, jitter=False):
+def render(scene, width, height, rng: random.Random, jitter=True):
     """Flat shapes on a solid background, uint8 [H, W, 3]."""
     img = np.empty((height, width, 3), dtype=np.uint8)
     img[:, :] = COLORS[scene["background"]]
@@ -83,63 +83,55 @@ def render(scene, width, height, rng: random.Random, jitter=False):
     return img
 
 
-def shape_phrase(s, rng, drop_size=False):
-    """"a large red circle", "the red large circle", "red circle, large", "big red disc"."""
-    size = "" if drop_size else rng.choice({"small": ["small", "small", "tiny"], "large": ["large", "large", "big"]}[s["size"]])
-    noun = rng.choice(SHAPE_WORDS[s["shape"]])
+def _shape_phrase(s, rng, with_position=True, drop_size=False):
+    size_words = {"small": ["small", "small", "tiny"], "large": ["large", "large", "big"]}[s["size"]]
+    adjs = [s["color"]]
+    if not drop_size:
+        adjs.append(rng.choice(size_words))
+        if rng.random() < 0.75:
+            adjs.reverse()  # "large red" is the usual order; "red large" also occurs
     article = rng.choice(["a", "a", "the", "one", ""])
-    form = rng.random()
-    if form < 0.6 or not size:
-        words = [article, size, s["color"], noun]
-    elif form < 0.8:
-        words = [article, s["color"], size, noun]
-    else:  # size after the noun, with or without a comma
-        words = [article, s["color"], noun + rng.choice([",", ""]), size]
-    return " ".join(w for w in words if w)
+    words = [article] + adjs + [rng.choice(SHAPE_WORDS[s["shape"]])]
+    phrase = " ".join(w for w in words if w)
+    if not with_position:
+        return phrase
+    return phrase + " " + position_phrase(s["position"], rng)
 
 
 def position_phrase(pos, rng):
     name = rng.choice(POSITION_WORDS.get(pos, [pos]))
-    if " " in pos:
-        return rng.choice([f"at the {name}", f"in the {name}", f"{name}", f"in the {name} corner"])
-    if pos in ("left", "right"):
-        return rng.choice([f"on the {name}", f"at the {name}", f"{name}", f"on the {name} side"])
-    return rng.choice([f"at the {name}", f"in the {name}", f"on the {name}", f"{name}"])
+    if pos in ("left", "right", "top", "bottom"):
+        return rng.choice([f"on the {name}", f"at the {name}", f"{name}", f"on the {name} side"
+                           if pos in ("left", "right") else f"at the {name}"])
+    return rng.choice([f"at the {name}", f"in the {name}", f"{name}", f"in the {name} corner"
+                       if " " in pos else f"in the {name}"])
 
 
-def background_phrase(bg, rng, leading):
-    if leading:
-        return rng.choice([f"{bg} background with", f"{bg} background,", f"on a {bg} background,",
-                           f"a {bg} background with", f"{bg} background"])
+def background_phrase(bg, rng):
     return rng.choice([f"on a {bg} background", f"on {bg} background", f"with a {bg} background",
-                       f"{bg} background", f"over a {bg} background", f", {bg} background"])
+                       f"{bg} background", f"over a {bg} background", f"on a {bg} background"])
 
 
-def caption(scene, rng: random.Random, drop_p=0.08, noise_p=0.15):
-    """A random caption in the grammar. Phrase order (shape, position, background) is shuffled
-    and attribute order varies, so the model learns to bind colours by the words next to them,
-    not by place; attributes are sometimes left out (the model then picks them) and unknown or
-    filler words are sometimes added (the model ignores them)."""
-    groups = []
-    for s in scene["shapes"]:
-        shape = shape_phrase(s, rng, drop_size=rng.random() < drop_p)
-        if rng.random() < drop_p and len(scene["shapes"]) == 1:
-            groups.append([shape])
-        else:
-            pos = position_phrase(s["position"], rng)
-            groups.append([shape, pos] if rng.random() < 0.7 else [pos + rng.choice([",", ""]), shape])
-    shapes_text = " and ".join(" ".join(g) for g in groups)
-    if rng.random() < drop_p and len(scene["shapes"]) == 1:
-        text = shapes_text
-    elif rng.random() < 0.3:
-        text = background_phrase(scene["background"], rng, leading=True) + " " + shapes_text
+def caption(scene, rng: random.Random, drop_p=0.1, noise_p=0.15):
+    """A random caption in the grammar; attributes are sometimes left out (the model then
+    picks them) and unknown or filler words are sometimes added (the model ignores them)."""
+    parts = [_shape_phrase(s, rng) for s in scene["shapes"]]
+    shapes_text = " and ".join(parts)
+    drop_bg = rng.random() < drop_p and len(scene["shapes"]) == 1
+    bg = "" if drop_bg else background_phrase(scene["background"], rng)
+    t = rng.random()
+    if t < 0.55 or not bg:
+        text = f"{shapes_text} {bg}"
+    elif t < 0.8:
+        text = f"{bg.replace('on a ', '').replace('on ', '').replace('with a ', '').replace('over a ', '')} with {shapes_text}"
+    elif t < 0.9:
+        text = f"{bg}, {shapes_text}"
     else:
-        text = shapes_text + " " + background_phrase(scene["background"], rng, leading=False)
-        if len(groups) == 1 and len(groups[0]) == 2 and rng.random() < 0.25:
-            # position after the background: "the red square with a blue background at the top"
-            shape, pos = groups[0] if not groups[0][0].startswith(("at ", "in ", "on ")) else groups[0][::-1]
-            text = f"{shape} {background_phrase(scene['background'], rng, leading=False)} {pos.rstrip(',')}"
-    words = text.replace(" ,", ",").split()
+        s = scene["shapes"][0]
+        text = f"{position_phrase(s['position'], rng)} {_shape_phrase(s, rng, with_position=False)} {bg}"
+        if len(scene["shapes"]) > 1:
+            text += " and " + _shape_phrase(scene["shapes"][1], rng)
+    words = text.split()
     if rng.random() < noise_p:
         for _ in range(rng.randint(1, 3)):
             words.insert(rng.randint(0, len(words)), rng.choice(UNKNOWN_WORDS + FILLERS))

@@ -1,6 +1,6 @@
 """Train and export models/tiny-shapes (FLUX.1 ONNX interface, schnell variant).
 
-    OMP_NUM_THREADS=2 /usr/bin/python3 tools/tiny-shapes/train.py --out models/tiny-shapes  # ~35 min on 2 free cores
+    OMP_NUM_THREADS=2 /usr/bin/python3 tools/tiny-shapes/train.py --out models/tiny-shapes  # ~65 min here (shared machine)
 
 Stages: (1) autoencoder on rendered scenes, best checkpoint by reconstruction MSE on fresh
 samples; (2) latent statistics -> scaling/shift factors; (3) latent banks at several sizes;
@@ -166,9 +166,9 @@ def main():
     ap.add_argument("--out", default="models/tiny-shapes")
     ap.add_argument("--seed", type=int, default=20261127)
     # Step counts, not time limits, so the result does not depend on how busy the machine is.
-    ap.add_argument("--vae-steps", type=int, default=500)
-    ap.add_argument("--vae-batch", type=int, default=16)
-    ap.add_argument("--flow-steps", type=int, default=2200)
+    ap.add_argument("--vae-steps", type=int, default=3000)
+    ap.add_argument("--vae-batch", type=int, default=32)
+    ap.add_argument("--flow-steps", type=int, default=4000)
     ap.add_argument("--bank", type=int, default=12000)
     ap.add_argument("--width", type=int, default=128)
     ap.add_argument("--double", type=int, default=2)
