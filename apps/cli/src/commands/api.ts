@@ -1,5 +1,7 @@
 // `flowfarm api`: one API process (settings from the environment; see docs/configuration.md).
 // The CLI is the farm's launcher, so it starts the api app's entry rather than re-wiring it.
+import { checkNoArguments, runProcessEntry } from '../no-argument-command.js';
+
 const USAGE = `usage: flowfarm api
 
 Runs one API process. Settings come from the environment (PORT, REDIS_URL, API_KEYS,
@@ -7,17 +9,8 @@ ADMIN_API_KEY, STORAGE, …; see docs/configuration.md).
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (argv.length > 0) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
+  const stop = checkNoArguments(argv, USAGE);
+  if (stop !== undefined) return stop;
   const { runApiProcess } = await import('@flowfarm/api');
-  const code = await runApiProcess(process.env);
-  // Exit even if a library left a handle open; unref'd, so a clean exit is not delayed.
-  setTimeout(() => process.exit(code), 2000).unref();
-  return code;
+  return runProcessEntry(runApiProcess);
 }

@@ -2,6 +2,7 @@
 // WORKERS worker processes, local-disk storage under DATA_DIR, and Redis from REDIS_URL (or a
 // private redis-server when nothing answers and one is installed). Creates and prints a local
 // API key when none is configured. SIGINT/SIGTERM: workers drain, then everything stops.
+import { checkNoArguments } from '../no-argument-command.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -97,14 +98,8 @@ function hasModels(dir: string): boolean {
 const onPath = (command: string) => (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, command)));
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (argv.length > 0) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
+  const stop = checkNoArguments(argv, USAGE);
+  if (stop !== undefined) return stop;
   const parsed = UpEnv.safeParse(process.env);
   if (!parsed.success) {
     process.stderr.write(`flowfarm up: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`);

@@ -2,6 +2,7 @@
 // `webhooks`), for setups that run it apart from the API (then set WEBHOOK_DELIVERY=false on
 // the API processes). Any number can run; each delivery is processed by one of them.
 // SIGTERM/SIGINT: finish the attempts in flight and exit 128+signal; a second signal exits now.
+import { checkNoArguments } from '../no-argument-command.js';
 import { constants } from 'node:os';
 import pino from 'pino';
 import { createRedisConnection } from '@flowfarm/queue';
@@ -19,14 +20,8 @@ Runs a webhook delivery process. Settings come from the environment:
 const DRAIN_DEADLINE_MS = 25_000;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (argv.length > 0) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
+  const stop = checkNoArguments(argv, USAGE);
+  if (stop !== undefined) return stop;
   const config = loadWebhooksProcessConfig();
   const log = pino({ level: config.LOG_LEVEL, name: 'flowfarm-webhooks' });
   const redis = createRedisConnection(config.REDIS_URL, { name: 'flowfarm-webhooks', onError: (err) => log.error({ err }, 'redis error') });
