@@ -83,55 +83,67 @@ def render(scene, width, height, rng: random.Random, jitter=True):
     return img
 
 
-def _shape_phrase(s, rng, with_position=True, drop_size=False):
-    size_words = {"small": ["small", "small", "tiny"], "large": ["large", "large", "big"]}[s["size"]]
-    adjs = [s["color"]]
-    if not drop_size:
-        adjs.append(rng.choice(size_words))
-        if rng.random() < 0.75:
-            adjs.reverse()  # "large red" is the usual order; "red large" also occurs
+def shape_phrase(s, rng, drop_size=False):
+    """"a large red circle", "the red large circle", "red circle, large", "big red disc"."""
+    size = "" if drop_size else rng.choice({"small": ["small", "small", "tiny"], "large": ["large", "large", "big"]}[s["size"]])
+    noun = rng.choice(SHAPE_WORDS[s["shape"]])
     article = rng.choice(["a", "a", "the", "one", ""])
-    words = [article] + adjs + [rng.choice(SHAPE_WORDS[s["shape"]])]
-    phrase = " ".join(w for w in words if w)
-    if not with_position:
-        return phrase
-    return phrase + " " + position_phrase(s["position"], rng)
+    form = rng.random()
+    if form < 0.6 or not size:
+        words = [article, size, s["color"], noun]
+    elif form < 0.8:
+        words = [article, s["color"], size, noun]
+    else:  # size after the noun, with or without a comma
+        words = [article, s["color"], noun + rng.choice([",", ""]), size]
+    return " ".join(w for w in words if w)
 
 
 def position_phrase(pos, rng):
     name = rng.choice(POSITION_WORDS.get(pos, [pos]))
-    if pos in ("left", "right", "top", "bottom"):
-        return rng.choice([f"on the {name}", f"at the {name}", f"{name}", f"on the {name} side"
-                           if pos in ("left", "right") else f"at the {name}"])
-    return rng.choice([f"at the {name}", f"in the {name}", f"{name}", f"in the {name} corner"
-                       if " " in pos else f"in the {name}"])
+    if " " in pos:
+        return rng.choice([f"at the {name}", f"in the {name}", f"{name}", f"in the {name} corner"])
+    if pos in ("left", "right"):
+        return rng.choice([f"on the {name}", f"at the {name}", f"{name}", f"on the {name} side"])
+    return rng.choice([f"at the {name}", f"in the {name}", f"on the {name}", f"{name}"])
 
 
-def background_phrase(bg, rng):
+def background_phrase(bg, rng, leading=False):
+    if leading:
+        return rng.choice([f"{bg} background with", f"{bg} background,", f"on a {bg} background,",
+                           f"a {bg} background with", f"{bg} background"])
     return rng.choice([f"on a {bg} background", f"on {bg} background", f"with a {bg} background",
-                       f"{bg} background", f"over a {bg} background", f"on a {bg} background"])
+                       f"{bg} background", f"over a {bg} background", f", {bg} background"])
 
 
-def caption(scene, rng: random.Random, drop_p=0.1, noise_p=0.15):
-    """A random caption in the grammar; attributes are sometimes left out (the model then
-    picks them) and unknown or filler words are sometimes added (the model ignores them)."""
-    parts = [_shape_phrase(s, rng) for s in scene["shapes"]]
-    shapes_text = " and ".join(parts)
-    drop_bg = rng.random() < drop_p and len(scene["shapes"]) == 1
-    bg = "" if drop_bg else background_phrase(scene["background"], rng)
+def caption(scene, rng: random.Random, drop_p=0.08, noise_p=0.15):
+    """A random caption in the grammar. The order of the phrases (shape, position, background)
+    and of the words inside a shape phrase varies, so the model binds each word by what it
+    says, not by where it stands; attributes are sometimes left out (the model then picks
+    them) and unknown or filler words are sometimes added (the model ignores them)."""
+    single = len(scene["shapes"]) == 1
+    groups = []  # (shape phrase, position phrase or "")
+    for s in scene["shapes"]:
+        shape = shape_phrase(s, rng, drop_size=rng.random() < drop_p)
+        drop_pos = single and rng.random() < drop_p
+        groups.append((shape, "" if drop_pos else position_phrase(s["position"], rng)))
+
+    def group_text(shape, pos):
+        if pos and rng.random() < 0.35:  # "at the top, the red square"
+            return f"{pos}{rng.choice([',', ''])} {shape}"
+        return f"{shape} {pos}".strip()
+
     t = rng.random()
-    if t < 0.55 or not bg:
-        text = f"{shapes_text} {bg}"
-    elif t < 0.8:
-        text = f"{bg.replace('on a ', '').replace('on ', '').replace('with a ', '').replace('over a ', '')} with {shapes_text}"
-    elif t < 0.9:
-        text = f"{bg}, {shapes_text}"
+    if single and t < drop_p:
+        text = group_text(*groups[0])
+    elif t < 0.35:
+        text = background_phrase(scene["background"], rng, leading=True) + " " + \
+            " and ".join(group_text(*g) for g in groups)
+    elif single and groups[0][1] and t < 0.5:
+        # position after the background: "the red square with a blue background at the top"
+        text = f"{groups[0][0]} {background_phrase(scene['background'], rng)} {groups[0][1]}"
     else:
-        s = scene["shapes"][0]
-        text = f"{position_phrase(s['position'], rng)} {_shape_phrase(s, rng, with_position=False)} {bg}"
-        if len(scene["shapes"]) > 1:
-            text += " and " + _shape_phrase(scene["shapes"][1], rng)
-    words = text.split()
+        text = " and ".join(group_text(*g) for g in groups) + " " + background_phrase(scene["background"], rng)
+    words = text.replace(" ,", ",").split()
     if rng.random() < noise_p:
         for _ in range(rng.randint(1, 3)):
             words.insert(rng.randint(0, len(words)), rng.choice(UNKNOWN_WORDS + FILLERS))

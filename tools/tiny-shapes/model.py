@@ -82,6 +82,18 @@ def rope(ids, axes_dim, theta=10000.0):
     return torch.cos(angles), torch.sin(angles)
 
 
+def grid_position(img_ids, n_freq=4):
+    """Fourier features of each image token's centre as a fraction of the image, read from the
+    ids alone ((0, i, j), i < H/16, j < W/16). RoPE gives attention relative offsets, but with
+    theta 10000 and only 4-8 tokens per side most of its frequencies barely turn, so "top left"
+    was slow to learn; a fractional position is the same for every image size."""
+    ij = img_ids[:, 1:3]
+    extent = torch.amax(ij, dim=0, keepdim=True) + 1.0
+    frac = (ij + 0.5) / extent
+    angles = frac[:, :, None] * (math.pi * 2.0 ** torch.arange(n_freq, dtype=torch.float32))
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1).flatten(1)
+
+
 def apply_rope(x, cos, sin):
     # x [B, heads, N, d]; rotate consecutive pairs (x0, x1) by the angle of their frequency.
     x0, x1 = x[..., 0::2], x[..., 1::2]
@@ -194,6 +206,7 @@ class FlowTransformer(nn.Module):
         assert sum(axes_dim) == width // heads
         self.axes_dim = axes_dim
         self.img_in = nn.Linear(64, width)
+        self.pos_in = nn.Linear(16, width)  # grid_position: 2 axes x 4 frequencies x (sin, cos)
         self.txt_in = nn.Linear(text_dim, width)
         self.time_in = nn.Sequential(nn.Linear(64, width), nn.SiLU(), nn.Linear(width, width))
         self.vector_in = nn.Sequential(nn.Linear(pooled_dim, width), nn.SiLU(), nn.Linear(width, width))
@@ -208,7 +221,7 @@ class FlowTransformer(nn.Module):
 
     def forward(self, hidden_states, encoder_hidden_states, pooled_projections, timestep, img_ids, txt_ids,
                 guidance=None):
-        img = self.img_in(hidden_states)
+        img = self.img_in(hidden_states) + self.pos_in(grid_position(img_ids))[None]
         txt = self.txt_in(encoder_hidden_states)
         vec = self.time_in(timestep_embedding(timestep, 64)) + self.vector_in(pooled_projections)
         if self.guidance_in is not None:
