@@ -2,7 +2,8 @@
 
 - TextEncoder ("clip" and "t5"): word embeddings + a small transformer; "clip" also pools.
 - FlowTransformer: MMDiT-style — double-stream blocks (separate weights for text and image
-  tokens, joint attention), then single-stream blocks; RoPE over the 3-axis ids; adaLN
+  tokens, joint attention), then single-stream blocks; RoPE over the 3-axis ids plus Fourier
+  features of each image token's fractional position (read from the same ids); adaLN
   modulation from timestep + pooled text (+ guidance for dev variants).
 - AutoEncoder: conv VAE-style autoencoder, 16 latent channels at 1/8 resolution.
 Attention is written out by hand: torch 1.13 has no scaled_dot_product_attention, and the
