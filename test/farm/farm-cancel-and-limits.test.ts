@@ -7,12 +7,14 @@ vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 type JobBody = { id: string; status: string; progress: { step: number; total: number }; outputs: unknown[] } & Record<string, unknown>;
 
-const SLOW = { prompt: 'a slow big square', width: 256, height: 256, steps: 50 };
+// Long enough (seconds) that the cancels below always reach it mid-run; see maxSteps.
+const LONG_STEPS = 200;
+const SLOW = { prompt: 'a slow big square', width: 256, height: 256, steps: LONG_STEPS };
 
 describe('cancel and tenants', () => {
   let farm: Farm;
   beforeAll(async () => {
-    farm = await startFarm({ apiEnv: { MAX_ACTIVE_JOBS_PER_TENANT: '3' } });
+    farm = await startFarm({ apiEnv: { MAX_ACTIVE_JOBS_PER_TENANT: '3' }, maxSteps: LONG_STEPS });
   });
   afterAll(() => farm?.close());
 
@@ -32,7 +34,7 @@ describe('cancel and tenants', () => {
     expect(cancelRunning.status).toBe(202);
     const stopped = (await farm.waitForJob(running.id, (j) => j.status !== 'running')) as JobBody;
     expect(stopped.status).toBe('canceled');
-    expect(stopped.progress.step).toBeLessThan(50);
+    expect(stopped.progress.step).toBeLessThan(LONG_STEPS);
     expect(stopped.outputs).toEqual([]);
 
     const events = await readEvents(farm, running.id);

@@ -3,7 +3,7 @@
 // prefix and data folder. Storage is local disk or s3rver on loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +15,27 @@ import { startS3TestServer, type S3TestServer } from '../../../packages/storage/
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** The shipped model (untrained or trained: same interface); 256x256 with 50 steps takes seconds. */
+/** The shipped model: 256x256 with 50 steps takes well under a second on a quiet CPU. */
 export const MODEL = 'tiny-shapes';
 export const MODELS_DIR = path.join(REPO_ROOT, 'models');
+
+/**
+ * Tests that must act on a job while it renders (cancel, SIGKILL, SIGTERM, lock renewal) need
+ * jobs that take seconds on any machine; the shipped manifest caps steps at 50. This makes a
+ * models folder whose tiny-shapes links the shipped files and only raises that cap.
+ */
+async function longJobModels(root: string, maxSteps: number): Promise<string> {
+  const source = path.join(MODELS_DIR, MODEL);
+  const target = path.join(root, 'models', MODEL);
+  await mkdir(target, { recursive: true });
+  for (const file of await readdir(source)) {
+    if (file !== 'model.json') await symlink(path.join(source, file), path.join(target, file));
+  }
+  const manifest = JSON.parse(await readFile(path.join(source, 'model.json'), 'utf8'));
+  manifest.steps.max = maxSteps;
+  await writeFile(path.join(target, 'model.json'), JSON.stringify(manifest, null, 2));
+  return path.dirname(target);
+}
 
 export interface WorkerProcess {
   id: string;
@@ -49,6 +67,8 @@ export interface FarmOptions {
   workers?: number;
   apiEnv?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  /** Serve tiny-shapes with this steps cap instead of the shipped 50 (for long jobs). */
+  maxSteps?: number;
   /** Extra routers / notifier for the in-process API (e.g. the web UI for the browser tests). */
   apiOptions?: Omit<BuildApiOptions, 'logger'>;
 }
@@ -57,6 +77,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
   const prefix = `ff-test-${randomUUID()}`;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ff-farm-'));
   const s3 = options.storage === 's3' ? await startS3TestServer() : undefined;
+  const modelsDir = options.maxSteps ? await longJobModels(dataDir, options.maxSteps) : MODELS_DIR;
   const shared: Record<string, string> = {
     REDIS_URL: 'redis://127.0.0.1:6379',
     REDIS_PREFIX: prefix,
@@ -103,7 +124,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
         ...shared,
         PUBLIC_URL: api.url,
         WORKER_ID: id,
-        MODELS_DIR,
+        MODELS_DIR: modelsDir,
         MODELS: MODEL,
         METRICS_PORT: '0',
         METRICS_HOST: '127.0.0.1',
