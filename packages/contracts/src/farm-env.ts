@@ -29,6 +29,7 @@ export const farmEnvSchema = z.object({
   S3_BUCKET: optionalString.describe('bucket for results (STORAGE=s3)'),
   S3_REGION: z.string().default('us-east-1').describe('S3 region (R2: auto)'),
   S3_ENDPOINT: optionalString.describe('S3 endpoint for MinIO, R2 or others (unset for AWS)'),
+  S3_PUBLIC_ENDPOINT: optionalString.describe('endpoint in presigned download URLs when clients reach S3 at another address than S3_ENDPOINT (Docker: http://localhost:9000)'),
   S3_FORCE_PATH_STYLE: envBoolean.default(false).describe('path-style bucket URLs (MinIO, s3rver)'),
   S3_ACCESS_KEY_ID: optionalString.describe('S3 credentials (default: the AWS SDK credential chain)'),
   S3_SECRET_ACCESS_KEY: optionalString.describe('S3 secret key'),

@@ -10,6 +10,7 @@ export type StorageConfig =
       bucket: string;
       region: string;
       endpoint?: string;
+      publicEndpoint?: string;
       forcePathStyle: boolean;
       accessKeyId?: string;
       secretAccessKey?: string;
@@ -31,6 +32,7 @@ export interface StorageEnv {
   S3_BUCKET?: string;
   S3_REGION: string;
   S3_ENDPOINT?: string;
+  S3_PUBLIC_ENDPOINT?: string;
   S3_FORCE_PATH_STYLE: boolean;
   S3_ACCESS_KEY_ID?: string;
   S3_SECRET_ACCESS_KEY?: string;
@@ -46,6 +48,7 @@ export function storageConfigFromEnv(env: StorageEnv, signingSecret: string, pub
       bucket: env.S3_BUCKET,
       region: env.S3_REGION,
       endpoint: env.S3_ENDPOINT,
+      publicEndpoint: env.S3_PUBLIC_ENDPOINT,
       forcePathStyle: env.S3_FORCE_PATH_STYLE,
       accessKeyId: env.S3_ACCESS_KEY_ID,
       secretAccessKey: env.S3_SECRET_ACCESS_KEY,

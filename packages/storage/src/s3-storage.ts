@@ -14,6 +14,12 @@ export interface S3StorageOptions {
   region: string;
   /** e.g. http://minio:9000 or https://<account>.r2.cloudflarestorage.com; unset for AWS. */
   endpoint?: string;
+  /**
+   * The endpoint clients download from, when it differs from `endpoint` (e.g. http://minio:9000
+   * inside Docker, http://localhost:9000 outside). Presigned URLs are signed for this host:
+   * SigV4 covers the Host header, so rewriting a signed URL's host would break it.
+   */
+  publicEndpoint?: string;
   /** Needed by MinIO and most self-hosted servers. */
   forcePathStyle?: boolean;
   accessKeyId?: string;
@@ -28,11 +34,18 @@ export interface S3StorageOptions {
 export class S3Storage implements ResultStorage {
   readonly kind = 's3' as const;
   readonly client: S3Client;
+  /** Signs download URLs (the same client unless a public endpoint is set; signing is offline). */
+  private readonly presigner: S3Client;
 
   constructor(private readonly options: S3StorageOptions) {
-    this.client = new S3Client({
+    this.client = S3Storage.makeClient(options, options.endpoint);
+    this.presigner = options.publicEndpoint ? S3Storage.makeClient(options, options.publicEndpoint) : this.client;
+  }
+
+  private static makeClient(options: S3StorageOptions, endpoint: string | undefined): S3Client {
+    return new S3Client({
       region: options.region,
-      endpoint: options.endpoint,
+      endpoint,
       forcePathStyle: options.forcePathStyle,
       credentials:
         options.accessKeyId && options.secretAccessKey
@@ -56,7 +69,7 @@ export class S3Storage implements ResultStorage {
 
   async url(key: string, options: { expiresInSec?: number } = {}): Promise<string> {
     const command = new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) });
-    return getSignedUrl(this.client, command, { expiresIn: options.expiresInSec ?? this.options.urlTtlSec ?? 3600 });
+    return getSignedUrl(this.presigner, command, { expiresIn: options.expiresInSec ?? this.options.urlTtlSec ?? 3600 });
   }
 
   async removePrefix(prefix: string): Promise<number> {
@@ -73,5 +86,6 @@ export class S3Storage implements ResultStorage {
 
   destroy(): void {
     this.client.destroy();
+    if (this.presigner !== this.client) this.presigner.destroy();
   }
 }

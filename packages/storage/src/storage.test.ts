@@ -78,6 +78,21 @@ describe('S3Storage against s3rver', () => {
     expect((await fetch(url)).status).toBe(404);
   });
 
+  it('signs download URLs for S3_PUBLIC_ENDPOINT when clients reach the server at another address', async () => {
+    // Uploads go to 127.0.0.1 (as a worker reaches http://minio:9000 inside Docker); users get
+    // links on localhost (http://localhost:9000 from the host). Both name the same s3rver.
+    const publicEndpoint = server.endpoint.replace('127.0.0.1', 'localhost');
+    const split = new S3Storage({ ...server.storageOptions, publicEndpoint });
+    const key = outputKey('acme', 'j_4', 0);
+    await split.put(key, png, 'image/png');
+    const url = await split.url(key);
+    expect(url.startsWith(`${publicEndpoint}/`)).toBe(true);
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(png);
+    split.destroy();
+  });
+
   it('fails the upload when the bucket does not exist', async () => {
     const missing = new S3Storage({ ...server.storageOptions, bucket: 'no-such-bucket' });
     await expect(missing.put('a/b/0.png', png, 'image/png')).rejects.toThrow();
