@@ -3,6 +3,7 @@
 import { describeEnv, farmEnvSchema } from '@flowfarm/contracts';
 import { apiConfigSchema } from '../apps/api/src/config.js';
 import { workerConfigSchema } from '../apps/worker/src/config.js';
+import { WebhooksProcessEnv } from '../apps/cli/src/webhooks-config.js';
 
 type Row = ReturnType<typeof describeEnv>[number];
 
@@ -46,4 +47,11 @@ ${table(only(describeEnv(apiConfigSchema)))}
 ## Worker (\`flowfarm worker\`)
 
 ${table(only(describeEnv(workerConfigSchema)))}
+
+## Webhook delivery process (\`flowfarm webhooks\`)
+
+Optional: delivers webhooks apart from the API (then set \`WEBHOOK_DELIVERY=false\` on the API).
+It reads \`REDIS_URL\`, \`REDIS_PREFIX\` and \`LOG_LEVEL\` from the shared table, plus:
+
+${table(only(describeEnv(WebhooksProcessEnv)).filter((r) => r.name !== 'WEBHOOK_DELIVERY'))}
 `);

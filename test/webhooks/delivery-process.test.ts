@@ -1,6 +1,7 @@
 // `flowfarm webhooks` as a real process: it delivers, survives SIGKILL mid-outage (another
 // process picks the deliveries up, none is lost or doubled) and drains on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness, fakeJobView, type Harness } from './harness.js';
@@ -8,7 +9,7 @@ import { startReceiver, waitUntil, type Receiver } from './receiver.js';
 
 const CLI = fileURLToPath(new URL('../../apps/cli/src/main.ts', import.meta.url));
 
-function startDeliveryProcess(prefix: string): ChildProcess {
+function startDeliveryProcess(prefix: string, metricsPort = 0): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', CLI, 'webhooks'], {
     env: {
       ...process.env,
@@ -18,9 +19,20 @@ function startDeliveryProcess(prefix: string): ChildProcess {
       WEBHOOK_RETRY_SCALE: '0.0002',
       WEBHOOK_TIMEOUT_MS: '2000',
       LOG_LEVEL: 'warn',
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+}
+
+/** A port nothing listens on now (the OS picks it; the process under test binds it next). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 const exited = (child: ChildProcess) =>
@@ -73,15 +85,26 @@ describe('flowfarm webhooks (delivery process)', () => {
     expect(delivered).toHaveLength(jobs.length);
   }, 90_000);
 
-  it('exits 143 after draining on SIGTERM', async () => {
+  it('reports its deliveries on /metrics, is ready on /readyz, and exits 143 after draining on SIGTERM', async () => {
     harness = await createHarness({ startWorker: false });
     const h = harness;
     receiver = await startReceiver();
-    const child = startDeliveryProcess(h.prefix);
+    const port = await freePort();
+    const child = startDeliveryProcess(h.prefix, port);
     children.push(child);
     const job = fakeJobView({ url: receiver.url });
     await h.notifier.notify({ type: 'job.succeeded', tenant: 'acme', job });
     await waitUntil(() => receiver!.requests.length === 1, 'delivered by the process');
+
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    let metrics = '';
+    await waitUntil(async () => {
+      metrics = await (await fetch(`${base}/metrics`)).text();
+      return /^flowfarm_webhook_deliveries_total\{event="job\.succeeded",outcome="success"\} 1$/m.test(metrics);
+    }, 'one successful delivery counted');
+    expect(metrics).toMatch(/^flowfarm_webhook_delivery_seconds_count 1$/m);
+
     child.kill('SIGTERM');
     expect(await exited(child)).toEqual({ code: 143, signal: null });
   });

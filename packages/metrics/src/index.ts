@@ -2,6 +2,7 @@
 // HTTP middleware and /metrics handler (http.ts), and the cached queue collector.
 export * from './metrics.js';
 export { httpMetricsMiddleware, metricsHandler, UNMATCHED_ROUTE } from './http.js';
+export { startMetricsServer } from './metrics-server.js';
 export {
   createQueueCollector,
   readBullmqQueue,

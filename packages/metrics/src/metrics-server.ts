@@ -1,7 +1,7 @@
 import http from 'node:http';
-import { metricsHandler } from '@flowfarm/metrics';
+import { metricsHandler } from './http.js';
 
-/** The worker's small HTTP server: /healthz (alive), /readyz (serving, not draining), /metrics. */
+/** A process's small HTTP server (workers, webhook delivery): /healthz (alive), /readyz (serving, not draining), /metrics. */
 export async function startMetricsServer(port: number, host: string, ready: () => Promise<{ ok: boolean; detail: Record<string, string> }>) {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
