@@ -6,11 +6,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodePngRgb, loadModel } from '@flowfarm/pipeline';
 import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from './commands/generate.js';
-import { analyzeImage } from './eval/analyze.js';
+import { analyzeImage, type Analysis } from './eval/analyze.js';
 import { loadDomain } from './eval/domain.js';
-import { evalCases } from './eval/prompts.js';
+import { evalCases, shortCases } from './eval/prompts.js';
 import { renderScene } from './eval/render.js';
-import { byTemplate, failures, score, shapeConfusion, summarize, table, type Scored } from './eval/report.js';
+import { byTemplate, failures, score, shapeConfusion, shortPromptTable, summarize, table, type Scored } from './eval/report.js';
 
 const BATCH = 4;
 
@@ -36,27 +36,36 @@ async function main(argv: string[]): Promise<number> {
   const selfAll = summarize(self).find((r) => r.attribute === 'all')!;
 
   const model = await loadModel(dir);
-  const results: Scored[] = [];
   let genMs = 0, onnxMs = 0;
-  for (let i = 0; i < cases.length; i += BATCH) {
-    const group = cases.slice(i, i + BATCH);
-    const out = await model.generateBatch(group.map((c) => ({ prompt: c.prompt, seed: c.seed, steps, width: 64, height: 64 })));
-    genMs += out[0].timings.totalMs;
-    onnxMs += out[0].timings.onnxMs;
-    out.forEach((r, k) => {
-      const png = decodePngRgb(r.images[0].data);
-      results.push(score(group[k], analyzeImage(png.rgb, png.width, png.height, domain)));
-    });
-    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${results.length}/${cases.length}`);
-  }
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  /** Each prompt rendered at 64x64 (batches of BATCH) and read back by the analyzer. */
+  const readBack = async (list: Array<{ prompt: string; seed: number }>) => {
+    const analyses: Analysis[] = [];
+    for (let i = 0; i < list.length; i += BATCH) {
+      const out = await model.generateBatch(list.slice(i, i + BATCH).map((c) => ({ prompt: c.prompt, seed: c.seed, steps, width: 64, height: 64 })));
+      genMs += out[0].timings.totalMs;
+      onnxMs += out[0].timings.onnxMs;
+      for (const r of out) {
+        const png = decodePngRgb(r.images[0].data);
+        analyses.push(analyzeImage(png.rgb, png.width, png.height, domain));
+      }
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${analyses.length}/${list.length}`);
+    }
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    return analyses;
+  };
+  const results: Scored[] = (await readBack(cases)).map((a, i) => score(cases[i], a));
+  const speed = { msPerImage: genMs / cases.length, onnxShare: onnxMs / genMs };
+  const shorts = shortCases(domain);
+  const shortResults = (await readBack(shorts)).map((analysis, i) => ({ case: shorts[i], analysis }));
   await model.release();
 
   const rows = summarize(results);
   const summaryTable = table(rows);
   process.stdout.write(`${model.name}: ${cases.length} prompts, ${steps} steps, 64x64\n\n${summaryTable}\n\n`);
+  const shortTable = shortPromptTable(shortResults);
+  process.stdout.write(`short prompts (no position; not a target):\n\n${shortTable}\n\n`);
   process.stdout.write(`analyzer on ideal renders: ${selfAll.correct}/${selfAll.total} fully correct\n`);
-  process.stdout.write(`${(genMs / cases.length).toFixed(1)} ms per image in batches of ${BATCH} (${((onnxMs / genMs) * 100).toFixed(1)}% inside onnxruntime)\n`);
+  process.stdout.write(`${speed.msPerImage.toFixed(1)} ms per image in batches of ${BATCH} (${(speed.onnxShare * 100).toFixed(1)}% inside onnxruntime)\n`);
 
   if (!values['no-write']) {
     const md = [
@@ -74,12 +83,20 @@ async function main(argv: string[]): Promise<number> {
       '',
       `Analyzer check: on ideal renders of the same ${cases.length} scenes it reads ${selfAll.correct}/${selfAll.total} fully correct.`,
       '',
-      `Speed during the eval: ${(genMs / cases.length).toFixed(1)} ms per image (CPU, batches of ${BATCH}),`,
-      `${((onnxMs / genMs) * 100).toFixed(1)}% of pipeline time inside onnxruntime.`,
+      `Speed during the eval: ${speed.msPerImage.toFixed(1)} ms per image (CPU, batches of ${BATCH}),`,
+      `${(speed.onnxShare * 100).toFixed(1)}% of pipeline time inside onnxruntime.`,
       '',
       '## By prompt template',
       '',
       byTemplate(results),
+      '',
+      '## Short prompts (informational, no target)',
+      '',
+      `${shortResults.length} prompts that name only some attributes and never a position (apps/cli/src/eval/prompts.ts`,
+      '`shortCases`: every shape in every color at each size, per form; image seeds 3000+i). Only the named attributes are',
+      'scored; the model picks the others.',
+      '',
+      shortTable,
       '',
       '## Shape class confusion',
       '',

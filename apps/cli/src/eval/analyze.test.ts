@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeImage } from './analyze.js';
 import type { Domain } from './domain.js';
-import { evalCases } from './prompts.js';
+import { evalCases, shortCases } from './prompts.js';
 import { renderScene, type Scene } from './render.js';
 
 // The tiny-shapes palette and layout (copied so these tests do not depend on the model folder).
@@ -74,6 +74,21 @@ describe('evalCases', () => {
     expect(new Set(cases.map((c) => c.expected.shape)).size).toBe(3);
     expect(new Set(cases.map((c) => c.template)).size).toBeGreaterThanOrEqual(5);
     for (const c of cases) expect(c.prompt).toContain(`${c.expected.color}`);
+  });
+});
+
+describe('shortCases', () => {
+  it('names every shape in every color, never a position, and only what it scores', () => {
+    const cases = shortCases(domain);
+    expect(shortCases(domain)).toEqual(cases);
+    const forms = new Set(cases.map((c) => c.form));
+    expect(cases.length).toBe(forms.size * domain.shapes.length * Object.keys(domain.colors).length * Object.keys(domain.sizes).length);
+    for (const c of cases) {
+      expect(c.expected.background).not.toBe(c.expected.color);
+      for (const word of Object.keys(domain.positions).flatMap((p) => p.split(' '))) expect(c.prompt.split(' ')).not.toContain(word);
+      expect(c.prompt.includes('background')).toBe(c.named.includes('background'));
+      expect(c.prompt.includes(c.expected.size)).toBe(c.named.includes('size'));
+    }
   });
 });
 

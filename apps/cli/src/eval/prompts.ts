@@ -67,3 +67,38 @@ export function evalCases(domain: Domain, count: number, seed = 20261127): EvalC
   }
   return cases;
 }
+
+/** A prompt that leaves attributes out: only `named` ones are scored (the model picks the rest). */
+export interface ShortCase {
+  id: number;
+  prompt: string;
+  form: string;
+  named: Array<'background' | 'color' | 'shape' | 'size'>;
+  expected: { background: string; color: string; shape: string; size: string };
+  seed: number;
+}
+
+const SHORT_FORMS: Array<{ form: string; named: ShortCase['named']; make: (p: Omit<Parts, 'pos'>) => string }> = [
+  { form: 'color + shape', named: ['color', 'shape'], make: (p) => `a ${p.color} ${p.shape}` },
+  { form: 'color + shape + background', named: ['color', 'shape', 'background'], make: (p) => `a ${p.color} ${p.shape} on a ${p.bg} background` },
+  { form: 'size + color + shape + background', named: ['size', 'color', 'shape', 'background'], make: (p) => `a ${p.size} ${p.color} ${p.shape} on a ${p.bg} background` },
+];
+
+/** Every shape in every color at each size, in each short form (no position anywhere); image seeds 3000+i. */
+export function shortCases(domain: Domain): ShortCase[] {
+  const colors = Object.keys(domain.colors);
+  const sizes = Object.keys(domain.sizes);
+  const cases: ShortCase[] = [];
+  for (const { form, named, make } of SHORT_FORMS) {
+    domain.shapes.forEach((shape, si) => {
+      colors.forEach((color, ci) => {
+        sizes.forEach((size, zi) => {
+          const expected = { shape, color, size, background: colors[(ci + si + zi + 1) % colors.length] };
+          const id = cases.length;
+          cases.push({ id, form, named, expected, seed: 3000 + id, prompt: make({ ...expected, bg: expected.background }) });
+        });
+      });
+    });
+  }
+  return cases;
+}

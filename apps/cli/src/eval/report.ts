@@ -1,5 +1,5 @@
 import type { Analysis } from './analyze.js';
-import type { EvalCase } from './prompts.js';
+import type { EvalCase, ShortCase } from './prompts.js';
 
 export const ATTRIBUTES = ['background', 'color', 'position', 'shape', 'size'] as const;
 export type Attribute = (typeof ATTRIBUTES)[number];
@@ -80,6 +80,20 @@ export function failures(results: Scored[], limit: number): string {
   for (const r of bad) {
     const wrong = ATTRIBUTES.filter((a) => !r.correct[a]).map((a) => `${a}: ${r.case.expected[a]} → ${r.analysis[a] ?? 'none'}`);
     lines.push(`| ${r.case.id} | ${r.case.seed} | ${r.case.prompt} | ${wrong.join('; ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Per short form: how often each named attribute reads right, and how often no shape appears. */
+export function shortPromptTable(results: Array<{ case: ShortCase; analysis: Analysis }>): string {
+  const forms = [...new Set(results.map((r) => r.case.form))];
+  const cols = ['background', 'color', 'shape', 'size'] as const;
+  const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)}%`;
+  const lines = ['| prompt names | n | background | color | shape | size | no shape |', '|---|---:|---:|---:|---:|---:|---:|'];
+  for (const form of forms) {
+    const rs = results.filter((r) => r.case.form === form);
+    const cells = cols.map((a) => (rs[0].case.named.includes(a) ? pct(rs.filter((r) => r.analysis[a] === r.case.expected[a]).length, rs.length) : '—'));
+    lines.push(`| ${form} | ${rs.length} | ${cells.join(' | ')} | ${pct(rs.filter((r) => r.analysis.shape === null).length, rs.length)} |`);
   }
   return lines.join('\n');
 }
