@@ -4,7 +4,8 @@ import path from 'node:path';
 import { REPO_ROOT, startTestFarm } from '../client/test-farm.js';
 import { enterKey, generateInPlayground, launchChromium } from './playground-flow.js';
 
-const PROMPTS = ['a blue square on a yellow background', 'a green triangle on a white background', 'a red circle on a blue background'];
+// Full prompts in the tiny-shapes grammar (size, color, shape, position, background): what the model is made for.
+const PROMPTS = ['a large blue square at the top left on a yellow background', 'a small green triangle at the bottom right on a white background', 'a large red circle in the center on a blue background'];
 
 const farm = await startTestFarm();
 const browser = await launchChromium();
