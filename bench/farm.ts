@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { WorkerRegistry, farmKeys } from '@flowfarm/queue';
-import { REPO_ROOT, startFarm } from '../test/farm/support/farm.js';
+import { REPO_ROOT, deleteKeys, startFarm } from '../test/farm/support/farm.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 20);
 const SUBMITS = Number(process.env.BENCH_SUBMITS ?? 2000);
@@ -110,12 +110,7 @@ async function throughput(): Promise<void> {
   } finally {
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = nextCursor;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${prefix}*`);
     redis.disconnect();
     await rm(dataDir, { recursive: true, force: true });
   }

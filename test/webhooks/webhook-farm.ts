@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startApi, type RunningApi } from '@flowfarm/api';
+import { deleteKeys } from '../farm/support/farm.js';
 import { waitUntil } from './receiver.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -95,12 +96,7 @@ export async function startWebhookFarm(apiEnv: Record<string, string> = {}): Pro
     async close() {
       await farm.killWorkers();
       await api.close();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeys(redis, `${prefix}:*`);
       await redis.quit();
       await rm(dataDir, { recursive: true, force: true });
     },

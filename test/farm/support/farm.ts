@@ -202,17 +202,22 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.exited));
       await api.close();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeys(redis, `${prefix}*`);
       redis.disconnect();
       await s3?.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Deletes every key matching `pattern` (a test farm's prefix) with SCAN, never KEYS. */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
 }
 
 /** Reads an SSE stream until it ends (or `stopAfter` events), returning the events with their ids. */
