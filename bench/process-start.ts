@@ -4,7 +4,7 @@
 //   flowfarm --help                    ≤ 2x
 //   flowfarm jobs list (against a farm) ≤ 4x   (an API process on a free port, real Redis)
 //   flowfarm generate (one 64x64 image) ≤ 7x   (in-process pipeline on the shipped model)
-// Run: npx tsx bench/process-start.ts   (BENCH_RUNS=7)
+// Run: npx tsx --conditions=development bench/process-start.ts   (BENCH_RUNS=7)
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
