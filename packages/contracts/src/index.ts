@@ -5,4 +5,4 @@ export * from './models.js';
 export * from './errors.js';
 export { buildOpenApiDocument } from './openapi.js';
 export * from './ops.js';
-export { farmEnvSchema, envBoolean, describeEnv, type FarmEnv } from './farm-env.js';
+export { farmEnvSchema, envBoolean, envPath, describeEnv, type FarmEnv } from './farm-env.js';
