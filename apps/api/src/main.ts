@@ -8,6 +8,7 @@ import { createQueueCollector, readBullmqQueue } from '@flowfarm/metrics';
 import { startSharedFolderProbe } from '@flowfarm/queue';
 import { buildApi, type BuildApiOptions } from './build-api.js';
 import { loadConfig } from './config.js';
+import { answerOutsideExpress } from './server-errors.js';
 import type { ApiDeps } from './deps.js';
 import { webhookNotifierFor, webhooksRouter } from './routes/webhooks.js';
 import { webRouters } from './web/index.js';
@@ -53,6 +54,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
     onError: (err) => deps.logger.warn({ err }, 'queue metrics read failed'),
   });
   const server = api.app.listen(config.PORT, config.HOST);
+  answerOutsideExpress(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
