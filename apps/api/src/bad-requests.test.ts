@@ -22,7 +22,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'ff-bad-'));
   const sink = new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) });
   api = await startApi(
-    { PORT: '0', HOST: '127.0.0.1', REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-acme:acme,key-pager:pager', MAX_ACTIVE_JOBS_PER_TENANT: '100', LOG_LEVEL: 'debug' },
+    { PORT: '0', HOST: '127.0.0.1', REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-acme:acme,key-pager:pager', MAX_ACTIVE_JOBS_PER_TENANT: '100', LOG_LEVEL: 'debug', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_DELIVERY: 'false' },
     { logger: pino({ level: 'debug' }, sink) },
   );
   await api.deps.workers.beat(
@@ -48,7 +48,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function call(method: string, url: string, init: { headers?: Record<string, string>; body?: string | Buffer } = {}) {
+async function call(method: string, url: string, init: { headers?: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> } = {}) {
   const res = await fetch(api.url + url, { method, headers: init.headers, body: init.body });
   const text = await res.text();
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
@@ -85,7 +85,7 @@ describe('bad requests are clear 4xx problems', () => {
     const plain = await call('POST', '/v1/jobs', { headers: { ...auth, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body: '{"prompt":"a red circle"}' });
     expect(plain.status).toBe(400);
     expect(plain.type).toContain('application/problem+json');
-    const gzipped = await call('POST', '/v1/jobs', { headers: { ...auth, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body: gzipSync('{"prompt":"a large red circle in the center on a blue background"}') });
+    const gzipped = await call('POST', '/v1/jobs', { headers: { ...auth, 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body: new Uint8Array(gzipSync('{"prompt":"a large red circle in the center on a blue background"}')) });
     expect(gzipped.status).toBe(202);
     const unknown = await call('POST', '/v1/jobs', { headers: { ...auth, 'Content-Type': 'application/json', 'Content-Encoding': 'zstd-x' }, body: '{}' });
     expect(unknown.status).toBe(415);
@@ -135,6 +135,19 @@ describe('bad requests are clear 4xx problems', () => {
     expect(metrics).not.toMatch(/flowfarm_http_request_duration_seconds_count\{[^}]*status="5\d\d"/);
     expect(logLines.filter((l) => JSON.parse(l).level >= 50)).toEqual([]);
     expect(logLines.some((l) => l.includes('client aborted the request body'))).toBe(true);
+  });
+});
+
+describe('webhook URLs with private networks allowed (WEBHOOK_ALLOW_PRIVATE=true)', () => {
+  it('still refuses metadata and link-local addresses at submit, in every spelling, naming webhook.url', async () => {
+    const headers = { ...auth, 'Content-Type': 'application/json' };
+    const body = (url: string) => JSON.stringify({ prompt: 'a large red circle in the center on a blue background', webhook: { url } });
+    for (const url of ['http://169.254.169.254/latest/meta-data', 'http://[::ffff:169.254.169.254]/', 'http://0xa9fea9fe/', 'http://2852039166/', 'http://[fd00:ec2::254]/', 'http://100.100.100.200/', 'http://169.254.170.2/']) {
+      const res = await call('POST', '/v1/jobs', { headers, body: body(url) });
+      expect(res.status, url).toBe(422);
+      expect(res.body.errors).toEqual([expect.objectContaining({ path: 'webhook.url', message: expect.stringMatching(/metadata|link-local/) })]);
+    }
+    expect((await call('POST', '/v1/jobs', { headers, body: body('http://127.0.0.1:9/hook') })).status).toBe(202);
   });
 });
 
