@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AspectRatio } from './aspect-ratio.js';
 import { JobEventType } from './job-events.js';
 
 /** Longest prompt the API accepts, in characters. */
@@ -51,6 +52,8 @@ export const JobInput = z
     model: z.string().min(1).max(128).optional().describe('model name (default: the only or first model served)'),
     width: side('width').optional(),
     height: side('height').optional(),
+    aspect_ratio: AspectRatio.optional().describe("picks width and height near the model's base pixel count (not with width/height)"),
+    ultra: z.boolean().optional().describe("renders four times the model's base pixel count (with aspect_ratio, or square)"),
     steps: z.number().int().positive().optional().describe('number of flow steps (default from the model)'),
     guidance: z.number().min(0).max(100).optional().describe('guidance scale for guidance-distilled models'),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('random seed; same seed and parameters give the same image'),

@@ -5,6 +5,7 @@ import { gaussianNoise, geometryFor, imageIds, packLatents, sequenceLength, text
 import { readManifest, type ModelManifest } from './manifest.js';
 import { imageParameters } from './image-parameters.js';
 import { encodeOutputImage } from './output-image.js';
+import { applyRequestPalette } from './palette-lock.js';
 import { imagesToRgb8 } from './png.js';
 import { imageSeed, resolveRequest } from './resolve.js';
 import { eulerStep, sigmaSchedule } from './schedule.js';
@@ -135,7 +136,7 @@ export class FlowModel {
     const decodeMs = performance.now() - t;
 
     t = performance.now();
-    const rgb = imagesToRgb8(decoded.images.data, B, width, height);
+    const rgb = imagesToRgb8(decoded.images.data, B, width, height).map((pixels, b) => applyRequestPalette(pixels, width, height, resolved[owners[b]]));
     const images: GeneratedImage[] = await Promise.all(rgb.map(async (pixels, b) => {
       const r = resolved[owners[b]];
       const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });

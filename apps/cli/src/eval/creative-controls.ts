@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '@flowfarm/pipeline';
 import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from '../commands/generate.js';
+import { aspectRatiosSection } from './creative/aspect-ratios.js';
 import { formatsSection } from './creative/formats.js';
 import type { Context } from './creative/harness.js';
 import { loadDomain } from './domain.js';
@@ -12,6 +13,7 @@ import { evalCases } from './prompts.js';
 
 const SECTIONS: Record<string, (ctx: Context) => Promise<string>> = {
   formats: formatsSection,
+  aspect: aspectRatiosSection,
 };
 
 async function main(argv: string[]): Promise<number> {
