@@ -76,6 +76,18 @@ describe('creative controls end to end', { timeout: 180_000 }, () => {
     }
   });
 
+  it('SDK: a palette job uses only the palette colors', async () => {
+    const palette = ['#1D3557', '#e63946', '#f1faee'];
+    const job = await client.wait((await client.submit({ prompt, seed: 8, palette })).id, { timeoutMs: 120_000 });
+    expect(job.status).toBe('succeeded');
+    expect(job.input.palette).toEqual(['#1d3557', '#e63946', '#f1faee']);
+    const image = await decodeOutputImage(await client.download(job.outputs[0]!));
+    expect(image.parameters.palette).toBe('#1d3557,#e63946,#f1faee');
+    const seen = new Set<string>();
+    for (let p = 0; p < image.rgb.length; p += 3) seen.add(`#${[...image.rgb.subarray(p, p + 3)].map((v) => v.toString(16).padStart(2, '0')).join('')}`);
+    expect([...seen].every((c) => job.input.palette!.includes(c))).toBe(true);
+  });
+
   it('API: bad values are 422 with the field path', async () => {
     const res = await fetch(`${farm.url}/v1/jobs`, {
       method: 'POST',
@@ -96,7 +108,7 @@ describe('creative controls end to end', { timeout: 180_000 }, () => {
     expect(image.parameters).toMatchObject({ prompt, seed: '4', format: 'webp', quality: '60' });
   });
 
-  it('playground: the format, quality and aspect-ratio controls reach the job', async () => {
+  it('playground: the format, quality, aspect-ratio and palette controls reach the job', async () => {
     browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${farm.url}/`);
@@ -106,6 +118,7 @@ describe('creative controls end to end', { timeout: 180_000 }, () => {
     expect(await page.isDisabled('#output-quality')).toBe(false);
     await page.fill('#output-quality', '70');
     await page.selectOption('#aspect-ratio', '16:9');
+    await page.fill('#palette', '#e63946, #1d3557');
     expect(await page.isDisabled('#width')).toBe(true);
     const outcome = await generateInPlayground(page, prompt, { steps: 4, seed: 9, model: farm.model });
     expect(outcome.statuses.at(-1)).toBe('Done');
@@ -113,7 +126,7 @@ describe('creative controls end to end', { timeout: 180_000 }, () => {
     const shown = await page.evaluate(() => (document.getElementById('job-image') as HTMLImageElement).src);
     expect(shown).toMatch(/\/0\.jpg\?/);
     const [latest] = (await client.list({ limit: 1 })).data;
-    expect(latest!.input).toMatchObject({ output_format: 'jpeg', output_quality: 70, seed: 9, aspect_ratio: '16:9', width: 80, height: 48 });
+    expect(latest!.input).toMatchObject({ output_format: 'jpeg', output_quality: 70, seed: 9, aspect_ratio: '16:9', width: 80, height: 48, palette: ['#e63946', '#1d3557'] });
     await page.close();
   });
 });

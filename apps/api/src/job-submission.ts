@@ -73,6 +73,7 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     seed,
     num_images: numImages,
     ...(sized ? { aspect_ratio: input.aspect_ratio ?? '1:1' } : {}),
+    ...(input.palette ? { palette: input.palette.map((c) => c.toLowerCase()) } : {}),
     output_format: outputFormat,
     ...(outputQuality === undefined ? {} : { output_quality: outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
@@ -81,6 +82,7 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     prompt: input.prompt, width, height, steps, seed, numImages, outputFormat,
     ...(sized ? { aspectRatio: input.aspect_ratio ?? '1:1' } : {}),
     ...(input.ultra ? { ultra: true } : {}),
+    ...(input.palette ? { palette: input.palette.map((c) => c.toLowerCase()) } : {}),
     ...(outputQuality === undefined ? {} : { outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
   };

@@ -19,5 +19,6 @@ export function renderRequestOf(data: RenderJobData): GenerateRequest {
     ...(r.outputQuality === undefined ? {} : { outputQuality: r.outputQuality }),
     ...(r.aspectRatio === undefined ? {} : { aspectRatio: r.aspectRatio }),
     ...(r.ultra ? { ultra: true } : {}),
+    ...(r.palette ? { palette: r.palette } : {}),
   };
 }

@@ -12,6 +12,7 @@ export {
   CONTENT_TYPES, DEFAULT_OUTPUT_QUALITY, FILE_EXTENSIONS, OUTPUT_FORMATS, decodeOutputImage, encodeOutputImage, parametersFromXmp,
   type DecodedOutputImage, type OutputFormat, type OutputImageOptions,
 } from './output-image.js';
+export { MAX_PALETTE_COLORS, lockToPalette, paletteCoverage, parseHexColor, type PaletteEdges, type Rgb } from './palette-lock.js';
 
 /** Loads models/<name>/ (model.json + ONNX files + tokenizers); throws ModelLoadError. */
 export async function loadModel(dir: string, options?: SessionOptions): Promise<FlowModel> {

@@ -87,8 +87,7 @@ export function paletteCoverage(rgb: Uint8Array, palette: readonly Rgb[], tolera
   return inside / n;
 }
 
-/** Most colors a palette may have. */
-export const MAX_PALETTE_COLORS = 8;
+export { MAX_PALETTE_COLORS } from '@flowfarm/contracts';
 
 /** The request's palette applied to one decoded image (unchanged without a palette). */
 export function applyRequestPalette(rgb: Uint8Array, width: number, height: number, r: { palette?: string[]; paletteEdges?: PaletteEdges }): Uint8Array {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PipelineInputError } from './errors.js';
-import { ASPECT_RATIOS, sizeForAspectRatio } from '@flowfarm/contracts';
+import { ASPECT_RATIOS, MAX_PALETTE_COLORS, sizeForAspectRatio } from '@flowfarm/contracts';
 import type { ModelManifest } from './manifest.js';
-import { MAX_PALETTE_COLORS } from './palette-lock.js';
+
 import { DEFAULT_OUTPUT_QUALITY, OUTPUT_FORMATS, type OutputFormat } from './output-image.js';
 import type { GenerateRequest, ResolvedRequest } from './types.js';
 

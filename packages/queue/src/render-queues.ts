@@ -10,7 +10,7 @@ export interface RenderJobData {
   tenant: string;
   model: string;
   /** Pipeline request, defaults already filled in by the API. */
-  request: { prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number; outputFormat?: OutputFormat; outputQuality?: number; aspectRatio?: AspectRatio; ultra?: boolean };
+  request: { prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number; outputFormat?: OutputFormat; outputQuality?: number; aspectRatio?: AspectRatio; ultra?: boolean; palette?: string[] };
   /** Format of the stored files (jobs queued before formats existed say png). */
   outputFormat: OutputFormat;
   /** Epoch ms of the submit, for queue-wait and end-to-end timings. */

@@ -84,6 +84,7 @@ describe('flowfarm generate', () => {
       ['a red circle', '--out', 'x.jpg', '--format', 'jpeg', '--quality', '0'],
       ['a red circle', '--out', 'x.png', '--quality', '80'], // quality without a lossy format
       ['a red circle', '--out', 'x.png', '--aspect-ratio', '5:4'],
+      ['a red circle', '--out', 'x.png', '--palette', '#ff0000,blue'],
       ['a red circle', '--out', path.join(tmp, 'never.png'), '--models-dir', fixtures, '--model', 'mini', '--aspect-ratio', '16:9', '--width', '64'],
     ];
     for (const args of cases) {

@@ -1,4 +1,4 @@
-// --format, --quality, --aspect-ratio and --ultra of `flowfarm generate`, shared by local and
+// --format, --quality, --aspect-ratio, --ultra and --palette of `flowfarm generate`, shared by local and
 // farm generation.
 
 export type OutputFormatFlag = 'png' | 'jpeg' | 'webp';
@@ -42,4 +42,12 @@ export function aspectRatioFlags(ratio: string | undefined, ultra: boolean | und
 
 export function jobAspectRatio(flags: { aspectRatio?: AspectRatioFlag; ultra?: boolean }): { aspect_ratio?: AspectRatioFlag; ultra?: boolean } {
   return { ...(flags.aspectRatio === undefined ? {} : { aspect_ratio: flags.aspectRatio }), ...(flags.ultra ? { ultra: true } : {}) };
+}
+
+/** --palette "#aa0000,#00aa00" → palette (the same field name in the pipeline and the job input). */
+export function paletteFlag(value: string | undefined, usage: new (message: string) => Error): { palette?: string[] } {
+  if (value === undefined) return {};
+  const colors = value.split(',').map((c) => c.trim().toLowerCase());
+  if (colors.length > 8 || colors.some((c) => !/^#[0-9a-f]{6}$/.test(c))) throw new usage(`--palette must be 1-8 comma-separated #rrggbb colors (got "${value}")`);
+  return { palette: colors };
 }

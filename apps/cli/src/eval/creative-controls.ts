@@ -7,6 +7,7 @@ import { loadModel } from '@flowfarm/pipeline';
 import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from '../commands/generate.js';
 import { aspectRatiosSection } from './creative/aspect-ratios.js';
 import { formatsSection } from './creative/formats.js';
+import { paletteSection } from './creative/palette.js';
 import type { Context } from './creative/harness.js';
 import { loadDomain } from './domain.js';
 import { evalCases } from './prompts.js';
@@ -14,6 +15,7 @@ import { evalCases } from './prompts.js';
 const SECTIONS: Record<string, (ctx: Context) => Promise<string>> = {
   formats: formatsSection,
   aspect: aspectRatiosSection,
+  palette: paletteSection,
 };
 
 async function main(argv: string[]): Promise<number> {

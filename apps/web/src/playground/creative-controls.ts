@@ -1,4 +1,4 @@
-// The playground's creative controls (aspect ratio, ultra, output format and quality), kept
+// The playground's creative controls (aspect ratio, ultra, palette, output format and quality), kept
 // apart from the basic form so each control adds a field here and an element in index.html.
 
 import type { JobInput } from '@flowfarm/client';
@@ -20,6 +20,8 @@ export function applyCreativeControls(basic: JobInput): JobInput {
     if (ratio !== '') input.aspect_ratio = ratio as NonNullable<JobInput['aspect_ratio']>;
     if (ultra) input.ultra = true;
   }
+  const palette = value('palette');
+  if (palette !== '') input.palette = palette.split(/[\s,]+/).filter(Boolean);
   const format = value('output-format') as NonNullable<JobInput['output_format']>;
   if (format !== 'png') {
     input.output_format = format;
