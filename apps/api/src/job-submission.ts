@@ -11,6 +11,7 @@ import {
 import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
 import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
+import { layoutOfJob } from './layout-input.js';
 
 /** Opaque, url-safe job id; also the BullMQ job id. */
 export const newJobId = (): string => `job_${randomBytes(12).toString('base64url')}`;
@@ -50,6 +51,7 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     errors.push({ path: 'steps', message: `steps must be from ${limits.steps.min} to ${limits.steps.max} for ${name}`, code: 'out_of_range' });
   }
   if (errors.length) throw new ValidationError(errors);
+  const layout = layoutOfJob(input, width, height);
 
   const guidance = limits.variant === 'dev' ? (input.guidance ?? limits.guidance?.default ?? 3.5) : undefined;
   const seed = input.seed ?? randomBytes(4).readUInt32LE(0);
@@ -65,7 +67,10 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     output_format: input.output_format ?? 'png',
     ...(guidance === undefined ? {} : { guidance }),
   };
-  return { input: filled, request: { prompt: input.prompt, width, height, steps, seed, numImages, ...(guidance === undefined ? {} : { guidance }) } };
+  return {
+    input: filled,
+    request: { prompt: input.prompt, width, height, steps, seed, numImages, ...(guidance === undefined ? {} : { guidance }), ...(layout ? { layout } : {}) },
+  };
 }
 
 /** Stable hash of a JSON body (object keys sorted), for Idempotency-Key comparison. */

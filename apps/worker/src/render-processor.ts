@@ -117,7 +117,7 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         }).catch((err: unknown) => log.warn({ err }, 'progress report failed'));
       };
       const result = await renderer.render(
-        { prompt: data.request.prompt, width: data.request.width, height: data.request.height, steps: data.request.steps, guidance: data.request.guidance, seed: data.request.seed, numImages: data.request.numImages },
+        { prompt: data.request.prompt, width: data.request.width, height: data.request.height, steps: data.request.steps, guidance: data.request.guidance, seed: data.request.seed, numImages: data.request.numImages, ...(data.request.layout ? { layout: data.request.layout } : {}) },
         { onProgress, signal: controller.signal },
       );
       await reports;

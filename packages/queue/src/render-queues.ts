@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Layout } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
 import { renderQueueName } from './keys.js';
 
@@ -9,7 +10,7 @@ export interface RenderJobData {
   tenant: string;
   model: string;
   /** Pipeline request, defaults already filled in by the API. */
-  request: { prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number };
+  request: { prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number; layout?: Layout };
   outputFormat: 'png';
   /** Epoch ms of the submit, for queue-wait and end-to-end timings. */
   submittedAt: number;
