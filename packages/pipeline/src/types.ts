@@ -1,3 +1,4 @@
+import type { OutputFormat } from './output-image.js';
 import type { PipelineLayout, RegionalOptions } from './regional-guidance.js';
 
 export interface GenerateRequest {
@@ -15,6 +16,10 @@ export interface GenerateRequest {
   seed?: number;
   /** 1-4; image k uses seed+k */
   numImages?: number;
+  /** png (default), jpeg or webp; the parameters are embedded in every format */
+  outputFormat?: OutputFormat;
+  /** 1-100 for jpeg/webp (default 90); ignored for png */
+  outputQuality?: number;
 }
 
 export interface ResolvedRequest {
@@ -27,6 +32,9 @@ export interface ResolvedRequest {
   guidance?: number;
   seed: number;
   numImages: number;
+  outputFormat: OutputFormat;
+  /** set for jpeg/webp only */
+  outputQuality?: number;
 }
 
 export interface GenerateOptions {
@@ -37,9 +45,10 @@ export interface GenerateOptions {
 }
 
 export interface GeneratedImage {
-  /** PNG bytes with tEXt chunks: prompt, seed, steps, size, model, pipeline */
+  /** image bytes with the parameters embedded (PNG tEXt chunks, XMP for JPEG/WebP): prompt, seed, steps, size, model, pipeline, … */
   data: Uint8Array;
-  contentType: 'image/png';
+  /** image/png, image/jpeg or image/webp */
+  contentType: string;
   width: number;
   height: number;
   seed: number;
