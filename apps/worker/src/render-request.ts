@@ -20,5 +20,6 @@ export function renderRequestOf(data: RenderJobData): GenerateRequest {
     ...(r.aspectRatio === undefined ? {} : { aspectRatio: r.aspectRatio }),
     ...(r.ultra ? { ultra: true } : {}),
     ...(r.palette ? { palette: r.palette } : {}),
+    ...(r.layout ? { layout: r.layout } : {}),
   };
 }

@@ -15,6 +15,7 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
   if (r.ultra) p.ultra = 'true';
   if (r.palette) p.palette = r.palette.join(',');
   if (r.paletteEdges) p.palette_edges = r.paletteEdges;
+  if (r.layout) p.layout = JSON.stringify(r.layout);
   // png files written before output formats existed carry no format key: keep their bytes as they were
   if (r.outputFormat !== 'png') {
     p.format = r.outputFormat;

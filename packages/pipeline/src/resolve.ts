@@ -4,6 +4,7 @@ import { ASPECT_RATIOS, MAX_PALETTE_COLORS, sizeForAspectRatio } from '@flowfarm
 import type { ModelManifest } from './manifest.js';
 
 import { DEFAULT_OUTPUT_QUALITY, OUTPUT_FORMATS, type OutputFormat } from './output-image.js';
+import { checkLayout } from './regional-guidance.js';
 import type { GenerateRequest, ResolvedRequest } from './types.js';
 
 const MAX_PROMPT_CHARS = 2000;
@@ -55,6 +56,11 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
   };
   if (resolved.width * resolved.height > (m.maxPixels ?? m.resolution.max ** 2)) {
     throw new PipelineInputError(`${resolved.width}x${resolved.height} is more than the model's ${m.maxPixels} pixels`);
+  }
+  if (req.layout !== undefined) {
+    checkLayout(req.layout);
+    resolved.layout = req.layout;
+    if (req.regional) resolved.regional = req.regional;
   }
   if (m.variant === 'dev') {
     const g = req.guidance ?? m.guidance?.default ?? 3.5;
