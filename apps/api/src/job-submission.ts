@@ -11,6 +11,7 @@ import {
 import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
 import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
+import { moderatePrompt } from './prompt-moderation.js';
 
 /** Opaque, url-safe job id; also the BullMQ job id. */
 export const newJobId = (): string => `job_${randomBytes(12).toString('base64url')}`;
@@ -88,6 +89,7 @@ export interface SubmitResult {
 /** Creates the job record (idempotency + active cap checked atomically) and enqueues it. */
 export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string): Promise<SubmitResult> {
   const { input, request } = await resolveAgainstModel(deps, parsed);
+  const moderation = await moderatePrompt(deps, tenant, input);
   const record: JobRecord = {
     id: newJobId(),
     tenant,
@@ -117,6 +119,15 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     const existing = await deps.store.get(outcome.jobId);
     if (!existing) throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
     return { record: existing, created: false };
+  }
+  if (moderation) {
+    // Never rendered: the job is recorded (so it can be looked up, audited and replayed by
+    // Idempotency-Key) and ends at once as moderated, without reaching a queue.
+    countSubmitted(record);
+    await deps.store.markModerated(record, moderation);
+    const moderated: JobRecord = { ...record, status: 'moderated', moderation, finishedAt: Date.now() };
+    countFinishedInApi(moderated, 'moderated');
+    return { record: moderated, created: true };
   }
   try {
     await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: 'png', submittedAt: record.createdAt });

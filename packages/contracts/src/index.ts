@@ -6,3 +6,4 @@ export * from './errors.js';
 export { buildOpenApiDocument } from './openapi.js';
 export * from './ops.js';
 export { farmEnvSchema, envBoolean, describeEnv, type FarmEnv } from './farm-env.js';
+export * from './moderation.js';

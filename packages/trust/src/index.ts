@@ -1,0 +1,3 @@
+// @flowfarm/trust — trust and safety for generated images: prompt moderation, signed
+// provenance manifests embedded in the files, an invisible watermark, and the audit log.
+export * from './moderation/index.js';
