@@ -38,6 +38,9 @@ const side = (name: string) =>
     .multipleOf(SIZE_MULTIPLE, { message: `${name} must be a multiple of ${SIZE_MULTIPLE}` })
     .describe(`image ${name} in pixels, a multiple of ${SIZE_MULTIPLE} within the model's limits (default from the model)`);
 
+export const OutputFormat = z.enum(['png', 'jpeg', 'webp']);
+export type OutputFormat = z.infer<typeof OutputFormat>;
+
 /**
  * Body of `POST /v1/jobs`. Limits that depend on the model (size range, step range) are checked
  * by the API against the model's published limits after this schema passes.
@@ -59,7 +62,8 @@ export const JobInput = z
       .max(6)
       .optional()
       .describe("moderation strictness as BFL's API: 0 strictest … 6 most permissive (default 2; lowered to the tenant's cap)"),
-    output_format: z.enum(['png']).optional().describe('image format (default png)'),
+    output_format: OutputFormat.optional().describe('image format (default png); the generation parameters are embedded in every format (PNG text chunks, XMP in JPEG and WebP)'),
+    output_quality: z.number().int().min(1).max(100).optional().describe('quality of jpeg and webp output, 1-100 (default 90); not allowed with png'),
     webhook: WebhookSpec.optional(),
     metadata: Metadata.optional(),
   })
