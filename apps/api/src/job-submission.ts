@@ -12,6 +12,7 @@ import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
 import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
 import { moderatePrompt } from './prompt-moderation.js';
+import { layoutOfJob } from './layout-input.js';
 
 /** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
 const DEFAULT_OUTPUT_QUALITY = 90;
@@ -59,6 +60,7 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
   }
   if (errors.length) throw new ValidationError(errors);
   const outputQuality = outputFormat === 'png' ? undefined : (input.output_quality ?? DEFAULT_OUTPUT_QUALITY);
+  const layout = layoutOfJob(input, width, height);
 
   const guidance = limits.variant === 'dev' ? (input.guidance ?? limits.guidance?.default ?? 3.5) : undefined;
   const seed = input.seed ?? randomBytes(4).readUInt32LE(0);
@@ -79,6 +81,7 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     prompt: input.prompt, width, height, steps, seed, numImages, outputFormat,
     ...(outputQuality === undefined ? {} : { outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
+    ...(layout ? { layout } : {}),
   };
   return { input: filled, request };
 }

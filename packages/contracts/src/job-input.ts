@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JobEventType } from './job-events.js';
+import { Layout, Scene } from './layout.js';
 
 /** Longest prompt the API accepts, in characters. */
 export const MAX_PROMPT_CHARS = 2000;
@@ -66,6 +67,8 @@ export const JobInput = z
     output_quality: z.number().int().min(1).max(100).optional().describe('quality of jpeg and webp output, 1-100 (default 90); not allowed with png'),
     webhook: WebhookSpec.optional(),
     metadata: Metadata.optional(),
+    layout: Layout.optional().describe('object boxes with their own prompts (regional guidance); `prompt` describes the whole scene and is the default background prompt'),
+    scene: Scene.optional().describe('3D objects and a camera, projected to a `layout` by the API (give layout or scene, not both)'),
   })
   .strict()
   ;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JobEventType, JobErrorInfo, JobProgress, JobStatus, JobStreamEvent } from './job-events.js';
 import { JobInput, WebhookSpec } from './job-input.js';
+import { Layout, Scene } from './layout.js';
 import { JobList, JobOutput, JobUrls, JobView } from './job-view.js';
 import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat } from './models.js';
 import { FieldError, Problem } from './errors.js';
@@ -11,6 +12,8 @@ import { TRUST_SCHEMAS, trustPaths } from './openapi-trust.js';
 const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   JobInput,
   WebhookSpec,
+  Layout,
+  Scene,
   JobEventType,
   JobStatus,
   JobProgress,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PipelineInputError } from './errors.js';
 import type { ModelManifest } from './manifest.js';
 import { DEFAULT_OUTPUT_QUALITY, OUTPUT_FORMATS, type OutputFormat } from './output-image.js';
+import { checkLayout } from './regional-guidance.js';
 import type { GenerateRequest, ResolvedRequest } from './types.js';
 
 const MAX_PROMPT_CHARS = 2000;
@@ -47,6 +48,11 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     numImages: intIn('numImages', req.numImages ?? 1, 1, MAX_IMAGES_PER_REQUEST),
     ...resolveOutputFormat(req),
   };
+  if (req.layout !== undefined) {
+    checkLayout(req.layout);
+    resolved.layout = req.layout;
+    if (req.regional) resolved.regional = req.regional;
+  }
   if (m.variant === 'dev') {
     const g = req.guidance ?? m.guidance?.default ?? 3.5;
     if (!Number.isFinite(g) || g < 0 || g > 100) throw new PipelineInputError(`guidance must be from 0 to 100 (got ${g})`);

@@ -1,7 +1,12 @@
 import type { OutputFormat } from './output-image.js';
+import type { PipelineLayout, RegionalOptions } from './regional-guidance.js';
 
 export interface GenerateRequest {
   prompt: string;
+  /** object boxes with their own prompts (regional guidance); `prompt` is the background's default */
+  layout?: PipelineLayout;
+  /** tuning of regional guidance (the eval compares variants); defaults when absent */
+  regional?: RegionalOptions;
   width?: number;
   height?: number;
   steps?: number;
@@ -19,6 +24,8 @@ export interface GenerateRequest {
 
 export interface ResolvedRequest {
   prompt: string;
+  layout?: PipelineLayout;
+  regional?: RegionalOptions;
   width: number;
   height: number;
   steps: number;
