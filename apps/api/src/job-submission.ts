@@ -12,6 +12,7 @@ import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
 import { sizeFromAspectRatio } from './aspect-ratio-size.js';
 import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
+import { moderatePrompt } from './prompt-moderation.js';
 import { layoutOfJob } from './layout-input.js';
 
 /** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
@@ -112,6 +113,7 @@ export interface SubmitResult {
 /** Creates the job record (idempotency + active cap checked atomically) and enqueues it. */
 export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string): Promise<SubmitResult> {
   const { input, request } = await resolveAgainstModel(deps, parsed);
+  const moderation = await moderatePrompt(deps, tenant, input);
   const record: JobRecord = {
     id: newJobId(),
     tenant,
@@ -141,6 +143,15 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     const existing = await deps.store.get(outcome.jobId);
     if (!existing) throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
     return { record: existing, created: false };
+  }
+  if (moderation) {
+    // Never rendered: the job is recorded (so it can be looked up, audited and replayed by
+    // Idempotency-Key) and ends at once as moderated, without reaching a queue.
+    countSubmitted(record);
+    await deps.store.markModerated(record, moderation);
+    const moderated: JobRecord = { ...record, status: 'moderated', moderation, finishedAt: Date.now() };
+    countFinishedInApi(moderated, 'moderated');
+    return { record: moderated, created: true };
   }
   try {
     await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: request.outputFormat ?? 'png', submittedAt: record.createdAt });

@@ -21,7 +21,7 @@ export const WebhookSpec = z
       .array(JobEventType)
       .min(1)
       .optional()
-      .describe('events to deliver (default: job.succeeded, job.failed, job.canceled)'),
+      .describe('events to deliver (default: job.succeeded, job.failed, job.canceled, job.moderated)'),
   })
   .strict()
   ;
@@ -67,6 +67,13 @@ export const JobInput = z
     guidance: z.number().min(0).max(100).optional().describe('guidance scale for guidance-distilled models'),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('random seed; same seed and parameters give the same image'),
     num_images: z.number().int().min(1).max(MAX_IMAGES_PER_JOB).optional().describe('images to generate (default 1)'),
+    safety_tolerance: z
+      .number()
+      .int()
+      .min(0)
+      .max(6)
+      .optional()
+      .describe("moderation strictness as BFL's API: 0 strictest … 6 most permissive (default 2; lowered to the tenant's cap)"),
     output_format: OutputFormat.optional().describe('image format (default png); the generation parameters are embedded in every format (PNG text chunks, XMP in JPEG and WebP)'),
     output_quality: z.number().int().min(1).max(100).optional().describe('quality of jpeg and webp output, 1-100 (default 90); not allowed with png'),
     webhook: WebhookSpec.optional(),

@@ -63,7 +63,7 @@ function readInput(): JobInput {
   });
 }
 
-function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error'>): void {
+function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error' | 'moderation'>): void {
   progressBar.hidden = job.status !== 'running' && job.status !== 'queued';
   progressBar.max = Math.max(1, job.progress.total);
   progressBar.value = job.progress.step;
@@ -73,6 +73,8 @@ function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | '
     statusLine.textContent = job.progress.total ? `Running — step ${job.progress.step} of ${job.progress.total}` : 'Running';
   } else if (job.status === 'succeeded') {
     statusLine.textContent = 'Done';
+  } else if (job.status === 'moderated') {
+    statusLine.textContent = `Moderated${job.moderation ? `: ${job.moderation.reason}` : ''}`;
   } else {
     statusLine.textContent = `${job.status === 'failed' ? 'Failed' : 'Canceled'}${job.error ? `: ${job.error.message}` : ''}`;
   }
