@@ -21,14 +21,14 @@ export interface RunningApi {
 }
 
 /** Webhook notifier and extra routers; the webhooks and web helpers plug theirs in here. */
-function integrations(): BuildApiOptions {
+export function defaultIntegrations(): BuildApiOptions {
   return {
     notifier: webhookNotifierFor,
     extraRouters: (deps) => [{ path: '/v1', router: webhooksRouter(deps) }, ...webRouters(deps)],
   };
 }
 
-export async function startApi(env: Record<string, string | undefined>, options: BuildApiOptions = integrations()): Promise<RunningApi> {
+export async function startApi(env: Record<string, string | undefined>, options: BuildApiOptions = defaultIntegrations()): Promise<RunningApi> {
   const config = loadConfig(env);
   const api = buildApi(config, options);
   const { deps } = api;
