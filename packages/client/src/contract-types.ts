@@ -22,4 +22,5 @@ export type {
   QueueStats,
   QueueStatsList,
   WorkerHeartbeat,
+  WorkerModel,
 } from '@flowfarm/contracts';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { JobEventType, JobErrorInfo, JobProgress, JobStatus, JobStreamEvent } from './job-events.js';
 import { JobInput, WebhookSpec } from './job-input.js';
 import { JobList, JobOutput, JobUrls, JobView } from './job-view.js';
-import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat } from './models.js';
+import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat, WorkerModel } from './models.js';
 import { FieldError, Problem } from './errors.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
 
@@ -21,6 +21,7 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   JobStreamEvent,
   ModelInfo,
   ModelList,
+  WorkerModel,
   WorkerHeartbeat,
   ApiKeyCreate,
   ApiKeyInfo,
