@@ -9,8 +9,27 @@ import { parseArgs } from 'node:util';
 export const COMPUTE_LIMIT_S = 0.55;
 export const FLUX1_BLOCKS = { double: 19, single: 38 };
 
-type Timing = { stepMs: number; encodeMs: number; decodeMs: number; totalMs: number; latents?: string };
-type Variant = { double: number; single: number; device?: Timing; host?: Timing; batch2?: Timing; batch4?: Timing; loadMs: number; weightBytes: number; afterLoadMiB?: number; peakMiB?: number; batch4PeakMiB?: number; latentsNote?: string };
+type Timing = { stepMs: number; encodeMs: number; decodeMs: number; totalMs: number; latents?: string; msPerImage?: number };
+type Variant = {
+  double: number; single: number; device?: Timing; host?: Timing; batch2?: Timing; batch4?: Timing; loadMs: number;
+  weightBytes: number; afterLoadMiB?: number; peakMiB?: number; batch4PeakMiB?: number; latentsNote?: string;
+};
+type TinyRow = { provider?: string; latents?: string; batch1?: Timing; batch4?: Timing };
+type Reference = { build?: { torch?: string; dtype?: string; variants?: Array<{ double: number; single: number; parameters: number }> }; variants?: Record<string, Variant> };
+/** What gpu-bench.ts writes. */
+export interface BenchResults {
+  started?: string;
+  tiny?: Record<string, TinyRow>;
+  reference?: Record<string, Reference>;
+  errors?: string[];
+}
+type TorchRow = { dtype: string; attention: string; doubleMs: number; singleMs: number; flux1StepMs: number; flux1FourStepsS: number; peakMiB: number };
+/** What gpu-torch-blocks.py writes. */
+export interface TorchResults {
+  device?: string;
+  torch?: string;
+  rows?: TorchRow[];
+}
 
 /**
  * Per-block step times from variants that differ by one block: t_double = T(2,1) − T(1,1),
@@ -30,7 +49,7 @@ export function extrapolate(step: (d: number, s: number) => number | undefined) 
 
 const f = (v: number | undefined, digits = 1) => (v === undefined || Number.isNaN(v) ? 'not measured' : v.toFixed(digits));
 
-export function renderReport(results: Record<string, any>, torch: Record<string, any> | undefined, env: string): string {
+export function renderReport(results: BenchResults, torch: TorchResults | undefined, env: string): string {
   const lines: string[] = [];
   const push = (...l: string[]) => lines.push(...l);
   push('# GPU measurements', '', `Measured by \`bench/gpu.sh\` on ${results.started ?? '?'} (machine: see below). Every number here comes from`,
@@ -40,13 +59,13 @@ export function renderReport(results: Record<string, any>, torch: Record<string,
   push('## tiny-shapes: GPU vs CPU (64x64, 4 steps, through the worker\'s pipeline)', '',
     '| provider | latents | ms/image, batch 1 | ms/image, batch 4 | step ms (batch 1) | vs CPU (batch 1) |', '|---|---|---|---|---|---|');
   const cpu1 = tiny.cpu?.batch1?.msPerImage;
-  for (const [name, row] of Object.entries<any>(tiny)) {
-    push(`| ${row.provider ?? name} | ${row.latents ?? '?'} | ${f(row.batch1?.msPerImage, 2)} | ${f(row.batch4?.msPerImage, 2)} | ${f(row.batch1?.stepMs, 2)} | ${cpu1 && row.batch1 ? `${(cpu1 / row.batch1.msPerImage).toFixed(2)}x` : '-'} |`);
+  for (const [name, row] of Object.entries(tiny)) {
+    push(`| ${row.provider ?? name} | ${row.latents ?? '?'} | ${f(row.batch1?.msPerImage, 2)} | ${f(row.batch4?.msPerImage, 2)} | ${f(row.batch1?.stepMs, 2)} | ${cpu1 && row.batch1 ? `${(cpu1 / (row.batch1.msPerImage ?? NaN)).toFixed(2)}x` : '-'} |`);
   }
   if (!Object.keys(tiny).length) push('| (not measured) | | | | | |');
   push('');
 
-  for (const [provider, ref] of Object.entries<any>(results.reference ?? {})) {
+  for (const [provider, ref] of Object.entries(results.reference ?? {})) {
     const variants: Record<string, Variant> = ref.variants ?? {};
     const step = (d: number, s: number) => variants[`d${d}s${s}`]?.device?.stepMs;
     push(`## FLUX-architecture reference on ${provider} (1024x1024: 4,096 image + 512 text tokens, fp16, random weights)`, '',
@@ -54,7 +73,7 @@ export function renderReport(results: Record<string, any>, torch: Record<string,
       '| variant | parameters | load ms | step ms (device latents) | step ms (host latents) | encode ms | decode ms (stand-in VAE) | GPU MiB after load | peak MiB |',
       '|---|---|---|---|---|---|---|---|---|');
     for (const [name, v] of Object.entries(variants)) {
-      const params = ref.build?.variants?.find((x: any) => x.double === v.double && x.single === v.single)?.parameters;
+      const params = ref.build?.variants?.find((x) => x.double === v.double && x.single === v.single)?.parameters;
       push(`| ${name} | ${params ? `${(params / 1e6).toFixed(0)} M` : '?'} | ${f(v.loadMs, 0)} | ${f(v.device?.stepMs)} | ${f(v.host?.stepMs)} | ${f(v.device?.encodeMs)} | ${f(v.device?.decodeMs)} | ${v.afterLoadMiB ?? '?'} | ${v.peakMiB ?? '?'} |`);
     }
     const first = Object.values(variants)[0];
@@ -64,7 +83,7 @@ export function renderReport(results: Record<string, any>, torch: Record<string,
     if (first?.device) {
       push('', '| batch | step ms | step ms per image | vs batch 1 per image |', '|---|---|---|---|');
       for (const n of [1, 2, 4]) {
-        const t = n === 1 ? first.device : (first as any)[`batch${n}`];
+        const t = n === 1 ? first.device : n === 2 ? first.batch2 : first.batch4;
         if (t) push(`| ${n} | ${f(t.stepMs)} | ${f(t.stepMs / n)} | ${(first.device.stepMs / (t.stepMs / n)).toFixed(2)}x |`);
       }
     }
@@ -85,7 +104,7 @@ export function renderReport(results: Record<string, any>, torch: Record<string,
     }
     push('');
   }
-  const errors: string[] = results.errors ?? [];
+  const errors = results.errors ?? [];
   push('## What failed or was skipped', '', ...(errors.length ? errors.map((e) => `- ${e}`) : ['- nothing']), '');
   return `${lines.join('\n')}\n`;
 }

@@ -95,7 +95,11 @@ describe('POST /v1/jobs validation', () => {
     [{ prompt: 'x', guidance: -1 }, 'guidance'],
     [{ prompt: 'x', seed: 2 ** 32 }, 'seed'],
     [{ prompt: 'x', num_images: 0 }, 'num_images'],
-    [{ prompt: 'x', output_format: 'jpeg' }, 'output_format'],
+    [{ prompt: 'x', output_format: 'gif' }, 'output_format'],
+    [{ prompt: 'x', output_format: 'jpeg', output_quality: 0 }, 'output_quality'],
+    [{ prompt: 'x', output_format: 'webp', output_quality: 101 }, 'output_quality'],
+    [{ prompt: 'x', output_format: 'jpeg', output_quality: 80.5 }, 'output_quality'],
+    [{ prompt: 'x', output_quality: 80 }, 'output_quality'],
     [{ prompt: 'x', webhook: { url: 'not a url' } }, 'webhook.url'],
     [{ prompt: 'x', webhook: { url: 'https://example.com/h', events: ['job.done'] } }, 'webhook.events.0'],
     [{ prompt: 'x', metadata: { blob: 'b'.repeat(3000) } }, 'metadata'],
@@ -107,6 +111,14 @@ describe('POST /v1/jobs validation', () => {
     expect(res.body.code).toBe('validation_failed');
     expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('fills in the quality of lossy formats and records it in the job', async () => {
+    const res = await submit({ prompt: 'a red circle', output_format: 'webp' });
+    expect(res.status).toBe(202);
+    expect(res.body.input).toMatchObject({ output_format: 'webp', output_quality: 90 });
+    const chosen = await submit({ prompt: 'a red circle', output_format: 'jpeg', output_quality: 55 });
+    expect(chosen.body.input).toMatchObject({ output_format: 'jpeg', output_quality: 55 });
   });
 
   it('names the served models for an unknown model', async () => {

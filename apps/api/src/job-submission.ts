@@ -12,6 +12,9 @@ import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
 import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
 
+/** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
+const DEFAULT_OUTPUT_QUALITY = 90;
+
 /** Opaque, url-safe job id; also the BullMQ job id. */
 export const newJobId = (): string => `job_${randomBytes(12).toString('base64url')}`;
 
@@ -49,7 +52,12 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
   if (steps < limits.steps.min || steps > limits.steps.max) {
     errors.push({ path: 'steps', message: `steps must be from ${limits.steps.min} to ${limits.steps.max} for ${name}`, code: 'out_of_range' });
   }
+  const outputFormat = input.output_format ?? 'png';
+  if (outputFormat === 'png' && input.output_quality !== undefined) {
+    errors.push({ path: 'output_quality', message: 'output_quality applies to jpeg and webp only (png is lossless)', code: 'not_applicable' });
+  }
   if (errors.length) throw new ValidationError(errors);
+  const outputQuality = outputFormat === 'png' ? undefined : (input.output_quality ?? DEFAULT_OUTPUT_QUALITY);
 
   const guidance = limits.variant === 'dev' ? (input.guidance ?? limits.guidance?.default ?? 3.5) : undefined;
   const seed = input.seed ?? randomBytes(4).readUInt32LE(0);
@@ -62,10 +70,16 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     steps,
     seed,
     num_images: numImages,
-    output_format: input.output_format ?? 'png',
+    output_format: outputFormat,
+    ...(outputQuality === undefined ? {} : { output_quality: outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
   };
-  return { input: filled, request: { prompt: input.prompt, width, height, steps, seed, numImages, ...(guidance === undefined ? {} : { guidance }) } };
+  const request: RenderJobData['request'] = {
+    prompt: input.prompt, width, height, steps, seed, numImages, outputFormat,
+    ...(outputQuality === undefined ? {} : { outputQuality }),
+    ...(guidance === undefined ? {} : { guidance }),
+  };
+  return { input: filled, request };
 }
 
 /** Stable hash of a JSON body (object keys sorted), for Idempotency-Key comparison. */
@@ -119,7 +133,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     return { record: existing, created: false };
   }
   try {
-    await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: 'png', submittedAt: record.createdAt });
+    await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: request.outputFormat ?? 'png', submittedAt: record.createdAt });
   } catch (err) {
     await deps.store.markFailed(record, { code: 'enqueue_failed', message: 'the job could not be queued' }).catch(() => {});
     countFinishedInApi(record, 'failed');

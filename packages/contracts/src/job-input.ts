@@ -38,6 +38,9 @@ const side = (name: string) =>
     .multipleOf(SIZE_MULTIPLE, { message: `${name} must be a multiple of ${SIZE_MULTIPLE}` })
     .describe(`image ${name} in pixels, a multiple of ${SIZE_MULTIPLE} within the model's limits (default from the model)`);
 
+export const OutputFormat = z.enum(['png', 'jpeg', 'webp']);
+export type OutputFormat = z.infer<typeof OutputFormat>;
+
 /**
  * Body of `POST /v1/jobs`. Limits that depend on the model (size range, step range) are checked
  * by the API against the model's published limits after this schema passes.
@@ -52,7 +55,8 @@ export const JobInput = z
     guidance: z.number().min(0).max(100).optional().describe('guidance scale for guidance-distilled models'),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('random seed; same seed and parameters give the same image'),
     num_images: z.number().int().min(1).max(MAX_IMAGES_PER_JOB).optional().describe('images to generate (default 1)'),
-    output_format: z.enum(['png']).optional().describe('image format (default png)'),
+    output_format: OutputFormat.optional().describe('image format (default png); the generation parameters are embedded in every format (PNG text chunks, XMP in JPEG and WebP)'),
+    output_quality: z.number().int().min(1).max(100).optional().describe('quality of jpeg and webp output, 1-100 (default 90); not allowed with png'),
     webhook: WebhookSpec.optional(),
     metadata: Metadata.optional(),
   })

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { ModelLoadError, PipelineInputError, abortError } from './errors.js';
 import { gaussianNoise, geometryFor, imageIds, packLatents, sequenceLength, textIds, unpackLatents } from './latents.js';
 import { readManifest, type ModelManifest } from './manifest.js';
-import { encodePng, imagesToRgb8 } from './png.js';
+import { imageParameters } from './image-parameters.js';
+import { encodeOutputImage } from './output-image.js';
+import { imagesToRgb8 } from './png.js';
 import { imageSeed, resolveRequest } from './resolve.js';
 import { eulerStep, sigmaSchedule } from './schedule.js';
 import { providerLabel } from './execution-providers.js';
@@ -192,15 +194,12 @@ export class FlowModel {
 
     t = performance.now();
     const rgb = imagesToRgb8(decoded.images.data, B, width, height);
-    const images: GeneratedImage[] = rgb.map((pixels, b) => {
+    const images: GeneratedImage[] = await Promise.all(rgb.map(async (pixels, b) => {
       const r = resolved[owners[b]];
-      const meta: Record<string, string> = {
-        prompt: r.prompt, seed: String(seeds[b]), steps: String(steps), size: `${width}x${height}`,
-        model: this.name, pipeline: PIPELINE_VERSION,
-      };
-      if (r.guidance !== undefined) meta.guidance = String(r.guidance);
-      return { data: encodePng(pixels, width, height, meta), contentType: 'image/png', width, height, seed: seeds[b] };
-    });
+      const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });
+      const file = await encodeOutputImage(pixels, width, height, { format: r.outputFormat, quality: r.outputQuality, parameters });
+      return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b] };
+    }));
     const encodeImageMs = performance.now() - t;
 
     const timings: StageTimings = {

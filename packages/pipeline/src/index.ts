@@ -12,6 +12,10 @@ export { ModelManifest, listModelDirs, readManifest } from './manifest.js';
 export type { SessionOptions } from './session.js';
 export type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 export { decodePngRgb, type DecodedRgb } from './png.js';
+export {
+  CONTENT_TYPES, DEFAULT_OUTPUT_QUALITY, FILE_EXTENSIONS, OUTPUT_FORMATS, decodeOutputImage, encodeOutputImage, parametersFromXmp,
+  type DecodedOutputImage, type OutputFormat, type OutputImageOptions,
+} from './output-image.js';
 
 /** Loads models/<name>/ (model.json + ONNX files + tokenizers); throws ModelLoadError. */
 export async function loadModel(dir: string, options?: SessionOptions): Promise<FlowModel> {

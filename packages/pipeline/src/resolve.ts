@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PipelineInputError } from './errors.js';
 import type { ModelManifest } from './manifest.js';
+import { DEFAULT_OUTPUT_QUALITY, OUTPUT_FORMATS, type OutputFormat } from './output-image.js';
 import type { GenerateRequest, ResolvedRequest } from './types.js';
 
 const MAX_PROMPT_CHARS = 2000;
@@ -44,6 +45,7 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     steps: intIn('steps', req.steps ?? m.steps.default, m.steps.min, m.steps.max),
     seed: req.seed === undefined ? randomSeed() : intIn('seed', req.seed, 0, 0xffffffff),
     numImages: intIn('numImages', req.numImages ?? 1, 1, MAX_IMAGES_PER_REQUEST),
+    ...resolveOutputFormat(req),
   };
   if (m.variant === 'dev') {
     const g = req.guidance ?? m.guidance?.default ?? 3.5;
@@ -51,4 +53,11 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     resolved.guidance = g;
   }
   return resolved;
+}
+
+function resolveOutputFormat(req: GenerateRequest): { outputFormat: OutputFormat; outputQuality?: number } {
+  const format = req.outputFormat ?? 'png';
+  if (!OUTPUT_FORMATS.includes(format)) throw new PipelineInputError(`outputFormat must be one of ${OUTPUT_FORMATS.join(', ')} (got ${String(format)})`);
+  if (format === 'png') return { outputFormat: format };
+  return { outputFormat: format, outputQuality: intIn('outputQuality', req.outputQuality ?? DEFAULT_OUTPUT_QUALITY, 1, 100) };
 }

@@ -1,3 +1,5 @@
+import type { OutputFormat } from './output-image.js';
+
 export interface GenerateRequest {
   prompt: string;
   width?: number;
@@ -9,6 +11,10 @@ export interface GenerateRequest {
   seed?: number;
   /** 1-4; image k uses seed+k */
   numImages?: number;
+  /** png (default), jpeg or webp; the parameters are embedded in every format */
+  outputFormat?: OutputFormat;
+  /** 1-100 for jpeg/webp (default 90); ignored for png */
+  outputQuality?: number;
 }
 
 export interface ResolvedRequest {
@@ -19,6 +25,9 @@ export interface ResolvedRequest {
   guidance?: number;
   seed: number;
   numImages: number;
+  outputFormat: OutputFormat;
+  /** set for jpeg/webp only */
+  outputQuality?: number;
 }
 
 export interface GenerateOptions {
@@ -29,9 +38,10 @@ export interface GenerateOptions {
 }
 
 export interface GeneratedImage {
-  /** PNG bytes with tEXt chunks: prompt, seed, steps, size, model, pipeline */
+  /** image bytes with the parameters embedded (PNG tEXt chunks, XMP for JPEG/WebP): prompt, seed, steps, size, model, pipeline, … */
   data: Uint8Array;
-  contentType: 'image/png';
+  /** image/png, image/jpeg or image/webp */
+  contentType: string;
   width: number;
   height: number;
   seed: number;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodePngRgb } from '@flowfarm/pipeline';
+import { decodeOutputImage, decodePngRgb } from '@flowfarm/pipeline';
 import { outputPaths, run } from './generate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -56,6 +56,16 @@ describe('flowfarm generate', () => {
     expect(png.text).toMatchObject({ prompt: 'a red circle', seed: '42', steps: '3', model: 'mini' });
   });
 
+  it('writes webp with --format and keeps the parameters in the file', async () => {
+    const out = path.join(tmp, 'w.webp');
+    const r = await flowfarm(['generate', 'a red circle', '--out', out, '--models-dir', fixtures, '--model', 'mini', '--seed', '3', '--format', 'webp', '--quality', '70', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ output_format: 'webp', output_quality: 70 });
+    const image = await decodeOutputImage(readFileSync(out));
+    expect(image.format).toBe('webp');
+    expect(image.parameters).toMatchObject({ prompt: 'a red circle', seed: '3', format: 'webp', quality: '70', model: 'mini' });
+  });
+
   it('answers bad usage with one line on stderr and exit code 2', async () => {
     const r = await flowfarm(['generate', 'a red circle', '--out', 'x.png', '--steps', 'four']);
     expect(r.code).toBe(2);
@@ -74,6 +84,9 @@ describe('flowfarm generate', () => {
       ['a red circle', '--out', 'x.png', '--latents', 'gpu'],
       ['a red circle', '--out', 'x.png', '--models-dir', fixtures, '--model', 'nope'],
       ['a red circle', '--out', path.join(tmp, 'never.png'), '--models-dir', fixtures, '--model', 'mini', '--width', '70'],
+      ['a red circle', '--out', 'x.png', '--format', 'gif'],
+      ['a red circle', '--out', 'x.jpg', '--format', 'jpeg', '--quality', '0'],
+      ['a red circle', '--out', 'x.png', '--quality', '80'], // quality without a lossy format
     ];
     for (const args of cases) {
       const { code, stderr } = await inProcess(args);

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { outputFormatFlags } from './output-format-flags.js';
 import {
   ModelLoadError, PipelineInputError, ProviderConfigError, listModelDirs, loadModel, parseProviderList, providerEnvironment,
   type GenerateResult,
@@ -24,6 +25,8 @@ options:
   --height H
   --guidance G       dev-variant models only
   --num-images N     1-4 images in one batch
+  --format F         png (default), jpeg or webp; the parameters are embedded in every format
+  --quality Q        1-100 for jpeg and webp (default 90)
   --model NAME       a folder under the models dir (default ${DEFAULT_MODEL})
   --models-dir DIR   default: <repo>/models
   --provider LIST    execution providers in order of preference, e.g. cuda:0,cpu or
@@ -43,6 +46,8 @@ const OPTIONS = {
   height: { type: 'string' },
   guidance: { type: 'string' },
   'num-images': { type: 'string', short: 'n' },
+  format: { type: 'string' },
+  quality: { type: 'string' },
   model: { type: 'string', short: 'm' },
   'models-dir': { type: 'string' },
   provider: { type: 'string' },
@@ -116,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
       height: integer('height', values.height),
       numImages: integer('num-images', values['num-images']),
       guidance,
+      ...outputFormatFlags(values.format, values.quality, UsageError),
     };
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
@@ -175,6 +181,8 @@ export async function run(argv: string[]): Promise<number> {
       height: r.height,
       steps: r.steps,
       ...(r.guidance !== undefined ? { guidance: r.guidance } : {}),
+      output_format: r.outputFormat,
+      ...(r.outputQuality !== undefined ? { output_quality: r.outputQuality } : {}),
       timings: {
         loadMs: ms(model.loadMs),
         encodeMs: ms(timings.encodeMs),

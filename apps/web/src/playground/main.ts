@@ -5,6 +5,7 @@ import { FlowfarmClient, FlowfarmError, type JobInput, type JobView, type ModelI
 import { byId } from '../shared/dom.js';
 import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
+import { bindCreativeControls, readCreativeControls } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
 
 let client: FlowfarmClient | null = null;
@@ -59,6 +60,7 @@ function readInput(): JobInput {
     height: numberOf('height'),
     steps: numberOf('steps'),
     seed: numberOf('seed'),
+    ...readCreativeControls(),
   };
 }
 
@@ -129,6 +131,7 @@ byId<HTMLFormElement>('job-form').addEventListener('submit', (event) => {
     });
 });
 
+bindCreativeControls();
 byId('refresh-gallery').addEventListener('click', () => void refreshGallery());
 
 bindKeyForm(localKeyStore('apiKey'), 'api-key', (key) => {
