@@ -83,6 +83,23 @@ describe('latents kept on the execution provider between steps', () => {
     });
   }
 
+  it('renders layout (regional) requests on the host loop, with the same bytes as a host model', async () => {
+    const layout = {
+      background: 'white background',
+      objects: [{ box: [0.05, 0.05, 0.45, 0.45] as [number, number, number, number], prompt: 'a large red circle' }],
+    };
+    const host = await loadModel(fixture('mini'), { latents: 'host' });
+    const device = await loadModel(fixture('mini'), { latents: 'device' });
+    try {
+      const req = { prompt: 'scene', seed: 3, layout };
+      const [a, b] = [await host.generate(req), await device.generate(req)];
+      expect(b.timings.latents).toBe('host'); // several rows per image are blended on the host
+      expect(same(a.images[0].data, b.images[0].data)).toBe(true);
+    } finally {
+      await Promise.all([host.release(), device.release()]);
+    }
+  });
+
   it('stops between steps when aborted, on the device loop too', async () => {
     const model = await loadModel(fixture('mini'), { latents: 'device' });
     try {
