@@ -32,4 +32,5 @@ export type {
   QueueStatsList,
   TenantModerationPolicy,
   WorkerHeartbeat,
+  WorkerModel,
 } from '@flowfarm/contracts';

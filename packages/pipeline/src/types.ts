@@ -88,6 +88,8 @@ export interface StageTimings {
   totalMs: number;
   /** time inside onnxruntime's session.run */
   onnxMs: number;
+  /** where latents lived between steps: 'device' = on the execution provider, never copied to JavaScript */
+  latents?: 'host' | 'device';
 }
 
 export interface GenerateResult {

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { applyLocalStyle, aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
-import { ModelLoadError, PipelineInputError, listModelDirs, loadModel, type GenerateResult } from '@flowfarm/pipeline';
+import {
+  ModelLoadError, PipelineInputError, ProviderConfigError, listModelDirs, loadModel, parseProviderList, providerEnvironment,
+  type GenerateResult,
+} from '@flowfarm/pipeline';
 
 /** <repo>/models, found from this file so the command works from any directory. */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'models');
@@ -33,6 +36,11 @@ options:
   --quality Q        1-100 for jpeg and webp (default 90)
   --model NAME       a folder under the models dir (default ${DEFAULT_MODEL})
   --models-dir DIR   default: <repo>/models
+  --provider LIST    execution providers in order of preference, e.g. cuda:0,cpu or
+                     tensorrt:0;fp16;cache=DIR,cuda:0,webgpu,cpu (default cpu); the model
+                     loads on the first that starts
+  --latents WHERE    device | host | auto: keep latents on the provider between steps
+                     (auto: on GPU providers)
   --json             print one JSON object (paths, seed, timings) to stdout
   --api URL          send the job to a farm instead of running locally
 `;
@@ -54,6 +62,8 @@ const OPTIONS = {
   raw: { type: 'boolean' },
   model: { type: 'string', short: 'm' },
   'models-dir': { type: 'string' },
+  provider: { type: 'string' },
+  latents: { type: 'string' },
   json: { type: 'boolean' },
   api: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -100,7 +110,17 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   let request;
+  let providers: string[] = [];
+  let latents: 'auto' | 'host' | 'device' = 'auto';
   try {
+    if (values.provider !== undefined) {
+      providers = values.provider.split(',').map((s) => s.trim()).filter(Boolean);
+      parseProviderList(providers); // a typo is a usage error, before anything loads
+    }
+    if (values.latents !== undefined) {
+      if (!['auto', 'host', 'device'].includes(values.latents)) throw new UsageError(`--latents must be device, host or auto (got "${values.latents}")`);
+      latents = values.latents as typeof latents;
+    }
     if (positionals.length !== 1) throw new UsageError('expected exactly one prompt (quote it)');
     if (!values.out) throw new UsageError('--out <file.png> is required');
     const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
@@ -119,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     }, values.style, values.raw, UsageError);
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
+    if (err instanceof ProviderConfigError) return fail(`--provider: ${err.message}`, 2);
     throw err;
   }
 
@@ -133,7 +154,9 @@ export async function run(argv: string[]): Promise<number> {
   progress.text(`loading ${modelName}…`);
   let model;
   try {
-    model = await loadModel(path.join(modelsDir, modelName));
+    // TensorRT reads its options from the environment when it starts (see providerEnvironment)
+    Object.assign(process.env, providerEnvironment(parseProviderList(providers)));
+    model = await loadModel(path.join(modelsDir, modelName), { executionProviders: providers, latents });
   } catch (err) {
     progress.clear();
     if (err instanceof ModelLoadError) return fail(err.message, 1);
@@ -164,6 +187,9 @@ export async function run(argv: string[]): Promise<number> {
       seed: r.seed,
       seeds: result.images.map((i) => i.seed),
       model: model.name,
+      provider: model.provider,
+      latents: model.providerInfo.latents,
+      ...(model.providerInfo.skipped.length ? { skippedProviders: model.providerInfo.skipped } : {}),
       prompt: r.prompt,
       width: r.width,
       height: r.height,
@@ -190,7 +216,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     for (const [k, p] of paths.entries()) process.stdout.write(`wrote ${p} (seed ${result.images[k].seed})\n`);
     process.stdout.write(
-      `${r.width}x${r.height}, ${r.steps} steps, ${timings.totalMs.toFixed(0)} ms (model load ${model.loadMs.toFixed(0)} ms)\n`,
+      `${r.width}x${r.height}, ${r.steps} steps, ${timings.totalMs.toFixed(0)} ms on ${model.provider} (model load ${model.loadMs.toFixed(0)} ms)\n`,
     );
   }
   return 0;
