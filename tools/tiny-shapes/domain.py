@@ -48,9 +48,12 @@ def vocabulary():
     return SPECIALS + sorted(words)
 
 
-def sample_scene(rng: random.Random, two_shapes_p=0.2):
+def sample_scene(rng: random.Random, two_shapes_p=0.2, max_shapes=None):
     bg = rng.choice(list(COLORS))
-    n = 2 if rng.random() < two_shapes_p else 1
+    if max_shapes:
+        n = rng.randint(1, max_shapes)
+    else:
+        n = 2 if rng.random() < two_shapes_p else 1
     positions = rng.sample(list(POSITIONS), n)
     shapes = []
     for pos in positions:

@@ -9,6 +9,7 @@ import { eulerStep, sigmaSchedule } from './schedule.js';
 import { OnnxClock, SubModel, type Feed, type SessionOptions } from './session.js';
 import { subModelSpecs, type SubModelName } from './tensor-specs.js';
 import { PromptTokenizer } from './tokenize.js';
+import { decodeLatents, encodeImages, vaeEncoderSpec, type EncodedImages, type ImageInput } from './vae-encoder.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 
 export const PIPELINE_VERSION = '@flowfarm/pipeline 0.1.0';
@@ -23,6 +24,8 @@ export class FlowModel {
     readonly loadMs: number,
     private readonly parts: Parts,
     private readonly tokenizers: { clip: PromptTokenizer; t5: PromptTokenizer },
+    /** present when the manifest declares files.vaeEncoder */
+    private readonly vaeEncoder?: SubModel,
   ) {}
 
   /** @internal use loadModel() */
@@ -42,16 +45,21 @@ export class FlowModel {
     const specs = subModelSpecs(manifest);
     const names: SubModelName[] = ['clip', 't5', 'transformer', 'vaeDecoder'];
     const files = names.map((n) => fileOf(manifest.files[n], `files.${n}`));
-    const loaded = await Promise.allSettled(names.map((n, i) => SubModel.load(files[i], specs[n], options)));
+    const encoderFile = manifest.files.vaeEncoder === undefined ? undefined : fileOf(manifest.files.vaeEncoder, 'files.vaeEncoder');
+    const loaded = await Promise.allSettled([
+      ...names.map((n, i) => SubModel.load(files[i], specs[n], options)),
+      ...(encoderFile ? [SubModel.load(encoderFile, vaeEncoderSpec(manifest), options)] : []),
+    ]);
     const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(loaded.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
       throw failed.reason;
     }
+    const encoder = encoderFile ? (loaded[names.length] as PromiseFulfilledResult<SubModel>).value : undefined;
     const parts = Object.fromEntries(
       names.map((n, i) => [n, (loaded[i] as PromiseFulfilledResult<SubModel>).value]),
     ) as Parts;
-    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers);
+    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, encoder);
   }
 
   /** Fills defaults from the manifest and validates; throws PipelineInputError. */
@@ -156,6 +164,28 @@ export class FlowModel {
     });
   }
 
+  /** Whether the model folder has a VAE encoder (files.vaeEncoder), i.e. encodeImage works. */
+  get canEncodeImages(): boolean {
+    return this.vaeEncoder !== undefined;
+  }
+
+  /**
+   * Same-size RGB8 images → packed latents normalized as `(latent − shiftFactor) · scalingFactor`,
+   * the space the flow steps work in (see vae-encoder.ts). Throws PipelineInputError for bad sizes
+   * and when the model has no VAE encoder.
+   */
+  async encodeImage(images: readonly ImageInput[]): Promise<EncodedImages> {
+    if (!this.vaeEncoder) {
+      throw new PipelineInputError(`model ${this.name} has no VAE encoder (model.json files.vaeEncoder), so it cannot take images as input`);
+    }
+    return encodeImages(this.vaeEncoder, this.manifest, images, new OnnxClock());
+  }
+
+  /** Inverse of encodeImage: packed normalized latents of `width`x`height` images → RGB8 per image. */
+  async decodeLatents(latents: Float32Array, width: number, height: number): Promise<Uint8Array[]> {
+    return decodeLatents(this.parts.vaeDecoder, this.manifest, latents, width, height, new OnnxClock());
+  }
+
   private async encodeText(prompts: string[], clock: OnnxClock) {
     const R = prompts.length;
     const clipIds = this.tokenizers.clip.encodeBatch(prompts);
@@ -170,7 +200,7 @@ export class FlowModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all(Object.values(this.parts).map((p) => p.release()));
+    await Promise.all([...Object.values(this.parts), ...(this.vaeEncoder ? [this.vaeEncoder] : [])].map((p) => p.release()));
   }
 }
 

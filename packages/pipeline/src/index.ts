@@ -8,6 +8,7 @@ export { ModelManifest, listModelDirs, readManifest } from './manifest.js';
 export type { SessionOptions } from './session.js';
 export type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 export { decodePngRgb, type DecodedRgb } from './png.js';
+export type { EncodedImages, ImageInput } from './vae-encoder.js';
 
 /** Loads models/<name>/ (model.json + ONNX files + tokenizers); throws ModelLoadError. */
 export async function loadModel(dir: string, options?: SessionOptions): Promise<FlowModel> {
