@@ -51,7 +51,7 @@ def generated_bank(clip, t5, tr, dec, tok, n, seed, text_len, size=64):
     for start in range(0, n, 64):
         b = min(64, n - start)
         scenes = [domain.sample_scene(rng) for _ in range(b)]
-        ids = torch.tensor([tok(domain.caption(s, rng)) for s in scenes], dtype=torch.int32)
+        ids = torch.tensor([tok(domain.caption(s, rng), text_len) for s in scenes], dtype=torch.int32)
         _, pooled = clip(ids)
         seq = t5(ids)
         h = size // 8
