@@ -3,7 +3,7 @@
 //     another through one worker process; median and p90, client-observed and server-side.
 //  2. throughput: submits per second one API process (its own process) accepts, with
 //     BENCH_CONCURRENCY clients; no worker consumes, a heartbeat announces the model.
-// Run: npx tsx bench/farm.ts   (BENCH_JOBS=20 BENCH_SUBMITS=2000 BENCH_CONCURRENCY=32 BENCH_ONLY=latency|throughput)
+// Run: npx tsx --conditions=development bench/farm.ts   (BENCH_JOBS=20 BENCH_SUBMITS=2000 BENCH_CONCURRENCY=32 BENCH_ONLY=latency|throughput)
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -79,7 +79,7 @@ async function throughput(): Promise<void> {
     600_000,
   );
   const port = await freePort();
-  const api = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'api'], {
+  const api = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'api'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'bench-key:bench', LOG_LEVEL: 'warn', MAX_ACTIVE_JOBS_PER_TENANT: '1000000', RATE_LIMIT_PER_MINUTE: '100000000' },
     stdio: 'inherit',

@@ -3,7 +3,7 @@
 // single-image generation of the same model on the same machine.
 // The development machines are shared (load far above their 2 cores), so each figure is the
 // mean of the fastest half of the runs ("quiet"), with the median of all runs in brackets.
-//   npx tsx bench/pipeline.ts [--model tiny-shapes] [--models-dir DIR] [--runs 20] [--threads N]
+//   npx tsx --conditions=development bench/pipeline.ts [--model tiny-shapes] [--models-dir DIR] [--runs 20] [--threads N]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';

@@ -17,7 +17,7 @@ const files = readdirSync(here)
 let failed = 0;
 for (const file of files) {
   process.stdout.write(`\n== bench/${file}\n`);
-  const r = spawnSync(process.execPath, [tsx, path.join(here, file)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [tsx, '--conditions=development', path.join(here, file)], { stdio: 'inherit' });
   if (r.status !== 0) {
     failed++;
     process.stdout.write(`bench/${file} failed (exit ${r.status ?? r.signal})\n`);

@@ -1,21 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
 
 describe('documentation stays true', () => {
   it('docs/configuration.md is what scripts/config-docs.ts generates from the config schemas', () => {
-    const generated = execFileSync(process.execPath, [tsxCli, path.join(root, 'scripts/config-docs.ts')], {
+    const generated = execFileSync(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(root, 'scripts/config-docs.ts')], {
       cwd: root,
       encoding: 'utf8',
     });
     const committed = readFileSync(path.join(root, 'docs/configuration.md'), 'utf8');
-    expect(committed, 'run: npx tsx scripts/config-docs.ts > docs/configuration.md').toBe(generated);
+    expect(committed, 'run: npx tsx --conditions=development scripts/config-docs.ts > docs/configuration.md').toBe(generated);
   });
 
   it('README keeps the two-line quick start and links only to files that exist', () => {

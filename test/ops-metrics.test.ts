@@ -40,7 +40,7 @@ const v1 = (route: string, init: RequestInit = {}) =>
 
 /** Spawns a worker and resolves with its metrics URL, read from its "worker ready" log line. */
 function spawnWorker(): Promise<string> {
-  worker = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'apps', 'worker', 'src', 'main.ts')], {
+  worker = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps', 'worker', 'src', 'main.ts')], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

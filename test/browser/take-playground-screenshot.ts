@@ -1,5 +1,5 @@
 // Regenerates docs/playground.png: a farm with the shipped model, the playground after a few
-// generations (image + gallery). Run: npx tsx test/browser/take-playground-screenshot.ts
+// generations (image + gallery). Run: npx tsx --conditions=development test/browser/take-playground-screenshot.ts
 import path from 'node:path';
 import { REPO_ROOT, startTestFarm } from '../client/test-farm.js';
 import { enterKey, generateInPlayground, launchChromium } from './playground-flow.js';

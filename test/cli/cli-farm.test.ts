@@ -26,7 +26,7 @@ interface CliResult {
 
 function flowfarm(args: string[], env: NodeJS.ProcessEnv = farm.cliEnv()): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: outDir, env, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--conditions=development', '--import', TSX, MAIN, ...args], { cwd: outDir, env, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -1,4 +1,4 @@
-// The SDK as someone outside the monorepo gets it: built to dist/, installed by path into a
+// The SDK as someone outside the monorepo gets it: built to dist-npm/, installed by path into a
 // fresh folder, type-checked by a consumer with plain tsc and run with plain node (no tsx).
 import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dist = path.join(repo, 'packages', 'client', 'dist');
+const dist = path.join(repo, 'packages', 'client', 'dist-npm');
 let consumer: string;
 
 const CONSUMER_SOURCE = `
@@ -33,12 +33,12 @@ try {
 `;
 
 beforeAll(async () => {
-  await run('npm', ['run', 'build', '-w', '@flowfarm/client'], { cwd: repo });
+  await run('npm', ['run', 'build:npm', '-w', '@flowfarm/client'], { cwd: repo });
   consumer = await mkdtemp(path.join(tmpdir(), 'flowfarm-sdk-consumer-'));
   const modules = path.join(consumer, 'node_modules');
   await mkdir(path.join(modules, '@flowfarm'), { recursive: true });
   await symlink(dist, path.join(modules, '@flowfarm', 'client'), 'dir');
-  // What `npm install ./dist` would fetch: its declared dependencies (and TypeScript's Node types).
+  // What `npm install ./dist-npm` would fetch: its declared dependencies (and TypeScript's Node types).
   for (const dep of ['standardwebhooks', 'zod', '@types/node']) {
     await mkdir(path.dirname(path.join(modules, dep)), { recursive: true });
     await symlink(path.join(repo, 'node_modules', dep), path.join(modules, dep), 'dir');
@@ -55,7 +55,7 @@ afterAll(async () => {
   if (consumer) await rm(consumer, { recursive: true, force: true });
 });
 
-describe('@flowfarm/client built to dist/', () => {
+describe('@flowfarm/client built to dist-npm/', () => {
   it('type-checks and compiles a consumer outside the monorepo, then runs under plain node', async () => {
     const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
     await run(process.execPath, [tsc, '-p', consumer], { cwd: consumer });

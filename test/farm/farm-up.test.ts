@@ -28,7 +28,7 @@ function freePort(): Promise<number> {
 }
 
 function startUp(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'up'], { cwd: REPO_ROOT, env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, 'up'], { cwd: REPO_ROOT, env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));

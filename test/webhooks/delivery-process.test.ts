@@ -10,7 +10,7 @@ import { startReceiver, waitUntil, type Receiver } from './receiver.js';
 const CLI = fileURLToPath(new URL('../../apps/cli/src/main.ts', import.meta.url));
 
 function startDeliveryProcess(prefix: string, metricsPort = 0): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, 'webhooks'], {
+  return spawn(process.execPath, ['--conditions=development', '--import', 'tsx', CLI, 'webhooks'], {
     env: {
       ...process.env,
       REDIS_URL: 'redis://127.0.0.1:6379',

@@ -10,7 +10,7 @@ const NOTIFY_ONCE = fileURLToPath(new URL('./notify-once.ts', import.meta.url));
 
 function notifyFromProcess(prefix: string, tenant: string, event: string, job: unknown): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', NOTIFY_ONCE, prefix, tenant, event, JSON.stringify(job)], {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', NOTIFY_ONCE, prefix, tenant, event, JSON.stringify(job)], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

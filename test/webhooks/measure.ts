@@ -1,4 +1,4 @@
-// Numbers for the webhook issue's closing note (not a test; run: npx tsx test/webhooks/measure.ts):
+// Numbers for the webhook issue's closing note (not a test; run: npx tsx --conditions=development test/webhooks/measure.ts):
 // 1. time from job end (the job's finished_at) to the job.succeeded delivery arriving at a
 //    loopback receiver, through a real farm (API with in-process delivery + one worker process);
 // 2. a receiver outage with the delivery process SIGKILLed in the middle of it and a new one
@@ -42,7 +42,7 @@ async function measureLatency(): Promise<Record<string, number>> {
 
 const CLI = fileURLToPath(new URL('../../apps/cli/src/main.ts', import.meta.url));
 function deliveryProcess(prefix: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, 'webhooks'], {
+  return spawn(process.execPath, ['--conditions=development', '--import', 'tsx', CLI, 'webhooks'], {
     env: { ...process.env, REDIS_PREFIX: prefix, WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCALE: '0.0002', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -55,7 +55,7 @@ export async function startWebhookFarm(apiEnv: Record<string, string> = {}): Pro
     apiKey,
     redis,
     spawnWorker() {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'apps', 'worker', 'src', 'main.ts')], {
+      const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps', 'worker', 'src', 'main.ts')], {
         cwd: REPO_ROOT,
         env: {
           ...process.env,

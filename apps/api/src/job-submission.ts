@@ -9,8 +9,14 @@ import {
   type JobInput,
 } from '@flowfarm/contracts';
 import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
+import { sizeFromAspectRatio } from './aspect-ratio-size.js';
 import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
+import { moderatePrompt } from './prompt-moderation.js';
+import { layoutOfJob } from './layout-input.js';
+
+/** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
+const DEFAULT_OUTPUT_QUALITY = 90;
 
 /** Opaque, url-safe job id; also the BullMQ job id. */
 export const newJobId = (): string => `job_${randomBytes(12).toString('base64url')}`;
@@ -38,8 +44,9 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
 
   const errors: FieldError[] = [];
   const { min, max, multiple } = limits.resolution;
-  const width = input.width ?? limits.default_size.width;
-  const height = input.height ?? limits.default_size.height;
+  const sized = sizeFromAspectRatio(input, limits, errors);
+  const width = sized?.width ?? input.width ?? limits.default_size.width;
+  const height = sized?.height ?? input.height ?? limits.default_size.height;
   for (const [field, value] of [['width', width], ['height', height]] as const) {
     if (value < min || value > max || value % multiple !== 0) {
       errors.push({ path: field, message: `${field} must be a multiple of ${multiple} from ${min} to ${max} for ${name}`, code: 'out_of_range' });
@@ -49,7 +56,13 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
   if (steps < limits.steps.min || steps > limits.steps.max) {
     errors.push({ path: 'steps', message: `steps must be from ${limits.steps.min} to ${limits.steps.max} for ${name}`, code: 'out_of_range' });
   }
+  const outputFormat = input.output_format ?? 'png';
+  if (outputFormat === 'png' && input.output_quality !== undefined) {
+    errors.push({ path: 'output_quality', message: 'output_quality applies to jpeg and webp only (png is lossless)', code: 'not_applicable' });
+  }
   if (errors.length) throw new ValidationError(errors);
+  const outputQuality = outputFormat === 'png' ? undefined : (input.output_quality ?? DEFAULT_OUTPUT_QUALITY);
+  const layout = layoutOfJob(input, width, height);
 
   const guidance = limits.variant === 'dev' ? (input.guidance ?? limits.guidance?.default ?? 3.5) : undefined;
   const seed = input.seed ?? randomBytes(4).readUInt32LE(0);
@@ -62,10 +75,22 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     steps,
     seed,
     num_images: numImages,
-    output_format: input.output_format ?? 'png',
+    ...(sized ? { aspect_ratio: input.aspect_ratio ?? '1:1' } : {}),
+    ...(input.palette ? { palette: input.palette.map((c) => c.toLowerCase()) } : {}),
+    output_format: outputFormat,
+    ...(outputQuality === undefined ? {} : { output_quality: outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
   };
-  return { input: filled, request: { prompt: input.prompt, width, height, steps, seed, numImages, ...(guidance === undefined ? {} : { guidance }) } };
+  const request: RenderJobData['request'] = {
+    prompt: input.prompt, width, height, steps, seed, numImages, outputFormat,
+    ...(sized ? { aspectRatio: input.aspect_ratio ?? '1:1' } : {}),
+    ...(input.ultra ? { ultra: true } : {}),
+    ...(input.palette ? { palette: input.palette.map((c) => c.toLowerCase()) } : {}),
+    ...(outputQuality === undefined ? {} : { outputQuality }),
+    ...(guidance === undefined ? {} : { guidance }),
+    ...(layout ? { layout } : {}),
+  };
+  return { input: filled, request };
 }
 
 /** Stable hash of a JSON body (object keys sorted), for Idempotency-Key comparison. */
@@ -88,6 +113,7 @@ export interface SubmitResult {
 /** Creates the job record (idempotency + active cap checked atomically) and enqueues it. */
 export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string): Promise<SubmitResult> {
   const { input, request } = await resolveAgainstModel(deps, parsed);
+  const moderation = await moderatePrompt(deps, tenant, input);
   const record: JobRecord = {
     id: newJobId(),
     tenant,
@@ -118,8 +144,17 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     if (!existing) throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
     return { record: existing, created: false };
   }
+  if (moderation) {
+    // Never rendered: the job is recorded (so it can be looked up, audited and replayed by
+    // Idempotency-Key) and ends at once as moderated, without reaching a queue.
+    countSubmitted(record);
+    await deps.store.markModerated(record, moderation);
+    const moderated: JobRecord = { ...record, status: 'moderated', moderation, finishedAt: Date.now() };
+    countFinishedInApi(moderated, 'moderated');
+    return { record: moderated, created: true };
+  }
   try {
-    await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: 'png', submittedAt: record.createdAt });
+    await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: request.outputFormat ?? 'png', submittedAt: record.createdAt });
   } catch (err) {
     await deps.store.markFailed(record, { code: 'enqueue_failed', message: 'the job could not be queued' }).catch(() => {});
     countFinishedInApi(record, 'failed');

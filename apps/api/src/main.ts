@@ -1,4 +1,4 @@
-// Entry of an API process (`flowfarm api`, or `tsx apps/api/src/main.ts`): parse the config,
+// Entry of an API process (`flowfarm api`, or `tsx --conditions=development apps/api/src/main.ts`): parse the config,
 // wire Redis/queues/storage, listen, and shut down cleanly on SIGTERM/SIGINT.
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';

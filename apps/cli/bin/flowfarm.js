@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI in this very process through tsx's loader, so a fresh clone needs
-// no build step and a signal sent to `flowfarm` reaches the real process (a wrapper that
-// spawned a child would leave it orphaned on SIGKILL).
-import { register } from 'tsx/esm/api';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+// Runs the compiled CLI (apps/cli/dist, built by `npm ci` / `npm run build`) in this very
+// process, so a signal sent to `flowfarm` reaches the real process (a wrapper that spawned a
+// child would leave it orphaned on SIGKILL). Development runs the sources instead:
+// `node --conditions=development --import tsx apps/cli/src/main.ts`.
+import { existsSync } from 'node:fs';
 
-register();
-const here = path.dirname(fileURLToPath(import.meta.url));
-await import(path.join(here, '..', 'src', 'main.ts'));
+const main = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('flowfarm: the CLI is not built (apps/cli/dist is missing); run `npm run build` in the repository\n');
+  process.exit(1);
+}
+await import(main.href);

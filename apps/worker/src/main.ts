@@ -1,4 +1,4 @@
-// Entry of a worker process (`flowfarm worker`, or `tsx apps/worker/src/main.ts`).
+// Entry of a worker process (`flowfarm worker`, or `tsx --conditions=development apps/worker/src/main.ts`).
 // Signals: the first SIGTERM/SIGINT drains (no new jobs, running ones finish, exit 0 within
 // SHUTDOWN_TIMEOUT_MS); a second one exits at once with 128+signal.
 import { pathToFileURL } from 'node:url';

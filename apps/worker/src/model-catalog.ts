@@ -15,6 +15,9 @@ export function limitsOf(model: Pick<Renderer, 'name' | 'manifest'>): ModelLimit
     steps: m.steps,
     resolution: m.resolution,
     default_size: m.defaultSize,
+    base_size: m.baseSize ?? m.defaultSize,
+    max_pixels: m.maxPixels ?? m.resolution.max ** 2,
+    ultra: m.ultra?.mode ?? 'native',
     guidance: m.guidance ?? (m.variant === 'dev' ? { default: 3.5 } : null),
   };
 }

@@ -2,6 +2,25 @@ import { Worker } from 'node:worker_threads';
 import type { GenerateOptions, GenerateRequest, GenerateResult, ModelManifest, SessionOptions } from '@flowfarm/pipeline';
 import type { ThreadReply, ThreadRequest } from './render-thread-protocol.js';
 
+const fromSource = import.meta.url.endsWith('.ts');
+
+/**
+ * The render thread: compiled JavaScript normally. When this process runs the TypeScript
+ * sources (tests, development), the thread registers tsx's hooks first (hooks registered on
+ * the main thread do not reach worker threads on Node 20) and resolves the workspace packages
+ * to their sources through the "development" condition, as its parent does.
+ */
+function startRenderThread(workerData: { dir: string; options: SessionOptions }): Worker {
+  if (!fromSource) return new Worker(new URL('./render-thread.js', import.meta.url), { workerData });
+  const bootstrap = `(async () => {
+      const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});
+      register();
+      await import(${JSON.stringify(new URL('./render-thread.ts', import.meta.url).href)});
+    })().catch((err) => { console.error(err); process.exit(1); });`;
+  const execArgv = process.execArgv.includes('--conditions=development') ? process.execArgv : [...process.execArgv, '--conditions=development'];
+  return new Worker(bootstrap, { eval: true, workerData, execArgv });
+}
+
 /** What the batcher and the processor need from a model, wherever it runs. */
 export interface Renderer {
   readonly name: string;
@@ -48,13 +67,7 @@ export class ModelThread implements Renderer {
   }
 
   private spawn(): Promise<void> {
-    // The thread runs TypeScript like the rest of the farm: register tsx's hooks in it first.
-    const bootstrap = `(async () => {
-      const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});
-      register();
-      await import(${JSON.stringify(new URL('./render-thread.ts', import.meta.url).href)});
-    })().catch((err) => { console.error(err); process.exit(1); });`;
-    this.worker = new Worker(bootstrap, { eval: true, workerData: { dir: this.dir, options: this.options } });
+    this.worker = startRenderThread({ dir: this.dir, options: this.options });
     return new Promise((resolve, reject) => {
       this.worker.on('message', (message: ThreadReply) => {
         if (message.type === 'ready') {

@@ -6,6 +6,7 @@ import { outputKey, type ResultStorage } from '@flowfarm/storage';
 import { imagesGenerated, jobE2e, jobQueueWait, jobRun, jobsFinished, pipelineStage, workerBusy } from '@flowfarm/metrics';
 import type { CancelWatch } from './cancel-watch.js';
 import type { RenderBatcher } from './render-batcher.js';
+import { FILE_EXTENSIONS, renderRequestOf } from './render-request.js';
 
 export interface ProcessorDeps {
   store: JobStore;
@@ -117,7 +118,7 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         }).catch((err: unknown) => log.warn({ err }, 'progress report failed'));
       };
       const result = await renderer.render(
-        { prompt: data.request.prompt, width: data.request.width, height: data.request.height, steps: data.request.steps, guidance: data.request.guidance, seed: data.request.seed, numImages: data.request.numImages },
+        renderRequestOf(data),
         { onProgress, signal: controller.signal },
       );
       await reports;
@@ -132,7 +133,7 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       const uploadStart = performance.now();
       const outputs: StoredOutput[] = await Promise.all(
         result.images.map(async (image, index) => {
-          const key = outputKey(data.tenant, data.jobId, index, 'png');
+          const key = outputKey(data.tenant, data.jobId, index, FILE_EXTENSIONS[data.outputFormat] ?? 'png');
           await storage.put(key, image.data, image.contentType);
           return { key, content_type: image.contentType, width: image.width, height: image.height, seed: image.seed, bytes: image.data.byteLength };
         }),

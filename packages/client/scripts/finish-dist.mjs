@@ -1,12 +1,12 @@
-// After `tsc -p tsconfig.build.json`: make dist/ a self-contained package. The SDK's only
+// After `tsc -p tsconfig.npm.json`: make dist-npm/ a self-contained package. The SDK's only
 // import of @flowfarm/contracts is type-only (src/contract-types.ts); it is pointed at the
-// declarations compiled next to it, and dist/ gets its own package.json and README so it can
-// be packed (`npm pack ./dist`) or installed by path from outside the monorepo.
+// declarations compiled next to it, and dist-npm/ gets its own package.json and README so it can
+// be packed (`npm pack ./dist-npm`) or installed by path from outside the monorepo.
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = `${root}dist/`;
+const dist = `${root}dist-npm/`;
 
 for (const file of ['client/src/contract-types.d.ts', 'client/src/contract-types.js']) {
   const path = dist + file;

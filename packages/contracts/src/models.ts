@@ -11,6 +11,9 @@ export const ModelInfo = z
     steps: z.object({ default: z.number().int(), min: z.number().int(), max: z.number().int() }),
     resolution: z.object({ min: z.number().int(), max: z.number().int(), multiple: z.number().int() }),
     default_size: z.object({ width: z.number().int(), height: z.number().int() }),
+    base_size: z.object({ width: z.number().int(), height: z.number().int() }).optional().describe('the size whose pixel count aspect_ratio keeps (default: default_size)'),
+    max_pixels: z.number().int().optional().describe('most pixels (width × height) one image may have (default: resolution.max²)'),
+    ultra: z.enum(['native', 'refine']).optional().describe('how ultra renders: natively at the large size, or base size → upscale → image-to-image'),
     guidance: z.object({ default: z.number() }).nullable(),
     workers: z.number().int().describe('live workers serving this model'),
   })

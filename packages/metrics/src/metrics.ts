@@ -51,7 +51,7 @@ function define() {
     }),
     jobsFinished: new Counter({
       name: 'flowfarm_jobs_finished_total',
-      help: 'Jobs that reached a terminal status (succeeded, failed, canceled), by model.',
+      help: 'Jobs that reached a terminal status (succeeded, failed, canceled, moderated), by model.',
       labelNames: ['model', 'status'] as const,
       registers,
     }),

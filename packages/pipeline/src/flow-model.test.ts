@@ -39,7 +39,7 @@ describe('FlowModel with the mini fixture', () => {
 
   it('fills defaults from the manifest and writes self-describing PNG text', async () => {
     const r = await model.generate({ prompt: 'a small green triangle', seed: 7 });
-    expect(r.request).toEqual({ prompt: 'a small green triangle', width: 64, height: 64, steps: 4, seed: 7, numImages: 1 });
+    expect(r.request).toEqual({ prompt: 'a small green triangle', width: 64, height: 64, steps: 4, seed: 7, numImages: 1, outputFormat: 'png' });
     const png = decodePngRgb(r.images[0].data);
     expect([png.width, png.height]).toEqual([64, 64]);
     expect(png.text).toMatchObject({ prompt: 'a small green triangle', seed: '7', steps: '4', size: '64x64', model: 'mini' });

@@ -3,13 +3,17 @@ import path from 'node:path';
 import { ModelLoadError, PipelineInputError, abortError } from './errors.js';
 import { gaussianNoise, geometryFor, imageIds, packLatents, sequenceLength, textIds, unpackLatents } from './latents.js';
 import { readManifest, type ModelManifest } from './manifest.js';
-import { encodePng, imagesToRgb8 } from './png.js';
+import { imageParameters } from './image-parameters.js';
+import { encodeOutputImage } from './output-image.js';
+import { applyRequestPalette } from './palette-lock.js';
+import { imagesToRgb8 } from './png.js';
 import { imageSeed, resolveRequest } from './resolve.js';
 import { eulerStep, sigmaSchedule } from './schedule.js';
 import { OnnxClock, SubModel, type Feed, type SessionOptions } from './session.js';
 import { subModelSpecs, type SubModelName } from './tensor-specs.js';
 import { PromptTokenizer } from './tokenize.js';
 import { decodeLatents, encodeImages, vaeEncoderSpec, type EncodedImages, type ImageInput } from './vae-encoder.js';
+import { layoutPrompts, RegionalRows } from './regional-guidance.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 
 export const PIPELINE_VERSION = '@flowfarm/pipeline 0.1.0';
@@ -87,13 +91,20 @@ export class FlowModel {
     };
     checkAbort();
 
-    // Text: one encoder row per request, repeated for each of its images.
+    // Text: one encoder row per prompt of a request (a layout has several), repeated for each
+    // of its images; every (image, prompt) pair is one transformer row.
     let t = performance.now();
-    const text = await this.encodeText(resolved.map((r) => r.prompt), clock);
+    const promptsOf = resolved.map((r) => (r.layout ? layoutPrompts(r.prompt, r.layout) : [r.prompt]));
+    const firstText = promptsOf.map((_, i) => promptsOf.slice(0, i).reduce((n, p) => n + p.length, 0));
+    const text = await this.encodeText(promptsOf.flat(), clock);
     const owners = resolved.flatMap((r, i) => Array.from({ length: r.numImages }, () => i));
     const B = owners.length;
-    const encoderStates = repeatRows(text.sequence, owners);
-    const pooled = repeatRows(text.pooled, owners);
+    const rowImage = owners.flatMap((i, b) => promptsOf[i].map(() => b));
+    const rowText = owners.flatMap((i) => promptsOf[i].map((_, k) => firstText[i] + k));
+    const rowOwner = rowImage.map((b) => owners[b]);
+    const R = rowImage.length;
+    const encoderStates = repeatRows(text.sequence, rowText);
+    const pooled = repeatRows(text.pooled, rowText);
     const encodeMs = performance.now() - t;
 
     const g = geometryFor(width, height, this.manifest.latentChannels);
@@ -103,27 +114,32 @@ export class FlowModel {
     const seeds = resolved.flatMap((r) => Array.from({ length: r.numImages }, (_, k) => imageSeed(r.seed, k)));
     seeds.forEach((seed, b) => gaussianNoise(seed, noise.subarray(b * perImage, (b + 1) * perImage)));
     const x = packLatents(noise, B, g);
+    const regional = new RegionalRows(
+      owners.map((i) => ({ layout: resolved[i].layout, regional: resolved[i].regional })),
+      g.latentH / 2, g.latentW / 2, g.channels * 4, Float32Array.from(x),
+    );
 
     const L = this.manifest.textLengths.t5;
     const guidanceDefault = this.manifest.guidance?.default ?? 3.5;
     const feeds: Record<string, Feed> = {
-      encoder_hidden_states: { data: encoderStates.data, dims: [B, ...encoderStates.dims] },
-      pooled_projections: { data: pooled.data, dims: [B, ...pooled.dims] },
+      encoder_hidden_states: { data: encoderStates.data, dims: [R, ...encoderStates.dims] },
+      pooled_projections: { data: pooled.data, dims: [R, ...pooled.dims] },
       img_ids: { data: imageIds(g), dims: [S, 3] },
       txt_ids: { data: textIds(L), dims: [L, 3] },
-      guidance: { data: Float32Array.from(owners, (i) => resolved[i].guidance ?? guidanceDefault), dims: [B] },
+      guidance: { data: Float32Array.from(rowOwner, (i) => resolved[i].guidance ?? guidanceDefault), dims: [R] },
     };
     const sigmas = sigmaSchedule(steps, this.manifest.variant, S);
     const stepsMs: number[] = [];
     for (let i = 0; i < steps; i++) {
       checkAbort(); // session.run starts from setImmediate, so timers and events get their turn
       t = performance.now();
+      const D = g.channels * 4;
       const out = await this.parts.transformer.run(
-        { ...feeds, hidden_states: { data: x, dims: [B, S, g.channels * 4] }, timestep: { data: new Float32Array(B).fill(sigmas[i]), dims: [B] } },
+        { ...feeds, hidden_states: { data: regional.input(x, sigmas[i]), dims: [R, S, D] }, timestep: { data: new Float32Array(R).fill(sigmas[i]), dims: [R] } },
         ['latent'],
         clock,
       );
-      eulerStep(x, out.latent.data, sigmas[i], sigmas[i + 1]);
+      eulerStep(x, regional.blend(out.latent.data, x, sigmas[i], sigmas[i + 1]), sigmas[i], sigmas[i + 1]);
       stepsMs.push(performance.now() - t);
       opts.onProgress?.({ step: i + 1, total: steps });
     }
@@ -141,16 +157,13 @@ export class FlowModel {
     const decodeMs = performance.now() - t;
 
     t = performance.now();
-    const rgb = imagesToRgb8(decoded.images.data, B, width, height);
-    const images: GeneratedImage[] = rgb.map((pixels, b) => {
+    const rgb = imagesToRgb8(decoded.images.data, B, width, height).map((pixels, b) => applyRequestPalette(pixels, width, height, resolved[owners[b]]));
+    const images: GeneratedImage[] = await Promise.all(rgb.map(async (pixels, b) => {
       const r = resolved[owners[b]];
-      const meta: Record<string, string> = {
-        prompt: r.prompt, seed: String(seeds[b]), steps: String(steps), size: `${width}x${height}`,
-        model: this.name, pipeline: PIPELINE_VERSION,
-      };
-      if (r.guidance !== undefined) meta.guidance = String(r.guidance);
-      return { data: encodePng(pixels, width, height, meta), contentType: 'image/png', width, height, seed: seeds[b] };
-    });
+      const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });
+      const file = await encodeOutputImage(pixels, width, height, { format: r.outputFormat, quality: r.outputQuality, parameters });
+      return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b] };
+    }));
     const encodeImageMs = performance.now() - t;
 
     const timings: StageTimings = {

@@ -7,8 +7,14 @@ export { ModelLoadError, PipelineInputError } from './errors.js';
 export { ModelManifest, listModelDirs, readManifest } from './manifest.js';
 export type { SessionOptions } from './session.js';
 export type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
+export { MAX_LAYOUT_OBJECTS, type Box, type LayoutRegion, type PipelineLayout, type RegionalOptions } from './regional-guidance.js';
 export { decodePngRgb, type DecodedRgb } from './png.js';
 export type { EncodedImages, ImageInput } from './vae-encoder.js';
+export {
+  CONTENT_TYPES, DEFAULT_OUTPUT_QUALITY, FILE_EXTENSIONS, OUTPUT_FORMATS, decodeOutputImage, encodeOutputImage, parametersFromXmp,
+  type DecodedOutputImage, type OutputFormat, type OutputImageOptions,
+} from './output-image.js';
+export { MAX_PALETTE_COLORS, lockToPalette, paletteCoverage, parseHexColor, type PaletteEdges, type Rgb } from './palette-lock.js';
 
 /** Loads models/<name>/ (model.json + ONNX files + tokenizers); throws ModelLoadError. */
 export async function loadModel(dir: string, options?: SessionOptions): Promise<FlowModel> {

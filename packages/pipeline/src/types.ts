@@ -1,5 +1,14 @@
+import type { AspectRatio } from '@flowfarm/contracts';
+import type { OutputFormat } from './output-image.js';
+import type { PaletteEdges } from './palette-lock.js';
+import type { PipelineLayout, RegionalOptions } from './regional-guidance.js';
+
 export interface GenerateRequest {
   prompt: string;
+  /** object boxes with their own prompts (regional guidance); `prompt` is the background's default */
+  layout?: PipelineLayout;
+  /** tuning of regional guidance (the eval compares variants); defaults when absent */
+  regional?: RegionalOptions;
   width?: number;
   height?: number;
   steps?: number;
@@ -9,16 +18,38 @@ export interface GenerateRequest {
   seed?: number;
   /** 1-4; image k uses seed+k */
   numImages?: number;
+  /** picks width and height near the base pixel count (not with width/height) */
+  aspectRatio?: AspectRatio;
+  /** four times the base pixel count (square unless aspectRatio says otherwise) */
+  ultra?: boolean;
+  /** 1-8 "#rrggbb" colors: every pixel of the output is one of them (palette-lock.ts) */
+  palette?: string[];
+  /** "hard" (default): nearest palette color everywhere; "edges": two-color blends on boundaries */
+  paletteEdges?: PaletteEdges;
+  /** png (default), jpeg or webp; the parameters are embedded in every format */
+  outputFormat?: OutputFormat;
+  /** 1-100 for jpeg/webp (default 90); ignored for png */
+  outputQuality?: number;
 }
 
 export interface ResolvedRequest {
   prompt: string;
+  layout?: PipelineLayout;
+  regional?: RegionalOptions;
   width: number;
   height: number;
   steps: number;
   guidance?: number;
   seed: number;
   numImages: number;
+  aspectRatio?: AspectRatio;
+  ultra?: boolean;
+  /** lower-case #rrggbb */
+  palette?: string[];
+  paletteEdges?: PaletteEdges;
+  outputFormat: OutputFormat;
+  /** set for jpeg/webp only */
+  outputQuality?: number;
 }
 
 export interface GenerateOptions {
@@ -29,9 +60,10 @@ export interface GenerateOptions {
 }
 
 export interface GeneratedImage {
-  /** PNG bytes with tEXt chunks: prompt, seed, steps, size, model, pipeline */
+  /** image bytes with the parameters embedded (PNG tEXt chunks, XMP for JPEG/WebP): prompt, seed, steps, size, model, pipeline, … */
   data: Uint8Array;
-  contentType: 'image/png';
+  /** image/png, image/jpeg or image/webp */
+  contentType: string;
   width: number;
   height: number;
   seed: number;

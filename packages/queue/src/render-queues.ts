@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { AspectRatio, Layout, OutputFormat } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
 import { renderQueueName } from './keys.js';
 
@@ -9,8 +10,13 @@ export interface RenderJobData {
   tenant: string;
   model: string;
   /** Pipeline request, defaults already filled in by the API. */
-  request: { prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number };
-  outputFormat: 'png';
+  request: {
+    prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number;
+    outputFormat?: OutputFormat; outputQuality?: number; layout?: Layout;
+    aspectRatio?: AspectRatio; ultra?: boolean; palette?: string[];
+  };
+  /** Format of the stored files (jobs queued before formats existed say png). */
+  outputFormat: OutputFormat;
   /** Epoch ms of the submit, for queue-wait and end-to-end timings. */
   submittedAt: number;
 }

@@ -117,7 +117,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
     const id = `w-${workers.length}-${randomUUID().slice(0, 6)}`;
     // `node --import tsx` runs the CLI in this one process (tsx's own CLI would put a wrapper
     // process in between, and SIGKILL must hit the worker itself).
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'worker'], {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'worker'], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH,

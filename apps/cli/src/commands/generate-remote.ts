@@ -6,11 +6,14 @@ import path from 'node:path';
 import type { JobEvent, JobInput, JobView } from '@flowfarm/client';
 import { EXIT_FAILED, EXIT_OK, UsageError, farmContext, parseCommandArgs, runFarmCommand } from '../farm/farm-command.js';
 import { printJson } from '../farm/print-output.js';
+import { aspectRatioFlags, extensionOf, jobAspectRatio, jobOutputFormat, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import { ProgressReporter } from '../farm/progress-reporter.js';
 
 const USAGE = `usage: flowfarm generate "<prompt>" --api URL [--out FILE] [--model M] [--width W] [--height H]
-         [--steps N] [--seed N] [--guidance G] [--num-images N] [--timeout SECONDS] [--json]
-(uses FLOWFARM_API_KEY; --out defaults to <job id>.png)
+         [--steps N] [--seed N] [--guidance G] [--num-images N] [--format png|jpeg|webp] [--quality Q]
+         [--aspect-ratio R] [--ultra] [--palette #rrggbb,…]
+         [--timeout SECONDS] [--json]
+(uses FLOWFARM_API_KEY; --out defaults to <job id>.png, .jpg or .webp)
 `;
 
 function integer(name: string, value: string | undefined): number | undefined {
@@ -37,6 +40,11 @@ export function runRemote(argv: string[]): Promise<number> {
       height: { type: 'string' },
       guidance: { type: 'string' },
       'num-images': { type: 'string', short: 'n' },
+      format: { type: 'string' },
+      quality: { type: 'string' },
+      'aspect-ratio': { type: 'string' },
+      ultra: { type: 'boolean' },
+      palette: { type: 'string' },
       model: { type: 'string', short: 'm' },
       'models-dir': { type: 'string' },
       timeout: { type: 'string' },
@@ -59,6 +67,9 @@ export function runRemote(argv: string[]): Promise<number> {
       seed: integer('seed', values.seed),
       num_images: integer('num-images', values['num-images']),
       guidance,
+      ...jobOutputFormat(outputFormatFlags(values.format, values.quality, UsageError)),
+      ...jobAspectRatio(aspectRatioFlags(values['aspect-ratio'], values.ultra, UsageError)),
+      ...paletteFlag(values.palette, UsageError),
     };
     const farm = farmContext(values);
     const client = farm.client();
@@ -72,7 +83,7 @@ export function runRemote(argv: string[]): Promise<number> {
     });
     progress.done();
 
-    const files = job.status === 'succeeded' ? await saveOutputs(job, values.out ?? `${job.id}.png`, (output) => client.download(output)) : [];
+    const files = job.status === 'succeeded' ? await saveOutputs(job, values.out ?? `${job.id}.${extensionOf(job.input.output_format)}`, (output) => client.download(output)) : [];
     if (farm.json) printJson(summary(job, files));
     else if (job.status === 'succeeded') {
       for (const [k, file] of files.entries()) process.stdout.write(`wrote ${file} (seed ${job.outputs[k]?.seed})\n`);

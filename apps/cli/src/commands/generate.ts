@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import { ModelLoadError, PipelineInputError, listModelDirs, loadModel, type GenerateResult } from '@flowfarm/pipeline';
 
 /** <repo>/models, found from this file so the command works from any directory. */
@@ -21,6 +22,12 @@ options:
   --height H
   --guidance G       dev-variant models only
   --num-images N     1-4 images in one batch
+  --aspect-ratio R   1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3, 21:9 or 9:21: a size near the
+                     model's base pixel count (instead of --width/--height)
+  --ultra            four times the base pixel count (square unless --aspect-ratio)
+  --palette COLORS   1-8 comma-separated #rrggbb colors: every pixel becomes one of them
+  --format F         png (default), jpeg or webp; the parameters are embedded in every format
+  --quality Q        1-100 for jpeg and webp (default 90)
   --model NAME       a folder under the models dir (default ${DEFAULT_MODEL})
   --models-dir DIR   default: <repo>/models
   --json             print one JSON object (paths, seed, timings) to stdout
@@ -35,6 +42,11 @@ const OPTIONS = {
   height: { type: 'string' },
   guidance: { type: 'string' },
   'num-images': { type: 'string', short: 'n' },
+  format: { type: 'string' },
+  quality: { type: 'string' },
+  'aspect-ratio': { type: 'string' },
+  ultra: { type: 'boolean' },
+  palette: { type: 'string' },
   model: { type: 'string', short: 'm' },
   'models-dir': { type: 'string' },
   json: { type: 'boolean' },
@@ -96,6 +108,9 @@ export async function run(argv: string[]): Promise<number> {
       height: integer('height', values.height),
       numImages: integer('num-images', values['num-images']),
       guidance,
+      ...outputFormatFlags(values.format, values.quality, UsageError),
+      ...aspectRatioFlags(values['aspect-ratio'], values.ultra, UsageError),
+      ...paletteFlag(values.palette, UsageError),
     };
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
@@ -149,6 +164,11 @@ export async function run(argv: string[]): Promise<number> {
       height: r.height,
       steps: r.steps,
       ...(r.guidance !== undefined ? { guidance: r.guidance } : {}),
+      ...(r.aspectRatio !== undefined ? { aspect_ratio: r.aspectRatio } : {}),
+      ...(r.ultra ? { ultra: true } : {}),
+      ...(r.palette ? { palette: r.palette } : {}),
+      output_format: r.outputFormat,
+      ...(r.outputQuality !== undefined ? { output_quality: r.outputQuality } : {}),
       timings: {
         loadMs: ms(model.loadMs),
         encodeMs: ms(timings.encodeMs),

@@ -8,11 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRedisConnection } from '@flowfarm/queue';
 import { z } from 'zod';
-
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'main.ts');
+import { selfCommandArgs } from '../self-command.js';
 
 /** `up`'s own settings; everything else in the environment passes through to the api and workers. */
 const UpEnv = z.object({
@@ -151,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
   let stopping = false;
   const workers = new Set<ChildProcess>();
   const spawnWorker = (index: number) => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, 'worker'], {
+    const child = spawn(process.execPath, [...selfCommandArgs(), 'worker'], {
       env: { ...env, EXIT_WITH_PARENT: 'true', METRICS_PORT: String(cfg.METRICS_PORT === 0 ? 0 : cfg.METRICS_PORT + index) },
       stdio: 'inherit',
     });

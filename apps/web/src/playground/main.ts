@@ -5,6 +5,7 @@ import { FlowfarmClient, FlowfarmError, type JobInput, type JobView, type ModelI
 import { byId } from '../shared/dom.js';
 import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
+import { applyCreativeControls, bindCreativeControls } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
 
 let client: FlowfarmClient | null = null;
@@ -52,17 +53,17 @@ function readInput(): JobInput {
     const value = byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
     return value === '' ? undefined : Number(value);
   };
-  return {
+  return applyCreativeControls({
     prompt: byId<HTMLTextAreaElement>('prompt').value,
     model: byId<HTMLSelectElement>('model').value || undefined,
     width: numberOf('width'),
     height: numberOf('height'),
     steps: numberOf('steps'),
     seed: numberOf('seed'),
-  };
+  });
 }
 
-function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error'>): void {
+function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error' | 'moderation'>): void {
   progressBar.hidden = job.status !== 'running' && job.status !== 'queued';
   progressBar.max = Math.max(1, job.progress.total);
   progressBar.value = job.progress.step;
@@ -72,6 +73,8 @@ function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | '
     statusLine.textContent = job.progress.total ? `Running — step ${job.progress.step} of ${job.progress.total}` : 'Running';
   } else if (job.status === 'succeeded') {
     statusLine.textContent = 'Done';
+  } else if (job.status === 'moderated') {
+    statusLine.textContent = `Moderated${job.moderation ? `: ${job.moderation.reason}` : ''}`;
   } else {
     statusLine.textContent = `${job.status === 'failed' ? 'Failed' : 'Canceled'}${job.error ? `: ${job.error.message}` : ''}`;
   }
@@ -129,6 +132,7 @@ byId<HTMLFormElement>('job-form').addEventListener('submit', (event) => {
     });
 });
 
+bindCreativeControls();
 byId('refresh-gallery').addEventListener('click', () => void refreshGallery());
 
 bindKeyForm(localKeyStore('apiKey'), 'api-key', (key) => {

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadDomain } from './domain.js';
+import { layoutCases, type LayoutCase } from './layout-cases.js';
+import { scoreLayout, summarizeLayouts } from './layout-score.js';
+import { boxIoU } from './layout-shapes.js';
+
+const domain = loadDomain(path.resolve(__dirname, '../../../../models/tiny-shapes'));
+
+/** Each object drawn exactly filling its box (as the training renderer draws shapes). */
+export function renderLayoutCase(c: LayoutCase, size: number, skip = new Set<number>()): Uint8Array {
+  const rgb = new Uint8Array(size * size * 3);
+  for (let i = 0; i < size * size; i++) rgb.set(domain.colors[c.background], i * 3);
+  c.objects.forEach((o, k) => {
+    if (skip.has(k)) return;
+    const [x0, y0, x1, y1] = o.box.map((v) => v * size);
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, r = (x1 - x0) / 2;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const X = x + 0.5, Y = y + 0.5;
+        const inside =
+          o.shape === 'circle' ? (X - cx) ** 2 + (Y - cy) ** 2 <= r * r
+            : o.shape === 'square' ? Math.abs(X - cx) <= r && Math.abs(Y - cy) <= r
+              : Y >= cy - r && Y <= cy + r && Math.abs(X - cx) <= (Y - (cy - r)) / 2;
+        if (inside) rgb.set(domain.colors[o.color], (y * size + x) * 3);
+      }
+    }
+  });
+  return rgb;
+}
+
+describe('layout adherence scoring', () => {
+  it('reads every object of ideal renders as placed', () => {
+    for (const n of [2, 3]) {
+      const cases = layoutCases(domain, 40, n, 'plain');
+      const summary = summarizeLayouts(cases.map((c) => scoreLayout(c, renderLayoutCase(c, 64), 64, 64, domain)));
+      expect(summary.placed).toBe(summary.objects);
+    }
+  });
+
+  it('counts a missing object as not placed', () => {
+    const [c] = layoutCases(domain, 1, 3, 'plain');
+    const score = scoreLayout(c, renderLayoutCase(c, 64, new Set([1])), 64, 64, domain);
+    expect(score.objects.map((o) => o.placed)).toEqual([true, false, true]);
+  });
+
+  it('places boxes inside the image without touching', () => {
+    for (const c of layoutCases(domain, 50, 3, 'plain')) {
+      for (const [i, a] of c.objects.entries()) {
+        expect(Math.min(...a.box)).toBeGreaterThanOrEqual(0);
+        expect(Math.max(...a.box)).toBeLessThanOrEqual(1);
+        for (const b of c.objects.slice(i + 1)) expect(boxIoU(a.box, b.box)).toBe(0);
+      }
+    }
+  });
+});

@@ -1,0 +1,25 @@
+import type { GenerateRequest } from '@flowfarm/pipeline';
+import type { RenderJobData } from '@flowfarm/queue';
+
+import type { OutputFormat } from '@flowfarm/contracts';
+
+/**
+ * File name extension of each output format in storage keys (downloads get their type from it).
+ * Kept here rather than imported from the pipeline, whose value imports would load
+ * onnxruntime-node on the worker's main thread.
+ */
+export const FILE_EXTENSIONS: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
+
+/** The pipeline request of a queued job (jobs queued before output formats existed render png). */
+export function renderRequestOf(data: RenderJobData): GenerateRequest {
+  const r = data.request;
+  return {
+    prompt: r.prompt, width: r.width, height: r.height, steps: r.steps, guidance: r.guidance, seed: r.seed, numImages: r.numImages,
+    outputFormat: r.outputFormat ?? data.outputFormat ?? 'png',
+    ...(r.outputQuality === undefined ? {} : { outputQuality: r.outputQuality }),
+    ...(r.aspectRatio === undefined ? {} : { aspectRatio: r.aspectRatio }),
+    ...(r.ultra ? { ultra: true } : {}),
+    ...(r.palette ? { palette: r.palette } : {}),
+    ...(r.layout ? { layout: r.layout } : {}),
+  };
+}

@@ -1,0 +1,25 @@
+import type { ResolvedRequest } from './types.js';
+
+/**
+ * What an output file records about how it was made (PNG text chunks, XMP for JPEG/WebP):
+ * enough to render it again. Every generation parameter belongs here; keys are stable names
+ * readers may rely on (prompt, seed, steps, size, model, pipeline, guidance, format, quality).
+ */
+export function imageParameters(r: ResolvedRequest, made: { seed: number; model: string; pipeline: string }): Record<string, string> {
+  const p: Record<string, string> = {
+    prompt: r.prompt, seed: String(made.seed), steps: String(r.steps), size: `${r.width}x${r.height}`,
+    model: made.model, pipeline: made.pipeline,
+  };
+  if (r.guidance !== undefined) p.guidance = String(r.guidance);
+  if (r.aspectRatio !== undefined) p.aspect_ratio = r.aspectRatio;
+  if (r.ultra) p.ultra = 'true';
+  if (r.palette) p.palette = r.palette.join(',');
+  if (r.paletteEdges) p.palette_edges = r.paletteEdges;
+  if (r.layout) p.layout = JSON.stringify(r.layout);
+  // png files written before output formats existed carry no format key: keep their bytes as they were
+  if (r.outputFormat !== 'png') {
+    p.format = r.outputFormat;
+    if (r.outputQuality !== undefined) p.quality = String(r.outputQuality);
+  }
+  return p;
+}
