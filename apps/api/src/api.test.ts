@@ -26,6 +26,8 @@ const model = {
   default_size: { width: 64, height: 64 },
   guidance: null,
 };
+// where this worker runs the model: per worker in /v1/admin/workers, gathered in /v1/models
+const placement = { provider: 'cuda:0', latents: 'device' as const };
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'ff-api-'));
@@ -40,7 +42,7 @@ beforeAll(async () => {
   });
   api = buildApi(config, { logger: pino({ level: 'silent' }) });
   await api.deps.workers.beat(
-    { id: 'w1', host: 'h', pid: 1, models: [model], concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false },
+    { id: 'w1', host: 'h', pid: 1, models: [{ ...model, ...placement }], concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false },
     60_000,
   );
 });
@@ -221,9 +223,11 @@ describe('jobs', () => {
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
   });
 
-  it('lists the models live workers serve', async () => {
+  it('lists the models live workers serve, with the execution providers they run on', async () => {
     const res = await request(api.app).get('/v1/models').set('Authorization', acme);
-    expect(res.body.data).toEqual([{ ...model, workers: 1 }]);
+    expect(res.body.data).toEqual([{ ...model, workers: 1, providers: ['cuda:0'] }]);
+    const workers = await request(api.app).get('/v1/admin/workers').set('Authorization', admin);
+    expect(workers.body.data[0].models).toEqual([{ ...model, ...placement }]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean, farmEnvSchema } from '@flowfarm/contracts';
+import { envBoolean, envPath, farmEnvSchema } from '@flowfarm/contracts';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
 const list = z
@@ -9,13 +9,14 @@ const list = z
 
 /** Environment of a worker process (plus the farm-wide variables in farmEnvSchema). */
 export const workerConfigSchema = farmEnvSchema.extend({
-  MODELS_DIR: z.string().default('./models').describe('folder with one subfolder per model (model.json + ONNX + tokenizer files)'),
+  MODELS_DIR: envPath('./models').describe('folder with one subfolder per model (model.json + ONNX + tokenizer files), resolved to an absolute path at start'),
   MODELS: list.describe('models this worker loads and serves, comma-separated (default: every model in MODELS_DIR)'),
   WORKER_ID: z.string().optional().describe('name in heartbeats and logs (default: host-pid-random)'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).default(1).describe('jobs one worker runs at the same time (per model queue)'),
   BATCH_MAX: z.coerce.number().int().min(1).default(1).describe('same-shape jobs waiting together may run as one batch of up to this many (1 = no batching)'),
   BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(20).describe('how long a job waits for same-shape companions before its batch starts'),
-  EXECUTION_PROVIDERS: list.describe('onnxruntime execution providers in order of preference, e.g. "cuda,cpu" (default cpu)'),
+  EXECUTION_PROVIDERS: list.describe('onnxruntime execution providers in order of preference; the model loads on the first that starts. Entries: cpu, webgpu, cuda[:device], tensorrt[:device], each with ;-options mem=<MiB> (memory check at load), and for tensorrt fp16 and cache=<dir>; e.g. "tensorrt:0;fp16;cache=/cache/trt,cuda:0;mem=70000,cpu" (default cpu)'),
+  LATENTS: z.enum(['auto', 'host', 'device']).default('auto').describe('where latents stay between flow steps: device (on the execution provider; the Euler update runs there), host (copied to JavaScript each step), auto (device on GPU providers)'),
   INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0).describe('onnxruntime intra-op threads (0 = its default)'),
   LOCK_DURATION_MS: z.coerce.number().int().min(500).default(30_000).describe('BullMQ job lock; renewed while a job runs, expires when the worker dies'),
   STALLED_INTERVAL_MS: z.coerce.number().int().min(200).default(30_000).describe('how often workers look for jobs whose worker died'),

@@ -24,8 +24,13 @@ export type {
   ModerationCheckResult,
   ModerationPolicy,
   Problem,
+  StyleList,
+  StylePreset,
+  StylePresetInput,
+  AppliedStyle,
   QueueStats,
   QueueStatsList,
   TenantModerationPolicy,
   WorkerHeartbeat,
+  WorkerModel,
 } from '@flowfarm/contracts';

@@ -9,6 +9,10 @@ import { applyRequestPalette } from './palette-lock.js';
 import { imagesToRgb8 } from './png.js';
 import { imageSeed, resolveRequest } from './resolve.js';
 import { eulerStep, sigmaSchedule } from './schedule.js';
+import { providerLabel } from './execution-providers.js';
+import { checkMemoryFit } from './memory-fit.js';
+import { chooseProvider, type ProviderChoice } from './provider-selection.js';
+import { ResidentSteps } from './resident-steps.js';
 import { OnnxClock, SubModel, type Feed, type SessionOptions } from './session.js';
 import { subModelSpecs, type SubModelName } from './tensor-specs.js';
 import { PromptTokenizer } from './tokenize.js';
@@ -20,6 +24,20 @@ export const PIPELINE_VERSION = '@flowfarm/pipeline 0.1.0';
 
 type Parts = Record<SubModelName, SubModel>;
 
+/** Where a model runs, as reported to the worker's heartbeat, logs and metrics. */
+export interface ProviderInfo {
+  /** e.g. cpu, webgpu, cuda:0 */
+  provider: string;
+  /** providers earlier in the preference list that could not start, one line each */
+  skipped: string[];
+  /** where latents live between flow steps */
+  latents: 'host' | 'device';
+  /** why latents stay on the host on a GPU provider */
+  latentsNote?: string;
+  /** weights on disk (graphs + external data) */
+  weightBytes: number;
+}
+
 /** A loaded model folder: four ONNX sessions, two tokenizers and the manifest. */
 export class FlowModel {
   private constructor(
@@ -28,14 +46,23 @@ export class FlowModel {
     readonly loadMs: number,
     private readonly parts: Parts,
     private readonly tokenizers: { clip: PromptTokenizer; t5: PromptTokenizer },
+    readonly providerInfo: ProviderInfo,
+    private readonly resident?: ResidentSteps,
     /** present when the manifest declares files.vaeEncoder */
     private readonly vaeEncoder?: SubModel,
   ) {}
 
+  /** The execution provider the model runs on (cpu, webgpu, cuda:0, …). */
+  get provider(): string {
+    return this.providerInfo.provider;
+  }
+
   /** @internal use loadModel() */
-  static async load(dir: string, options: SessionOptions = {}): Promise<FlowModel> {
+  static async load(dir: string, requested: SessionOptions = {}): Promise<FlowModel> {
     const t0 = performance.now();
     const manifest = readManifest(dir);
+    const choice = await chooseProvider(requested.executionProviders);
+    const options: SessionOptions & { provider: ProviderChoice['spec'] } = { ...requested, provider: choice.spec };
     const fileOf = (rel: string, what: string) => {
       const file = path.resolve(dir, rel);
       if (!existsSync(file)) throw new ModelLoadError(`${path.join(dir, 'model.json')}: ${what} file ${file} does not exist`);
@@ -49,9 +76,12 @@ export class FlowModel {
     const specs = subModelSpecs(manifest);
     const names: SubModelName[] = ['clip', 't5', 'transformer', 'vaeDecoder'];
     const files = names.map((n) => fileOf(manifest.files[n], `files.${n}`));
+    const fit = checkMemoryFit(manifest.name, files, choice.spec);
+    const latents = latentPlacement(requested.latents ?? 'auto', choice);
+    const device = latents.where === 'device' && choice.spec.name !== 'cpu';
     const encoderFile = manifest.files.vaeEncoder === undefined ? undefined : fileOf(manifest.files.vaeEncoder, 'files.vaeEncoder');
     const loaded = await Promise.allSettled([
-      ...names.map((n, i) => SubModel.load(files[i], specs[n], options)),
+      ...names.map((n, i) => SubModel.load(files[i], specs[n], options, n === 'transformer' && device ? { latent: 'gpu-buffer' } : undefined)),
       ...(encoderFile ? [SubModel.load(encoderFile, vaeEncoderSpec(manifest), options)] : []),
     ]);
     const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -63,7 +93,23 @@ export class FlowModel {
     const parts = Object.fromEntries(
       names.map((n, i) => [n, (loaded[i] as PromiseFulfilledResult<SubModel>).value]),
     ) as Parts;
-    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, encoder);
+    let resident: ResidentSteps | undefined;
+    if (latents.where === 'device') {
+      try {
+        resident = await ResidentSteps.create(parts.transformer, options);
+      } catch (err) {
+        await Promise.all([...Object.values(parts), ...(encoder ? [encoder] : [])].map((p) => p.release()));
+        throw new ModelLoadError(`${manifest.name}: cannot build the on-device Euler step on ${providerLabel(choice.spec)}: ${(err as Error).message}`);
+      }
+    }
+    const info: ProviderInfo = {
+      provider: providerLabel(choice.spec),
+      skipped: choice.skipped,
+      latents: latents.where,
+      weightBytes: fit.weightBytes,
+    };
+    if (latents.note) info.latentsNote = latents.note;
+    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, info, resident, encoder);
   }
 
   /** Fills defaults from the manifest and validates; throws PipelineInputError. */
@@ -130,7 +176,20 @@ export class FlowModel {
     };
     const sigmas = sigmaSchedule(steps, this.manifest.variant, S);
     const stepsMs: number[] = [];
-    for (let i = 0; i < steps; i++) {
+    // Layout (regional) renders blend several rows per image on the host each step; they keep
+    // the host loop. Every other batch runs with its latents on the provider.
+    const resident = resolved.every((r) => !r.layout) ? this.resident : undefined;
+    if (resident) {
+      const final = await resident.run({
+        x, dims: [B, S, g.channels * 4], sigmas, feeds, clock, checkAbort,
+        onStep: (step, total, ms) => {
+          stepsMs.push(ms);
+          opts.onProgress?.({ step, total });
+        },
+      });
+      x.set(final);
+    }
+    for (let i = 0; i < steps && !resident; i++) {
       checkAbort(); // session.run starts from setImmediate, so timers and events get their turn
       t = performance.now();
       const D = g.channels * 4;
@@ -168,6 +227,7 @@ export class FlowModel {
 
     const timings: StageTimings = {
       encodeMs, stepsMs, decodeMs, encodeImageMs, totalMs: performance.now() - tStart, onnxMs: clock.ms,
+      latents: resident ? 'device' : 'host',
     };
     let next = 0;
     return resolved.map((request) => {
@@ -213,8 +273,16 @@ export class FlowModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all([...Object.values(this.parts), ...(this.vaeEncoder ? [this.vaeEncoder] : [])].map((p) => p.release()));
+    await Promise.all([...Object.values(this.parts).map((p) => p.release()), this.resident?.release(), this.vaeEncoder?.release()]);
   }
+}
+
+/** Device-resident latents when asked for (or, by default, on GPU providers) and possible. */
+function latentPlacement(mode: 'auto' | 'host' | 'device', choice: ProviderChoice): { where: 'host' | 'device'; note?: string } {
+  if (mode === 'host') return { where: 'host' };
+  if (mode === 'auto' && choice.spec.name === 'cpu') return { where: 'host' };
+  if (!choice.deviceResident) return { where: 'host', note: choice.deviceResidentNote };
+  return { where: 'device' };
 }
 
 /** rows[owners[b]] for each b: [R, ...dims] → [B, ...dims]. */

@@ -2,7 +2,11 @@
 import { FlowModel } from './flow-model.js';
 import type { SessionOptions } from './session.js';
 
-export { FlowModel, PIPELINE_VERSION } from './flow-model.js';
+export { FlowModel, PIPELINE_VERSION, type ProviderInfo } from './flow-model.js';
+export {
+  PROVIDER_NAMES, ProviderConfigError, formatProviderSpec, parseProviderList, parseProviderSpec, providerEnvironment,
+  providerLabel, type ProviderName, type ProviderSpec,
+} from './execution-providers.js';
 export { ModelLoadError, PipelineInputError } from './errors.js';
 export { ModelManifest, listModelDirs, readManifest } from './manifest.js';
 export type { SessionOptions } from './session.js';

@@ -53,6 +53,8 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     ...(req.aspectRatio === undefined ? {} : { aspectRatio: req.aspectRatio }),
     ...(req.ultra ? { ultra: true } : {}),
     ...resolvePalette(req),
+    ...(typeof req.style === 'string' ? { style: req.style } : {}),
+    ...(req.raw ? { raw: true } : {}),
   };
   if (resolved.width * resolved.height > (m.maxPixels ?? m.resolution.max ** 2)) {
     throw new PipelineInputError(`${resolved.width}x${resolved.height} is more than the model's ${m.maxPixels} pixels`);
@@ -93,6 +95,7 @@ function sizeOf(req: GenerateRequest, m: ModelManifest): { width: number; height
 
 function resolvePalette(req: GenerateRequest): { palette?: string[]; paletteEdges?: 'hard' | 'edges' } {
   if (req.palette === undefined) return {};
+  if (req.raw) throw new PipelineInputError('raw renders without palette processing; leave palette out');
   if (!Array.isArray(req.palette) || req.palette.length < 1 || req.palette.length > MAX_PALETTE_COLORS) {
     throw new PipelineInputError(`palette must have 1 to ${MAX_PALETTE_COLORS} colors`);
   }

@@ -26,6 +26,10 @@ export interface GenerateRequest {
   palette?: string[];
   /** "hard" (default): nearest palette color everywhere; "edges": two-color blends on boundaries */
   paletteEdges?: PaletteEdges;
+  /** name of the style preset the prompt and defaults came from (recorded in the file; applied by the caller) */
+  style?: string;
+  /** rendered without preset or palette processing (recorded in the file) */
+  raw?: boolean;
   /** png (default), jpeg or webp; the parameters are embedded in every format */
   outputFormat?: OutputFormat;
   /** 1-100 for jpeg/webp (default 90); ignored for png */
@@ -47,6 +51,8 @@ export interface ResolvedRequest {
   /** lower-case #rrggbb */
   palette?: string[];
   paletteEdges?: PaletteEdges;
+  style?: string;
+  raw?: boolean;
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;
@@ -82,6 +88,8 @@ export interface StageTimings {
   totalMs: number;
   /** time inside onnxruntime's session.run */
   onnxMs: number;
+  /** where latents lived between steps: 'device' = on the execution provider, never copied to JavaScript */
+  latents?: 'host' | 'device';
 }
 
 export interface GenerateResult {
