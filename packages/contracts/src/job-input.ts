@@ -27,8 +27,27 @@ export const WebhookSpec = z
   ;
 export type WebhookSpec = z.infer<typeof WebhookSpec>;
 
+/** Deepest nesting of objects and arrays `metadata` may have. */
+export const MAX_METADATA_DEPTH = 16;
+
+/** Whether objects/arrays nest deeper than `max`; iterative, so no input can overflow the stack. */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 const Metadata = z
   .record(z.string().max(64), z.unknown())
+  .refine((value) => !nestsDeeperThan(value, MAX_METADATA_DEPTH), {
+    message: `metadata must not nest deeper than ${MAX_METADATA_DEPTH} levels`,
+    abort: true,
+  })
   .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, {
     message: `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
   })
