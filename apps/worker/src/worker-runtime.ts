@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import pino, { type Logger } from 'pino';
 import { noopNotifier, type JobNotifier } from '@flowfarm/contracts';
-import { JobStore, WorkerRegistry, createRedisConnection, farmKeys, pingRedis, renderQueueName, type RenderJobData } from '@flowfarm/queue';
+import { DatasetStore, JobStore, WorkerRegistry, createRedisConnection, datasetQueueName, farmKeys, pingRedis, renderQueueName, type DatasetJobData, type RenderJobData } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import { startMetricsServer } from '@flowfarm/metrics';
 import type { Redis } from 'ioredis';
@@ -13,6 +13,7 @@ import { startHeartbeat } from './heartbeat.js';
 import { limitsOf, loadModels } from './model-catalog.js';
 import { RenderBatcher } from './render-batcher.js';
 import { createRenderProcessor } from './render-processor.js';
+import { createDatasetProcessor } from './dataset-processor.js';
 import { startRetentionSweeper } from './retention-sweeper.js';
 
 export interface StartWorkerOptions {
@@ -78,6 +79,24 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     return worker;
   });
 
+  // Dataset chunks: one chunk at a time per model; its items go through the same batcher.
+  const datasets = new DatasetStore(redis, keys);
+  const { processDatasetJob } = createDatasetProcessor({ datasets, storage, renderers, logger });
+  const datasetWorkers = [...models.keys()].map((model) => {
+    const worker = new Worker<DatasetJobData>(datasetQueueName(model), processDatasetJob, {
+      connection: redis as unknown as ConnectionOptions,
+      prefix: keys.bullPrefix,
+      concurrency: 1,
+      lockDuration: config.LOCK_DURATION_MS,
+      stalledInterval: config.STALLED_INTERVAL_MS,
+      maxStalledCount: config.MAX_STALLED_COUNT,
+      name: `${id}-datasets`,
+    });
+    worker.on('error', (err) => logger.error({ err, model }, 'bullmq dataset worker error'));
+    return worker;
+  });
+  workers.push(...(datasetWorkers as unknown as typeof workers));
+
   const state = { id, models: [...models.values()].map(limitsOf), concurrency, current, startedAt: new Date().toISOString(), draining: false };
   const heartbeat = startHeartbeat(registry, state, config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TTL_MS, logger);
   await heartbeat.beat();
@@ -111,6 +130,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         () => metrics.close(),
         async () => cancels.close(),
         async () => (notifier as JobNotifier & { close?: () => Promise<void> }).close?.(),
+        () => datasets.close(),
         () => redis.quit(),
         () => Promise.all([...models.values()].map((m) => m.close())),
       ];

@@ -8,3 +8,6 @@ export * from './ops.js';
 export { farmEnvSchema, envBoolean, describeEnv, type FarmEnv } from './farm-env.js';
 export * from './layout.js';
 export { projectScene, DEFAULT_FOV_DEG, type ProjectionResult } from './scene-projection.js';
+export * from './dataset-spec.js';
+export { datasetItem, type DatasetItem } from './dataset-items.js';
+export * from './dataset-view.js';
