@@ -2,6 +2,7 @@
 // a worker SIGKILLed mid-dataset losing and duplicating nothing.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFarm, type Farm } from './support/farm.js';
+import { startReceiver, waitUntil, type Receiver } from '../webhooks/receiver.js';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 240_000 });
 
@@ -26,9 +27,12 @@ const SPEC = {
 };
 
 let farm: Farm | undefined;
+let receiver: Receiver | undefined;
 afterEach(async () => {
   await farm?.close();
+  await receiver?.stop();
   farm = undefined;
+  receiver = undefined;
 });
 
 async function create(f: Farm, spec: unknown): Promise<DatasetBody> {
@@ -51,9 +55,10 @@ const finished = (d: DatasetBody) => ['succeeded', 'failed', 'canceled'].include
 const lines = async (url: string) => (await (await fetch(url)).text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { index: number; labels: unknown[] });
 
 describe('datasets', () => {
-  it('renders a labelled set: manifest line per image, COCO boxes from the layout, same spec and seed give the same bytes', async () => {
-    farm = await startFarm({ workers: 1 });
-    const first = await create(farm, SPEC);
+  it('renders a labelled set: manifest line per image, COCO boxes from the layout, one signed webhook, same spec and seed give the same bytes', async () => {
+    receiver = await startReceiver();
+    farm = await startFarm({ workers: 1, apiEnv: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
+    const first = await create(farm, { ...SPEC, webhook: { url: `${receiver.url}/datasets` } });
     const done = await waitForDataset(farm, first.id, finished);
     expect(done.status).toBe('succeeded');
     expect(done.counts).toEqual({ succeeded: 40, failed: 0, pending: 0 });
@@ -70,7 +75,14 @@ describe('datasets', () => {
     const summary = (await (await fetch(done.files!.summary)).json()) as { succeeded: number };
     expect(summary.succeeded).toBe(40);
 
+    await waitUntil(() => receiver!.requests.length >= 1, 'the dataset webhook');
+    const hook = JSON.parse(receiver.requests[0].body) as { type: string; data: { id: string; counts: { succeeded: number } } };
+    expect(hook).toMatchObject({ type: 'dataset.succeeded', data: { id: first.id, counts: { succeeded: 40 } } });
+    expect(receiver.requests[0].headers['webhook-id']).toBe(`wh.${first.id}.dataset.succeeded`);
+    expect(receiver.requests[0].headers['webhook-signature']).toMatch(/^v1,/);
+
     const again = await waitForDataset(farm, (await create(farm, SPEC)).id, finished);
+    expect(receiver.requests).toHaveLength(1); // one per dataset, and the second named no webhook
     for (const index of [0, 17, 39]) {
       const [a, b] = await Promise.all([first.id, again.id].map(async (id) => Buffer.from(await (await farm!.call('GET', `/v1/datasets/${id}/images/${index}`)).arrayBuffer())));
       expect(a.length).toBeGreaterThan(100);

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import pino, { type Logger } from 'pino';
-import { noopNotifier, type JobNotifier } from '@flowfarm/contracts';
+import { noopDatasetNotifier, noopNotifier, type DatasetNotifier, type JobNotifier } from '@flowfarm/contracts';
 import { DatasetStore, JobStore, WorkerRegistry, createRedisConnection, datasetQueueName, farmKeys, pingRedis, renderQueueName, type DatasetJobData, type RenderJobData } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import { startMetricsServer } from '@flowfarm/metrics';
@@ -20,6 +20,8 @@ export interface StartWorkerOptions {
   logger?: Logger;
   /** A notifier, or a factory that gets the worker's Redis connection and prefix. */
   notifier?: JobNotifier | ((ctx: { redis: Redis; prefix: string; config: WorkerConfig }) => JobNotifier);
+  /** dataset.succeeded / dataset.failed: a notifier or a factory, as for `notifier`. */
+  datasetNotifier?: DatasetNotifier | ((ctx: { redis: Redis; prefix: string; config: WorkerConfig }) => DatasetNotifier);
 }
 
 export interface RunningWorker {
@@ -81,7 +83,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
 
   // Dataset chunks: one chunk at a time per model; its items go through the same batcher.
   const datasets = new DatasetStore(redis, keys);
-  const { processDatasetJob } = createDatasetProcessor({ datasets, storage, renderers, logger });
+  const datasetNotifier = typeof options.datasetNotifier === 'function' ? options.datasetNotifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.datasetNotifier ?? noopDatasetNotifier);
+  const { processDatasetJob } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
   const datasetWorkers = [...models.keys()].map((model) => {
     const worker = new Worker<DatasetJobData>(datasetQueueName(model), processDatasetJob, {
       connection: redis as unknown as ConnectionOptions,
@@ -130,6 +133,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         () => metrics.close(),
         async () => cancels.close(),
         async () => (notifier as JobNotifier & { close?: () => Promise<void> }).close?.(),
+        async () => (datasetNotifier as DatasetNotifier & { close?: () => Promise<void> }).close?.(),
         () => datasets.close(),
         () => redis.quit(),
         () => Promise.all([...models.values()].map((m) => m.close())),

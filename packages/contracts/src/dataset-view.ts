@@ -32,3 +32,23 @@ export type DatasetView = z.infer<typeof DatasetView>;
 
 export const DatasetList = z.object({ data: z.array(DatasetView) });
 export type DatasetList = z.infer<typeof DatasetList>;
+
+/** Webhook events of a dataset: exactly one of them per dataset, when it finishes. */
+export const DatasetEventType = z.enum(['dataset.succeeded', 'dataset.failed']);
+export type DatasetEventType = z.infer<typeof DatasetEventType>;
+
+export interface DatasetNotification {
+  type: DatasetEventType;
+  tenant: string;
+  /** the dataset as `GET /v1/datasets/{id}` shows it (sent as the payload's `data`) */
+  dataset: DatasetView;
+  /** the spec's webhook URL, if it named one (else the tenant's default endpoint) */
+  url?: string;
+}
+
+/** What the worker calls when a dataset finishes; the webhooks package implements it. */
+export interface DatasetNotifier {
+  notify(event: DatasetNotification): Promise<void>;
+}
+
+export const noopDatasetNotifier: DatasetNotifier = { notify: async () => {} };

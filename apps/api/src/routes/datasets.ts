@@ -5,6 +5,7 @@ import { DatasetStore, datasetFileKey, datasetImageKey, type DatasetRecord, type
 import { requireTenant } from '../auth.js';
 import { apiBaseUrl, type ApiDeps } from '../deps.js';
 import { resolveAgainstModel } from '../job-submission.js';
+import { assertSubmittedWebhookAllowed } from './webhooks.js';
 
 const newDatasetId = (): string => `ds_${randomBytes(12).toString('base64url')}`;
 
@@ -62,6 +63,8 @@ export function datasetsRouter(deps: ApiDeps): Router {
     const parsed = DatasetSpec.safeParse(req.body);
     if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
     const spec = parsed.data;
+    // the same SSRF guard as a job's webhook (private and metadata addresses refused)
+    await assertSubmittedWebhookAllowed(deps, { prompt: 'dataset', ...(spec.webhook ? { webhook: spec.webhook } : {}) });
     // The model's limits and defaults, checked as for a job (same field names, same errors).
     const { input } = await resolveAgainstModel(deps, {
       prompt: 'dataset', model: spec.model, width: spec.width, height: spec.height, steps: spec.steps, guidance: spec.guidance,
