@@ -2,6 +2,8 @@
 // a worker SIGKILLed mid-dataset losing and duplicating nothing.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFarm, type Farm } from './support/farm.js';
+import { Redis } from 'ioredis';
+import { startWebhookDeliveryWorker, type WebhookDeliveryWorker } from '@flowfarm/webhooks';
 import { startReceiver, waitUntil, type Receiver } from '../webhooks/receiver.js';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 240_000 });
@@ -28,11 +30,15 @@ const SPEC = {
 
 let farm: Farm | undefined;
 let receiver: Receiver | undefined;
+let delivery: { worker: WebhookDeliveryWorker; redis: Redis } | undefined;
 afterEach(async () => {
+  await delivery?.worker.close();
+  delivery?.redis.disconnect();
   await farm?.close();
   await receiver?.stop();
   farm = undefined;
   receiver = undefined;
+  delivery = undefined;
 });
 
 async function create(f: Farm, spec: unknown): Promise<DatasetBody> {
@@ -58,6 +64,9 @@ describe('datasets', () => {
   it('renders a labelled set: manifest line per image, COCO boxes from the layout, one signed webhook, same spec and seed give the same bytes', async () => {
     receiver = await startReceiver();
     farm = await startFarm({ workers: 1, apiEnv: { WEBHOOK_ALLOW_PRIVATE: 'true' } });
+    // the farm's in-process API runs without the webhook integration: deliver from here
+    const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+    delivery = { redis, worker: startWebhookDeliveryWorker({ connection: redis, prefix: farm.prefix, timeoutMs: 2000, retryScale: 0.0002, allowPrivate: true, concurrency: 4 }) };
     const first = await create(farm, { ...SPEC, webhook: { url: `${receiver.url}/datasets` } });
     const done = await waitForDataset(farm, first.id, finished);
     expect(done.status).toBe('succeeded');
