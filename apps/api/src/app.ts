@@ -7,6 +7,7 @@ import { withWebhookRoutes } from '@flowfarm/webhooks';
 import type { ApiDeps } from './deps.js';
 import { notFoundHandler, problemHandler } from './problem-handler.js';
 import { adminKeysRouter } from './routes/admin-keys.js';
+import { adminModerationRouter } from './routes/admin-moderation.js';
 import { filesRouter } from './routes/files.js';
 import { healthRouter } from './routes/health.js';
 import { jobEventsRouter } from './routes/job-events.js';
@@ -59,6 +60,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(jobEventsRouter(deps));
   v1.use(modelsRouter(deps));
   v1.use(adminKeysRouter(deps));
+  v1.use(adminModerationRouter(deps));
   app.use('/v1', v1);
 
   const extra = typeof deps.extraRouters === 'function' ? deps.extraRouters(deps) : (deps.extraRouters ?? []);

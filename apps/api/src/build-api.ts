@@ -4,6 +4,7 @@ import { noopNotifier } from '@flowfarm/contracts';
 import { JobEventHub, JobStore, RenderQueues, WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import type { Express } from 'express';
+import { ModerationPolicyStore } from '@flowfarm/trust';
 import { ApiKeyStore } from './api-key-store.js';
 import { createAuth } from './auth.js';
 import { parseStaticKeys, type ApiConfig } from './config.js';
@@ -48,6 +49,7 @@ export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): Buil
     apiKeys,
     auth: createAuth({ staticKeys: parseStaticKeys(config.API_KEYS), adminKey: config.ADMIN_API_KEY, keyStore: apiKeys }),
     rateLimiter: createRequestRateLimiter(redis, keys.rateLimit, config.RATE_LIMIT_PER_MINUTE),
+    moderation: new ModerationPolicyStore(redis, config.REDIS_PREFIX),
     notifier: noopNotifier,
     extraRouters: options.extraRouters,
   };

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { JobNotifier } from '@flowfarm/contracts';
 import type { FarmKeys, JobEventHub, JobStore, RenderQueues, WorkerRegistry } from '@flowfarm/queue';
 import type { ResultStorage } from '@flowfarm/storage';
+import type { ModerationPolicyStore } from '@flowfarm/trust';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { Auth } from './auth.js';
 import type { ApiConfig } from './config.js';
@@ -30,6 +31,8 @@ export interface ApiDeps {
   apiKeys: ApiKeyStore;
   auth: Auth;
   rateLimiter: RequestRateLimiter;
+  /** Global and per-tenant prompt moderation policies (checked at submit). */
+  moderation: ModerationPolicyStore;
   /** Called at each job transition the API makes (queued, canceled while queued). */
   notifier: JobNotifier;
   extraRouters?: ExtraRouter[] | ((deps: ApiDeps) => ExtraRouter[]);

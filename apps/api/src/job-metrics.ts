@@ -8,7 +8,7 @@ export function countSubmitted(record: JobRecord): void {
 }
 
 /** A job that reached a terminal status in the API (no worker will report it). */
-export function countFinishedInApi(record: JobRecord, status: 'canceled' | 'failed'): void {
+export function countFinishedInApi(record: JobRecord, status: 'canceled' | 'failed' | 'moderated'): void {
   jobsFinished.inc({ model: record.model, status });
   jobE2e.observe({ model: record.model }, Math.max(0, (record.finishedAt ?? Date.now()) - record.createdAt) / 1000);
 }

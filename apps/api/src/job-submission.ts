@@ -9,8 +9,10 @@ import {
   type JobInput,
 } from '@flowfarm/contracts';
 import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
+import { sizeFromAspectRatio } from './aspect-ratio-size.js';
 import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
+import { moderatePrompt } from './prompt-moderation.js';
 import { layoutOfJob } from './layout-input.js';
 
 /** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
@@ -42,8 +44,9 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
 
   const errors: FieldError[] = [];
   const { min, max, multiple } = limits.resolution;
-  const width = input.width ?? limits.default_size.width;
-  const height = input.height ?? limits.default_size.height;
+  const sized = sizeFromAspectRatio(input, limits, errors);
+  const width = sized?.width ?? input.width ?? limits.default_size.width;
+  const height = sized?.height ?? input.height ?? limits.default_size.height;
   for (const [field, value] of [['width', width], ['height', height]] as const) {
     if (value < min || value > max || value % multiple !== 0) {
       errors.push({ path: field, message: `${field} must be a multiple of ${multiple} from ${min} to ${max} for ${name}`, code: 'out_of_range' });
@@ -72,12 +75,17 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     steps,
     seed,
     num_images: numImages,
+    ...(sized ? { aspect_ratio: input.aspect_ratio ?? '1:1' } : {}),
+    ...(input.palette ? { palette: input.palette.map((c) => c.toLowerCase()) } : {}),
     output_format: outputFormat,
     ...(outputQuality === undefined ? {} : { output_quality: outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
   };
   const request: RenderJobData['request'] = {
     prompt: input.prompt, width, height, steps, seed, numImages, outputFormat,
+    ...(sized ? { aspectRatio: input.aspect_ratio ?? '1:1' } : {}),
+    ...(input.ultra ? { ultra: true } : {}),
+    ...(input.palette ? { palette: input.palette.map((c) => c.toLowerCase()) } : {}),
     ...(outputQuality === undefined ? {} : { outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
     ...(layout ? { layout } : {}),
@@ -105,6 +113,7 @@ export interface SubmitResult {
 /** Creates the job record (idempotency + active cap checked atomically) and enqueues it. */
 export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string): Promise<SubmitResult> {
   const { input, request } = await resolveAgainstModel(deps, parsed);
+  const moderation = await moderatePrompt(deps, tenant, input);
   const record: JobRecord = {
     id: newJobId(),
     tenant,
@@ -134,6 +143,15 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     const existing = await deps.store.get(outcome.jobId);
     if (!existing) throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
     return { record: existing, created: false };
+  }
+  if (moderation) {
+    // Never rendered: the job is recorded (so it can be looked up, audited and replayed by
+    // Idempotency-Key) and ends at once as moderated, without reaching a queue.
+    countSubmitted(record);
+    await deps.store.markModerated(record, moderation);
+    const moderated: JobRecord = { ...record, status: 'moderated', moderation, finishedAt: Date.now() };
+    countFinishedInApi(moderated, 'moderated');
+    return { record: moderated, created: true };
   }
   try {
     await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: request.outputFormat ?? 'png', submittedAt: record.createdAt });

@@ -1,6 +1,20 @@
 // The operator-facing SDK (admin key): queues, workers, jobs across tenants, API keys.
 
-import type { AdminJobList, AdminJobState, AdminJobSummary, ApiKeyCreate, ApiKeyInfo, QueueStats, QueueStatsList, WorkerHeartbeat } from './contract-types.js';
+import type {
+  AdminJobList,
+  AdminJobState,
+  AdminJobSummary,
+  ApiKeyCreate,
+  ApiKeyInfo,
+  GlobalModerationPolicy,
+  ModerationCheckRequest,
+  ModerationCheckResult,
+  ModerationPolicy,
+  QueueStats,
+  QueueStatsList,
+  TenantModerationPolicy,
+  WorkerHeartbeat,
+} from './contract-types.js';
 import { HttpTransport, type TransportOptions } from './http-transport.js';
 
 export interface FlowfarmAdminOptions extends Omit<TransportOptions, 'apiKey'> {
@@ -56,5 +70,38 @@ export class FlowfarmAdmin {
 
   async revokeKey(id: string, options: Signal = {}): Promise<void> {
     await this.http.send(`/v1/admin/keys/${encodeURIComponent(id)}`, { method: 'DELETE', signal: options.signal });
+  }
+
+  /** The global moderation policy (`builtin: true` while the farm's default is in force) and the tenants with their own. */
+  moderationPolicy(options: Signal = {}): Promise<GlobalModerationPolicy> {
+    return this.http.json<GlobalModerationPolicy>('/v1/admin/moderation/policy', options);
+  }
+
+  /** Replaces the global moderation policy. */
+  setModerationPolicy(policy: Partial<ModerationPolicy>, options: Signal = {}): Promise<GlobalModerationPolicy> {
+    return this.http.json<GlobalModerationPolicy>('/v1/admin/moderation/policy', { method: 'PUT', body: policy, signal: options.signal });
+  }
+
+  /** Goes back to the farm's built-in global policy. */
+  async resetModerationPolicy(options: Signal = {}): Promise<void> {
+    await this.http.send('/v1/admin/moderation/policy', { method: 'DELETE', signal: options.signal });
+  }
+
+  /** A tenant's own policy (added to the global one); a 404 when it has none. */
+  tenantModerationPolicy(tenant: string, options: Signal = {}): Promise<TenantModerationPolicy> {
+    return this.http.json<TenantModerationPolicy>(`/v1/admin/moderation/tenants/${encodeURIComponent(tenant)}`, options);
+  }
+
+  setTenantModerationPolicy(tenant: string, policy: Partial<ModerationPolicy>, options: Signal = {}): Promise<TenantModerationPolicy> {
+    return this.http.json<TenantModerationPolicy>(`/v1/admin/moderation/tenants/${encodeURIComponent(tenant)}`, { method: 'PUT', body: policy, signal: options.signal });
+  }
+
+  async deleteTenantModerationPolicy(tenant: string, options: Signal = {}): Promise<void> {
+    await this.http.send(`/v1/admin/moderation/tenants/${encodeURIComponent(tenant)}`, { method: 'DELETE', signal: options.signal });
+  }
+
+  /** Dry run: would this prompt be moderated for this tenant, and by which rule? */
+  checkPrompt(request: ModerationCheckRequest, options: Signal = {}): Promise<ModerationCheckResult> {
+    return this.http.json<ModerationCheckResult>('/v1/admin/moderation/check', { method: 'POST', body: request, signal: options.signal });
   }
 }

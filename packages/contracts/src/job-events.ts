@@ -2,17 +2,18 @@ import { z } from 'zod';
 
 /** Events a job goes through; the same names are used in SSE `event:` lines and webhooks. */
 export const JobEventType = z
-  .enum(['job.queued', 'job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.canceled'])
+  .enum(['job.queued', 'job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.canceled', 'job.moderated'])
   ;
 export type JobEventType = z.infer<typeof JobEventType>;
 
 /** Events after which a job never changes again. */
-export const TERMINAL_EVENT_TYPES: readonly JobEventType[] = ['job.succeeded', 'job.failed', 'job.canceled'];
+export const TERMINAL_EVENT_TYPES: readonly JobEventType[] = ['job.succeeded', 'job.failed', 'job.canceled', 'job.moderated'];
 
-export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']);
+/** `moderated`: stopped by the farm's moderation (prompt or output); never rendered or never stored. */
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled', 'moderated']);
 export type JobStatus = z.infer<typeof JobStatus>;
 
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled', 'moderated'];
 export const isTerminalStatus = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);
 
 /** The status a job has after an event of this type. */
@@ -29,6 +30,8 @@ export function statusAfter(type: JobEventType): JobStatus {
       return 'failed';
     case 'job.canceled':
       return 'canceled';
+    case 'job.moderated':
+      return 'moderated';
   }
 }
 
@@ -36,6 +39,15 @@ export const JobProgress = z
   .object({ step: z.number().int().min(0), total: z.number().int().min(0) })
   ;
 export type JobProgress = z.infer<typeof JobProgress>;
+
+/** Why a job ended `moderated`: at submit (`prompt`) or after decoding (`output`). */
+export const JobModeration = z
+  .object({
+    stage: z.enum(['prompt', 'output']),
+    reason: z.string().describe('the category that matched, never the matched text'),
+  })
+  ;
+export type JobModeration = z.infer<typeof JobModeration>;
 
 export const JobErrorInfo = z
   .object({ code: z.string(), message: z.string() })
@@ -55,6 +67,7 @@ export const JobStreamEvent = z
     at: z.iso.datetime().describe('when the event happened'),
     progress: JobProgress.optional(),
     error: JobErrorInfo.optional(),
+    moderation: JobModeration.optional(),
     attempt: z.number().int().optional().describe('worker attempt (1 = first run)'),
   })
   ;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobErrorInfo, JobProgress, JobStatus } from './job-events.js';
+import { JobErrorInfo, JobModeration, JobProgress, JobStatus } from './job-events.js';
 import { JobInput } from './job-input.js';
 
 export const JobOutput = z
@@ -30,6 +30,7 @@ export const JobView = z
     queue_position: z.number().int().nullable().describe('jobs ahead of this one in its model queue (null unless queued)'),
     outputs: z.array(JobOutput),
     error: JobErrorInfo.nullable(),
+    moderation: JobModeration.nullable().describe('set when status is moderated'),
     metadata: z.record(z.string(), z.unknown()).nullable(),
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),

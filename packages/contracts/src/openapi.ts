@@ -5,9 +5,10 @@ import { Layout, Scene } from './layout.js';
 import { DatasetSpec } from './dataset-spec.js';
 import { DatasetList, DatasetStatus, DatasetView } from './dataset-view.js';
 import { JobList, JobOutput, JobUrls, JobView } from './job-view.js';
-import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat } from './models.js';
+import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat, WorkerModel } from './models.js';
 import { FieldError, Problem } from './errors.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
+import { TRUST_SCHEMAS, trustPaths } from './openapi-trust.js';
 
 /** Every named schema of the API; each becomes `#/components/schemas/<name>`. */
 const NAMED_SCHEMAS: Record<string, z.ZodType> = {
@@ -30,6 +31,7 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   JobStreamEvent,
   ModelInfo,
   ModelList,
+  WorkerModel,
   WorkerHeartbeat,
   ApiKeyCreate,
   ApiKeyInfo,
@@ -40,6 +42,7 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   AdminJobState,
   AdminJobSummary,
   AdminJobList,
+  ...TRUST_SCHEMAS,
 };
 
 function componentSchemas(): Record<string, unknown> {
@@ -169,6 +172,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'alive' } } } },
       '/readyz': { get: { summary: 'Readiness: Redis and storage reachable', security: [], responses: { '200': { description: 'ready' }, '503': problem('a dependency is down') } } },
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      ...trustPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key' } },

@@ -1,4 +1,4 @@
-import type { JobErrorInfo, JobInput, JobProgress, JobStatus, JobView } from '@flowfarm/contracts';
+import type { JobErrorInfo, JobInput, JobModeration, JobProgress, JobStatus, JobView } from '@flowfarm/contracts';
 
 /** A stored output: where the file is, not a URL (URLs are signed when a view is built). */
 export interface StoredOutput {
@@ -21,6 +21,8 @@ export interface JobRecord {
   progress: JobProgress;
   outputs: StoredOutput[];
   error: JobErrorInfo | null;
+  /** Set when the job ended `moderated`. Absent on records written before moderation existed. */
+  moderation?: JobModeration | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
@@ -39,6 +41,7 @@ export function recordToHash(r: JobRecord): Record<string, string> {
     progress: JSON.stringify(r.progress),
     outputs: JSON.stringify(r.outputs),
     error: r.error ? JSON.stringify(r.error) : '',
+    moderation: r.moderation ? JSON.stringify(r.moderation) : '',
     created_at: String(r.createdAt),
     started_at: r.startedAt === null ? '' : String(r.startedAt),
     finished_at: r.finishedAt === null ? '' : String(r.finishedAt),
@@ -60,6 +63,7 @@ export function recordFromHash(h: Record<string, string>): JobRecord | null {
     progress: h.progress ? (JSON.parse(h.progress) as JobProgress) : { step: 0, total: 0 },
     outputs: h.outputs ? (JSON.parse(h.outputs) as StoredOutput[]) : [],
     error: h.error ? (JSON.parse(h.error) as JobErrorInfo) : null,
+    moderation: h.moderation ? (JSON.parse(h.moderation) as JobModeration) : null,
     createdAt: Number(h.created_at),
     startedAt: num(h.started_at),
     finishedAt: num(h.finished_at),
@@ -100,6 +104,7 @@ export async function toJobView(r: JobRecord, ctx: ViewContext): Promise<JobView
     queue_position: r.status === 'queued' ? (ctx.queuePosition ?? null) : null,
     outputs,
     error: r.error,
+    moderation: r.moderation ?? null,
     metadata: (r.input.metadata as Record<string, unknown> | undefined) ?? null,
     created_at: iso(r.createdAt)!,
     started_at: iso(r.startedAt),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { JobErrorInfo, JobEventType, JobStatus, JobStreamEvent } from '@flowfarm/contracts';
-import { statusAfter } from '@flowfarm/contracts';
+import type { JobErrorInfo, JobEventType, JobModeration, JobStatus, JobStreamEvent } from '@flowfarm/contracts';
+import { isTerminalStatus, statusAfter } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
 import { recordFromHash, recordToHash, type JobRecord, type StoredOutput } from './job-record.js';
 import { CREATE_JOB, REQUEST_CANCEL, TRANSITION } from './job-scripts.js';
@@ -123,6 +123,12 @@ export class JobStore {
     return this.transition(record, ['queued', 'running'], 'job.canceled', fields, {});
   }
 
+  /** queued|running → moderated: stopped by the prompt check at submit or the output check after decode. */
+  markModerated(record: JobRecord, moderation: JobModeration): Promise<TransitionOutcome> {
+    const fields = { status: 'moderated', moderation: JSON.stringify(moderation), finished_at: String(Date.now()) };
+    return this.transition(record, ['queued', 'running'], 'job.moderated', fields, { moderation });
+  }
+
   /** running → queued after a transient failure, while BullMQ waits to retry it. */
   markRetrying(record: JobRecord, error: JobErrorInfo, attempt: number): Promise<TransitionOutcome> {
     const fields = { status: 'queued', error: JSON.stringify(error) };
@@ -193,7 +199,7 @@ export class JobStore {
   ): Promise<TransitionOutcome> {
     const k = this.keys;
     const status = statusAfter(type);
-    const terminal = status === 'succeeded' || status === 'failed' || status === 'canceled';
+    const terminal = isTerminalStatus(status);
     const [kind, value, cancel] = (await this.run(
       TRANSITION,
       4,

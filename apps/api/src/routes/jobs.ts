@@ -8,7 +8,7 @@ import { assertSubmittedWebhookAllowed } from './webhooks.js';
 import { jobViewFor, loadOwnJob } from '../job-views.js';
 import { preferWaitSeconds, waitForJob } from '../wait-for-job.js';
 
-async function notify(deps: ApiDeps, type: 'job.queued' | 'job.canceled', tenant: string, job: JobView): Promise<void> {
+async function notify(deps: ApiDeps, type: 'job.queued' | 'job.canceled' | 'job.moderated', tenant: string, job: JobView): Promise<void> {
   try {
     await deps.notifier.notify({ type, tenant, job });
   } catch (err) {
@@ -31,8 +31,9 @@ export function jobsRouter(deps: ApiDeps): Router {
     }
     const { record, created } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey);
     let view = await jobViewFor(deps, req, record);
-    if (created) await notify(deps, 'job.queued', tenant, view);
-    else res.set('Idempotent-Replayed', 'true');
+    // A job stopped by prompt moderation is already finished: its one notice is the terminal one.
+    if (created) await notify(deps, record.status === 'moderated' ? 'job.moderated' : 'job.queued', tenant, view);
+    if (!created) res.set('Idempotent-Replayed', 'true');
     res.set('Location', view.urls.self);
 
     const wait = preferWaitSeconds(req.get('prefer'), deps.config.MAX_WAIT_SECONDS);

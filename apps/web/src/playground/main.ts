@@ -5,7 +5,7 @@ import { FlowfarmClient, FlowfarmError, type JobInput, type JobView, type ModelI
 import { byId } from '../shared/dom.js';
 import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
-import { bindCreativeControls, readCreativeControls } from './creative-controls.js';
+import { applyCreativeControls, bindCreativeControls } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
 
 let client: FlowfarmClient | null = null;
@@ -53,18 +53,17 @@ function readInput(): JobInput {
     const value = byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
     return value === '' ? undefined : Number(value);
   };
-  return {
+  return applyCreativeControls({
     prompt: byId<HTMLTextAreaElement>('prompt').value,
     model: byId<HTMLSelectElement>('model').value || undefined,
     width: numberOf('width'),
     height: numberOf('height'),
     steps: numberOf('steps'),
     seed: numberOf('seed'),
-    ...readCreativeControls(),
-  };
+  });
 }
 
-function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error'>): void {
+function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error' | 'moderation'>): void {
   progressBar.hidden = job.status !== 'running' && job.status !== 'queued';
   progressBar.max = Math.max(1, job.progress.total);
   progressBar.value = job.progress.step;
@@ -74,6 +73,8 @@ function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | '
     statusLine.textContent = job.progress.total ? `Running — step ${job.progress.step} of ${job.progress.total}` : 'Running';
   } else if (job.status === 'succeeded') {
     statusLine.textContent = 'Done';
+  } else if (job.status === 'moderated') {
+    statusLine.textContent = `Moderated${job.moderation ? `: ${job.moderation.reason}` : ''}`;
   } else {
     statusLine.textContent = `${job.status === 'failed' ? 'Failed' : 'Canceled'}${job.error ? `: ${job.error.message}` : ''}`;
   }

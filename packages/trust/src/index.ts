@@ -1,0 +1,5 @@
+// @flowfarm/trust — trust and safety for generated images: prompt moderation, signed
+// provenance manifests embedded in the files, an invisible watermark, and the audit log.
+export * from './moderation/index.js';
+export * from './provenance/index.js';
+export * from './watermark/index.js';
