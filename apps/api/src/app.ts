@@ -14,6 +14,7 @@ import { jobEventsRouter } from './routes/job-events.js';
 import { jobsRouter } from './routes/jobs.js';
 import { datasetsRouter } from './routes/datasets.js';
 import { modelsRouter } from './routes/models.js';
+import { stylesRouter } from './routes/styles.js';
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -59,6 +60,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(datasetsRouter(deps));
   v1.use(jobEventsRouter(deps));
   v1.use(modelsRouter(deps));
+  v1.use(stylesRouter(deps));
   v1.use(adminKeysRouter(deps));
   v1.use(adminModerationRouter(deps));
   app.use('/v1', v1);

@@ -1,6 +1,6 @@
 // The tenant-facing SDK: submit, inspect, cancel, list and wait for jobs; list models.
 
-import type { JobInput, JobList, JobStatus, JobView, ModelInfo, ModelList } from './contract-types.js';
+import type { JobInput, JobList, JobStatus, JobView, ModelInfo, ModelList, StyleList, StylePreset, StylePresetInput } from './contract-types.js';
 import { ABORTED_CODE, FlowfarmError, TIMEOUT_CODE, UNREACHABLE_CODE } from './errors.js';
 import { HttpTransport, pause, type TransportOptions } from './http-transport.js';
 import { DatasetClient } from './dataset-client.js';
@@ -82,6 +82,22 @@ export class FlowfarmClient {
   async models(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
     const list = await this.http.json<ModelList>('/v1/models', { signal: options.signal });
     return list.data;
+  }
+
+  /** Style presets this tenant may name in `style`: the built-in ones, then its own. */
+  async styles(options: { signal?: AbortSignal } = {}): Promise<StylePreset[]> {
+    const list = await this.http.json<StyleList>('/v1/styles', { signal: options.signal });
+    return list.data;
+  }
+
+  /** Creates or replaces one of the tenant's presets (a built-in name → 409 `style_builtin`). */
+  putStyle(name: string, preset: StylePresetInput, options: { signal?: AbortSignal } = {}): Promise<StylePreset> {
+    return this.http.json<StylePreset>(`/v1/styles/${encodeURIComponent(name)}`, { method: 'PUT', body: preset, signal: options.signal });
+  }
+
+  /** Deletes one of the tenant's presets (404 when it has none of that name). */
+  async deleteStyle(name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.http.send(`/v1/styles/${encodeURIComponent(name)}`, { method: 'DELETE', signal: options.signal });
   }
 
   /** The job's events until its terminal one, resuming after dropped connections. */
