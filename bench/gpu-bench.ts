@@ -92,7 +92,7 @@ async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undef
 async function tinyShapes(dir: string) {
   const out: Record<string, unknown> = {};
   results.tiny = out;
-  for (const provider of ['cpu', ...values.providers!.split(',')]) {
+  for (const provider of new Set(['cpu', ...values.providers!.split(',')])) {
     await attempt(`tiny-shapes on ${provider}`, async () => {
       const model = await loadModel(dir, { executionProviders: [provider] });
       try {
