@@ -16,6 +16,7 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
   if (r.palette) p.palette = r.palette.join(',');
   if (r.style !== undefined) p.style = r.style;
   if (r.raw) p.raw = 'true';
+  if (r.strength !== undefined) p.strength = String(r.strength);
   if (r.paletteEdges) p.palette_edges = r.paletteEdges;
   if (r.layout) p.layout = JSON.stringify(r.layout);
   // png files written before output formats existed carry no format key: keep their bytes as they were
