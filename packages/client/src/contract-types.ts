@@ -10,6 +10,7 @@ export type {
   GlobalModerationPolicy,
   JobErrorInfo,
   JobModeration,
+  JobProvenance,
   JobEventType,
   JobInput,
   JobList,
@@ -24,8 +25,10 @@ export type {
   ModerationCheckResult,
   ModerationPolicy,
   Problem,
+  ProvenanceKeySet,
   QueueStats,
   QueueStatsList,
   TenantModerationPolicy,
+  VerifyResult,
   WorkerHeartbeat,
 } from '@flowfarm/contracts';

@@ -9,3 +9,4 @@ export { farmEnvSchema, envBoolean, describeEnv, type FarmEnv } from './farm-env
 export * from './moderation.js';
 export * from './layout.js';
 export { projectScene, DEFAULT_FOV_DEG, type ProjectionResult } from './scene-projection.js';
+export * from './provenance.js';

@@ -48,6 +48,12 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     numImages: intIn('numImages', req.numImages ?? 1, 1, MAX_IMAGES_PER_REQUEST),
     ...resolveOutputFormat(req),
   };
+  if (req.watermarks !== undefined) {
+    if (req.watermarks.length < resolved.numImages || !req.watermarks.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+      throw new PipelineInputError('watermarks must hold one 32-bit unsigned payload per image');
+    }
+    resolved.watermarks = req.watermarks;
+  }
   if (req.layout !== undefined) {
     checkLayout(req.layout);
     resolved.layout = req.layout;
