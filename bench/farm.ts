@@ -69,7 +69,7 @@ async function throughput(): Promise<void> {
       id: 'bench',
       host: 'bench',
       pid: process.pid,
-      models: [{ name: 'tiny-shapes', variant: 'schnell', steps: { default: 4, min: 1, max: 50 }, resolution: { min: 32, max: 256, multiple: 16 }, default_size: { width: 64, height: 64 }, guidance: null }],
+      models: [{ name: 'tiny-shapes', variant: 'schnell', steps: { default: 4, min: 1, max: 50 }, resolution: { min: 32, max: 256, multiple: 16 }, default_size: { width: 64, height: 64 }, guidance: null, provider: 'cpu', latents: 'host' }],
       concurrency: 1,
       busy: 0,
       current_jobs: [],

@@ -10,7 +10,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx/cli');
 const only = process.argv.slice(2);
 const files = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.test.ts'))
+  // gpu-*.ts run on the GPU machine, from bench/gpu.sh
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.test.ts') && !f.startsWith('gpu-'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 

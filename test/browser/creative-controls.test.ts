@@ -41,7 +41,7 @@ afterAll(async () => {
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
-describe('output formats end to end', { timeout: 180_000 }, () => {
+describe('creative controls end to end', { timeout: 180_000 }, () => {
   it('SDK: jpeg and webp jobs store files of that type with the parameters inside, smaller than png', async () => {
     const sizes: Record<string, number> = {};
     for (const format of ['png', 'jpeg', 'webp'] as const) {
@@ -64,6 +64,30 @@ describe('output formats end to end', { timeout: 180_000 }, () => {
     expect(sizes.webp).toBeLessThan(sizes.png);
   });
 
+  it('SDK: aspect_ratio and ultra render at the picked size and record both', async () => {
+    for (const [input, size] of [[{ aspect_ratio: '16:9' as const }, [80, 48]], [{ ultra: true }, [128, 128]]] as const) {
+      const job = await client.wait((await client.submit({ prompt, seed: 2, ...input })).id, { timeoutMs: 120_000 });
+      expect(job.status).toBe('succeeded');
+      expect([job.outputs[0]!.width, job.outputs[0]!.height]).toEqual(size);
+      expect(job.input).toMatchObject({ ...input, width: size[0], height: size[1] });
+      const image = await decodeOutputImage(await client.download(job.outputs[0]!));
+      expect([image.width, image.height]).toEqual(size);
+      expect(image.parameters).toMatchObject('ultra' in input ? { ultra: 'true', aspect_ratio: '1:1' } : { aspect_ratio: '16:9' });
+    }
+  });
+
+  it('SDK: a palette job uses only the palette colors', async () => {
+    const palette = ['#1D3557', '#e63946', '#f1faee'];
+    const job = await client.wait((await client.submit({ prompt, seed: 8, palette })).id, { timeoutMs: 120_000 });
+    expect(job.status).toBe('succeeded');
+    expect(job.input.palette).toEqual(['#1d3557', '#e63946', '#f1faee']);
+    const image = await decodeOutputImage(await client.download(job.outputs[0]!));
+    expect(image.parameters.palette).toBe('#1d3557,#e63946,#f1faee');
+    const seen = new Set<string>();
+    for (let p = 0; p < image.rgb.length; p += 3) seen.add(`#${[...image.rgb.subarray(p, p + 3)].map((v) => v.toString(16).padStart(2, '0')).join('')}`);
+    expect([...seen].every((c) => job.input.palette!.includes(c))).toBe(true);
+  });
+
   it('API: bad values are 422 with the field path', async () => {
     const res = await fetch(`${farm.url}/v1/jobs`, {
       method: 'POST',
@@ -84,7 +108,7 @@ describe('output formats end to end', { timeout: 180_000 }, () => {
     expect(image.parameters).toMatchObject({ prompt, seed: '4', format: 'webp', quality: '60' });
   });
 
-  it('playground: the format and quality controls reach the job', async () => {
+  it('playground: the format, quality, aspect-ratio and palette controls reach the job', async () => {
     browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${farm.url}/`);
@@ -93,12 +117,16 @@ describe('output formats end to end', { timeout: 180_000 }, () => {
     await page.selectOption('#output-format', 'jpeg');
     expect(await page.isDisabled('#output-quality')).toBe(false);
     await page.fill('#output-quality', '70');
+    await page.selectOption('#aspect-ratio', '16:9');
+    await page.fill('#palette', '#e63946, #1d3557');
+    expect(await page.isDisabled('#width')).toBe(true);
     const outcome = await generateInPlayground(page, prompt, { steps: 4, seed: 9, model: farm.model });
     expect(outcome.statuses.at(-1)).toBe('Done');
+    expect(outcome.imageWidth).toBe(80);
     const shown = await page.evaluate(() => (document.getElementById('job-image') as HTMLImageElement).src);
     expect(shown).toMatch(/\/0\.jpg\?/);
     const [latest] = (await client.list({ limit: 1 })).data;
-    expect(latest!.input).toMatchObject({ output_format: 'jpeg', output_quality: 70, seed: 9 });
+    expect(latest!.input).toMatchObject({ output_format: 'jpeg', output_quality: 70, seed: 9, aspect_ratio: '16:9', width: 80, height: 48, palette: ['#e63946', '#1d3557'] });
     await page.close();
   });
 });

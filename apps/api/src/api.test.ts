@@ -15,6 +15,8 @@ let dataDir: string;
 const acme = 'Bearer key-acme';
 const globex = 'Bearer key-globex';
 const admin = 'Bearer admin-secret';
+// jobs of the creative-control tests, on their own tenant so they never meet the active-job cap of acme's
+const creative = 'Bearer key-creative';
 
 const model = {
   name: 'shapes',
@@ -24,13 +26,15 @@ const model = {
   default_size: { width: 64, height: 64 },
   guidance: null,
 };
+// where this worker runs the model: per worker in /v1/admin/workers, gathered in /v1/models
+const placement = { provider: 'cuda:0', latents: 'device' as const };
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'ff-api-'));
   const config = loadConfig({
     REDIS_PREFIX: prefix,
     DATA_DIR: dataDir,
-    API_KEYS: 'key-acme:acme,key-globex:globex,key-capped:capped',
+    API_KEYS: 'key-acme:acme,key-globex:globex,key-capped:capped,key-creative:creative',
     ADMIN_API_KEY: 'admin-secret',
     MAX_ACTIVE_JOBS_PER_TENANT: '6',
     RATE_LIMIT_PER_MINUTE: '1000',
@@ -38,7 +42,7 @@ beforeAll(async () => {
   });
   api = buildApi(config, { logger: pino({ level: 'silent' }) });
   await api.deps.workers.beat(
-    { id: 'w1', host: 'h', pid: 1, models: [model], concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false },
+    { id: 'w1', host: 'h', pid: 1, models: [{ ...model, ...placement }], concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false },
     60_000,
   );
 });
@@ -98,6 +102,13 @@ describe('POST /v1/jobs validation', () => {
     [{ prompt: 'x', output_format: 'webp', output_quality: 101 }, 'output_quality'],
     [{ prompt: 'x', output_format: 'jpeg', output_quality: 80.5 }, 'output_quality'],
     [{ prompt: 'x', output_quality: 80 }, 'output_quality'],
+    [{ prompt: 'x', aspect_ratio: '5:4' }, 'aspect_ratio'],
+    [{ prompt: 'x', aspect_ratio: '16:9', width: 64 }, 'aspect_ratio'],
+    [{ prompt: 'x', ultra: true, height: 64 }, 'ultra'],
+    [{ prompt: 'x', ultra: 'yes' }, 'ultra'],
+    [{ prompt: 'x', palette: [] }, 'palette'],
+    [{ prompt: 'x', palette: ['#ff0000', 'red'] }, 'palette.1'],
+    [{ prompt: 'x', palette: Array.from({ length: 9 }, () => '#000000') }, 'palette'],
     [{ prompt: 'x', webhook: { url: 'not a url' } }, 'webhook.url'],
     [{ prompt: 'x', webhook: { url: 'https://example.com/h', events: ['job.done'] } }, 'webhook.events.0'],
     [{ prompt: 'x', metadata: { blob: 'b'.repeat(3000) } }, 'metadata'],
@@ -112,11 +123,20 @@ describe('POST /v1/jobs validation', () => {
   });
 
   it('fills in the quality of lossy formats and records it in the job', async () => {
-    const res = await submit({ prompt: 'a red circle', output_format: 'webp' });
+    const res = await submit({ prompt: 'a red circle', output_format: 'webp' }, creative);
     expect(res.status).toBe(202);
     expect(res.body.input).toMatchObject({ output_format: 'webp', output_quality: 90 });
-    const chosen = await submit({ prompt: 'a red circle', output_format: 'jpeg', output_quality: 55 });
+    const chosen = await submit({ prompt: 'a red circle', output_format: 'jpeg', output_quality: 55 }, creative);
     expect(chosen.body.input).toMatchObject({ output_format: 'jpeg', output_quality: 55 });
+  });
+
+  it('turns aspect_ratio and ultra into a size near the base pixel count, and records both', async () => {
+    const wide = await submit({ prompt: 'a red circle', aspect_ratio: '16:9' }, creative);
+    expect(wide.body.input).toMatchObject({ aspect_ratio: '16:9', width: 80, height: 48 });
+    const ultra = await submit({ prompt: 'a red circle', ultra: true }, creative);
+    expect(ultra.body.input).toMatchObject({ ultra: true, aspect_ratio: '1:1', width: 128, height: 128 });
+    const both = await submit({ prompt: 'a red circle', ultra: true, aspect_ratio: '9:21' }, creative);
+    expect(both.body.input).toMatchObject({ width: 80, height: 192 });
   });
 
   it('names the served models for an unknown model', async () => {
@@ -203,9 +223,11 @@ describe('jobs', () => {
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
   });
 
-  it('lists the models live workers serve', async () => {
+  it('lists the models live workers serve, with the execution providers they run on', async () => {
     const res = await request(api.app).get('/v1/models').set('Authorization', acme);
-    expect(res.body.data).toEqual([{ ...model, workers: 1 }]);
+    expect(res.body.data).toEqual([{ ...model, workers: 1, providers: ['cuda:0'] }]);
+    const workers = await request(api.app).get('/v1/admin/workers').set('Authorization', admin);
+    expect(workers.body.data[0].models).toEqual([{ ...model, ...placement }]);
   });
 });
 

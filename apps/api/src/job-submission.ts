@@ -9,6 +9,7 @@ import {
   type JobInput,
 } from '@flowfarm/contracts';
 import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
+import { sizeFromAspectRatio } from './aspect-ratio-size.js';
 import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
 import { moderatePrompt } from './prompt-moderation.js';
@@ -43,8 +44,9 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
 
   const errors: FieldError[] = [];
   const { min, max, multiple } = limits.resolution;
-  const width = input.width ?? limits.default_size.width;
-  const height = input.height ?? limits.default_size.height;
+  const sized = sizeFromAspectRatio(input, limits, errors);
+  const width = sized?.width ?? input.width ?? limits.default_size.width;
+  const height = sized?.height ?? input.height ?? limits.default_size.height;
   for (const [field, value] of [['width', width], ['height', height]] as const) {
     if (value < min || value > max || value % multiple !== 0) {
       errors.push({ path: field, message: `${field} must be a multiple of ${multiple} from ${min} to ${max} for ${name}`, code: 'out_of_range' });
@@ -73,12 +75,17 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     steps,
     seed,
     num_images: numImages,
+    ...(sized ? { aspect_ratio: input.aspect_ratio ?? '1:1' } : {}),
+    ...(input.palette ? { palette: input.palette.map((c) => c.toLowerCase()) } : {}),
     output_format: outputFormat,
     ...(outputQuality === undefined ? {} : { output_quality: outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
   };
   const request: RenderJobData['request'] = {
     prompt: input.prompt, width, height, steps, seed, numImages, outputFormat,
+    ...(sized ? { aspectRatio: input.aspect_ratio ?? '1:1' } : {}),
+    ...(input.ultra ? { ultra: true } : {}),
+    ...(input.palette ? { palette: input.palette.map((c) => c.toLowerCase()) } : {}),
     ...(outputQuality === undefined ? {} : { outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
     ...(layout ? { layout } : {}),

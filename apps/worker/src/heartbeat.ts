@@ -1,10 +1,11 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { ModelLimits, WorkerRegistry } from '@flowfarm/queue';
+import type { WorkerModel } from '@flowfarm/contracts';
+import type { WorkerRegistry } from '@flowfarm/queue';
 
 export interface HeartbeatState {
   id: string;
-  models: ModelLimits[];
+  models: WorkerModel[];
   concurrency: number;
   current: Set<string>;
   startedAt: string;

@@ -1,20 +1,25 @@
 import path from 'node:path';
-import { listModelDirs } from '@flowfarm/pipeline';
-import type { ModelLimits } from '@flowfarm/queue';
+import { listModelDirs, parseProviderList, providerEnvironment } from '@flowfarm/pipeline';
+import type { WorkerModel } from '@flowfarm/contracts';
 import { modelLoad } from '@flowfarm/metrics';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.js';
 import { ModelThread, type Renderer } from './model-thread.js';
 
 /** What the API needs to know about a model, from its manifest. */
-export function limitsOf(model: Pick<Renderer, 'name' | 'manifest'>): ModelLimits {
+export function limitsOf(model: Pick<Renderer, 'name' | 'manifest' | 'providerInfo'>): WorkerModel {
   const m = model.manifest;
   return {
+    provider: model.providerInfo.provider,
+    latents: model.providerInfo.latents,
     name: model.name,
     variant: m.variant,
     steps: m.steps,
     resolution: m.resolution,
     default_size: m.defaultSize,
+    base_size: m.baseSize ?? m.defaultSize,
+    max_pixels: m.maxPixels ?? m.resolution.max ** 2,
+    ultra: m.ultra?.mode ?? 'native',
     guidance: m.guidance ?? (m.variant === 'dev' ? { default: 3.5 } : null),
   };
 }
@@ -27,13 +32,25 @@ export async function loadModels(config: WorkerConfig, logger: Logger): Promise<
   const names = config.MODELS.length ? config.MODELS : listModelDirs(config.MODELS_DIR);
   if (names.length === 0) throw new Error(`no models to serve: ${path.resolve(config.MODELS_DIR)} has no model folders (set MODELS_DIR / MODELS)`);
   const models = new Map<string, ModelThread>();
+  // TensorRT reads its fp16 / engine-cache settings from the process environment when it
+  // starts; setting them here, on the main thread, reaches the render threads' native code.
+  // (A bad list fails below, with the model load's one-line error.)
+  try {
+    Object.assign(process.env, providerEnvironment(parseProviderList(config.EXECUTION_PROVIDERS)));
+  } catch {
+    // reported by the load
+  }
   for (const name of names) {
     const model = await ModelThread.start(path.join(config.MODELS_DIR, name), {
       executionProviders: config.EXECUTION_PROVIDERS.length ? config.EXECUTION_PROVIDERS : undefined,
       intraOpThreads: config.INTRA_OP_THREADS || undefined,
+      latents: config.LATENTS,
     });
-    modelLoad.set({ model: model.name }, model.loadMs / 1000);
-    logger.info({ model: model.name, loadMs: Math.round(model.loadMs) }, 'model loaded');
+    const info = model.providerInfo;
+    modelLoad.set({ model: model.name, provider: info.provider }, model.loadMs / 1000);
+    for (const reason of info.skipped) logger.warn({ model: model.name, reason }, 'execution provider unavailable, trying the next one');
+    if (info.latentsNote) logger.warn({ model: model.name, reason: info.latentsNote }, 'latents go through the host between steps');
+    logger.info({ model: model.name, loadMs: Math.round(model.loadMs), provider: info.provider, latents: info.latents }, 'model loaded');
     models.set(model.name, model);
   }
   return models;

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { GenerateOptions, GenerateRequest, GenerateResult, ModelManifest, SessionOptions } from '@flowfarm/pipeline';
+import type { GenerateOptions, GenerateRequest, GenerateResult, ModelManifest, ProviderInfo, SessionOptions } from '@flowfarm/pipeline';
 import type { ThreadReply, ThreadRequest } from './render-thread-protocol.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -25,6 +25,8 @@ function startRenderThread(workerData: { dir: string; options: SessionOptions })
 export interface Renderer {
   readonly name: string;
   readonly manifest: ModelManifest;
+  /** where the model runs (execution provider, latent placement) */
+  readonly providerInfo: ProviderInfo;
   generate(request: GenerateRequest, options?: GenerateOptions): Promise<GenerateResult>;
   generateBatch(requests: GenerateRequest[], options?: GenerateOptions): Promise<GenerateResult[]>;
 }
@@ -53,6 +55,7 @@ export class ModelThread implements Renderer {
   private readonly pending = new Map<number, Pending>();
   name = '';
   manifest!: ModelManifest;
+  providerInfo!: ProviderInfo;
   loadMs = 0;
 
   private constructor(
@@ -71,7 +74,7 @@ export class ModelThread implements Renderer {
     return new Promise((resolve, reject) => {
       this.worker.on('message', (message: ThreadReply) => {
         if (message.type === 'ready') {
-          Object.assign(this, { name: message.name, manifest: message.manifest, loadMs: message.loadMs });
+          Object.assign(this, { name: message.name, manifest: message.manifest, loadMs: message.loadMs, providerInfo: message.providerInfo });
           resolve();
         } else if (message.type === 'load-error') reject(new Error(message.message));
         else if (message.type === 'progress') this.pending.get(message.id)?.onProgress?.({ step: message.step, total: message.total });

@@ -88,9 +88,17 @@ export class OutputProtection {
     return this.key?.kid ?? null;
   }
 
+  /**
+   * Whether this job's images get the watermark: not when a palette lock is asked for, whose
+   * promise (every pixel one of the palette colors) the watermark's brightness shifts would break.
+   */
+  private watermarked(data: RenderJobData): boolean {
+    return this.config.WATERMARK && !data.request.palette?.length;
+  }
+
   /** Extra fields of the pipeline request: one watermark payload per image. */
   requestExtras(data: RenderJobData): { watermarks?: number[] } {
-    if (!this.config.WATERMARK) return {};
+    if (!this.watermarked(data)) return {};
     return { watermarks: Array.from({ length: data.request.numImages }, (_, k) => watermarkPayloadFor(data.jobId, k)) };
   }
 
@@ -112,7 +120,7 @@ export class OutputProtection {
 
   /** Signs one rendered image (PNG) and indexes its watermark; other formats pass unsigned. */
   async protect(data: RenderJobData, record: JobRecord, index: number, image: { data: Uint8Array; contentType: string }): Promise<ProtectedOutput> {
-    const watermark = this.config.WATERMARK ? hex32(watermarkPayloadFor(data.jobId, index)) : undefined;
+    const watermark = this.watermarked(data) ? hex32(watermarkPayloadFor(data.jobId, index)) : undefined;
     if (watermark) {
       await this.redis.set(watermarkIndexKey(this.config.REDIS_PREFIX, watermark), `${data.jobId}/${index}`, 'EX', Math.max(60, this.config.JOB_RETENTION_SECONDS));
     }

@@ -36,6 +36,11 @@ export class RenderBatcher {
     private readonly windowMs: number,
   ) {}
 
+  /** the execution provider the model runs on (a metrics label) */
+  get provider(): string {
+    return this.model.providerInfo.provider;
+  }
+
   render(request: GenerateRequest, options: { onProgress?: Progress; signal?: AbortSignal } = {}): Promise<GenerateResult> {
     if (this.maxBatch <= 1) return this.model.generate(request, options);
     return new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { isTerminalStatus, type JobErrorInfo, type JobEventType, type JobNotifier } from '@flowfarm/contracts';
 import { toJobView, type JobRecord, type JobStore, type RenderJobData, type StoredOutput } from '@flowfarm/queue';
 import { outputKey, type ResultStorage } from '@flowfarm/storage';
-import { imagesGenerated, jobE2e, jobQueueWait, jobRun, jobsFinished, pipelineStage, workerBusy } from '@flowfarm/metrics';
+import { imagesGenerated, jobE2e, jobQueueWait, jobRun, jobsFinished, pipelineStage, workerBusy, type PipelineStage } from '@flowfarm/metrics';
 import type { CancelWatch } from './cancel-watch.js';
 import type { OutputProtection, ProtectedOutput } from './output-protection.js';
 import type { RenderBatcher } from './render-batcher.js';
@@ -127,15 +127,16 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       await reports;
       if (controller.signal.aborted) throw controller.signal.reason;
       const t = result.timings;
-      pipelineStage.observe({ model: data.model, stage: 'encode' }, t.encodeMs / 1000);
-      for (const ms of t.stepsMs) pipelineStage.observe({ model: data.model, stage: 'step' }, ms / 1000);
-      pipelineStage.observe({ model: data.model, stage: 'decode' }, t.decodeMs / 1000);
-      pipelineStage.observe({ model: data.model, stage: 'encode_image' }, t.encodeImageMs / 1000);
+      const stage = (name: PipelineStage) => ({ model: data.model, stage: name, provider: renderer.provider });
+      pipelineStage.observe(stage('encode'), t.encodeMs / 1000);
+      for (const ms of t.stepsMs) pipelineStage.observe(stage('step'), ms / 1000);
+      pipelineStage.observe(stage('decode'), t.decodeMs / 1000);
+      pipelineStage.observe(stage('encode_image'), t.encodeImageMs / 1000);
 
       // A failed upload rejects here: the attempt fails and is retried; never succeeded without files.
       const protectStart = performance.now();
       const files: ProtectedOutput[] = await Promise.all(result.images.map((image, index) => (deps.protection ? deps.protection.protect(data, record, index, image) : { data: image.data })));
-      if (deps.protection) pipelineStage.observe({ model: data.model, stage: 'provenance' }, (performance.now() - protectStart) / 1000);
+      if (deps.protection) pipelineStage.observe(stage('provenance'), (performance.now() - protectStart) / 1000);
       const uploadStart = performance.now();
       const outputs: StoredOutput[] = await Promise.all(
         result.images.map(async (image, index) => {
@@ -149,7 +150,7 @@ export function createRenderProcessor(deps: ProcessorDeps) {
           };
         }),
       );
-      pipelineStage.observe({ model: data.model, stage: 'upload' }, (performance.now() - uploadStart) / 1000);
+      pipelineStage.observe(stage('upload'), (performance.now() - uploadStart) / 1000);
       jobRun.observe({ model: data.model }, (Date.now() - startedAt) / 1000);
       if (await finish(record, 'succeeded', log, { outputs })) imagesGenerated.inc({ model: data.model }, outputs.length);
       return { status: 'succeeded' };

@@ -17,6 +17,9 @@ export function renderRequestOf(data: RenderJobData): GenerateRequest {
     prompt: r.prompt, width: r.width, height: r.height, steps: r.steps, guidance: r.guidance, seed: r.seed, numImages: r.numImages,
     outputFormat: r.outputFormat ?? data.outputFormat ?? 'png',
     ...(r.outputQuality === undefined ? {} : { outputQuality: r.outputQuality }),
+    ...(r.aspectRatio === undefined ? {} : { aspectRatio: r.aspectRatio }),
+    ...(r.ultra ? { ultra: true } : {}),
+    ...(r.palette ? { palette: r.palette } : {}),
     ...(r.layout ? { layout: r.layout } : {}),
   };
 }

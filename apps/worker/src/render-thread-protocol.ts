@@ -1,11 +1,11 @@
-import type { GenerateRequest, GenerateResult, ModelManifest } from '@flowfarm/pipeline';
+import type { GenerateRequest, GenerateResult, ModelManifest, ProviderInfo } from '@flowfarm/pipeline';
 
 /** Messages from the worker's main thread to a render thread. */
 export type ThreadRequest = { type: 'render'; id: number; requests: GenerateRequest[] } | { type: 'abort'; id: number };
 
 /** Messages from a render thread to the main thread. */
 export type ThreadReply =
-  | { type: 'ready'; name: string; manifest: ModelManifest; loadMs: number }
+  | { type: 'ready'; name: string; manifest: ModelManifest; loadMs: number; providerInfo: ProviderInfo }
   | { type: 'load-error'; message: string }
   | { type: 'progress'; id: number; step: number; total: number }
   | { type: 'result'; id: number; results: GenerateResult[] }

@@ -44,7 +44,7 @@ try {
     if (message.type === 'abort') controllers.get(message.id)?.abort(abortError());
     else if (message.type === 'render') void render(message.id, message.requests);
   });
-  post({ type: 'ready', name: model.name, manifest: model.manifest, loadMs: model.loadMs });
+  post({ type: 'ready', name: model.name, manifest: model.manifest, loadMs: model.loadMs, providerInfo: model.providerInfo });
 } catch (err) {
   post({ type: 'load-error', message: err instanceof Error ? err.message : String(err) });
 }

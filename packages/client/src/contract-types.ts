@@ -31,4 +31,5 @@ export type {
   TenantModerationPolicy,
   VerifyResult,
   WorkerHeartbeat,
+  WorkerModel,
 } from '@flowfarm/contracts';

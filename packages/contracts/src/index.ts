@@ -1,5 +1,6 @@
 export * from './job-events.js';
 export * from './job-input.js';
+export * from './aspect-ratio.js';
 export * from './job-view.js';
 export * from './models.js';
 export * from './errors.js';

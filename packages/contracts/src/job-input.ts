@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AspectRatio } from './aspect-ratio.js';
 import { JobEventType } from './job-events.js';
 import { Layout, Scene } from './layout.js';
 
@@ -8,6 +9,8 @@ export const MAX_PROMPT_CHARS = 2000;
 export const SIZE_MULTIPLE = 16;
 /** Most images one job may ask for. */
 export const MAX_IMAGES_PER_JOB = 4;
+/** Most colors a palette may have. */
+export const MAX_PALETTE_COLORS = 8;
 /** Largest `metadata` object, serialized as JSON, in bytes. */
 export const MAX_METADATA_BYTES = 2048;
 
@@ -52,6 +55,14 @@ export const JobInput = z
     model: z.string().min(1).max(128).optional().describe('model name (default: the only or first model served)'),
     width: side('width').optional(),
     height: side('height').optional(),
+    aspect_ratio: AspectRatio.optional().describe("picks width and height near the model's base pixel count (not with width/height)"),
+    ultra: z.boolean().optional().describe("renders four times the model's base pixel count (with aspect_ratio, or square)"),
+    palette: z
+      .array(z.string().regex(/^#[0-9a-fA-F]{6}$/, { message: 'palette colors are #rrggbb' }))
+      .min(1)
+      .max(MAX_PALETTE_COLORS)
+      .optional()
+      .describe(`1-${MAX_PALETTE_COLORS} #rrggbb colors: every pixel of the output is one of them`),
     steps: z.number().int().positive().optional().describe('number of flow steps (default from the model)'),
     guidance: z.number().min(0).max(100).optional().describe('guidance scale for guidance-distilled models'),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('random seed; same seed and parameters give the same image'),

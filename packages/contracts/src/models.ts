@@ -11,11 +11,23 @@ export const ModelInfo = z
     steps: z.object({ default: z.number().int(), min: z.number().int(), max: z.number().int() }),
     resolution: z.object({ min: z.number().int(), max: z.number().int(), multiple: z.number().int() }),
     default_size: z.object({ width: z.number().int(), height: z.number().int() }),
+    base_size: z.object({ width: z.number().int(), height: z.number().int() }).optional().describe('the size whose pixel count aspect_ratio keeps (default: default_size)'),
+    max_pixels: z.number().int().optional().describe('most pixels (width × height) one image may have (default: resolution.max²)'),
+    ultra: z.enum(['native', 'refine']).optional().describe('how ultra renders: natively at the large size, or base size → upscale → image-to-image'),
     guidance: z.object({ default: z.number() }).nullable(),
     workers: z.number().int().describe('live workers serving this model'),
+    providers: z.array(z.string()).describe('execution providers of the live workers serving this model, e.g. ["cuda:0", "cpu"]'),
   })
   ;
 export type ModelInfo = z.infer<typeof ModelInfo>;
+
+/** A model as one worker serves it: its limits plus where that worker runs it. */
+// provider/latents are optional: workers started before they were announced omit them.
+export const WorkerModel = ModelInfo.omit({ workers: true, providers: true }).extend({
+  provider: z.string().optional().describe('execution provider this worker runs the model on: cpu, webgpu, cuda:0, tensorrt:0'),
+  latents: z.enum(['host', 'device']).optional().describe('where latents stay between flow steps on this worker'),
+});
+export type WorkerModel = z.infer<typeof WorkerModel>;
 
 export const ModelList = z.object({ data: z.array(ModelInfo) });
 export type ModelList = z.infer<typeof ModelList>;
@@ -26,7 +38,7 @@ export const WorkerHeartbeat = z
     id: z.string(),
     host: z.string(),
     pid: z.number().int(),
-    models: z.array(ModelInfo.omit({ workers: true })),
+    models: z.array(WorkerModel),
     concurrency: z.number().int(),
     busy: z.number().int().describe('jobs running now'),
     current_jobs: z.array(z.string()),

@@ -3,7 +3,7 @@ import { JobEventType, JobErrorInfo, JobProgress, JobStatus, JobStreamEvent } fr
 import { JobInput, WebhookSpec } from './job-input.js';
 import { Layout, Scene } from './layout.js';
 import { JobList, JobOutput, JobUrls, JobView } from './job-view.js';
-import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat } from './models.js';
+import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat, WorkerModel } from './models.js';
 import { FieldError, Problem } from './errors.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
 import { TRUST_SCHEMAS, trustPaths } from './openapi-trust.js';
@@ -25,6 +25,7 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   JobStreamEvent,
   ModelInfo,
   ModelList,
+  WorkerModel,
   WorkerHeartbeat,
   ApiKeyCreate,
   ApiKeyInfo,

@@ -92,8 +92,8 @@ function define() {
     }),
     pipelineStage: new Histogram({
       name: 'flowfarm_pipeline_stage_seconds',
-      help: 'Time spent in one pipeline stage (encode, step, decode, encode_image, provenance, upload).',
-      labelNames: ['model', 'stage'] as const,
+      help: 'Time spent in one pipeline stage (encode, step, decode, encode_image, provenance, upload), per execution provider.',
+      labelNames: ['model', 'stage', 'provider'] as const,
       buckets: STAGE_BUCKETS,
       registers,
     }),
@@ -118,8 +118,8 @@ function define() {
     }),
     modelLoad: new Gauge({
       name: 'flowfarm_model_load_seconds',
-      help: 'Seconds this worker took to load a model (ONNX sessions + tokenizers).',
-      labelNames: ['model'] as const,
+      help: 'Seconds this worker took to load a model (ONNX sessions + tokenizers), with the execution provider it runs on.',
+      labelNames: ['model', 'provider'] as const,
       registers,
     }),
     webhookDeliveries: new Counter({

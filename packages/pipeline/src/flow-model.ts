@@ -6,9 +6,14 @@ import { readManifest, type ModelManifest } from './manifest.js';
 import { embedWatermark } from '@flowfarm/trust/watermark';
 import { imageParameters } from './image-parameters.js';
 import { encodeOutputImage } from './output-image.js';
+import { applyRequestPalette } from './palette-lock.js';
 import { imagesToRgb8 } from './png.js';
 import { imageSeed, resolveRequest } from './resolve.js';
 import { eulerStep, sigmaSchedule } from './schedule.js';
+import { providerLabel } from './execution-providers.js';
+import { checkMemoryFit } from './memory-fit.js';
+import { chooseProvider, type ProviderChoice } from './provider-selection.js';
+import { ResidentSteps } from './resident-steps.js';
 import { OnnxClock, SubModel, type Feed, type SessionOptions } from './session.js';
 import { subModelSpecs, type SubModelName } from './tensor-specs.js';
 import { PromptTokenizer } from './tokenize.js';
@@ -19,6 +24,20 @@ export const PIPELINE_VERSION = '@flowfarm/pipeline 0.1.0';
 
 type Parts = Record<SubModelName, SubModel>;
 
+/** Where a model runs, as reported to the worker's heartbeat, logs and metrics. */
+export interface ProviderInfo {
+  /** e.g. cpu, webgpu, cuda:0 */
+  provider: string;
+  /** providers earlier in the preference list that could not start, one line each */
+  skipped: string[];
+  /** where latents live between flow steps */
+  latents: 'host' | 'device';
+  /** why latents stay on the host on a GPU provider */
+  latentsNote?: string;
+  /** weights on disk (graphs + external data) */
+  weightBytes: number;
+}
+
 /** A loaded model folder: four ONNX sessions, two tokenizers and the manifest. */
 export class FlowModel {
   private constructor(
@@ -27,12 +46,21 @@ export class FlowModel {
     readonly loadMs: number,
     private readonly parts: Parts,
     private readonly tokenizers: { clip: PromptTokenizer; t5: PromptTokenizer },
+    readonly providerInfo: ProviderInfo,
+    private readonly resident?: ResidentSteps,
   ) {}
 
+  /** The execution provider the model runs on (cpu, webgpu, cuda:0, …). */
+  get provider(): string {
+    return this.providerInfo.provider;
+  }
+
   /** @internal use loadModel() */
-  static async load(dir: string, options: SessionOptions = {}): Promise<FlowModel> {
+  static async load(dir: string, requested: SessionOptions = {}): Promise<FlowModel> {
     const t0 = performance.now();
     const manifest = readManifest(dir);
+    const choice = await chooseProvider(requested.executionProviders);
+    const options: SessionOptions & { provider: ProviderChoice['spec'] } = { ...requested, provider: choice.spec };
     const fileOf = (rel: string, what: string) => {
       const file = path.resolve(dir, rel);
       if (!existsSync(file)) throw new ModelLoadError(`${path.join(dir, 'model.json')}: ${what} file ${file} does not exist`);
@@ -46,7 +74,12 @@ export class FlowModel {
     const specs = subModelSpecs(manifest);
     const names: SubModelName[] = ['clip', 't5', 'transformer', 'vaeDecoder'];
     const files = names.map((n) => fileOf(manifest.files[n], `files.${n}`));
-    const loaded = await Promise.allSettled(names.map((n, i) => SubModel.load(files[i], specs[n], options)));
+    const fit = checkMemoryFit(manifest.name, files, choice.spec);
+    const latents = latentPlacement(requested.latents ?? 'auto', choice);
+    const device = latents.where === 'device' && choice.spec.name !== 'cpu';
+    const loaded = await Promise.allSettled(
+      names.map((n, i) => SubModel.load(files[i], specs[n], options, n === 'transformer' && device ? { latent: 'gpu-buffer' } : undefined)),
+    );
     const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(loaded.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
@@ -55,7 +88,23 @@ export class FlowModel {
     const parts = Object.fromEntries(
       names.map((n, i) => [n, (loaded[i] as PromiseFulfilledResult<SubModel>).value]),
     ) as Parts;
-    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers);
+    let resident: ResidentSteps | undefined;
+    if (latents.where === 'device') {
+      try {
+        resident = await ResidentSteps.create(parts.transformer, options);
+      } catch (err) {
+        await Promise.all(Object.values(parts).map((p) => p.release()));
+        throw new ModelLoadError(`${manifest.name}: cannot build the on-device Euler step on ${providerLabel(choice.spec)}: ${(err as Error).message}`);
+      }
+    }
+    const info: ProviderInfo = {
+      provider: providerLabel(choice.spec),
+      skipped: choice.skipped,
+      latents: latents.where,
+      weightBytes: fit.weightBytes,
+    };
+    if (latents.note) info.latentsNote = latents.note;
+    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, info, resident);
   }
 
   /** Fills defaults from the manifest and validates; throws PipelineInputError. */
@@ -122,7 +171,20 @@ export class FlowModel {
     };
     const sigmas = sigmaSchedule(steps, this.manifest.variant, S);
     const stepsMs: number[] = [];
-    for (let i = 0; i < steps; i++) {
+    // Layout (regional) renders blend several rows per image on the host each step; they keep
+    // the host loop. Every other batch runs with its latents on the provider.
+    const resident = resolved.every((r) => !r.layout) ? this.resident : undefined;
+    if (resident) {
+      const final = await resident.run({
+        x, dims: [B, S, g.channels * 4], sigmas, feeds, clock, checkAbort,
+        onStep: (step, total, ms) => {
+          stepsMs.push(ms);
+          opts.onProgress?.({ step, total });
+        },
+      });
+      x.set(final);
+    }
+    for (let i = 0; i < steps && !resident; i++) {
       checkAbort(); // session.run starts from setImmediate, so timers and events get their turn
       t = performance.now();
       const D = g.channels * 4;
@@ -149,11 +211,12 @@ export class FlowModel {
     const decodeMs = performance.now() - t;
 
     t = performance.now();
-    const rgb = imagesToRgb8(decoded.images.data, B, width, height);
+    const rgb = imagesToRgb8(decoded.images.data, B, width, height).map((pixels, b) => applyRequestPalette(pixels, width, height, resolved[owners[b]]));
     const images: GeneratedImage[] = await Promise.all(rgb.map(async (pixels, b) => {
       const r = resolved[owners[b]];
-      // The watermark goes into the pixels, before any encoder (lossless or not) sees them.
-      if (r.watermarks) embedWatermark(pixels, width, height, r.watermarks[b - owners.indexOf(owners[b])]);
+      // The watermark goes into the pixels, before any encoder (lossless or not) sees them;
+      // never into palette-locked images (it would move pixels off the palette).
+      if (r.watermarks && !r.palette) embedWatermark(pixels, width, height, r.watermarks[b - owners.indexOf(owners[b])]);
       const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });
       const file = await encodeOutputImage(pixels, width, height, { format: r.outputFormat, quality: r.outputQuality, parameters });
       return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b] };
@@ -162,6 +225,7 @@ export class FlowModel {
 
     const timings: StageTimings = {
       encodeMs, stepsMs, decodeMs, encodeImageMs, totalMs: performance.now() - tStart, onnxMs: clock.ms,
+      latents: resident ? 'device' : 'host',
     };
     let next = 0;
     return resolved.map((request) => {
@@ -185,8 +249,16 @@ export class FlowModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all(Object.values(this.parts).map((p) => p.release()));
+    await Promise.all([...Object.values(this.parts).map((p) => p.release()), this.resident?.release()]);
   }
+}
+
+/** Device-resident latents when asked for (or, by default, on GPU providers) and possible. */
+function latentPlacement(mode: 'auto' | 'host' | 'device', choice: ProviderChoice): { where: 'host' | 'device'; note?: string } {
+  if (mode === 'host') return { where: 'host' };
+  if (mode === 'auto' && choice.spec.name === 'cpu') return { where: 'host' };
+  if (!choice.deviceResident) return { where: 'host', note: choice.deviceResidentNote };
+  return { where: 'device' };
 }
 
 /** rows[owners[b]] for each b: [R, ...dims] → [B, ...dims]. */

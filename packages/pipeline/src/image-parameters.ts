@@ -11,6 +11,10 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
     model: made.model, pipeline: made.pipeline,
   };
   if (r.guidance !== undefined) p.guidance = String(r.guidance);
+  if (r.aspectRatio !== undefined) p.aspect_ratio = r.aspectRatio;
+  if (r.ultra) p.ultra = 'true';
+  if (r.palette) p.palette = r.palette.join(',');
+  if (r.paletteEdges) p.palette_edges = r.paletteEdges;
   if (r.layout) p.layout = JSON.stringify(r.layout);
   // png files written before output formats existed carry no format key: keep their bytes as they were
   if (r.outputFormat !== 'png') {

@@ -2,7 +2,11 @@
 import { FlowModel } from './flow-model.js';
 import type { SessionOptions } from './session.js';
 
-export { FlowModel, PIPELINE_VERSION } from './flow-model.js';
+export { FlowModel, PIPELINE_VERSION, type ProviderInfo } from './flow-model.js';
+export {
+  PROVIDER_NAMES, ProviderConfigError, formatProviderSpec, parseProviderList, parseProviderSpec, providerEnvironment,
+  providerLabel, type ProviderName, type ProviderSpec,
+} from './execution-providers.js';
 export { ModelLoadError, PipelineInputError } from './errors.js';
 export { ModelManifest, listModelDirs, readManifest } from './manifest.js';
 export type { SessionOptions } from './session.js';
@@ -13,6 +17,7 @@ export {
   CONTENT_TYPES, DEFAULT_OUTPUT_QUALITY, FILE_EXTENSIONS, OUTPUT_FORMATS, decodeOutputImage, encodeOutputImage, parametersFromXmp,
   type DecodedOutputImage, type OutputFormat, type OutputImageOptions,
 } from './output-image.js';
+export { MAX_PALETTE_COLORS, lockToPalette, paletteCoverage, parseHexColor, type PaletteEdges, type Rgb } from './palette-lock.js';
 
 /** Loads models/<name>/ (model.json + ONNX files + tokenizers); throws ModelLoadError. */
 export async function loadModel(dir: string, options?: SessionOptions): Promise<FlowModel> {

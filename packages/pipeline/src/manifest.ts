@@ -20,6 +20,12 @@ export const ModelManifest = z
     steps: z.object({ default: positiveInt, min: positiveInt, max: positiveInt }),
     resolution: z.object({ min: positiveInt, max: positiveInt, multiple: positiveInt }),
     defaultSize: z.object({ width: positiveInt, height: positiveInt }),
+    /** the size whose pixel count aspect ratios keep (default: defaultSize); ultra is 4x its pixels */
+    baseSize: z.object({ width: positiveInt, height: positiveInt }).optional(),
+    /** most pixels one image may have (default: resolution.max²) */
+    maxPixels: positiveInt.optional(),
+    /** how `ultra` renders: natively at the large size (models whose position ids generalize), or base → upscale → image-to-image */
+    ultra: z.object({ mode: z.enum(['native', 'refine']), strength: z.number().gt(0).max(1).optional() }).optional(),
     guidance: z.object({ default: z.number() }).optional(),
   })
   .loose();

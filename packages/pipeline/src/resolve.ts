@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PipelineInputError } from './errors.js';
+import { ASPECT_RATIOS, MAX_PALETTE_COLORS, sizeForAspectRatio } from '@flowfarm/contracts';
 import type { ModelManifest } from './manifest.js';
+
 import { DEFAULT_OUTPUT_QUALITY, OUTPUT_FORMATS, type OutputFormat } from './output-image.js';
 import { checkLayout } from './regional-guidance.js';
 import type { GenerateRequest, ResolvedRequest } from './types.js';
@@ -39,15 +41,22 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
   if (req.prompt.length > MAX_PROMPT_CHARS) {
     throw new PipelineInputError(`prompt is longer than ${MAX_PROMPT_CHARS} characters`);
   }
+  const sized = sizeOf(req, m);
   const resolved: ResolvedRequest = {
     prompt: req.prompt,
-    width: size('width', req.width ?? m.defaultSize.width, m),
-    height: size('height', req.height ?? m.defaultSize.height, m),
+    width: size('width', sized.width, m),
+    height: size('height', sized.height, m),
     steps: intIn('steps', req.steps ?? m.steps.default, m.steps.min, m.steps.max),
     seed: req.seed === undefined ? randomSeed() : intIn('seed', req.seed, 0, 0xffffffff),
     numImages: intIn('numImages', req.numImages ?? 1, 1, MAX_IMAGES_PER_REQUEST),
     ...resolveOutputFormat(req),
+    ...(req.aspectRatio === undefined ? {} : { aspectRatio: req.aspectRatio }),
+    ...(req.ultra ? { ultra: true } : {}),
+    ...resolvePalette(req),
   };
+  if (resolved.width * resolved.height > (m.maxPixels ?? m.resolution.max ** 2)) {
+    throw new PipelineInputError(`${resolved.width}x${resolved.height} is more than the model's ${m.maxPixels} pixels`);
+  }
   if (req.watermarks !== undefined) {
     if (req.watermarks.length < resolved.numImages || !req.watermarks.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
       throw new PipelineInputError('watermarks must hold one 32-bit unsigned payload per image');
@@ -72,4 +81,30 @@ function resolveOutputFormat(req: GenerateRequest): { outputFormat: OutputFormat
   if (!OUTPUT_FORMATS.includes(format)) throw new PipelineInputError(`outputFormat must be one of ${OUTPUT_FORMATS.join(', ')} (got ${String(format)})`);
   if (format === 'png') return { outputFormat: format };
   return { outputFormat: format, outputQuality: intIn('outputQuality', req.outputQuality ?? DEFAULT_OUTPUT_QUALITY, 1, 100) };
+}
+
+/** Width and height: given, or from aspectRatio/ultra near the manifest's base pixel count. */
+function sizeOf(req: GenerateRequest, m: ModelManifest): { width: number; height: number } {
+  if (req.aspectRatio === undefined && !req.ultra) return { width: req.width ?? m.defaultSize.width, height: req.height ?? m.defaultSize.height };
+  const ratio = req.aspectRatio ?? '1:1';
+  if (!ASPECT_RATIOS.includes(ratio)) throw new PipelineInputError(`aspectRatio must be one of ${ASPECT_RATIOS.join(', ')} (got ${String(ratio)})`);
+  const sized = sizeForAspectRatio(ratio, req.ultra === true, { resolution: m.resolution, base: m.baseSize ?? m.defaultSize, maxPixels: m.maxPixels ?? m.resolution.max ** 2 });
+  if (!sized) throw new PipelineInputError(`the model has no size for aspect ratio ${ratio}${req.ultra ? ' with ultra' : ''}`);
+  // a size given as well must be the one the ratio picks (the API passes both, resolved)
+  if ((req.width !== undefined && req.width !== sized.width) || (req.height !== undefined && req.height !== sized.height)) {
+    throw new PipelineInputError(`aspectRatio ${ratio}${req.ultra ? ' with ultra' : ''} means ${sized.width}x${sized.height}; leave width and height out`);
+  }
+  return sized;
+}
+
+function resolvePalette(req: GenerateRequest): { palette?: string[]; paletteEdges?: 'hard' | 'edges' } {
+  if (req.palette === undefined) return {};
+  if (!Array.isArray(req.palette) || req.palette.length < 1 || req.palette.length > MAX_PALETTE_COLORS) {
+    throw new PipelineInputError(`palette must have 1 to ${MAX_PALETTE_COLORS} colors`);
+  }
+  const bad = req.palette.find((c) => typeof c !== 'string' || !/^#[0-9a-fA-F]{6}$/.test(c));
+  if (bad !== undefined) throw new PipelineInputError(`palette colors must be #rrggbb (got ${String(bad)})`);
+  const edges = req.paletteEdges ?? 'hard';
+  if (edges !== 'hard' && edges !== 'edges') throw new PipelineInputError(`paletteEdges must be hard or edges (got ${String(edges)})`);
+  return { palette: req.palette.map((c) => c.toLowerCase()), ...(edges === 'hard' ? {} : { paletteEdges: edges }) };
 }

@@ -2,14 +2,27 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError } from './errors.js';
 import { fromHalfArray, toHalfArray } from './float16.js';
+import { ortProviders, parseProviderList, type ProviderSpec } from './execution-providers.js';
 import { readOnnxSignature } from './onnx-signature.js';
 import { ALLOWED_DTYPES, expectedDtype, type SubModelSpec, type TensorSpec } from './tensor-specs.js';
 
 export interface SessionOptions {
-  /** in order of preference; default ['cpu']; 'cuda', 'tensorrt' are passed through */
+  /**
+   * In order of preference, default ['cpu']; each entry `name[:deviceId][;option…]` (see
+   * execution-providers.ts), e.g. ['tensorrt:0;fp16;cache=/cache/trt', 'cuda:0', 'cpu'].
+   * The model loads on the first one that starts.
+   */
   executionProviders?: string[];
   intraOpThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Where latents live between flow steps: 'device' keeps them in the provider's memory (the
+   * Euler update runs there too), 'host' brings them back to JavaScript after every step.
+   * Default 'auto': device on GPU providers, host on the CPU.
+   */
+  latents?: 'auto' | 'host' | 'device';
+  /** @internal the provider FlowModel.load chose; sub-models load on it */
+  provider?: ProviderSpec;
 }
 
 export interface Feed {
@@ -38,11 +51,18 @@ export class SubModel {
     private readonly dtypes: Map<string, string>,
   ) {}
 
-  static async load(file: string, spec: SubModelSpec, options: SessionOptions): Promise<SubModel> {
+  static async load(
+    file: string,
+    spec: SubModelSpec,
+    options: SessionOptions,
+    outputLocation?: Record<string, ort.Tensor.DataLocation>,
+  ): Promise<SubModel> {
     const name = path.basename(file);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(file, sessionOptionsFor(options));
+      const o = sessionOptionsFor(options);
+      if (outputLocation) o.preferredOutputLocation = outputLocation;
+      session = await ort.InferenceSession.create(file, o);
     } catch (err) {
       throw explainCreateFailure(file, spec, err as Error);
     }
@@ -57,6 +77,32 @@ export class SubModel {
 
   has(input: string): boolean {
     return this.dtypes.has(`in:${input}`);
+  }
+
+  /** The dtype the graph declares for an input or output (float32, float16, int64…). */
+  dtypeOf(io: 'in' | 'out', name: string): string | undefined {
+    return this.dtypes.get(`${io}:${name}`);
+  }
+
+  /** Names of the inputs the graph declares. */
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  /**
+   * Runs with onnxruntime tensors as they are (no conversion), so outputs kept in device
+   * memory can be fed to the next run without a round trip through JavaScript.
+   */
+  async runTensors(feeds: Record<string, ort.Tensor>, outputs: string[], clock: OnnxClock): Promise<Record<string, ort.Tensor>> {
+    const t0 = performance.now();
+    const result = await this.session.run(feeds, outputs);
+    clock.ms += performance.now() - t0;
+    return result as Record<string, ort.Tensor>;
+  }
+
+  /** Converts a feed to the tensor this graph takes for that input. */
+  tensorFor(input: string, feed: Feed): ort.Tensor {
+    return toTensor(feed, this.dtypes.get(`in:${input}`)!);
   }
 
   /** Runs with the feeds the graph declares (others are dropped); outputs come back as fp32. */
@@ -84,9 +130,10 @@ export class SubModel {
   }
 }
 
-function sessionOptionsFor(options: SessionOptions): ort.InferenceSession.SessionOptions {
+export function sessionOptionsFor(options: SessionOptions): ort.InferenceSession.SessionOptions {
+  const provider = options.provider ?? parseProviderList(options.executionProviders ?? [])[0];
   const o: ort.InferenceSession.SessionOptions = {
-    executionProviders: options.executionProviders ?? ['cpu'],
+    executionProviders: ortProviders(provider),
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
     logSeverityLevel: 3, // onnxruntime's warnings (unused initializers…) are noise for users
   };

@@ -19,8 +19,10 @@ export class PromptTokenizer {
     this.specialIds = new Set(
       [...tokenizer.get_added_tokens_decoder().entries()].filter(([, t]) => t.special).map(([id]) => id),
     );
+    // CLIP's tokenizer.json has no pad token; FLUX pads CLIP ids with <|endoftext|>
     this.padId =
-      json.padding?.pad_id ?? tokenizer.token_to_id('[PAD]') ?? tokenizer.token_to_id('<pad>') ?? 0;
+      json.padding?.pad_id ?? tokenizer.token_to_id('[PAD]') ?? tokenizer.token_to_id('<pad>') ??
+      tokenizer.token_to_id('<|endoftext|>') ?? 0;
   }
 
   static fromFile(file: string, length: number): PromptTokenizer {

@@ -1,4 +1,6 @@
+import type { AspectRatio } from '@flowfarm/contracts';
 import type { OutputFormat } from './output-image.js';
+import type { PaletteEdges } from './palette-lock.js';
 import type { PipelineLayout, RegionalOptions } from './regional-guidance.js';
 
 export interface GenerateRequest {
@@ -16,6 +18,14 @@ export interface GenerateRequest {
   seed?: number;
   /** 1-4; image k uses seed+k */
   numImages?: number;
+  /** picks width and height near the base pixel count (not with width/height) */
+  aspectRatio?: AspectRatio;
+  /** four times the base pixel count (square unless aspectRatio says otherwise) */
+  ultra?: boolean;
+  /** 1-8 "#rrggbb" colors: every pixel of the output is one of them (palette-lock.ts) */
+  palette?: string[];
+  /** "hard" (default): nearest palette color everywhere; "edges": two-color blends on boundaries */
+  paletteEdges?: PaletteEdges;
   /** png (default), jpeg or webp; the parameters are embedded in every format */
   outputFormat?: OutputFormat;
   /** 1-100 for jpeg/webp (default 90); ignored for png */
@@ -37,6 +47,11 @@ export interface ResolvedRequest {
   guidance?: number;
   seed: number;
   numImages: number;
+  aspectRatio?: AspectRatio;
+  ultra?: boolean;
+  /** lower-case #rrggbb */
+  palette?: string[];
+  paletteEdges?: PaletteEdges;
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;
@@ -73,6 +88,8 @@ export interface StageTimings {
   totalMs: number;
   /** time inside onnxruntime's session.run */
   onnxMs: number;
+  /** where latents lived between steps: 'device' = on the execution provider, never copied to JavaScript */
+  latents?: 'host' | 'device';
 }
 
 export interface GenerateResult {

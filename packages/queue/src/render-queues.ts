@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Layout, OutputFormat } from '@flowfarm/contracts';
+import type { AspectRatio, Layout, OutputFormat } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
 import { renderQueueName } from './keys.js';
 
@@ -13,6 +13,7 @@ export interface RenderJobData {
   request: {
     prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number;
     outputFormat?: OutputFormat; outputQuality?: number; layout?: Layout;
+    aspectRatio?: AspectRatio; ultra?: boolean; palette?: string[];
   };
   /** Format of the stored files (jobs queued before formats existed say png). */
   outputFormat: OutputFormat;

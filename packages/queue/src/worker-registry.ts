@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { ModelInfo, WorkerHeartbeat } from '@flowfarm/contracts';
+import type { ModelInfo, WorkerHeartbeat, WorkerModel } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
 
-export type ModelLimits = Omit<ModelInfo, 'workers'>;
+export type ModelLimits = Omit<ModelInfo, 'workers' | 'providers'>;
 
 /**
  * Live workers announce themselves with a heartbeat key that expires unless refreshed, so a
@@ -21,7 +21,7 @@ export class WorkerRegistry {
       .multi()
       .set(this.keys.worker(heartbeat.id), JSON.stringify(heartbeat), 'PX', ttlMs)
       .zadd(this.keys.workers, Date.now(), heartbeat.id);
-    for (const model of heartbeat.models) multi.hset(this.keys.knownModels, model.name, JSON.stringify(model));
+    for (const model of heartbeat.models) multi.hset(this.keys.knownModels, model.name, JSON.stringify(limitsOnly(model)));
     await multi.exec();
   }
 
@@ -40,21 +40,29 @@ export class WorkerRegistry {
     return live;
   }
 
-  /** Models served by live workers, with how many workers serve each; sorted by name. */
+  /** Models served by live workers, with how many workers serve each and on which providers; sorted by name. */
   async liveModels(): Promise<ModelInfo[]> {
     const byName = new Map<string, ModelInfo>();
     for (const worker of await this.liveWorkers()) {
       for (const model of worker.models) {
         const seen = byName.get(model.name);
-        byName.set(model.name, { ...model, workers: (seen?.workers ?? 0) + 1 });
+        // heartbeats of workers started before providers were announced carry none
+        const providers = new Set([...(seen?.providers ?? []), ...(model.provider ? [model.provider] : [])]);
+        byName.set(model.name, { ...limitsOnly(model), workers: (seen?.workers ?? 0) + 1, providers: [...providers].sort() });
       }
     }
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Every model a worker has ever announced (limits as last announced). */
+  /** Every model a worker has ever announced (limits as last announced, without per-worker fields). */
   async knownModels(): Promise<Map<string, ModelLimits>> {
     const all = await this.redis.hgetall(this.keys.knownModels);
     return new Map(Object.entries(all).map(([name, json]) => [name, JSON.parse(json) as ModelLimits]));
   }
+}
+
+/** The model's limits without what belongs to one worker (its provider, latent placement). */
+function limitsOnly(model: WorkerModel | ModelLimits): ModelLimits {
+  const { provider: _provider, latents: _latents, ...limits } = model as WorkerModel;
+  return limits;
 }

@@ -6,11 +6,12 @@ import path from 'node:path';
 import type { JobEvent, JobInput, JobView } from '@flowfarm/client';
 import { EXIT_FAILED, EXIT_OK, UsageError, farmContext, parseCommandArgs, runFarmCommand } from '../farm/farm-command.js';
 import { printJson } from '../farm/print-output.js';
-import { extensionOf, jobOutputFormat, outputFormatFlags } from './output-format-flags.js';
+import { aspectRatioFlags, extensionOf, jobAspectRatio, jobOutputFormat, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import { ProgressReporter } from '../farm/progress-reporter.js';
 
 const USAGE = `usage: flowfarm generate "<prompt>" --api URL [--out FILE] [--model M] [--width W] [--height H]
          [--steps N] [--seed N] [--guidance G] [--num-images N] [--format png|jpeg|webp] [--quality Q]
+         [--aspect-ratio R] [--ultra] [--palette #rrggbb,…]
          [--timeout SECONDS] [--json]
 (uses FLOWFARM_API_KEY; --out defaults to <job id>.png, .jpg or .webp)
 `;
@@ -41,6 +42,9 @@ export function runRemote(argv: string[]): Promise<number> {
       'num-images': { type: 'string', short: 'n' },
       format: { type: 'string' },
       quality: { type: 'string' },
+      'aspect-ratio': { type: 'string' },
+      ultra: { type: 'boolean' },
+      palette: { type: 'string' },
       model: { type: 'string', short: 'm' },
       'models-dir': { type: 'string' },
       timeout: { type: 'string' },
@@ -64,6 +68,8 @@ export function runRemote(argv: string[]): Promise<number> {
       num_images: integer('num-images', values['num-images']),
       guidance,
       ...jobOutputFormat(outputFormatFlags(values.format, values.quality, UsageError)),
+      ...jobAspectRatio(aspectRatioFlags(values['aspect-ratio'], values.ultra, UsageError)),
+      ...paletteFlag(values.palette, UsageError),
     };
     const farm = farmContext(values);
     const client = farm.client();

@@ -49,20 +49,21 @@ describe('flowfarm generate', () => {
     const summary = JSON.parse(r.stdout);
     expect(summary.outputs).toEqual([path.join(tmp, 'sub', 'x-0.png'), path.join(tmp, 'sub', 'x-1.png')]);
     expect(summary.seeds).toEqual([41, 42]);
+    expect(summary.provider).toBe('cpu');
     expect(summary.timings.stepsMs).toHaveLength(3);
     for (const key of ['loadMs', 'encodeMs', 'decodeMs', 'totalMs']) expect(summary.timings[key]).toBeGreaterThan(0);
     const png = decodePngRgb(readFileSync(summary.outputs[1]));
     expect(png.text).toMatchObject({ prompt: 'a red circle', seed: '42', steps: '3', model: 'mini' });
   });
 
-  it('writes webp with --format and keeps the parameters in the file', async () => {
+  it('writes webp with --format at the --aspect-ratio size and keeps the parameters in the file', async () => {
     const out = path.join(tmp, 'w.webp');
-    const r = await flowfarm(['generate', 'a red circle', '--out', out, '--models-dir', fixtures, '--model', 'mini', '--seed', '3', '--format', 'webp', '--quality', '70', '--json']);
+    const r = await flowfarm(['generate', 'a red circle', '--out', out, '--models-dir', fixtures, '--model', 'mini', '--seed', '3', '--format', 'webp', '--quality', '70', '--aspect-ratio', '21:9', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ output_format: 'webp', output_quality: 70 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ output_format: 'webp', output_quality: 70, aspect_ratio: '21:9', width: 96, height: 48 });
     const image = await decodeOutputImage(readFileSync(out));
     expect(image.format).toBe('webp');
-    expect(image.parameters).toMatchObject({ prompt: 'a red circle', seed: '3', format: 'webp', quality: '70', model: 'mini' });
+    expect(image.parameters).toMatchObject({ prompt: 'a red circle', seed: '3', format: 'webp', quality: '70', model: 'mini', aspect_ratio: '21:9', size: '96x48' });
   });
 
   it('answers bad usage with one line on stderr and exit code 2', async () => {
@@ -78,11 +79,17 @@ describe('flowfarm generate', () => {
       ['a red circle'], // no --out
       ['a red circle', '--out', 'x.png', '--seed', '-3'],
       ['a red circle', '--out', 'x.png', '--bogus'],
+      ['a red circle', '--out', 'x.png', '--provider', 'gpu'],
+      ['a red circle', '--out', 'x.png', '--provider', 'cuda;fp16'],
+      ['a red circle', '--out', 'x.png', '--latents', 'gpu'],
       ['a red circle', '--out', 'x.png', '--models-dir', fixtures, '--model', 'nope'],
       ['a red circle', '--out', path.join(tmp, 'never.png'), '--models-dir', fixtures, '--model', 'mini', '--width', '70'],
       ['a red circle', '--out', 'x.png', '--format', 'gif'],
       ['a red circle', '--out', 'x.jpg', '--format', 'jpeg', '--quality', '0'],
       ['a red circle', '--out', 'x.png', '--quality', '80'], // quality without a lossy format
+      ['a red circle', '--out', 'x.png', '--aspect-ratio', '5:4'],
+      ['a red circle', '--out', 'x.png', '--palette', '#ff0000,blue'],
+      ['a red circle', '--out', path.join(tmp, 'never.png'), '--models-dir', fixtures, '--model', 'mini', '--aspect-ratio', '16:9', '--width', '64'],
     ];
     for (const args of cases) {
       const { code, stderr } = await inProcess(args);
@@ -96,6 +103,24 @@ describe('flowfarm generate', () => {
     const r = await flowfarm(['generate', 'x', '--out', 'x.png', '--models-dir', fixtures, '--model', 'bf16-input']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('transformer.onnx: input "hidden_states" has dtype bfloat16');
+  });
+
+  it('runs on the first provider that starts and says which, and why the others did not', async () => {
+    const out = path.join(tmp, 'p.png');
+    const r = await flowfarm(['generate', 'a red circle', '--out', out, '--models-dir', fixtures, '--model', 'mini',
+      '--seed', '5', '--provider', 'webgpu,cpu', '--latents', 'device', '--json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ provider: 'cpu', latents: 'device' });
+    expect(summary.skippedProviders[0]).toMatch(/^webgpu: Failed to get a WebGPU adapter/);
+  });
+
+  it('fails with one line when no listed provider can start', async () => {
+    const r = await flowfarm(['generate', 'x', '--out', 'x.png', '--models-dir', fixtures, '--model', 'mini', '--provider', 'webgpu']);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('flowfarm generate:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^flowfarm generate: no execution provider could start: webgpu: Failed to get a WebGPU adapter/);
   });
 });
 

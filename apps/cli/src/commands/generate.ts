@@ -4,8 +4,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { outputFormatFlags } from './output-format-flags.js';
-import { ModelLoadError, PipelineInputError, listModelDirs, loadModel, type GenerateResult } from '@flowfarm/pipeline';
+import { aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
+import {
+  ModelLoadError, PipelineInputError, ProviderConfigError, listModelDirs, loadModel, parseProviderList, providerEnvironment,
+  type GenerateResult,
+} from '@flowfarm/pipeline';
 
 /** <repo>/models, found from this file so the command works from any directory. */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'models');
@@ -22,10 +25,19 @@ options:
   --height H
   --guidance G       dev-variant models only
   --num-images N     1-4 images in one batch
+  --aspect-ratio R   1:1, 16:9, 9:16, 4:3, 3:4, 3:2, 2:3, 21:9 or 9:21: a size near the
+                     model's base pixel count (instead of --width/--height)
+  --ultra            four times the base pixel count (square unless --aspect-ratio)
+  --palette COLORS   1-8 comma-separated #rrggbb colors: every pixel becomes one of them
   --format F         png (default), jpeg or webp; the parameters are embedded in every format
   --quality Q        1-100 for jpeg and webp (default 90)
   --model NAME       a folder under the models dir (default ${DEFAULT_MODEL})
   --models-dir DIR   default: <repo>/models
+  --provider LIST    execution providers in order of preference, e.g. cuda:0,cpu or
+                     tensorrt:0;fp16;cache=DIR,cuda:0,webgpu,cpu (default cpu); the model
+                     loads on the first that starts
+  --latents WHERE    device | host | auto: keep latents on the provider between steps
+                     (auto: on GPU providers)
   --json             print one JSON object (paths, seed, timings) to stdout
   --api URL          send the job to a farm instead of running locally
 `;
@@ -40,8 +52,13 @@ const OPTIONS = {
   'num-images': { type: 'string', short: 'n' },
   format: { type: 'string' },
   quality: { type: 'string' },
+  'aspect-ratio': { type: 'string' },
+  ultra: { type: 'boolean' },
+  palette: { type: 'string' },
   model: { type: 'string', short: 'm' },
   'models-dir': { type: 'string' },
+  provider: { type: 'string' },
+  latents: { type: 'string' },
   json: { type: 'boolean' },
   api: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -88,7 +105,17 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   let request;
+  let providers: string[] = [];
+  let latents: 'auto' | 'host' | 'device' = 'auto';
   try {
+    if (values.provider !== undefined) {
+      providers = values.provider.split(',').map((s) => s.trim()).filter(Boolean);
+      parseProviderList(providers); // a typo is a usage error, before anything loads
+    }
+    if (values.latents !== undefined) {
+      if (!['auto', 'host', 'device'].includes(values.latents)) throw new UsageError(`--latents must be device, host or auto (got "${values.latents}")`);
+      latents = values.latents as typeof latents;
+    }
     if (positionals.length !== 1) throw new UsageError('expected exactly one prompt (quote it)');
     if (!values.out) throw new UsageError('--out <file.png> is required');
     const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
@@ -102,9 +129,12 @@ export async function run(argv: string[]): Promise<number> {
       numImages: integer('num-images', values['num-images']),
       guidance,
       ...outputFormatFlags(values.format, values.quality, UsageError),
+      ...aspectRatioFlags(values['aspect-ratio'], values.ultra, UsageError),
+      ...paletteFlag(values.palette, UsageError),
     };
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
+    if (err instanceof ProviderConfigError) return fail(`--provider: ${err.message}`, 2);
     throw err;
   }
 
@@ -119,7 +149,9 @@ export async function run(argv: string[]): Promise<number> {
   progress.text(`loading ${modelName}…`);
   let model;
   try {
-    model = await loadModel(path.join(modelsDir, modelName));
+    // TensorRT reads its options from the environment when it starts (see providerEnvironment)
+    Object.assign(process.env, providerEnvironment(parseProviderList(providers)));
+    model = await loadModel(path.join(modelsDir, modelName), { executionProviders: providers, latents });
   } catch (err) {
     progress.clear();
     if (err instanceof ModelLoadError) return fail(err.message, 1);
@@ -150,11 +182,17 @@ export async function run(argv: string[]): Promise<number> {
       seed: r.seed,
       seeds: result.images.map((i) => i.seed),
       model: model.name,
+      provider: model.provider,
+      latents: model.providerInfo.latents,
+      ...(model.providerInfo.skipped.length ? { skippedProviders: model.providerInfo.skipped } : {}),
       prompt: r.prompt,
       width: r.width,
       height: r.height,
       steps: r.steps,
       ...(r.guidance !== undefined ? { guidance: r.guidance } : {}),
+      ...(r.aspectRatio !== undefined ? { aspect_ratio: r.aspectRatio } : {}),
+      ...(r.ultra ? { ultra: true } : {}),
+      ...(r.palette ? { palette: r.palette } : {}),
       output_format: r.outputFormat,
       ...(r.outputQuality !== undefined ? { output_quality: r.outputQuality } : {}),
       timings: {
@@ -171,7 +209,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     for (const [k, p] of paths.entries()) process.stdout.write(`wrote ${p} (seed ${result.images[k].seed})\n`);
     process.stdout.write(
-      `${r.width}x${r.height}, ${r.steps} steps, ${timings.totalMs.toFixed(0)} ms (model load ${model.loadMs.toFixed(0)} ms)\n`,
+      `${r.width}x${r.height}, ${r.steps} steps, ${timings.totalMs.toFixed(0)} ms on ${model.provider} (model load ${model.loadMs.toFixed(0)} ms)\n`,
     );
   }
   return 0;

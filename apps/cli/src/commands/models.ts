@@ -7,7 +7,7 @@ export function run(argv: string[]): Promise<number> {
     name: 'models',
     usage: 'usage: flowfarm models [--json] [--api URL]   (uses FLOWFARM_API_KEY)\n',
     fetch: (farm) => farm.client().models(),
-    columns: ['MODEL', 'VARIANT', 'DEFAULT SIZE', 'SIDES', 'STEPS', 'WORKERS'],
+    columns: ['MODEL', 'VARIANT', 'DEFAULT SIZE', 'SIDES', 'STEPS', 'WORKERS', 'PROVIDERS'],
     row: (model) => [
       model.name,
       model.variant,
@@ -15,6 +15,7 @@ export function run(argv: string[]): Promise<number> {
       `${model.resolution.min}-${model.resolution.max} /${model.resolution.multiple}`,
       `${model.steps.default} (${model.steps.min}-${model.steps.max})`,
       String(model.workers),
+      (model.providers ?? []).join(',') || '-',
     ],
     empty: 'no model is served (no live worker)',
   });

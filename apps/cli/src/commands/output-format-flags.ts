@@ -1,4 +1,5 @@
-// --format and --quality of `flowfarm generate`, shared by local and farm generation.
+// --format, --quality, --aspect-ratio, --ultra and --palette of `flowfarm generate`, shared by local and
+// farm generation.
 
 export type OutputFormatFlag = 'png' | 'jpeg' | 'webp';
 const FORMATS: readonly string[] = ['png', 'jpeg', 'webp'];
@@ -28,4 +29,25 @@ export function jobOutputFormat(flags: { outputFormat?: OutputFormatFlag; output
 /** File extension for a format (jpeg files end in .jpg). */
 export function extensionOf(format: string | undefined): string {
   return format === 'jpeg' ? 'jpg' : format === 'webp' ? 'webp' : 'png';
+}
+
+const ASPECT_RATIOS: readonly string[] = ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'];
+export type AspectRatioFlag = '1:1' | '16:9' | '9:16' | '4:3' | '3:4' | '3:2' | '2:3' | '21:9' | '9:21';
+
+/** Parses --aspect-ratio/--ultra into pipeline request fields. */
+export function aspectRatioFlags(ratio: string | undefined, ultra: boolean | undefined, usage: new (message: string) => Error): { aspectRatio?: AspectRatioFlag; ultra?: boolean } {
+  if (ratio !== undefined && !ASPECT_RATIOS.includes(ratio)) throw new usage(`--aspect-ratio must be one of ${ASPECT_RATIOS.join(', ')} (got "${ratio}")`);
+  return { ...(ratio === undefined ? {} : { aspectRatio: ratio as AspectRatioFlag }), ...(ultra ? { ultra: true } : {}) };
+}
+
+export function jobAspectRatio(flags: { aspectRatio?: AspectRatioFlag; ultra?: boolean }): { aspect_ratio?: AspectRatioFlag; ultra?: boolean } {
+  return { ...(flags.aspectRatio === undefined ? {} : { aspect_ratio: flags.aspectRatio }), ...(flags.ultra ? { ultra: true } : {}) };
+}
+
+/** --palette "#aa0000,#00aa00" → palette (the same field name in the pipeline and the job input). */
+export function paletteFlag(value: string | undefined, usage: new (message: string) => Error): { palette?: string[] } {
+  if (value === undefined) return {};
+  const colors = value.split(',').map((c) => c.trim().toLowerCase());
+  if (colors.length > 8 || colors.some((c) => !/^#[0-9a-f]{6}$/.test(c))) throw new usage(`--palette must be 1-8 comma-separated #rrggbb colors (got "${value}")`);
+  return { palette: colors };
 }

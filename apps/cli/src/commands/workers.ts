@@ -12,7 +12,7 @@ export function run(argv: string[]): Promise<number> {
     row: (worker) => [
       worker.id,
       `${worker.host}:${worker.pid}`,
-      worker.models.map((model) => model.name).join(','),
+      worker.models.map((model) => (model.provider ? `${model.name}@${model.provider}` : model.name)).join(','),
       `${worker.busy}/${worker.concurrency}${worker.draining ? ' draining' : ''}`,
       worker.current_jobs.join(',') || '-',
       formatDuration(secondsSince(worker.started_at)),

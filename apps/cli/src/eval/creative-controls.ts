@@ -5,13 +5,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '@flowfarm/pipeline';
 import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from '../commands/generate.js';
+import { aspectRatiosSection } from './creative/aspect-ratios.js';
 import { formatsSection } from './creative/formats.js';
+import { paletteSection } from './creative/palette.js';
 import type { Context } from './creative/harness.js';
 import { loadDomain } from './domain.js';
 import { evalCases } from './prompts.js';
 
 const SECTIONS: Record<string, (ctx: Context) => Promise<string>> = {
   formats: formatsSection,
+  aspect: aspectRatiosSection,
+  palette: paletteSection,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -33,7 +33,7 @@ export function renderWorkers(workers: WorkerHeartbeat[]): void {
       'tr',
       { 'data-worker-id': worker.id },
       el('td', {}, el('code', {}, worker.id), el('div', { class: 'muted' }, `${worker.host} pid ${worker.pid}${worker.draining ? ' · draining' : ''}`)),
-      el('td', {}, worker.models.map((model) => model.name).join(', ')),
+      el('td', {}, worker.models.map((model) => (model.provider ? `${model.name} on ${model.provider}` : model.name)).join(', ')),
       el('td', {}, `${worker.busy} / ${worker.concurrency}`),
       el('td', {}, worker.current_jobs.length ? worker.current_jobs.join(', ') : 'idle'),
       el('td', {}, `${formatSeconds(secondsSince(worker.started_at))} ago`),

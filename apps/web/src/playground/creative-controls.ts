@@ -1,30 +1,46 @@
-// The playground's creative controls (output format and quality), kept apart from the basic
-// form so each control adds one field here and one element in index.html.
+// The playground's creative controls (aspect ratio, ultra, palette, output format and quality), kept
+// apart from the basic form so each control adds a field here and an element in index.html.
 
 import type { JobInput } from '@flowfarm/client';
 import { byId } from '../shared/dom.js';
 
-type CreativeInput = Pick<JobInput, 'output_format' | 'output_quality'>;
+const value = (id: string) => byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
 
-/** The creative-control fields of the job, leaving out what the user left at its default. */
-export function readCreativeControls(): CreativeInput {
-  const format = byId<HTMLSelectElement>('output-format').value as NonNullable<JobInput['output_format']>;
-  const quality = byId<HTMLInputElement>('output-quality').value.trim();
-  const input: CreativeInput = {};
+/**
+ * The job with the creative controls applied to the basic form's input: only what the user
+ * changed from its default is sent, and an aspect ratio (or ultra) replaces width and height.
+ */
+export function applyCreativeControls(basic: JobInput): JobInput {
+  const input: JobInput = { ...basic };
+  const ratio = value('aspect-ratio');
+  const ultra = byId<HTMLInputElement>('ultra').checked;
+  if (ratio !== '' || ultra) {
+    delete input.width;
+    delete input.height;
+    if (ratio !== '') input.aspect_ratio = ratio as NonNullable<JobInput['aspect_ratio']>;
+    if (ultra) input.ultra = true;
+  }
+  const palette = value('palette');
+  if (palette !== '') input.palette = palette.split(/[\s,]+/).filter(Boolean);
+  const format = value('output-format') as NonNullable<JobInput['output_format']>;
   if (format !== 'png') {
     input.output_format = format;
-    if (quality !== '') input.output_quality = Number(quality);
+    if (value('output-quality') !== '') input.output_quality = Number(value('output-quality'));
   }
   return input;
 }
 
-/** Quality only means something for the lossy formats: disable it for png. */
+/** Disables what a choice makes meaningless: quality for png, width/height under an aspect ratio. */
 export function bindCreativeControls(): void {
   const format = byId<HTMLSelectElement>('output-format');
-  const quality = byId<HTMLInputElement>('output-quality');
+  const ratio = byId<HTMLSelectElement>('aspect-ratio');
+  const ultra = byId<HTMLInputElement>('ultra');
   const sync = () => {
-    quality.disabled = format.value === 'png';
+    byId<HTMLInputElement>('output-quality').disabled = format.value === 'png';
+    const sized = ratio.value !== '' || ultra.checked;
+    byId<HTMLSelectElement>('width').disabled = sized;
+    byId<HTMLSelectElement>('height').disabled = sized;
   };
-  format.addEventListener('change', sync);
+  for (const control of [format, ratio, ultra]) control.addEventListener('change', sync);
   sync();
 }

@@ -5,7 +5,7 @@ import { FlowfarmClient, FlowfarmError, type JobInput, type JobView, type ModelI
 import { byId } from '../shared/dom.js';
 import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
-import { bindCreativeControls, readCreativeControls } from './creative-controls.js';
+import { applyCreativeControls, bindCreativeControls } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
 
 let client: FlowfarmClient | null = null;
@@ -53,15 +53,14 @@ function readInput(): JobInput {
     const value = byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
     return value === '' ? undefined : Number(value);
   };
-  return {
+  return applyCreativeControls({
     prompt: byId<HTMLTextAreaElement>('prompt').value,
     model: byId<HTMLSelectElement>('model').value || undefined,
     width: numberOf('width'),
     height: numberOf('height'),
     steps: numberOf('steps'),
     seed: numberOf('seed'),
-    ...readCreativeControls(),
-  };
+  });
 }
 
 function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error' | 'moderation'>): void {
