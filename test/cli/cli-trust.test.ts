@@ -53,6 +53,9 @@ describe('flowfarm moderation', { timeout: 120_000 }, () => {
     const client = new FlowfarmClient({ baseUrl: farm.url, apiKey: farm.apiKey });
     const job = await client.submit({ prompt: 'a Z-E-B-R-A on a blue background' });
     expect(job).toMatchObject({ status: 'moderated', moderation: { stage: 'prompt' } });
+    const audit = JSON.parse((await flowfarm(['audit', '--tenant', 'acme', '--limit', '1', '--json'])).stdout);
+    expect(audit.data[0]).toMatchObject({ job_id: job.id, tenant: 'acme', outcome: 'moderated', stage: 'prompt' });
+    expect((await flowfarm(['audit', '--tenant', 'acme'])).stdout).toContain(`${job.id}  moderated (prompt: prompt matches the tenant's "brand safety" list)`);
 
     const check = await flowfarm(['moderation', 'check', 'zebr4 stripes', '--tenant', 'acme']);
     expect(check.code).toBe(1);

@@ -7,7 +7,7 @@ import { withWebhookRoutes } from '@flowfarm/webhooks';
 import type { ApiDeps } from './deps.js';
 import { notFoundHandler, problemHandler } from './problem-handler.js';
 import { adminKeysRouter } from './routes/admin-keys.js';
-import { adminModerationRouter } from './routes/admin-moderation.js';
+import { adminAuditRouter, adminModerationRouter } from './routes/admin-moderation.js';
 import { provenanceRouter, wellKnownKeysRouter } from './routes/provenance.js';
 import { filesRouter } from './routes/files.js';
 import { healthRouter } from './routes/health.js';
@@ -61,6 +61,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(modelsRouter(deps));
   v1.use(adminKeysRouter(deps));
   v1.use(adminModerationRouter(deps));
+  v1.use(adminAuditRouter(deps));
   v1.use(provenanceRouter(deps));
   app.use('/v1', v1);
 

@@ -7,6 +7,8 @@ export type {
   AdminJobSummary,
   ApiKeyCreate,
   ApiKeyInfo,
+  AuditEntry,
+  AuditList,
   GlobalModerationPolicy,
   JobErrorInfo,
   JobModeration,

@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import { JobModeration } from './job-events.js';
 import { JobProvenance, ProvenanceKeySet, SignedProvenanceRecord, VerifyResult } from './provenance.js';
-import { GlobalModerationPolicy, ModerationCheckRequest, ModerationCheckResult, ModerationPolicy, TenantModerationPolicy } from './moderation.js';
+import { AuditEntry, AuditList, GlobalModerationPolicy, ModerationCheckRequest, ModerationCheckResult, ModerationPolicy, TenantModerationPolicy } from './moderation.js';
 
 export const TRUST_SCHEMAS: Record<string, z.ZodType> = {
   JobModeration,
@@ -12,6 +12,8 @@ export const TRUST_SCHEMAS: Record<string, z.ZodType> = {
   TenantModerationPolicy,
   ModerationCheckRequest,
   ModerationCheckResult,
+  AuditEntry,
+  AuditList,
   ProvenanceKeySet,
   SignedProvenanceRecord,
   JobProvenance,
@@ -49,6 +51,17 @@ export function trustPaths({ json, problem, body }: Helpers): Record<string, unk
       get: { summary: "A tenant's own moderation policy (admin)", parameters: [tenant], responses: { '200': json('TenantModerationPolicy', 'the policy'), '404': problem('the tenant has none'), ...admin } },
       put: { summary: "Set a tenant's policy (added to the global one) and its safety_tolerance cap (admin)", parameters: [tenant], requestBody: body('ModerationPolicy'), responses: { '200': json('TenantModerationPolicy', 'stored'), '422': problem('invalid policy'), ...admin } },
       delete: { summary: "Remove a tenant's policy (admin)", parameters: [tenant], responses: { '204': { description: 'removed' }, '404': problem('the tenant has none'), ...admin } },
+    },
+    '/v1/admin/audit': {
+      get: {
+        summary: 'The audit log, newest first: tenant, key id, client address, job, moderation outcome (admin)',
+        parameters: [
+          { name: 'tenant', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          { name: 'before', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: { '200': json('AuditList', 'entries'), '422': problem('invalid query'), ...admin },
+      },
     },
     '/v1/admin/moderation/check': {
       post: { summary: 'Dry run: would this prompt be moderated, and by which rule (admin)', requestBody: body('ModerationCheckRequest'), responses: { '200': json('ModerationCheckResult', 'the verdict'), '422': problem('invalid request'), ...admin } },
