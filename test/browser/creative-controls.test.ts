@@ -88,6 +88,19 @@ describe('creative controls end to end', { timeout: 180_000 }, () => {
     expect([...seen].every((c) => job.input.palette!.includes(c))).toBe(true);
   });
 
+  it('SDK: a tenant style preset is stored, listed, applied to a job (shown in its view and file) and deleted', async () => {
+    await client.putStyle('house', { prompt_template: 'a large {prompt} in the center on a white background', defaults: { steps: 6 } });
+    expect((await client.styles()).map((s) => s.name)).toEqual(expect.arrayContaining(['sticker', 'brand', 'house']));
+    const job = await client.wait((await client.submit({ prompt: 'green square', style: 'house', seed: 12 })).id, { timeoutMs: 120_000 });
+    expect(job.status).toBe('succeeded');
+    expect(job.input).toMatchObject({ style: 'house', steps: 6 });
+    expect(job.style).toMatchObject({ prompt: 'a large green square in the center on a white background', applied: ['steps'], preset: { name: 'house', source: 'tenant' } });
+    const image = await decodeOutputImage(await client.download(job.outputs[0]!));
+    expect(image.parameters).toMatchObject({ prompt: 'a large green square in the center on a white background', style: 'house', steps: '6' });
+    await client.deleteStyle('house');
+    expect((await client.styles()).map((s) => s.name)).not.toContain('house');
+  });
+
   it('API: bad values are 422 with the field path', async () => {
     const res = await fetch(`${farm.url}/v1/jobs`, {
       method: 'POST',
@@ -108,7 +121,7 @@ describe('creative controls end to end', { timeout: 180_000 }, () => {
     expect(image.parameters).toMatchObject({ prompt, seed: '4', format: 'webp', quality: '60' });
   });
 
-  it('playground: the format, quality, aspect-ratio and palette controls reach the job', async () => {
+  it('playground: the style, format, quality, aspect-ratio and palette controls reach the job', async () => {
     browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${farm.url}/`);
@@ -119,6 +132,8 @@ describe('creative controls end to end', { timeout: 180_000 }, () => {
     await page.fill('#output-quality', '70');
     await page.selectOption('#aspect-ratio', '16:9');
     await page.fill('#palette', '#e63946, #1d3557');
+    await page.waitForSelector('#style option[value="sticker"]', { state: 'attached' });
+    await page.selectOption('#style', 'sticker');
     expect(await page.isDisabled('#width')).toBe(true);
     const outcome = await generateInPlayground(page, prompt, { steps: 4, seed: 9, model: farm.model });
     expect(outcome.statuses.at(-1)).toBe('Done');
@@ -126,7 +141,8 @@ describe('creative controls end to end', { timeout: 180_000 }, () => {
     const shown = await page.evaluate(() => (document.getElementById('job-image') as HTMLImageElement).src);
     expect(shown).toMatch(/\/0\.jpg\?/);
     const [latest] = (await client.list({ limit: 1 })).data;
-    expect(latest!.input).toMatchObject({ output_format: 'jpeg', output_quality: 70, seed: 9, aspect_ratio: '16:9', width: 80, height: 48, palette: ['#e63946', '#1d3557'] });
+    expect(latest!.input).toMatchObject({ output_format: 'jpeg', output_quality: 70, seed: 9, aspect_ratio: '16:9', width: 80, height: 48, palette: ['#e63946', '#1d3557'], style: 'sticker' });
+    expect(latest!.style?.prompt).toBe(`a large ${prompt} in the center on a white background`);
     await page.close();
   });
 });

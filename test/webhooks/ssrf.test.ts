@@ -9,16 +9,41 @@ const REFUSED = [
   'http://127.0.0.1/hook',
   'http://10.0.0.1/hook',
   'http://192.168.1.20:8080/hook',
-  'http://169.254.169.254/latest/meta-data/',
-  'http://100.100.100.200/',
   'http://[::1]/hook',
-  'http://[fd00:ec2::254]/',
   'http://[::ffff:10.0.0.1]/',
+  'http://[64:ff9b::a00:1]/',
   'http://224.0.0.1/',
   'http://localhost:8080/hook',
 ];
 
+// Cloud metadata and link-local addresses, in every spelling that reaches one: refused even
+// with WEBHOOK_ALLOW_PRIVATE=true.
+const ALWAYS_REFUSED = [
+  'http://169.254.169.254/latest/meta-data',
+  'http://[::ffff:169.254.169.254]/',
+  'http://0xa9fea9fe/',
+  'http://2852039166/',
+  'http://0251.0376.0251.0376/',
+  'http://169.254.43518/',
+  'http://[fd00:ec2::254]/',
+  'http://100.100.100.200/',
+  'http://169.254.170.2/v2/credentials',
+  'http://169.254.1.1/',
+  'http://[fe80::1]/',
+  'http://[::ffff:a9fe:a9fe]/',
+  'http://[64:ff9b::a9fe:a9fe]/',
+  'http://[2002:a9fe:a9fe::1]/',
+  'http://[::169.254.169.254]/',
+];
+
 describe('SSRF guard', () => {
+  for (const url of ALWAYS_REFUSED) {
+    it(`refuses ${url} even with allowPrivate`, async () => {
+      await expect(assertWebhookUrlAllowed(url, { allowPrivate: true })).rejects.toThrow(/metadata|link-local/);
+      await expect(assertWebhookUrlAllowed(url, { allowPrivate: false })).rejects.toThrow(/metadata|link-local/);
+    });
+  }
+
   for (const url of REFUSED) {
     it(`refuses ${url} by default and allows it with allowPrivate`, async () => {
       await expect(assertWebhookUrlAllowed(url, { allowPrivate: false })).rejects.toBeInstanceOf(WebhookUrlRefusedError);
@@ -64,6 +89,24 @@ describe('SSRF guard at delivery time', () => {
     expect(record.attempts).toHaveLength(1);
     expect(record.attempts[0].error).toMatch(/loopback/);
     expect(receiver.requests).toHaveLength(0);
+  });
+});
+
+describe('metadata and link-local at delivery time, private networks allowed', () => {
+  let harness: Harness | undefined;
+  afterEach(async () => {
+    await harness?.close();
+  });
+
+  it('refuses the delivery without connecting, whatever WEBHOOK_ALLOW_PRIVATE says', async () => {
+    harness = await createHarness({ allowPrivate: true });
+    const job = fakeJobView({ url: 'http://0xa9fea9fe/latest/meta-data' });
+    await harness.notifier.notify({ type: 'job.succeeded', tenant: 'acme', job });
+    const h = harness;
+    await waitUntil(async () => (await h.deliveries.listForJob('acme', job.id))[0]?.status === 'refused', 'refused delivery');
+    const [record] = await h.deliveries.listForJob('acme', job.id);
+    expect(record.attempts).toHaveLength(1);
+    expect(record.attempts[0].error).toMatch(/169\.254\.169\.254 is a cloud metadata address/);
   });
 });
 

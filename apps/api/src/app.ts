@@ -14,6 +14,7 @@ import { healthRouter } from './routes/health.js';
 import { jobEventsRouter } from './routes/job-events.js';
 import { jobsRouter } from './routes/jobs.js';
 import { modelsRouter } from './routes/models.js';
+import { stylesRouter } from './routes/styles.js';
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -59,6 +60,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(jobsRouter(deps));
   v1.use(jobEventsRouter(deps));
   v1.use(modelsRouter(deps));
+  v1.use(stylesRouter(deps));
   v1.use(adminKeysRouter(deps));
   v1.use(adminModerationRouter(deps));
   v1.use(adminAuditRouter(deps));

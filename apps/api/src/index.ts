@@ -4,5 +4,5 @@ export { apiConfigSchema, loadConfig, parseStaticKeys, type ApiConfig } from './
 export { apiBaseUrl, type ApiDeps, type ExtraRouter } from './deps.js';
 export { createAuth, requireAdmin, requireTenant, type Auth } from './auth.js';
 export { ApiKeyStore, hashApiKey } from './api-key-store.js';
-export { startApi, runApiProcess, type RunningApi } from './main.js';
+export { defaultIntegrations, startApi, runApiProcess, type RunningApi } from './main.js';
 export { webRouters, createOpsRouter, createWebUiRouter } from './web/index.js';

@@ -10,6 +10,7 @@ import {
 } from '@flowfarm/contracts';
 import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
 import { sizeFromAspectRatio } from './aspect-ratio-size.js';
+import { resolveJobStyle } from './job-style.js';
 import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
 import { moderatePrompt } from './prompt-moderation.js';
@@ -38,9 +39,13 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
   const { known, live } = await servedModels(deps);
   if (known.size === 0) throw new ServiceUnavailableError('no worker has announced a model yet; retry shortly', { retryAfter: 5 });
   const served = live.length ? live : [...known.keys()].sort();
-  const name = input.model ?? deps.config.DEFAULT_MODEL ?? served[0];
-  const limits = name ? known.get(name) : undefined;
-  if (!name || !limits) throw new UnknownModelError(name ?? '(default)', served);
+  const asked = input.model ?? deps.config.DEFAULT_MODEL ?? served[0];
+  const askedLimits = asked ? known.get(asked) : undefined;
+  if (!asked || !askedLimits) throw new UnknownModelError(asked ?? '(default)', served);
+  // raw: true goes to the model's raw variant where its manifest names one that a worker serves
+  const rawVariant = input.raw && askedLimits.raw_variant ? known.get(askedLimits.raw_variant) : undefined;
+  const name = rawVariant ? rawVariant.name : asked;
+  const limits = rawVariant ?? askedLimits;
 
   const errors: FieldError[] = [];
   const { min, max, multiple } = limits.resolution;
@@ -85,6 +90,8 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     prompt: input.prompt, width, height, steps, seed, numImages, outputFormat,
     ...(sized ? { aspectRatio: input.aspect_ratio ?? '1:1' } : {}),
     ...(input.ultra ? { ultra: true } : {}),
+    ...(input.style !== undefined ? { style: input.style } : {}),
+    ...(input.raw ? { raw: true } : {}),
     ...(input.palette ? { palette: input.palette.map((c) => c.toLowerCase()) } : {}),
     ...(outputQuality === undefined ? {} : { outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
@@ -112,7 +119,9 @@ export interface SubmitResult {
 
 /** Creates the job record (idempotency + active cap checked atomically) and enqueues it. */
 export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string): Promise<SubmitResult> {
-  const { input, request } = await resolveAgainstModel(deps, parsed);
+  const styled = await resolveJobStyle(deps, tenant, parsed);
+  const { input, request } = await resolveAgainstModel(deps, styled.input);
+  request.prompt = styled.prompt;
   const moderation = await moderatePrompt(deps, tenant, input);
   const record: JobRecord = {
     id: newJobId(),
@@ -128,6 +137,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     finishedAt: null,
     cancelRequested: false,
     attempt: 0,
+    ...(styled.style ? { style: styled.style } : {}),
   };
   const outcome = await deps.store.create(record, {
     maxActive: deps.config.MAX_ACTIVE_JOBS_PER_TENANT,

@@ -1,10 +1,14 @@
 // Entry of an API process (`flowfarm api`, or `tsx --conditions=development apps/api/src/main.ts`): parse the config,
 // wire Redis/queues/storage, listen, and shut down cleanly on SIGTERM/SIGINT.
 import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createQueueCollector, readBullmqQueue } from '@flowfarm/metrics';
+import { startSharedFolderProbe } from '@flowfarm/queue';
 import { buildApi, type BuildApiOptions } from './build-api.js';
 import { loadConfig } from './config.js';
+import { answerOutsideExpress } from './server-errors.js';
 import type { ApiDeps } from './deps.js';
 import { webhookNotifierFor, webhooksRouter } from './routes/webhooks.js';
 import { webRouters } from './web/index.js';
@@ -17,17 +21,25 @@ export interface RunningApi {
 }
 
 /** Webhook notifier and extra routers; the webhooks and web helpers plug theirs in here. */
-function integrations(): BuildApiOptions {
+export function defaultIntegrations(): BuildApiOptions {
   return {
     notifier: webhookNotifierFor,
     extraRouters: (deps) => [{ path: '/v1', router: webhooksRouter(deps) }, ...webRouters(deps)],
   };
 }
 
-export async function startApi(env: Record<string, string | undefined>, options: BuildApiOptions = integrations()): Promise<RunningApi> {
+export async function startApi(env: Record<string, string | undefined>, options: BuildApiOptions = defaultIntegrations()): Promise<RunningApi> {
   const config = loadConfig(env);
   const api = buildApi(config, options);
   const { deps } = api;
+  // Local storage: refuse to start when the workers write to a folder this process cannot see.
+  const probe =
+    config.STORAGE === 'local'
+      ? await startSharedFolderProbe(deps.redis, deps.keys, path.join(config.DATA_DIR, 'files'), 'api', `api-${os.hostname()}-${process.pid}`).catch(async (err: unknown) => {
+          await api.close();
+          throw err;
+        })
+      : null;
   const collector = createQueueCollector({
     readCounts: async () => {
       const [known, live] = await Promise.all([deps.workers.knownModels(), deps.workers.liveModels()]);
@@ -42,6 +54,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
     onError: (err) => deps.logger.warn({ err }, 'queue metrics read failed'),
   });
   const server = api.app.listen(config.PORT, config.HOST);
+  answerOutsideExpress(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -61,6 +74,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
       const deadline = setTimeout(() => server.closeAllConnections(), 5000);
       await closed;
       clearTimeout(deadline);
+      await probe?.close();
       await api.close();
     })());
   return { server, url, deps, close };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean, farmEnvSchema } from '@flowfarm/contracts';
+import { envBoolean, envPath, farmEnvSchema } from '@flowfarm/contracts';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
 const list = z
@@ -9,7 +9,7 @@ const list = z
 
 /** Environment of a worker process (plus the farm-wide variables in farmEnvSchema). */
 export const workerConfigSchema = farmEnvSchema.extend({
-  MODELS_DIR: z.string().default('./models').describe('folder with one subfolder per model (model.json + ONNX + tokenizer files)'),
+  MODELS_DIR: envPath('./models').describe('folder with one subfolder per model (model.json + ONNX + tokenizer files), resolved to an absolute path at start'),
   MODELS: list.describe('models this worker loads and serves, comma-separated (default: every model in MODELS_DIR)'),
   WORKER_ID: z.string().optional().describe('name in heartbeats and logs (default: host-pid-random)'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).default(1).describe('jobs one worker runs at the same time (per model queue)'),

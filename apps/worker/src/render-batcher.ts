@@ -45,7 +45,8 @@ export class RenderBatcher {
     if (this.maxBatch <= 1) return this.model.generate(request, options);
     return new Promise((resolve, reject) => {
       const member: Pending = { request, ...options, resolve, reject };
-      const shape = `${request.width}x${request.height}x${request.steps}`;
+      // requests of one batch share the step loop, so image-to-image strengths batch only with their own
+      const shape = `${request.width}x${request.height}x${request.steps}x${request.strength ?? 1}`;
       const group = this.groups.get(shape);
       if (group) {
         group.members.push(member);

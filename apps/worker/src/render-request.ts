@@ -20,6 +20,8 @@ export function renderRequestOf(data: RenderJobData): GenerateRequest {
     ...(r.aspectRatio === undefined ? {} : { aspectRatio: r.aspectRatio }),
     ...(r.ultra ? { ultra: true } : {}),
     ...(r.palette ? { palette: r.palette } : {}),
+    ...(r.style !== undefined ? { style: r.style } : {}),
+    ...(r.raw ? { raw: true } : {}),
     ...(r.layout ? { layout: r.layout } : {}),
   };
 }

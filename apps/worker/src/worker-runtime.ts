@@ -1,9 +1,10 @@
 import os from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import pino, { type Logger } from 'pino';
 import { noopNotifier, type JobNotifier } from '@flowfarm/contracts';
-import { JobStore, WorkerRegistry, createRedisConnection, farmKeys, pingRedis, renderQueueName, type RenderJobData } from '@flowfarm/queue';
+import { JobStore, WorkerRegistry, createRedisConnection, farmKeys, pingRedis, renderQueueName, startSharedFolderProbe, type RenderJobData } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import { startMetricsServer } from '@flowfarm/metrics';
 import type { Redis } from 'ioredis';
@@ -49,6 +50,15 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const storage = createStorage(storageConfigFromEnv(config, signingSecret, apiBaseUrl));
   const notifier = typeof options.notifier === 'function' ? options.notifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.notifier ?? noopNotifier);
 
+  // Local storage: refuse to start when the API serves files from a folder this process cannot see.
+  const probe =
+    config.STORAGE === 'local'
+      ? await startSharedFolderProbe(redis, keys, path.join(config.DATA_DIR, 'files'), 'worker', id).catch((err: unknown) => {
+          redis.disconnect();
+          subscriber.disconnect();
+          throw err;
+        })
+      : null;
   const models = await loadModels(config, logger);
   const cancels = new CancelWatch(subscriber, keys.cancelChannel);
   await cancels.start();
@@ -109,6 +119,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       }
       const steps: Array<() => Promise<unknown>> = [
         () => heartbeat.stop(),
+        async () => probe?.close(),
         () => sweeper.stop(),
         () => metrics.close(),
         async () => cancels.close(),

@@ -1,6 +1,6 @@
 // The tenant-facing SDK: submit, inspect, cancel, list and wait for jobs; list models.
 
-import type { JobInput, JobList, JobProvenance, JobStatus, JobView, ModelInfo, ModelList, ProvenanceKeySet, VerifyResult } from './contract-types.js';
+import type { JobInput, JobList, JobProvenance, JobStatus, JobView, ModelInfo, ModelList, ProvenanceKeySet, StyleList, StylePreset, StylePresetInput, VerifyResult } from './contract-types.js';
 import { ABORTED_CODE, FlowfarmError, TIMEOUT_CODE, UNREACHABLE_CODE } from './errors.js';
 import { HttpTransport, pause, type TransportOptions } from './http-transport.js';
 import { STREAM_UNSUPPORTED_CODE, streamJobEvents, type JobEvent, type JobEventsOptions } from './job-event-stream.js';
@@ -112,6 +112,22 @@ export class FlowfarmClient {
   /** The farm's public provenance keys (also served without a key at /.well-known/flowfarm-keys.json). */
   publicKeys(options: { signal?: AbortSignal } = {}): Promise<ProvenanceKeySet> {
     return this.http.json<ProvenanceKeySet>('/.well-known/flowfarm-keys.json', { signal: options.signal });
+  }
+
+  /** Style presets this tenant may name in `style`: the built-in ones, then its own. */
+  async styles(options: { signal?: AbortSignal } = {}): Promise<StylePreset[]> {
+    const list = await this.http.json<StyleList>('/v1/styles', { signal: options.signal });
+    return list.data;
+  }
+
+  /** Creates or replaces one of the tenant's presets (a built-in name → 409 `style_builtin`). */
+  putStyle(name: string, preset: StylePresetInput, options: { signal?: AbortSignal } = {}): Promise<StylePreset> {
+    return this.http.json<StylePreset>(`/v1/styles/${encodeURIComponent(name)}`, { method: 'PUT', body: preset, signal: options.signal });
+  }
+
+  /** Deletes one of the tenant's presets (404 when it has none of that name). */
+  async deleteStyle(name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.http.send(`/v1/styles/${encodeURIComponent(name)}`, { method: 'DELETE', signal: options.signal });
   }
 
   /** The job's events until its terminal one, resuming after dropped connections. */

@@ -1,5 +1,6 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JobInput, buildOpenApiDocument, fieldErrorsFromZod, toProblem, RateLimitedError, UnknownModelError } from './index.js';
+import { JobInput, buildOpenApiDocument, farmEnvSchema, fieldErrorsFromZod, toProblem, RateLimitedError, UnknownModelError } from './index.js';
 
 function pathsOf(body: unknown): string[] {
   const parsed = JobInput.safeParse(body);
@@ -53,5 +54,14 @@ describe('OpenAPI document', () => {
     expect(refs.length).toBeGreaterThan(10);
     for (const name of refs) expect(schemas, name).toHaveProperty(name);
     expect(JSON.stringify(schemas.JobInput)).toContain('num_images');
+  });
+});
+
+describe('farm environment', () => {
+  it('resolves DATA_DIR to an absolute path once, when parsed (the default ./.data too)', () => {
+    const cwd = process.cwd();
+    expect(farmEnvSchema.parse({}).DATA_DIR).toBe(path.join(cwd, '.data'));
+    expect(farmEnvSchema.parse({ DATA_DIR: 'rel/dir/' }).DATA_DIR).toBe(path.join(cwd, 'rel', 'dir'));
+    expect(farmEnvSchema.parse({ DATA_DIR: '/srv/farm' }).DATA_DIR).toBe('/srv/farm');
   });
 });

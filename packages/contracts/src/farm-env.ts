@@ -1,9 +1,21 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 /** `true/false/1/0/yes/no` from an environment variable. */
 export const envBoolean = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * A folder or file setting, resolved against the working directory once, when the config is
+ * parsed: every later use (res.sendFile, a child process with another cwd, a log line) sees
+ * the same absolute path. `fallback` is what an unset variable means.
+ */
+export const envPath = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) => path.resolve(value));
 
 const optionalString = z
   .string()
@@ -21,7 +33,9 @@ export const farmEnvSchema = z.object({
     .regex(/^[A-Za-z0-9_.{}-]+$/)
     .default('flowfarm')
     .describe('prefix of every Redis key; use a hash tag such as {flowfarm} on Redis Cluster'),
-  DATA_DIR: z.string().default('./.data').describe('local data folder (local storage files, signing secret, private Redis)'),
+  DATA_DIR: envPath('./.data').describe(
+    'local data folder (local storage files, signing secret, private Redis), resolved to an absolute path at start; with STORAGE=local the API and every worker must see the same folder (one machine, or a shared volume)',
+  ),
   PUBLIC_URL: optionalString.describe('public base URL of the API, used in links sent to clients (default: from the request; workers: http://localhost:8080)'),
   STORAGE: z.enum(['local', 's3']).default('local').describe('where images are stored: local disk served by the API, or S3-compatible storage'),
   FILES_SIGNING_SECRET: optionalString.describe('HMAC key for local file URLs, shared by api and workers (default: generated once under DATA_DIR)'),

@@ -1,12 +1,14 @@
 export * from './job-events.js';
 export * from './job-input.js';
 export * from './aspect-ratio.js';
+export * from './palette.js';
+export * from './styles.js';
 export * from './job-view.js';
 export * from './models.js';
 export * from './errors.js';
 export { buildOpenApiDocument } from './openapi.js';
 export * from './ops.js';
-export { farmEnvSchema, envBoolean, describeEnv, type FarmEnv } from './farm-env.js';
+export { farmEnvSchema, envBoolean, envPath, describeEnv, type FarmEnv } from './farm-env.js';
 export * from './moderation.js';
 export * from './layout.js';
 export { projectScene, DEFAULT_FOV_DEG, type ProjectionResult } from './scene-projection.js';

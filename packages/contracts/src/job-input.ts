@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { AspectRatio } from './aspect-ratio.js';
+import { MAX_PALETTE_COLORS, Palette } from './palette.js';
+import { StyleName } from './styles.js';
 import { JobEventType } from './job-events.js';
 import { Layout, Scene } from './layout.js';
 
@@ -9,8 +11,6 @@ export const MAX_PROMPT_CHARS = 2000;
 export const SIZE_MULTIPLE = 16;
 /** Most images one job may ask for. */
 export const MAX_IMAGES_PER_JOB = 4;
-/** Most colors a palette may have. */
-export const MAX_PALETTE_COLORS = 8;
 /** Largest `metadata` object, serialized as JSON, in bytes. */
 export const MAX_METADATA_BYTES = 2048;
 
@@ -27,8 +27,27 @@ export const WebhookSpec = z
   ;
 export type WebhookSpec = z.infer<typeof WebhookSpec>;
 
+/** Deepest nesting of objects and arrays `metadata` may have. */
+export const MAX_METADATA_DEPTH = 16;
+
+/** Whether objects/arrays nest deeper than `max`; iterative, so no input can overflow the stack. */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 const Metadata = z
   .record(z.string().max(64), z.unknown())
+  .refine((value) => !nestsDeeperThan(value, MAX_METADATA_DEPTH), {
+    message: `metadata must not nest deeper than ${MAX_METADATA_DEPTH} levels`,
+    abort: true,
+  })
   .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, {
     message: `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
   })
@@ -57,12 +76,9 @@ export const JobInput = z
     height: side('height').optional(),
     aspect_ratio: AspectRatio.optional().describe("picks width and height near the model's base pixel count (not with width/height)"),
     ultra: z.boolean().optional().describe("renders four times the model's base pixel count (with aspect_ratio, or square)"),
-    palette: z
-      .array(z.string().regex(/^#[0-9a-fA-F]{6}$/, { message: 'palette colors are #rrggbb' }))
-      .min(1)
-      .max(MAX_PALETTE_COLORS)
-      .optional()
-      .describe(`1-${MAX_PALETTE_COLORS} #rrggbb colors: every pixel of the output is one of them`),
+    palette: Palette.optional().describe(`1-${MAX_PALETTE_COLORS} #rrggbb colors: every pixel of the output is one of them`),
+    style: StyleName.optional().describe('a style preset (GET /v1/styles): its prompt template and defaults apply'),
+    raw: z.boolean().optional().describe("renders without preset, template or palette processing, on the model's raw variant where it has one"),
     steps: z.number().int().positive().optional().describe('number of flow steps (default from the model)'),
     guidance: z.number().min(0).max(100).optional().describe('guidance scale for guidance-distilled models'),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('random seed; same seed and parameters give the same image'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JobErrorInfo, JobModeration, JobProgress, JobStatus } from './job-events.js';
 import { JobInput } from './job-input.js';
+import { AppliedStyle } from './styles.js';
 
 export const JobOutput = z
   .object({
@@ -32,6 +33,7 @@ export const JobView = z
     error: JobErrorInfo.nullable(),
     moderation: JobModeration.nullable().describe('set when status is moderated'),
     metadata: z.record(z.string(), z.unknown()).nullable(),
+    style: AppliedStyle.nullable().optional().describe('the style preset the job named, as applied: the preset, the prompt the model got, the fields it filled in'),
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),
     finished_at: z.iso.datetime().nullable(),

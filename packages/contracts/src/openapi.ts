@@ -7,6 +7,7 @@ import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat, Worker
 import { FieldError, Problem } from './errors.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
 import { TRUST_SCHEMAS, trustPaths } from './openapi-trust.js';
+import { STYLE_SCHEMAS, stylePaths } from './openapi-styles.js';
 
 /** Every named schema of the API; each becomes `#/components/schemas/<name>`. */
 const NAMED_SCHEMAS: Record<string, z.ZodType> = {
@@ -37,6 +38,7 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   AdminJobSummary,
   AdminJobList,
   ...TRUST_SCHEMAS,
+  ...STYLE_SCHEMAS,
 };
 
 function componentSchemas(): Record<string, unknown> {
@@ -144,6 +146,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       '/readyz': { get: { summary: 'Readiness: Redis and storage reachable', security: [], responses: { '200': { description: 'ready' }, '503': problem('a dependency is down') } } },
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
       ...trustPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
+      ...stylePaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key' } },

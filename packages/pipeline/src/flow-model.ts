@@ -9,6 +9,7 @@ import { encodeOutputImage } from './output-image.js';
 import { applyRequestPalette } from './palette-lock.js';
 import { imagesToRgb8 } from './png.js';
 import { imageSeed, resolveRequest } from './resolve.js';
+import { startFromImages } from './image-to-image.js';
 import { eulerStep, sigmaSchedule } from './schedule.js';
 import { providerLabel } from './execution-providers.js';
 import { checkMemoryFit } from './memory-fit.js';
@@ -169,7 +170,8 @@ export class FlowModel {
       txt_ids: { data: textIds(L), dims: [L, 3] },
       guidance: { data: Float32Array.from(rowOwner, (i) => resolved[i].guidance ?? guidanceDefault), dims: [R] },
     };
-    const sigmas = sigmaSchedule(steps, this.manifest.variant, S);
+    // image-to-image starts part way down the schedule from the encoded image (image-to-image.ts)
+    const sigmas = startFromImages(resolved, owners, x, sigmaSchedule(steps, this.manifest.variant, S));
     const stepsMs: number[] = [];
     // Layout (regional) renders blend several rows per image on the host each step; they keep
     // the host loop. Every other batch runs with its latents on the provider.
@@ -184,7 +186,7 @@ export class FlowModel {
       });
       x.set(final);
     }
-    for (let i = 0; i < steps && !resident; i++) {
+    for (let i = 0; i < sigmas.length - 1 && !resident; i++) {
       checkAbort(); // session.run starts from setImmediate, so timers and events get their turn
       t = performance.now();
       const D = g.channels * 4;
@@ -195,7 +197,7 @@ export class FlowModel {
       );
       eulerStep(x, regional.blend(out.latent.data, x, sigmas[i], sigmas[i + 1]), sigmas[i], sigmas[i + 1]);
       stepsMs.push(performance.now() - t);
-      opts.onProgress?.({ step: i + 1, total: steps });
+      opts.onProgress?.({ step: i + 1, total: sigmas.length - 1 });
     }
     checkAbort();
 

@@ -14,6 +14,9 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
   if (r.aspectRatio !== undefined) p.aspect_ratio = r.aspectRatio;
   if (r.ultra) p.ultra = 'true';
   if (r.palette) p.palette = r.palette.join(',');
+  if (r.style !== undefined) p.style = r.style;
+  if (r.raw) p.raw = 'true';
+  if (r.strength !== undefined) p.strength = String(r.strength);
   if (r.paletteEdges) p.palette_edges = r.paletteEdges;
   if (r.layout) p.layout = JSON.stringify(r.layout);
   // png files written before output formats existed carry no format key: keep their bytes as they were

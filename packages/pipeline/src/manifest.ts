@@ -24,6 +24,8 @@ export const ModelManifest = z
     baseSize: z.object({ width: positiveInt, height: positiveInt }).optional(),
     /** most pixels one image may have (default: resolution.max²) */
     maxPixels: positiveInt.optional(),
+    /** a model (folder name) with a less processed look that `raw: true` jobs run on */
+    rawVariant: z.string().min(1).optional(),
     /** how `ultra` renders: natively at the large size (models whose position ids generalize), or base → upscale → image-to-image */
     ultra: z.object({ mode: z.enum(['native', 'refine']), strength: z.number().gt(0).max(1).optional() }).optional(),
     guidance: z.object({ default: z.number() }).optional(),

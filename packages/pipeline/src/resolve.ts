@@ -53,6 +53,9 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     ...(req.aspectRatio === undefined ? {} : { aspectRatio: req.aspectRatio }),
     ...(req.ultra ? { ultra: true } : {}),
     ...resolvePalette(req),
+    ...(typeof req.style === 'string' ? { style: req.style } : {}),
+    ...(req.raw ? { raw: true } : {}),
+    ...resolveStrength(req),
   };
   if (resolved.width * resolved.height > (m.maxPixels ?? m.resolution.max ** 2)) {
     throw new PipelineInputError(`${resolved.width}x${resolved.height} is more than the model's ${m.maxPixels} pixels`);
@@ -99,6 +102,7 @@ function sizeOf(req: GenerateRequest, m: ModelManifest): { width: number; height
 
 function resolvePalette(req: GenerateRequest): { palette?: string[]; paletteEdges?: 'hard' | 'edges' } {
   if (req.palette === undefined) return {};
+  if (req.raw) throw new PipelineInputError('raw renders without palette processing; leave palette out');
   if (!Array.isArray(req.palette) || req.palette.length < 1 || req.palette.length > MAX_PALETTE_COLORS) {
     throw new PipelineInputError(`palette must have 1 to ${MAX_PALETTE_COLORS} colors`);
   }
@@ -107,4 +111,12 @@ function resolvePalette(req: GenerateRequest): { palette?: string[]; paletteEdge
   const edges = req.paletteEdges ?? 'hard';
   if (edges !== 'hard' && edges !== 'edges') throw new PipelineInputError(`paletteEdges must be hard or edges (got ${String(edges)})`);
   return { palette: req.palette.map((c) => c.toLowerCase()), ...(edges === 'hard' ? {} : { paletteEdges: edges }) };
+}
+
+function resolveStrength(req: GenerateRequest): { strength?: number; init?: { latents: Float32Array } } {
+  if (req.strength === undefined && req.init === undefined) return {};
+  const strength = req.strength ?? 1;
+  if (typeof strength !== 'number' || !(strength > 0 && strength <= 1)) throw new PipelineInputError(`strength must be in (0, 1] (got ${String(strength)})`);
+  if (strength < 1 && !req.init) throw new PipelineInputError('strength below 1 needs a starting image (init)');
+  return { strength, ...(req.init ? { init: req.init } : {}) };
 }

@@ -26,6 +26,14 @@ export interface GenerateRequest {
   palette?: string[];
   /** "hard" (default): nearest palette color everywhere; "edges": two-color blends on boundaries */
   paletteEdges?: PaletteEdges;
+  /** name of the style preset the prompt and defaults came from (recorded in the file; applied by the caller) */
+  style?: string;
+  /** rendered without preset or palette processing (recorded in the file) */
+  raw?: boolean;
+  /** image-to-image: (0, 1], how far down the schedule to start (1: from pure noise); needs `init` below 1 */
+  strength?: number;
+  /** image-to-image: the starting image as packed, normalized latents [1, S, C·4] (FlowModel.encodeImage's form) */
+  init?: { latents: Float32Array };
   /** png (default), jpeg or webp; the parameters are embedded in every format */
   outputFormat?: OutputFormat;
   /** 1-100 for jpeg/webp (default 90); ignored for png */
@@ -52,6 +60,10 @@ export interface ResolvedRequest {
   /** lower-case #rrggbb */
   palette?: string[];
   paletteEdges?: PaletteEdges;
+  style?: string;
+  raw?: boolean;
+  strength?: number;
+  init?: { latents: Float32Array };
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;

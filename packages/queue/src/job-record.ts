@@ -1,4 +1,4 @@
-import type { JobErrorInfo, JobInput, JobModeration, JobProgress, JobStatus, JobView } from '@flowfarm/contracts';
+import type { AppliedStyle, JobErrorInfo, JobInput, JobModeration, JobProgress, JobStatus, JobView } from '@flowfarm/contracts';
 
 /** A stored output: where the file is, not a URL (URLs are signed when a view is built). */
 export interface StoredOutput {
@@ -32,6 +32,8 @@ export interface JobRecord {
   finishedAt: number | null;
   cancelRequested: boolean;
   attempt: number;
+  /** The style preset the job named, as applied at submit (absent: none). */
+  style?: AppliedStyle | null;
 }
 
 /** Hash fields of a new record. */
@@ -51,6 +53,7 @@ export function recordToHash(r: JobRecord): Record<string, string> {
     finished_at: r.finishedAt === null ? '' : String(r.finishedAt),
     cancel_requested: r.cancelRequested ? '1' : '',
     attempt: String(r.attempt),
+    ...(r.style ? { style: JSON.stringify(r.style) } : {}),
   };
 }
 
@@ -73,6 +76,7 @@ export function recordFromHash(h: Record<string, string>): JobRecord | null {
     finishedAt: num(h.finished_at),
     cancelRequested: h.cancel_requested === '1',
     attempt: Number(h.attempt ?? 0),
+    style: h.style ? (JSON.parse(h.style) as AppliedStyle) : null,
   };
 }
 
@@ -110,6 +114,7 @@ export async function toJobView(r: JobRecord, ctx: ViewContext): Promise<JobView
     error: r.error,
     moderation: r.moderation ?? null,
     metadata: (r.input.metadata as Record<string, unknown> | undefined) ?? null,
+    style: r.style ?? null,
     created_at: iso(r.createdAt)!,
     started_at: iso(r.startedAt),
     finished_at: iso(r.finishedAt),

@@ -25,6 +25,12 @@ export interface StoredEvent {
 
 const SHAS: Record<string, string> = {};
 
+/** Where a job sits in a tenant's list (its created time and id): a keyset cursor. */
+export interface ListPosition {
+  id: string;
+  createdMs: number;
+}
+
 export interface JobStoreOptions {
   /** How long finished jobs (records, events, files) are kept. */
   retentionMs: number;
@@ -89,6 +95,28 @@ export class JobStore {
   /** Job ids of a tenant, newest first. */
   async listIds(tenant: string, offset: number, count: number): Promise<string[]> {
     return this.redis.zrevrange(this.keys.tenantJobs(tenant), offset, offset + count - 1);
+  }
+
+  /**
+   * Up to `count` of a tenant's jobs, newest first, strictly after `after` in that order
+   * (keyset pagination: created time, then id, descending). Jobs submitted or removed between
+   * two pages never shift the next page, so no job is listed twice or skipped.
+   */
+  async listAfter(tenant: string, after: ListPosition | null, count: number): Promise<ListPosition[]> {
+    const key = this.keys.tenantJobs(tenant);
+    const page: ListPosition[] = [];
+    if (after) {
+      // Jobs created in the same millisecond as the cursor: sorted set members of equal score
+      // come in descending id order when reversed, so those after it have smaller ids.
+      const ties = await this.redis.zrange(key, after.createdMs, after.createdMs, 'BYSCORE');
+      for (const id of ties.filter((id) => id < after.id).sort().reverse().slice(0, count)) page.push({ id, createdMs: after.createdMs });
+    }
+    if (page.length < count) {
+      const max = after ? `(${after.createdMs}` : '+inf';
+      const rest = await this.redis.zrange(key, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count - page.length, 'WITHSCORES');
+      for (let i = 0; i < rest.length; i += 2) page.push({ id: rest[i], createdMs: Number(rest[i + 1]) });
+    }
+    return page;
   }
 
   async activeCount(tenant: string): Promise<number> {

@@ -20,6 +20,8 @@ export interface FarmKeys {
   apiKey(hash: string): string;
   readonly apiKeys: string;
   readonly rateLimit: string;
+  /** Hash: process id → the probe it left in its local-storage folder (shared-folder check). */
+  readonly storageProbes: string;
 }
 
 export function farmKeys(prefix: string): FarmKeys {
@@ -40,6 +42,7 @@ export function farmKeys(prefix: string): FarmKeys {
     apiKey: (hash) => k('apikey', hash),
     apiKeys: k('apikeys'),
     rateLimit: k('rl'),
+    storageProbes: k('storage', 'probes'),
   };
 }
 

@@ -14,6 +14,8 @@ export interface RenderJobData {
     prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number;
     outputFormat?: OutputFormat; outputQuality?: number; layout?: Layout;
     aspectRatio?: AspectRatio; ultra?: boolean; palette?: string[];
+    /** recorded in the file's metadata (the API already applied the preset to prompt and defaults) */
+    style?: string; raw?: boolean;
   };
   /** Format of the stored files (jobs queued before formats existed say png). */
   outputFormat: OutputFormat;

@@ -7,7 +7,7 @@ import { envBoolean } from '@flowfarm/contracts';
 export const webhookConfigShape = {
   WEBHOOK_ALLOW_PRIVATE: envBoolean
     .default(false)
-    .describe('allow webhook URLs on loopback/private/link-local networks (local setups, tests); off = SSRF guard on'),
+    .describe('allow webhook URLs on loopback/private networks (local setups, tests); off = SSRF guard on; metadata and link-local addresses stay refused'),
   WEBHOOK_TIMEOUT_MS: z.coerce
     .number()
     .int()

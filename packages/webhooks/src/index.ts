@@ -6,6 +6,7 @@ export * from './config.js';
 export {
   assertWebhookUrlAllowed,
   pinnedLookup,
+  alwaysRefusedReason,
   refusalReason,
   resolveWebhookTarget,
   WebhookUrlRefusedError,

@@ -1,5 +1,6 @@
 // SSRF guard: a webhook URL is ours to POST to only when every address its host resolves to
-// is public unicast. The delivery then connects to the address that was checked (a pinned
+// is public unicast (or, with WEBHOOK_ALLOW_PRIVATE, anything but a metadata or link-local
+// address: those are refused in every setup). The delivery then connects to the address that was checked (a pinned
 // `lookup`), so a DNS answer that changes between check and connect (rebinding) cannot
 // redirect the request into the private network.
 import { lookup as dnsLookup } from 'node:dns/promises';
@@ -22,11 +23,19 @@ export class WebhookUrlRefusedError extends Error {
   }
 }
 
-/** Cloud metadata services, named so the refusal says what was hit. */
-const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200']);
+/**
+ * Cloud metadata and platform services, named so the refusal says what was hit: AWS, GCP,
+ * Azure and OpenStack IMDS (169.254.169.254, AWS over IPv6 fd00:ec2::254), AWS ECS task
+ * metadata (169.254.170.2), Alibaba (100.100.100.200), Oracle (192.0.0.192), Azure WireServer
+ * (168.63.129.16).
+ */
+const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254', '169.254.170.2', '100.100.100.200', '192.0.0.192', '168.63.129.16']);
 
 export interface SsrfOptions {
-  /** WEBHOOK_ALLOW_PRIVATE: allow loopback/private targets (local setups and tests). */
+  /**
+   * WEBHOOK_ALLOW_PRIVATE: allow loopback/private targets (local setups and tests). Metadata
+   * and link-local addresses stay refused whatever it says.
+   */
   allowPrivate: boolean;
 }
 
@@ -38,23 +47,68 @@ export interface CheckedTarget {
 }
 
 /**
- * Why an address may not be called, or null when it is public unicast. IPv4-mapped IPv6
- * (::ffff:10.0.0.1) is judged as the IPv4 address it carries.
+ * The IPv4 address an IPv6 address carries and routes to, if any: IPv4-mapped (::ffff:a.b.c.d),
+ * IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96), 6to4 (2002:AABB:CCDD::/48) and Teredo
+ * (the client address, inverted, in the last 32 bits).
+ */
+function embeddedIPv4(ip: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const parts = ip.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  const range = ip.range();
+  if (range === 'ipv4Mapped' || range === 'rfc6052') return v4(parts[6], parts[7]);
+  if (range === '6to4') return v4(parts[1], parts[2]);
+  if (range === 'teredo') return v4(parts[6] ^ 0xffff, parts[7] ^ 0xffff);
+  if (parts.slice(0, 6).every((p) => p === 0) && (parts[6] !== 0 || parts[7] > 1)) return v4(parts[6], parts[7]);
+  return null;
+}
+
+function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  try {
+    return ipaddr.parse(address);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why an address may never be called, private networks allowed or not: a cloud metadata
+ * service or a link-local address (169.254.0.0/16, fe80::/10), in any spelling that reaches
+ * one (IPv4 in IPv6, NAT64, 6to4, Teredo). Null when neither.
+ */
+export function alwaysRefusedReason(address: string): string | null {
+  const parsed = parseAddress(address);
+  if (!parsed) return `${address} is not an IP address`;
+  const candidates: Array<ipaddr.IPv4 | ipaddr.IPv6> = [parsed];
+  if (parsed.kind() === 'ipv6') {
+    const inner = embeddedIPv4(parsed as ipaddr.IPv6);
+    if (inner) candidates.push(inner);
+  }
+  for (const ip of candidates) {
+    const normalized = ip.toString();
+    if (METADATA_ADDRESSES.has(normalized)) return `${normalized} is a cloud metadata address`;
+    if (ip.range() === 'linkLocal') return `${normalized} is a link-local address`;
+  }
+  return null;
+}
+
+/** IPv6 ranges that are only another spelling of the IPv4 address inside: judged by that address. */
+const IPV4_TRANSLATIONS = new Set(['ipv4Mapped', 'rfc6052']);
+
+/**
+ * Why an address may not be called when private networks are not allowed, or null when it is
+ * public unicast. An allow-list: everything ipaddr.js does not call plain unicast (loopback,
+ * private, uniqueLocal, multicast, carrierGradeNat, reserved, 6to4/Teredo tunnels, …) is
+ * refused; an IPv6 address carrying an IPv4 address is judged by that address as well.
  */
 export function refusalReason(address: string): string | null {
-  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    parsed = ipaddr.process(address);
-  } catch {
-    return `${address} is not an IP address`;
-  }
-  const normalized = parsed.toString();
-  if (METADATA_ADDRESSES.has(normalized)) return `${normalized} is a cloud metadata address`;
-  // An allow-list: everything ipaddr.js does not call plain unicast (loopback, private,
-  // linkLocal, uniqueLocal, multicast, carrierGradeNat, reserved, 6to4/teredo tunnels that
-  // can embed private IPv4, …) is refused.
+  const always = alwaysRefusedReason(address);
+  if (always) return always;
+  const parsed = parseAddress(address)!;
+  const inner = parsed.kind() === 'ipv6' ? embeddedIPv4(parsed as ipaddr.IPv6) : null;
+  if (inner && inner.range() !== 'unicast') return `${inner.toString()} is a ${inner.range()} address`;
   const range = parsed.range();
-  return range === 'unicast' ? null : `${normalized} is a ${range} address`;
+  if (range === 'unicast' || (inner && IPV4_TRANSLATIONS.has(range))) return null;
+  return `${parsed.toString()} is a ${range} address`;
 }
 
 function hostOf(url: URL): string {
@@ -95,11 +149,9 @@ export async function resolveWebhookTarget(raw: string, options: SsrfOptions): P
     }
     if (addresses.length === 0) throw new WebhookUrlRefusedError(raw, `host ${host} has no address`);
   }
-  if (!options.allowPrivate) {
-    for (const { address } of addresses) {
-      const reason = refusalReason(address);
-      if (reason) throw new WebhookUrlRefusedError(raw, host === address ? reason : `${host} resolves to ${reason}`);
-    }
+  for (const { address } of addresses) {
+    const reason = options.allowPrivate ? alwaysRefusedReason(address) : refusalReason(address);
+    if (reason) throw new WebhookUrlRefusedError(raw, host === address ? reason : `${host} resolves to ${reason}`);
   }
   const first = addresses[0];
   return { url, address: first.address, family: first.family === 6 ? 6 : 4 };

@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { ConflictError, JobInput, JobListQuery, ValidationError, fieldErrorsFromZod, isTerminalStatus, type JobView } from '@flowfarm/contracts';
+import { BadRequestError, ConflictError, JobInput, JobListQuery, ValidationError, fieldErrorsFromZod, isTerminalStatus, type JobView } from '@flowfarm/contracts';
+import type { ListPosition } from '@flowfarm/queue';
 import { requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { countFinishedInApi } from '../job-metrics.js';
@@ -8,6 +9,17 @@ import { auditSubmit } from '../audit-submit.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
 import { jobViewFor, loadOwnJob } from '../job-views.js';
 import { preferWaitSeconds, waitForJob } from '../wait-for-job.js';
+
+/** Opaque list cursor: the created time and id of the last job of the previous page. */
+function encodeListCursor(position: ListPosition): string {
+  return Buffer.from(`${position.createdMs}.${position.id}`).toString('base64url');
+}
+
+function decodeListCursor(cursor: string): ListPosition {
+  const match = /^(\d{1,15})\.([\w-]{1,128})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) throw new BadRequestError('invalid cursor: pass next_cursor from the previous page unchanged', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
+  return { createdMs: Number(match[1]), id: match[2] };
+}
 
 async function notify(deps: ApiDeps, type: 'job.queued' | 'job.canceled' | 'job.moderated', tenant: string, job: JobView): Promise<void> {
   try {
@@ -54,23 +66,22 @@ export function jobsRouter(deps: ApiDeps): Router {
     const parsed = JobListQuery.safeParse(req.query);
     if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
     const { status, limit } = parsed.data;
-    let offset = parsed.data.cursor ? Number(Buffer.from(parsed.data.cursor, 'base64url').toString()) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw new ValidationError([{ path: 'cursor', message: 'invalid cursor' }]);
+    let position = parsed.data.cursor ? decodeListCursor(parsed.data.cursor) : null;
     const data: JobView[] = [];
     let exhausted = false;
-    // Filtering by status reads ahead in pages; the cursor is the index reached in the tenant's list.
+    // Filtering by status reads ahead in pages; the cursor is the last job looked at.
     while (data.length < limit && !exhausted) {
-      const ids = await deps.store.listIds(tenant, offset, status ? limit * 2 : limit - data.length);
-      exhausted = ids.length === 0;
-      for (const id of ids) {
-        offset++;
-        const record = await deps.store.get(id);
+      const page = await deps.store.listAfter(tenant, position, status ? limit * 2 : limit - data.length);
+      exhausted = page.length === 0;
+      for (const entry of page) {
+        position = entry;
+        const record = await deps.store.get(entry.id);
         if (record && (!status || record.status === status)) data.push(await jobViewFor(deps, req, record));
         if (data.length === limit) break;
       }
     }
-    const more = !exhausted && (await deps.store.listIds(tenant, offset, 1)).length > 0;
-    res.json({ data, next_cursor: more ? Buffer.from(String(offset)).toString('base64url') : null });
+    const more = !exhausted && position !== null && (await deps.store.listAfter(tenant, position, 1)).length > 0;
+    res.json({ data, next_cursor: more && position ? encodeListCursor(position) : null });
   });
 
   router.get('/jobs/:id', async (req, res) => {

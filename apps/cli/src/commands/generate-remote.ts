@@ -11,7 +11,7 @@ import { ProgressReporter } from '../farm/progress-reporter.js';
 
 const USAGE = `usage: flowfarm generate "<prompt>" --api URL [--out FILE] [--model M] [--width W] [--height H]
          [--steps N] [--seed N] [--guidance G] [--num-images N] [--format png|jpeg|webp] [--quality Q]
-         [--aspect-ratio R] [--ultra] [--palette #rrggbb,…]
+         [--aspect-ratio R] [--ultra] [--palette #rrggbb,…] [--style NAME] [--raw]
          [--timeout SECONDS] [--json]
 (uses FLOWFARM_API_KEY; --out defaults to <job id>.png, .jpg or .webp)
 `;
@@ -45,6 +45,8 @@ export function runRemote(argv: string[]): Promise<number> {
       'aspect-ratio': { type: 'string' },
       ultra: { type: 'boolean' },
       palette: { type: 'string' },
+      style: { type: 'string' },
+      raw: { type: 'boolean' },
       model: { type: 'string', short: 'm' },
       'models-dir': { type: 'string' },
       timeout: { type: 'string' },
@@ -70,6 +72,8 @@ export function runRemote(argv: string[]): Promise<number> {
       ...jobOutputFormat(outputFormatFlags(values.format, values.quality, UsageError)),
       ...jobAspectRatio(aspectRatioFlags(values['aspect-ratio'], values.ultra, UsageError)),
       ...paletteFlag(values.palette, UsageError),
+      ...(values.style === undefined ? {} : { style: values.style }),
+      ...(values.raw ? { raw: true } : {}),
     };
     const farm = farmContext(values);
     const client = farm.client();

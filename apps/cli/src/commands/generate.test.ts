@@ -56,14 +56,15 @@ describe('flowfarm generate', () => {
     expect(png.text).toMatchObject({ prompt: 'a red circle', seed: '42', steps: '3', model: 'mini' });
   });
 
-  it('writes webp with --format at the --aspect-ratio size and keeps the parameters in the file', async () => {
+  it('writes webp with --format and a --style preset (template, aspect ratio) and keeps the parameters in the file', async () => {
     const out = path.join(tmp, 'w.webp');
-    const r = await flowfarm(['generate', 'a red circle', '--out', out, '--models-dir', fixtures, '--model', 'mini', '--seed', '3', '--format', 'webp', '--quality', '70', '--aspect-ratio', '21:9', '--json']);
+    const r = await flowfarm(['generate', 'red circle', '--out', out, '--models-dir', fixtures, '--model', 'mini', '--seed', '3', '--format', 'webp', '--quality', '70', '--style', 'banner', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ output_format: 'webp', output_quality: 70, aspect_ratio: '21:9', width: 96, height: 48 });
+    // the banner preset: its template and its 21:9 aspect ratio
+    expect(JSON.parse(r.stdout)).toMatchObject({ prompt: 'a large red circle on the left on a blue background', style: 'banner', output_format: 'webp', output_quality: 70, aspect_ratio: '21:9', width: 96, height: 48 });
     const image = await decodeOutputImage(readFileSync(out));
     expect(image.format).toBe('webp');
-    expect(image.parameters).toMatchObject({ prompt: 'a red circle', seed: '3', format: 'webp', quality: '70', model: 'mini', aspect_ratio: '21:9', size: '96x48' });
+    expect(image.parameters).toMatchObject({ prompt: 'a large red circle on the left on a blue background', style: 'banner', seed: '3', format: 'webp', quality: '70', model: 'mini', aspect_ratio: '21:9', size: '96x48' });
   });
 
   it('answers bad usage with one line on stderr and exit code 2', async () => {
@@ -89,6 +90,8 @@ describe('flowfarm generate', () => {
       ['a red circle', '--out', 'x.png', '--quality', '80'], // quality without a lossy format
       ['a red circle', '--out', 'x.png', '--aspect-ratio', '5:4'],
       ['a red circle', '--out', 'x.png', '--palette', '#ff0000,blue'],
+      ['a red circle', '--out', 'x.png', '--style', 'no-such-style'],
+      ['a red circle', '--out', 'x.png', '--style', 'sticker', '--raw'],
       ['a red circle', '--out', path.join(tmp, 'never.png'), '--models-dir', fixtures, '--model', 'mini', '--aspect-ratio', '16:9', '--width', '64'],
     ];
     for (const args of cases) {

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
+import { applyLocalStyle, aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import {
   ModelLoadError, PipelineInputError, ProviderConfigError, listModelDirs, loadModel, parseProviderList, providerEnvironment,
   type GenerateResult,
@@ -29,6 +29,9 @@ options:
                      model's base pixel count (instead of --width/--height)
   --ultra            four times the base pixel count (square unless --aspect-ratio)
   --palette COLORS   1-8 comma-separated #rrggbb colors: every pixel becomes one of them
+  --style NAME       a built-in style preset (sticker, icon, banner, monochrome, brand):
+                     its prompt template and defaults apply
+  --raw              no preset, template or palette processing (recorded in the file)
   --format F         png (default), jpeg or webp; the parameters are embedded in every format
   --quality Q        1-100 for jpeg and webp (default 90)
   --model NAME       a folder under the models dir (default ${DEFAULT_MODEL})
@@ -55,6 +58,8 @@ const OPTIONS = {
   'aspect-ratio': { type: 'string' },
   ultra: { type: 'boolean' },
   palette: { type: 'string' },
+  style: { type: 'string' },
+  raw: { type: 'boolean' },
   model: { type: 'string', short: 'm' },
   'models-dir': { type: 'string' },
   provider: { type: 'string' },
@@ -120,7 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!values.out) throw new UsageError('--out <file.png> is required');
     const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
     if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError('--guidance must be a number');
-    request = {
+    request = applyLocalStyle({
       prompt: positionals[0],
       seed: integer('seed', values.seed),
       steps: integer('steps', values.steps),
@@ -131,7 +136,7 @@ export async function run(argv: string[]): Promise<number> {
       ...outputFormatFlags(values.format, values.quality, UsageError),
       ...aspectRatioFlags(values['aspect-ratio'], values.ultra, UsageError),
       ...paletteFlag(values.palette, UsageError),
-    };
+    }, values.style, values.raw, UsageError);
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
     if (err instanceof ProviderConfigError) return fail(`--provider: ${err.message}`, 2);
@@ -193,6 +198,8 @@ export async function run(argv: string[]): Promise<number> {
       ...(r.aspectRatio !== undefined ? { aspect_ratio: r.aspectRatio } : {}),
       ...(r.ultra ? { ultra: true } : {}),
       ...(r.palette ? { palette: r.palette } : {}),
+      ...(r.style !== undefined ? { style: r.style } : {}),
+      ...(r.raw ? { raw: true } : {}),
       output_format: r.outputFormat,
       ...(r.outputQuality !== undefined ? { output_quality: r.outputQuality } : {}),
       timings: {

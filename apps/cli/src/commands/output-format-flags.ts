@@ -1,5 +1,6 @@
-// --format, --quality, --aspect-ratio, --ultra and --palette of `flowfarm generate`, shared by local and
+// --format, --quality, --aspect-ratio, --ultra, --palette, --style and --raw of `flowfarm generate`, shared by local and
 // farm generation.
+import { BUILTIN_STYLES, applyStyle, builtinStyle } from '@flowfarm/contracts';
 
 export type OutputFormatFlag = 'png' | 'jpeg' | 'webp';
 const FORMATS: readonly string[] = ['png', 'jpeg', 'webp'];
@@ -50,4 +51,23 @@ export function paletteFlag(value: string | undefined, usage: new (message: stri
   const colors = value.split(',').map((c) => c.trim().toLowerCase());
   if (colors.length > 8 || colors.some((c) => !/^#[0-9a-f]{6}$/.test(c))) throw new usage(`--palette must be 1-8 comma-separated #rrggbb colors (got "${value}")`);
   return { palette: colors };
+}
+
+/** Local generation applies a built-in preset itself (a farm applies its tenant's presets too). */
+export function applyLocalStyle<R extends { prompt: string; steps?: number; guidance?: number; palette?: string[]; aspectRatio?: AspectRatioFlag; ultra?: boolean; width?: number; height?: number }>(
+  request: R,
+  name: string | undefined,
+  raw: boolean | undefined,
+  usage: new (message: string) => Error,
+): R & { style?: string; raw?: boolean } {
+  if (raw && request.palette) throw new usage('--raw renders without palette processing; leave --palette out');
+  if (name === undefined) return raw ? { ...request, raw: true } : request;
+  if (raw) throw new usage('--raw renders without style presets; leave --style out');
+  const preset = builtinStyle(name);
+  if (!preset) throw new usage(`--style must name a built-in style when generating locally (${BUILTIN_STYLES.map((s) => s.name).join(', ')}); a farm (--api) also knows its tenant's own`);
+  const { input, prompt } = applyStyle(
+    { prompt: request.prompt, steps: request.steps, guidance: request.guidance, palette: request.palette, aspect_ratio: request.aspectRatio, ultra: request.ultra, width: request.width, height: request.height },
+    preset,
+  );
+  return { ...request, prompt, steps: input.steps, guidance: input.guidance, palette: input.palette, aspectRatio: input.aspect_ratio as AspectRatioFlag | undefined, ultra: input.ultra, style: name };
 }

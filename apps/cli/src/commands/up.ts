@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { envPath } from '@flowfarm/contracts';
 import { createRedisConnection } from '@flowfarm/queue';
 import { z } from 'zod';
 import { selfCommandArgs } from '../self-command.js';
@@ -16,9 +17,9 @@ import { selfCommandArgs } from '../self-command.js';
 const UpEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   WORKERS: z.coerce.number().int().min(0).max(64).default(1),
-  DATA_DIR: z.string().default('./.data'),
+  DATA_DIR: envPath('./.data'),
   REDIS_URL: z.string().optional(),
-  MODELS_DIR: z.string().default('./models'),
+  MODELS_DIR: envPath('./models'),
   API_KEYS: z.string().optional(),
   ADMIN_API_KEY: z.string().optional(),
   PUBLIC_URL: z.string().optional(),
@@ -105,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const cfg = parsed.data;
   if (cfg.WORKERS > 0 && !hasModels(cfg.MODELS_DIR)) {
-    process.stderr.write(`flowfarm up: no model in ${path.resolve(cfg.MODELS_DIR)} (each model is a folder with model.json); set MODELS_DIR\n`);
+    process.stderr.write(`flowfarm up: no model in ${cfg.MODELS_DIR} (each model is a folder with model.json); set MODELS_DIR\n`);
     return 1;
   }
 
@@ -124,7 +125,7 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
     const started = await startPrivateRedis(cfg.DATA_DIR);
-    say(`nothing answered at ${redisUrl}: started a private redis-server at ${started.url} (AOF on, data in ${path.resolve(cfg.DATA_DIR, 'redis')})`);
+    say(`nothing answered at ${redisUrl}: started a private redis-server at ${started.url} (AOF on, data in ${path.join(cfg.DATA_DIR, 'redis')})`);
     redisUrl = started.url;
     privateRedis = started.child;
   }
@@ -136,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
     ...process.env,
     REDIS_URL: redisUrl,
     DATA_DIR: cfg.DATA_DIR,
+    MODELS_DIR: cfg.MODELS_DIR,
     PUBLIC_URL: publicUrl,
     API_KEYS: cfg.API_KEYS ?? `${local!.value}:local`,
     ADMIN_API_KEY: cfg.ADMIN_API_KEY ?? admin!.value,
@@ -171,7 +173,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const key = local?.value ?? '(one of your API_KEYS)';
-  say(`farm is up at ${publicUrl} with ${cfg.WORKERS} worker process(es), local storage in ${path.resolve(cfg.DATA_DIR)}`);
+  say(`farm is up at ${publicUrl} with ${cfg.WORKERS} worker process(es), local storage in ${cfg.DATA_DIR}`);
   if (local) say(`API key: ${local.value}   (tenant "local"; kept in ${local.file})`);
   if (admin) say(`admin key for /ops and \`flowfarm keys\`: kept in ${admin.file}`);
   say('try:');

@@ -1,8 +1,8 @@
-// The playground's creative controls (aspect ratio, ultra, palette, output format and quality), kept
+// The playground's creative controls (style, raw, aspect ratio, ultra, palette, output format and quality), kept
 // apart from the basic form so each control adds a field here and an element in index.html.
 
-import type { JobInput } from '@flowfarm/client';
-import { byId } from '../shared/dom.js';
+import type { FlowfarmClient, JobInput, StylePreset } from '@flowfarm/client';
+import { byId, el } from '../shared/dom.js';
 
 const value = (id: string) => byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
 
@@ -20,6 +20,9 @@ export function applyCreativeControls(basic: JobInput): JobInput {
     if (ratio !== '') input.aspect_ratio = ratio as NonNullable<JobInput['aspect_ratio']>;
     if (ultra) input.ultra = true;
   }
+  const style = value('style');
+  if (style !== '') input.style = style;
+  if (byId<HTMLInputElement>('raw').checked) input.raw = true;
   const palette = value('palette');
   if (palette !== '') input.palette = palette.split(/[\s,]+/).filter(Boolean);
   const format = value('output-format') as NonNullable<JobInput['output_format']>;
@@ -43,4 +46,17 @@ export function bindCreativeControls(): void {
   };
   for (const control of [format, ratio, ultra]) control.addEventListener('change', sync);
   sync();
+}
+
+/** Fills the style select with the presets the tenant may use (built-ins, then its own). */
+export async function loadStyles(client: FlowfarmClient): Promise<StylePreset[]> {
+  const presets = await client.styles();
+  const select = byId<HTMLSelectElement>('style');
+  const previous = select.value;
+  select.replaceChildren(
+    el('option', { value: '' }, 'none'),
+    ...presets.map((preset) => el('option', { value: preset.name, title: preset.prompt_template }, preset.description ? `${preset.name} — ${preset.description}` : preset.name)),
+  );
+  if (presets.some((preset) => preset.name === previous)) select.value = previous;
+  return presets;
 }

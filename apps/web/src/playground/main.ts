@@ -5,7 +5,7 @@ import { FlowfarmClient, FlowfarmError, type JobInput, type JobView, type ModelI
 import { byId } from '../shared/dom.js';
 import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
-import { applyCreativeControls, bindCreativeControls } from './creative-controls.js';
+import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
 
 let client: FlowfarmClient | null = null;
@@ -140,6 +140,9 @@ bindKeyForm(localKeyStore('apiKey'), 'api-key', (key) => {
   client = key ? new FlowfarmClient({ baseUrl: window.location.origin, apiKey: key }) : null;
   if (client) {
     void loadModels();
+    loadStyles(client).catch((error: unknown) => {
+      formError.textContent = explain(error);
+    });
     void refreshGallery();
   } else {
     renderGallery([]);
