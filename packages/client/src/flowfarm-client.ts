@@ -3,6 +3,7 @@
 import type { JobInput, JobList, JobProvenance, JobStatus, JobView, ModelInfo, ModelList, ProvenanceKeySet, StyleList, StylePreset, StylePresetInput, VerifyResult } from './contract-types.js';
 import { ABORTED_CODE, FlowfarmError, TIMEOUT_CODE, UNREACHABLE_CODE } from './errors.js';
 import { HttpTransport, pause, type TransportOptions } from './http-transport.js';
+import { DatasetClient } from './dataset-client.js';
 import { STREAM_UNSUPPORTED_CODE, streamJobEvents, type JobEvent, type JobEventsOptions } from './job-event-stream.js';
 
 export type FlowfarmClientOptions = TransportOptions;
@@ -49,9 +50,12 @@ function sniffImageType(bytes: Uint8Array): string {
 
 export class FlowfarmClient {
   private readonly http: HttpTransport;
+  /** Labelled synthetic datasets: create, get, list, cancel, wait, image, file. */
+  readonly datasets: DatasetClient;
 
   constructor(options: FlowfarmClientOptions) {
     this.http = new HttpTransport(options);
+    this.datasets = new DatasetClient(this.http);
   }
 
   /** Submits a job; resolves with the queued job (or the finished one with `waitSeconds`). */
