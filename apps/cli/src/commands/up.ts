@@ -175,7 +175,7 @@ export async function run(argv: string[]): Promise<number> {
   const key = local?.value ?? '(one of your API_KEYS)';
   say(`farm is up at ${publicUrl} with ${cfg.WORKERS} worker process(es), local storage in ${cfg.DATA_DIR}`);
   if (local) say(`API key: ${local.value}   (tenant "local"; kept in ${local.file})`);
-  if (admin) say(`admin key for /ops and \`flowfarm keys\`: kept in ${admin.file}`);
+  if (admin) say(`admin key for /ops and \`flowfarm keys\`: ${admin.value}   (kept in ${admin.file})`);
   say('try:');
   process.stdout.write(
     `  curl -s -X POST ${publicUrl}/v1/jobs -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\\n` +
