@@ -3,7 +3,7 @@
 # PyTorch and the NVIDIA driver, but no Node and nothing to download from):
 #
 #   .gpu-carry/node.xz           this machine's Node 20, stripped and compressed
-#   .gpu-carry/ort.tar.xz        node_modules/onnxruntime-node (Linux x64 only) + onnxruntime-common
+#   .gpu-carry/ort.tar.xz        node_modules/onnxruntime-node (Linux x64 only) + onnxruntime-common, sharp
 #   .gpu-carry/gpu-bench.mjs     bench/gpu-bench.ts bundled with the pipeline (esbuild)
 #   .gpu-carry/gpu-report.mjs    bench/gpu-report.ts bundled
 #   .gl/*.deb                    the Vulkan loader (libvulkan1) Dawn needs for WebGPU
@@ -14,19 +14,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=.gpu-carry
-rm -rf "$C" && mkdir -p "$C"
+mkdir -p "$C"
+rm -f "$C"/*.mjs "$C/ort.tar.xz"
 
 echo "node $(node --version) (x86-64: $(uname -m))"
-strip -o "$C/node" "$(command -v node)"
-xz -6 -T2 "$C/node"
+if [ ! -f "$C/node.xz" ] || [ "$(cat "$C/node.version" 2>/dev/null)" != "$(node --version)" ]; then
+  strip -o "$C/node" "$(command -v node)"
+  xz -6 -T2 -f "$C/node"
+  node --version > "$C/node.version"
+fi
 
+# native packages stay outside the bundle: onnxruntime-node (Linux x64 only) and sharp (the
+# pipeline's output formats) with its libvips and small JavaScript dependencies
 tar -C node_modules -cJf "$C/ort.tar.xz" \
-  onnxruntime-node/package.json onnxruntime-node/dist onnxruntime-node/bin/napi-v6/linux/x64 onnxruntime-common
+  onnxruntime-node/package.json onnxruntime-node/dist onnxruntime-node/bin/napi-v6/linux/x64 onnxruntime-common \
+  sharp @img/colour @img/sharp-linux-x64 @img/sharp-libvips-linux-x64 detect-libc semver
 
 for name in gpu-bench gpu-report; do
   # ESM bundle; CommonJS dependencies get a require() through createRequire
   npx esbuild "bench/$name.ts" --bundle --platform=node --format=esm --target=node20 \
-    --external:onnxruntime-node --outfile="$C/$name.mjs" --log-level=warning \
+    --external:onnxruntime-node --external:sharp --outfile="$C/$name.mjs" --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 done
 

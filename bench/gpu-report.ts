@@ -15,7 +15,11 @@ type Variant = {
   weightBytes: number; afterLoadMiB?: number; peakMiB?: number; batch4PeakMiB?: number; latentsNote?: string;
 };
 type TinyRow = { provider?: string; latents?: string; batch1?: Timing; batch4?: Timing };
-type Reference = { build?: { torch?: string; dtype?: string; variants?: Array<{ double: number; single: number; parameters: number }> }; variants?: Record<string, Variant> };
+type BuildConfig = { hidden_size?: number; num_heads?: number; axes_dim?: number[]; context_in_dim?: number; vec_in_dim?: number };
+type Reference = {
+  build?: { torch?: string; dtype?: string; config?: BuildConfig; variants?: Array<{ double: number; single: number; parameters: number }> };
+  variants?: Record<string, Variant>;
+};
 /** What gpu-bench.ts writes. */
 export interface BenchResults {
   started?: string;
@@ -47,6 +51,8 @@ export function extrapolate(step: (d: number, s: number) => number | undefined) 
   return { double, single, rest, fullStep, fourStepsS: (4 * fullStep) / 1000, ratio: (4 * fullStep) / 1000 / COMPUTE_LIMIT_S };
 }
 
+/** nvidia-smi readings; 0 means the sampler read nothing (no nvidia-smi). */
+const mib = (v: number | undefined) => (v ? String(v) : 'not measured');
 const f = (v: number | undefined, digits = 1) => (v === undefined || Number.isNaN(v) ? 'not measured' : v.toFixed(digits));
 
 export function renderReport(results: BenchResults, torch: TorchResults | undefined, env: string): string {
@@ -68,13 +74,15 @@ export function renderReport(results: BenchResults, torch: TorchResults | undefi
   for (const [provider, ref] of Object.entries(results.reference ?? {})) {
     const variants: Record<string, Variant> = ref.variants ?? {};
     const step = (d: number, s: number) => variants[`d${d}s${s}`]?.device?.stepMs;
-    push(`## FLUX-architecture reference on ${provider} (1024x1024: 4,096 image + 512 text tokens, fp16, random weights)`, '',
-      `Built by \`tools/flux-reference/build.py\` (torch ${ref.build?.torch ?? '?'}, ${ref.build?.dtype ?? '?'}); hidden 3072, 24 heads, RoPE 16/56/56.`, '',
+    const c = ref.build?.config ?? {};
+    push(`## FLUX-architecture reference on ${provider} (1024x1024: 4,096 image + 512 text tokens, ${ref.build?.dtype ?? '?'}, random weights)`, '',
+      `Built by \`tools/flux-reference/build.py\` (torch ${ref.build?.torch ?? '?'}): hidden ${c.hidden_size ?? '?'}, ${c.num_heads ?? '?'} heads, ` +
+        `RoPE ${(c.axes_dim ?? []).join('/')}, T5 width ${c.context_in_dim ?? '?'}, pooled width ${c.vec_in_dim ?? '?'}.`, '',
       '| variant | parameters | load ms | step ms (device latents) | step ms (host latents) | encode ms | decode ms (stand-in VAE) | GPU MiB after load | peak MiB |',
       '|---|---|---|---|---|---|---|---|---|');
     for (const [name, v] of Object.entries(variants)) {
       const params = ref.build?.variants?.find((x) => x.double === v.double && x.single === v.single)?.parameters;
-      push(`| ${name} | ${params ? `${(params / 1e6).toFixed(0)} M` : '?'} | ${f(v.loadMs, 0)} | ${f(v.device?.stepMs)} | ${f(v.host?.stepMs)} | ${f(v.device?.encodeMs)} | ${f(v.device?.decodeMs)} | ${v.afterLoadMiB ?? '?'} | ${v.peakMiB ?? '?'} |`);
+      push(`| ${name} | ${params ? `${(params / 1e6).toFixed(0)} M` : '?'} | ${f(v.loadMs, 0)} | ${f(v.device?.stepMs)} | ${f(v.host?.stepMs)} | ${f(v.device?.encodeMs)} | ${f(v.device?.decodeMs)} | ${mib(v.afterLoadMiB)} | ${mib(v.peakMiB)} |`);
     }
     const first = Object.values(variants)[0];
     if (first?.host && first.device) {

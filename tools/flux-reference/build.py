@@ -112,6 +112,33 @@ def vocab_size(tokenizer_file):
     return max(n, 1 + max((t['id'] for t in data.get('added_tokens', [])), default=0))
 
 
+def write_descriptions(out, args, base, variants, text_length):
+    """model.json (serving the first variant) and reference.json (config, every variant so far)."""
+    manifest = {
+        'name': os.path.basename(out),
+        'variant': 'dev' if args.dev else 'schnell',
+        'description': 'FLUX-architecture reference (tools/flux-reference): random weights, for timing and memory only',
+        'files': {'clip': 'clip.opt/model.onnx', 't5': 't5.opt/model.onnx', 'transformer': variants[0]['file'], 'vaeDecoder': 'vae.opt/model.onnx'},
+        'tokenizers': {'clip': 'tokenizer/tokenizer.json', 't5': 'tokenizer_2/tokenizer.json'},
+        'textLengths': {'clip': 77, 't5': text_length},
+        'latentChannels': 16,
+        'vae': {'scalingFactor': 0.3611, 'shiftFactor': 0.1159},
+        'steps': {'default': 4, 'min': 1, 'max': 50},
+        'resolution': {'min': 64, 'max': args.max_size, 'multiple': 16},
+        'defaultSize': {'width': args.max_size, 'height': args.max_size},
+    }
+    if args.dev:
+        manifest['guidance'] = {'default': 3.5}
+    reference = {'config': {k: (list(v) if isinstance(v, tuple) else v) for k, v in base.__dict__.items() if k not in ('depth', 'depth_single_blocks')},
+                 'dtype': args.dtype, 'torch': torch.__version__, 'variants': variants,
+                 'flux1_parameters': parameter_count(base, 19, 38)}
+    for name, data in (('model.json', manifest), ('reference.json', reference)):
+        with open(os.path.join(out, name), 'w') as f:
+            json.dump(data, f, indent=2)
+            f.write('\n')
+    return reference
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description='FLUX-architecture reference model folder (random weights)')
     ap.add_argument('--out', required=True)
@@ -134,6 +161,23 @@ def main(argv=None):
     os.makedirs(out)
 
     L, S, B = args.t5_length, 64, 1  # example shapes for tracing; every axis is dynamic
+    # Text encoders, decoder and tokenizers first; then the transformer variants, the manifest
+    # and reference.json rewritten after each one, so a build cut short by a timeout still
+    # leaves a loadable folder with the variants done so far.
+    clip_tok = os.path.join(TOKENIZERS, 'clip-bpe', 'tokenizer.json')
+    t5_tok = os.path.join(TOKENIZERS, 't5-unigram', 'tokenizer.json')
+    with torch.no_grad():
+        ids = lambda n: torch.zeros(1, n, dtype=torch.int64, device=device)  # noqa: E731
+        export(PooledEncoder(vocab_size(clip_tok), base.vec_in_dim).to(device, dtype).eval(), (ids(77),), ['input_ids'],
+               ['pooled_embeddings'], {'input_ids': {0: 'B'}, 'pooled_embeddings': {0: 'B'}}, os.path.join(out, 'clip.opt/model.onnx'), None)
+        export(SequenceEncoder(vocab_size(t5_tok), base.context_in_dim).to(device, dtype).eval(), (ids(L),), ['input_ids'],
+               ['text_embeddings'], {'input_ids': {0: 'B'}, 'text_embeddings': {0: 'B'}}, os.path.join(out, 't5.opt/model.onnx'), 'model.onnx_data')
+        export(StandInDecoder().to(device, dtype).eval(), (torch.randn(1, 16, 8, 8, device=device, dtype=dtype),), ['latent'], ['images'],
+               {'latent': {0: 'B', 2: 'h', 3: 'w'}, 'images': {0: 'B', 2: 'H', 3: 'W'}}, os.path.join(out, 'vae.opt/model.onnx'), None)
+    for src, dst in ((clip_tok, 'tokenizer'), (t5_tok, 'tokenizer_2')):
+        os.makedirs(os.path.join(out, dst))
+        shutil.copy(src, os.path.join(out, dst, 'tokenizer.json'))
+
     variants = []
     for spec in args.variants.split(','):
         d, s = (int(v) for v in spec.lower().split('x'))
@@ -160,45 +204,9 @@ def main(argv=None):
         del model
         if device.type == 'cuda':
             torch.cuda.empty_cache()
+        write_descriptions(out, args, base, variants, L)
 
-    clip_tok = os.path.join(TOKENIZERS, 'clip-bpe', 'tokenizer.json')
-    t5_tok = os.path.join(TOKENIZERS, 't5-unigram', 'tokenizer.json')
-    with torch.no_grad():
-        ids = lambda n: torch.zeros(1, n, dtype=torch.int64, device=device)  # noqa: E731
-        export(PooledEncoder(vocab_size(clip_tok), base.vec_in_dim).to(device, dtype).eval(), (ids(77),), ['input_ids'],
-               ['pooled_embeddings'], {'input_ids': {0: 'B'}, 'pooled_embeddings': {0: 'B'}}, os.path.join(out, 'clip.opt/model.onnx'), None)
-        export(SequenceEncoder(vocab_size(t5_tok), base.context_in_dim).to(device, dtype).eval(), (ids(L),), ['input_ids'],
-               ['text_embeddings'], {'input_ids': {0: 'B'}, 'text_embeddings': {0: 'B'}}, os.path.join(out, 't5.opt/model.onnx'), 'model.onnx_data')
-        export(StandInDecoder().to(device, dtype).eval(), (torch.randn(1, 16, 8, 8, device=device, dtype=dtype),), ['latent'], ['images'],
-               {'latent': {0: 'B', 2: 'h', 3: 'w'}, 'images': {0: 'B', 2: 'H', 3: 'W'}}, os.path.join(out, 'vae.opt/model.onnx'), None)
-    for src, dst in ((clip_tok, 'tokenizer'), (t5_tok, 'tokenizer_2')):
-        os.makedirs(os.path.join(out, dst))
-        shutil.copy(src, os.path.join(out, dst, 'tokenizer.json'))
-
-    manifest = {
-        'name': os.path.basename(out),
-        'variant': 'dev' if args.dev else 'schnell',
-        'description': 'FLUX-architecture reference (tools/flux-reference): random weights, for timing and memory only',
-        'files': {'clip': 'clip.opt/model.onnx', 't5': 't5.opt/model.onnx', 'transformer': variants[0]['file'], 'vaeDecoder': 'vae.opt/model.onnx'},
-        'tokenizers': {'clip': 'tokenizer/tokenizer.json', 't5': 'tokenizer_2/tokenizer.json'},
-        'textLengths': {'clip': 77, 't5': L},
-        'latentChannels': 16,
-        'vae': {'scalingFactor': 0.3611, 'shiftFactor': 0.1159},
-        'steps': {'default': 4, 'min': 1, 'max': 50},
-        'resolution': {'min': 64, 'max': args.max_size, 'multiple': 16},
-        'defaultSize': {'width': args.max_size, 'height': args.max_size},
-    }
-    if args.dev:
-        manifest['guidance'] = {'default': 3.5}
-    with open(os.path.join(out, 'model.json'), 'w') as f:
-        json.dump(manifest, f, indent=2)
-        f.write('\n')
-    reference = {'config': {k: (list(v) if isinstance(v, tuple) else v) for k, v in base.__dict__.items() if k not in ('depth', 'depth_single_blocks')},
-                 'dtype': args.dtype, 'torch': torch.__version__, 'variants': variants,
-                 'flux1_parameters': parameter_count(base, 19, 38)}
-    with open(os.path.join(out, 'reference.json'), 'w') as f:
-        json.dump(reference, f, indent=2)
-        f.write('\n')
+    reference = write_descriptions(out, args, base, variants, L)
     print(f'wrote {out} (FLUX.1 at these widths, 19 + 38 blocks: {reference["flux1_parameters"] / 1e9:.2f} B parameters)')
     return 0
 

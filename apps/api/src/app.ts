@@ -12,6 +12,7 @@ import { filesRouter } from './routes/files.js';
 import { healthRouter } from './routes/health.js';
 import { jobEventsRouter } from './routes/job-events.js';
 import { jobsRouter } from './routes/jobs.js';
+import { datasetsRouter } from './routes/datasets.js';
 import { modelsRouter } from './routes/models.js';
 import { stylesRouter } from './routes/styles.js';
 
@@ -56,6 +57,7 @@ export function createApp(deps: ApiDeps): Express {
   });
   v1.use(express.json({ limit: deps.config.BODY_LIMIT, strict: false }));
   v1.use(jobsRouter(deps));
+  v1.use(datasetsRouter(deps));
   v1.use(jobEventsRouter(deps));
   v1.use(modelsRouter(deps));
   v1.use(stylesRouter(deps));

@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   worker: { summary: 'run one worker process', load: () => import('./commands/worker.js') },
   webhooks: { summary: 'run a webhook delivery process', load: () => import('./commands/webhooks.js') },
   jobs: { summary: 'jobs list|get|cancel', load: () => import('./commands/jobs.js') },
+  dataset: { summary: 'dataset create spec.json --out dir | get | cancel | list', load: () => import('./commands/dataset.js') },
   models: { summary: 'models served by live workers', load: () => import('./commands/models.js') },
   workers: { summary: 'live workers, their models and busy state', load: () => import('./commands/workers.js') },
   queues: { summary: 'queue depth and oldest wait per model', load: () => import('./commands/queues.js') },

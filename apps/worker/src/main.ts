@@ -2,13 +2,16 @@
 // Signals: the first SIGTERM/SIGINT drains (no new jobs, running ones finish, exit 0 within
 // SHUTDOWN_TIMEOUT_MS); a second one exits at once with 128+signal.
 import { pathToFileURL } from 'node:url';
-import { createWebhookNotifier } from '@flowfarm/webhooks';
+import { createDatasetWebhookNotifier, createWebhookNotifier } from '@flowfarm/webhooks';
 import { loadConfig } from './config.js';
 import { startWorker, type StartWorkerOptions } from './worker-runtime.js';
 
 /** Webhook notifier; the webhooks helper plugs its factory in here. */
 function integrations(): StartWorkerOptions {
-  return { notifier: ({ redis, prefix }) => createWebhookNotifier({ redis, prefix }) };
+  return {
+    notifier: ({ redis, prefix }) => createWebhookNotifier({ redis, prefix }),
+    datasetNotifier: ({ redis, prefix }) => createDatasetWebhookNotifier({ redis, prefix }),
+  };
 }
 
 export async function runWorkerProcess(env: Record<string, string | undefined>, options: StartWorkerOptions = integrations()): Promise<number> {

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import pino, { type Logger } from 'pino';
-import { noopNotifier, type JobNotifier } from '@flowfarm/contracts';
-import { JobStore, WorkerRegistry, createRedisConnection, farmKeys, pingRedis, renderQueueName, startSharedFolderProbe, type RenderJobData } from '@flowfarm/queue';
+import { noopDatasetNotifier, noopNotifier, type DatasetNotifier, type JobNotifier } from '@flowfarm/contracts';
+import { DatasetStore, JobStore, WorkerRegistry, createRedisConnection, datasetQueueName, farmKeys, pingRedis, renderQueueName, startSharedFolderProbe, type DatasetJobData, type RenderJobData } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import { startMetricsServer } from '@flowfarm/metrics';
 import type { Redis } from 'ioredis';
@@ -14,12 +14,15 @@ import { startHeartbeat } from './heartbeat.js';
 import { limitsOf, loadModels } from './model-catalog.js';
 import { RenderBatcher } from './render-batcher.js';
 import { createRenderProcessor } from './render-processor.js';
+import { createDatasetProcessor } from './dataset-processor.js';
 import { startRetentionSweeper } from './retention-sweeper.js';
 
 export interface StartWorkerOptions {
   logger?: Logger;
   /** A notifier, or a factory that gets the worker's Redis connection and prefix. */
   notifier?: JobNotifier | ((ctx: { redis: Redis; prefix: string; config: WorkerConfig }) => JobNotifier);
+  /** dataset.succeeded / dataset.failed: a notifier or a factory, as for `notifier`. */
+  datasetNotifier?: DatasetNotifier | ((ctx: { redis: Redis; prefix: string; config: WorkerConfig }) => DatasetNotifier);
 }
 
 export interface RunningWorker {
@@ -88,6 +91,25 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     return worker;
   });
 
+  // Dataset chunks: one chunk at a time per model; its items go through the same batcher.
+  const datasets = new DatasetStore(redis, keys);
+  const datasetNotifier = typeof options.datasetNotifier === 'function' ? options.datasetNotifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.datasetNotifier ?? noopDatasetNotifier);
+  const { processDatasetJob } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
+  const datasetWorkers = [...models.keys()].map((model) => {
+    const worker = new Worker<DatasetJobData>(datasetQueueName(model), processDatasetJob, {
+      connection: redis as unknown as ConnectionOptions,
+      prefix: keys.bullPrefix,
+      concurrency: 1,
+      lockDuration: config.LOCK_DURATION_MS,
+      stalledInterval: config.STALLED_INTERVAL_MS,
+      maxStalledCount: config.MAX_STALLED_COUNT,
+      name: `${id}-datasets`,
+    });
+    worker.on('error', (err) => logger.error({ err, model }, 'bullmq dataset worker error'));
+    return worker;
+  });
+  workers.push(...(datasetWorkers as unknown as typeof workers));
+
   const state = { id, models: [...models.values()].map(limitsOf), concurrency, current, startedAt: new Date().toISOString(), draining: false };
   const heartbeat = startHeartbeat(registry, state, config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TTL_MS, logger);
   await heartbeat.beat();
@@ -122,6 +144,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         () => metrics.close(),
         async () => cancels.close(),
         async () => (notifier as JobNotifier & { close?: () => Promise<void> }).close?.(),
+        async () => (datasetNotifier as DatasetNotifier & { close?: () => Promise<void> }).close?.(),
+        () => datasets.close(),
         () => redis.quit(),
         () => Promise.all([...models.values()].map((m) => m.close())),
       ];

@@ -3,6 +3,7 @@
 import type { JobInput, JobList, JobStatus, JobView, ModelInfo, ModelList, StyleList, StylePreset, StylePresetInput } from './contract-types.js';
 import { ABORTED_CODE, FlowfarmError, TIMEOUT_CODE, UNREACHABLE_CODE } from './errors.js';
 import { HttpTransport, pause, type TransportOptions } from './http-transport.js';
+import { DatasetClient } from './dataset-client.js';
 import { STREAM_UNSUPPORTED_CODE, streamJobEvents, type JobEvent, type JobEventsOptions } from './job-event-stream.js';
 
 export type FlowfarmClientOptions = TransportOptions;
@@ -41,9 +42,12 @@ export function isFinished(job: Pick<JobView, 'status'>): boolean {
 
 export class FlowfarmClient {
   private readonly http: HttpTransport;
+  /** Labelled synthetic datasets: create, get, list, cancel, wait, image, file. */
+  readonly datasets: DatasetClient;
 
   constructor(options: FlowfarmClientOptions) {
     this.http = new HttpTransport(options);
+    this.datasets = new DatasetClient(this.http);
   }
 
   /** Submits a job; resolves with the queued job (or the finished one with `waitSeconds`). */

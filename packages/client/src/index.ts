@@ -12,3 +12,4 @@ export type { RetryOptions } from './retry-policy.js';
 export { parseSseStream, type SseMessage } from './sse-parser.js';
 export * from './contract-types.js';
 export { verifyWebhook } from './verify-webhook.js';
+export { DatasetClient, type DatasetWaitOptions } from './dataset-client.js';

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { JobEventType, JobErrorInfo, JobProgress, JobStatus, JobStreamEvent } from './job-events.js';
 import { JobInput, WebhookSpec } from './job-input.js';
 import { Layout, Scene } from './layout.js';
+import { DatasetSpec } from './dataset-spec.js';
+import { DatasetList, DatasetStatus, DatasetView } from './dataset-view.js';
 import { JobList, JobOutput, JobUrls, JobView } from './job-view.js';
 import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat, WorkerModel } from './models.js';
 import { FieldError, Problem } from './errors.js';
@@ -15,6 +17,10 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   WebhookSpec,
   Layout,
   Scene,
+  DatasetSpec,
+  DatasetStatus,
+  DatasetView,
+  DatasetList,
   JobEventType,
   JobStatus,
   JobProgress,
@@ -121,6 +127,29 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
           parameters: [jobId, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' }, description: 'resume after this event' }],
           responses: { '200': { description: 'event stream; each data line is a JobStreamEvent', content: { 'text/event-stream': { schema: ref('JobStreamEvent') } } }, '404': problem('no such job'), ...commonErrors },
         },
+      },
+      '/v1/datasets': {
+        post: {
+          summary: 'Create a dataset: a prompt template or layout generator expanded into count labelled images',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('DatasetSpec') } } },
+          responses: { '202': json('DatasetView', 'dataset accepted'), '422': problem('invalid fields (with field paths) or unknown model'), ...commonErrors },
+        },
+        get: {
+          summary: "The tenant's datasets, newest first",
+          parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } }],
+          responses: { '200': json('DatasetList', 'datasets'), ...commonErrors },
+        },
+      },
+      '/v1/datasets/{id}': { get: { summary: 'Get a dataset: progress, counts, file links', parameters: [jobId], responses: { '200': json('DatasetView', 'the dataset'), '404': problem('no such dataset for this tenant'), ...commonErrors } } },
+      '/v1/datasets/{id}/images/{index}': {
+        get: {
+          summary: 'Redirect to the signed URL of one image of the set',
+          parameters: [jobId, { name: 'index', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } }],
+          responses: { '302': { description: 'to the image' }, '404': problem('no such dataset, or the item is not rendered yet'), '422': problem('index out of range'), ...commonErrors },
+        },
+      },
+      '/v1/datasets/{id}/cancel': {
+        post: { summary: 'Cancel a dataset (no more chunks start)', parameters: [jobId], responses: { '202': json('DatasetView', 'canceled'), '404': problem('no such dataset'), '409': problem('dataset already finished'), ...commonErrors } },
       },
       '/v1/models': { get: { summary: 'Models served by live workers', responses: { '200': json('ModelList', 'models with limits and defaults'), ...commonErrors } } },
       '/v1/admin/keys': {

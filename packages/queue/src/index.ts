@@ -5,4 +5,5 @@ export { JobStore, type CreateOutcome, type JobStoreOptions, type ListPosition, 
 export { RenderQueues, renderJobOptions, type RenderJobData, type RenderJobPolicy } from './render-queues.js';
 export { JobEventHub } from './job-event-hub.js';
 export { WorkerRegistry, type ModelLimits } from './worker-registry.js';
+export { DATASET_CHUNK, DATASET_WINDOW, DatasetStore, datasetFileKey, datasetImageKey, datasetQueueName, type DatasetJobData, type DatasetRecord, type FilledDatasetSpec } from './dataset-store.js';
 export { SharedFolderError, startSharedFolderProbe, type SharedFolderProbe } from './shared-folder-probe.js';

@@ -2,7 +2,7 @@
 // answer GET /v1/jobs/:id/deliveries and so a re-run of a job finds the delivery it already
 // created instead of making a second one.
 import type { Redis } from 'ioredis';
-import type { JobEventType } from './types.js';
+import type { WebhookEventType } from './types.js';
 
 /** How long delivery records live: longer than the retry schedule (~3 days) and job retention. */
 export const DELIVERY_RECORD_TTL_S = 7 * 24 * 3600;
@@ -23,7 +23,7 @@ export interface DeliveryAttempt {
 export interface DeliveryRecord {
   id: string;
   job_id: string;
-  event: JobEventType;
+  event: WebhookEventType;
   url: string;
   status: DeliveryStatus;
   status_detail: string | null;
@@ -36,7 +36,7 @@ export interface NewDelivery {
   id: string;
   tenant: string;
   jobId: string;
-  event: JobEventType;
+  event: WebhookEventType;
   url: string;
   /** The exact body sent on every attempt (signed as is). */
   payload: string;
@@ -118,7 +118,7 @@ export class DeliveryLog {
   async source(tenant: string, jobId: string, id: string): Promise<NewDelivery | null> {
     const h = await this.redis.hgetall(this.recordKey(id));
     if (!h.status || h.tenant !== tenant || h.job_id !== jobId) return null;
-    return { id, tenant, jobId, event: h.event as JobEventType, url: h.url, payload: h.payload };
+    return { id, tenant, jobId, event: h.event as WebhookEventType, url: h.url, payload: h.payload };
   }
 
   async get(tenant: string, jobId: string, id: string): Promise<DeliveryRecord | null> {
@@ -130,7 +130,7 @@ export class DeliveryLog {
     return {
       id,
       job_id: h.job_id,
-      event: h.event as JobEventType,
+      event: h.event as WebhookEventType,
       url: h.url,
       status: h.status as DeliveryStatus,
       status_detail: h.status_detail || null,

@@ -2,7 +2,7 @@
 // (job, event[, step]). BullMQ ignores an add whose id already exists, so notifying the same
 // event twice (a job re-run after its worker died) never makes a second delivery.
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import type { JobEventType } from './types.js';
+import type { JobEventType, WebhookEventType } from './types.js';
 import { MAX_DELIVERY_ATTEMPTS } from './retry-schedule.js';
 import { DELIVERY_RECORD_TTL_S } from './delivery-log.js';
 
@@ -14,7 +14,7 @@ export interface DeliveryJobData {
   delivery_id: string;
   tenant: string;
   job_id: string;
-  event: JobEventType;
+  event: WebhookEventType;
   url: string;
   payload: string;
 }

@@ -27,6 +27,7 @@ export {
 export { WebhookEndpointStore, type DisabledInfo, type WebhookEndpoint } from './endpoint-store.js';
 export { WebhookSecretStore, ROTATION_OVERLAP_MS, generateWebhookSecret, type SecretView } from './secret-store.js';
 export { WEBHOOK_QUEUE, createWebhookQueue, deliveryIdFor, type DeliveryJobData } from './delivery-queue.js';
+export { createDatasetWebhookNotifier, type DatasetWebhookNotifier } from './dataset-notifier.js';
 export { createWebhookNotifier, webhookPayload, PROGRESS_INTERVAL_MS, type WebhookNotifier, type WebhookNotifierDeps } from './notifier.js';
 export {
   startWebhookDeliveryWorker,

@@ -2,9 +2,11 @@
 // the parts of `JobView` read here are required, so the api and worker pass their full view
 // (it is sent untouched as the payload's `data`).
 
-import { JobEventType, TERMINAL_EVENT_TYPES, type WebhookSpec } from '@flowfarm/contracts';
+import { JobEventType, TERMINAL_EVENT_TYPES, type DatasetEventType, type WebhookSpec } from '@flowfarm/contracts';
 
 export type { JobEventType, WebhookSpec };
+/** Every event a delivery may carry: a job's, or a dataset's one terminal event. */
+export type WebhookEventType = JobEventType | DatasetEventType;
 
 export const JOB_EVENT_TYPES: readonly JobEventType[] = JobEventType.options;
 

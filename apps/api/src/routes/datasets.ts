@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { Router, type Request } from 'express';
+import { ConflictError, DatasetSpec, NotFoundError, ValidationError, fieldErrorsFromZod, type DatasetView } from '@flowfarm/contracts';
+import { DatasetStore, datasetFileKey, datasetImageKey, type DatasetRecord, type FilledDatasetSpec } from '@flowfarm/queue';
+import { requireTenant } from '../auth.js';
+import { apiBaseUrl, type ApiDeps } from '../deps.js';
+import { resolveAgainstModel } from '../job-submission.js';
+import { assertSubmittedWebhookAllowed } from './webhooks.js';
+
+const newDatasetId = (): string => `ds_${randomBytes(12).toString('base64url')}`;
+
+/**
+ * POST/GET /v1/datasets, GET /v1/datasets/:id, POST /v1/datasets/:id/cancel. A create stores
+ * the spec and queues the first few chunks; items are made from the spec when rendered, so
+ * accepting 100,000 items costs the same as accepting 10.
+ */
+export function datasetsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const datasets = new DatasetStore(deps.redis, deps.keys);
+
+  async function view(req: Request, record: DatasetRecord): Promise<DatasetView> {
+    const base = apiBaseUrl(deps, req);
+    const link = async (key: string) => {
+      const url = await deps.storage.url(key);
+      return url.startsWith('/') ? `${base}${url}` : url;
+    };
+    const counts = await datasets.counts(record.id, record.spec.count);
+    const self = `${base}/v1/datasets/${record.id}`;
+    return {
+      id: record.id,
+      status: record.status,
+      name: record.spec.name ?? null,
+      model: record.spec.model,
+      count: record.spec.count,
+      counts,
+      spec: record.spec as unknown as Record<string, unknown>,
+      files:
+        record.status === 'succeeded'
+          ? {
+            manifest: await link(datasetFileKey(record.tenant, record.id, 'manifest.jsonl')),
+            annotations: await link(datasetFileKey(record.tenant, record.id, 'annotations.json')),
+            summary: await link(datasetFileKey(record.tenant, record.id, 'summary.json')),
+          }
+          : null,
+      images_prefix: datasetImageKey(record.tenant, record.id, 0).replace(/[^/]+$/, ''),
+      error: record.error,
+      created_at: new Date(record.createdAt).toISOString(),
+      finished_at: record.finishedAt ? new Date(record.finishedAt).toISOString() : null,
+      urls: { self, cancel: `${self}/cancel` },
+    };
+  }
+
+  async function loadOwn(req: Request): Promise<DatasetRecord> {
+    const tenant = requireTenant(req);
+    const id = String(req.params.id);
+    const record = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await datasets.get(id) : null;
+    if (!record || record.tenant !== tenant) throw new NotFoundError(`no dataset ${id}`);
+    return record;
+  }
+
+  router.post('/datasets', async (req, res) => {
+    const tenant = requireTenant(req);
+    const parsed = DatasetSpec.safeParse(req.body);
+    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
+    const spec = parsed.data;
+    // the same SSRF guard as a job's webhook (private and metadata addresses refused)
+    await assertSubmittedWebhookAllowed(deps, { prompt: 'dataset', ...(spec.webhook ? { webhook: spec.webhook } : {}) });
+    // The model's limits and defaults, checked as for a job (same field names, same errors).
+    const { input } = await resolveAgainstModel(deps, {
+      prompt: 'dataset', model: spec.model, width: spec.width, height: spec.height, steps: spec.steps, guidance: spec.guidance,
+    });
+    const filled: FilledDatasetSpec = {
+      ...spec,
+      model: input.model!, width: input.width!, height: input.height!, steps: input.steps!,
+      ...(input.guidance === undefined ? {} : { guidance: input.guidance }),
+      seed: spec.seed ?? randomBytes(4).readUInt32LE(0),
+    };
+    const record: DatasetRecord = { id: newDatasetId(), tenant, spec: filled, status: 'queued', createdAt: Date.now(), startedAt: null, finishedAt: null, error: null };
+    await datasets.create(record);
+    const body = await view(req, record);
+    res.set('Location', body.urls.self).status(202).json(body);
+  });
+
+  router.get('/datasets', async (req, res) => {
+    const tenant = requireTenant(req);
+    const limit = Math.min(100, Math.max(1, Number(req.query.limit ?? 20) || 20));
+    const records = await datasets.list(tenant, limit);
+    res.json({ data: await Promise.all(records.map((r) => view(req, r))) });
+  });
+
+  router.get('/datasets/:id', async (req, res) => {
+    res.json(await view(req, await loadOwn(req)));
+  });
+
+  // One image of the set: a redirect to its signed URL (how the CLI downloads a set).
+  router.get('/datasets/:id/images/:index', async (req, res) => {
+    const record = await loadOwn(req);
+    const index = Number(req.params.index);
+    if (!Number.isInteger(index) || index < 0 || index >= record.spec.count) {
+      throw new ValidationError([{ path: 'index', message: `must be an integer from 0 to ${record.spec.count - 1}` }]);
+    }
+    if (!(await datasets.isDone(record.id, index))) throw new NotFoundError(`item ${index} of ${record.id} is not rendered yet`);
+    const url = await deps.storage.url(datasetImageKey(record.tenant, record.id, index));
+    res.redirect(302, url.startsWith('/') ? `${apiBaseUrl(deps, req)}${url}` : url);
+  });
+
+  router.post('/datasets/:id/cancel', async (req, res) => {
+    const record = await loadOwn(req);
+    if (!(await datasets.finish(record.id, 'canceled'))) {
+      throw new ConflictError('dataset_finished', `dataset ${record.id} has already finished (${record.status})`);
+    }
+    res.status(202).json(await view(req, (await datasets.get(record.id))!));
+  });
+
+  return router;
+}

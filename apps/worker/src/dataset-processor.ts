@@ -1,0 +1,162 @@
+import type { Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { datasetItem, type DatasetNotifier, type DatasetView } from '@flowfarm/contracts';
+import { DATASET_CHUNK, datasetFileKey, datasetImageKey, type DatasetJobData, type DatasetRecord, type DatasetStore } from '@flowfarm/queue';
+import type { ResultStorage } from '@flowfarm/storage';
+import { assembleDatasetFiles, pixelBox, pngPipelineVersion, type ManifestLine } from './dataset-files.js';
+import type { Renderer } from './model-thread.js';
+
+export interface DatasetProcessorDeps {
+  datasets: DatasetStore;
+  storage: ResultStorage;
+  /** the loaded models: a chunk's items go to generateBatch directly, whatever BATCH_MAX says */
+  models: Map<string, Renderer>;
+  logger: Logger;
+  notifier: DatasetNotifier;
+  /** Base of API links in webhook payloads. */
+  apiBaseUrl: string;
+}
+
+/** Items per pipeline batch: a dataset always batches (its items are known in advance). */
+export const DATASET_BATCH = 8;
+
+const isPermanent = (err: unknown) => err instanceof Error && err.name === 'PipelineInputError';
+const active = (r: DatasetRecord) => r.status === 'queued' || r.status === 'running';
+
+/**
+ * Runs dataset jobs. A chunk renders its items that are not done yet in pipeline batches of
+ * DATASET_BATCH, stores each image under a key derived
+ * from the item index and records the item's manifest line; then it queues the next chunk.
+ * Re-running a chunk after a crash re-renders only unfinished items, to the same keys and
+ * records: nothing is lost or duplicated. The finalize job assembles the set's files.
+ */
+export function createDatasetProcessor(deps: DatasetProcessorDeps) {
+  const { datasets, storage } = deps;
+
+  function itemOf(record: DatasetRecord, index: number) {
+    const { spec } = record;
+    const item = datasetItem(spec, index);
+    const base = {
+      index, prompt: item.prompt, seed: item.seed, width: spec.width, height: spec.height, steps: spec.steps,
+      ...(spec.guidance === undefined ? {} : { guidance: spec.guidance }),
+      model: spec.model, values: item.values, ...(item.layout ? { layout: item.layout } : {}),
+      labels: (item.layout?.objects ?? []).map((o) => ({ label: o.label ?? o.prompt, bbox: pixelBox(o.box, spec.width, spec.height) })),
+    };
+    const request = {
+      prompt: item.prompt, width: spec.width, height: spec.height, steps: spec.steps, guidance: spec.guidance, seed: item.seed, numImages: 1,
+      outputFormat: 'png' as const, ...(item.layout ? { layout: item.layout } : {}),
+    };
+    return { base, request };
+  }
+
+  /** Renders items as one pipeline batch; stores each image and its manifest line. */
+  async function renderItems(record: DatasetRecord, indices: number[]): Promise<void> {
+    const { tenant, id } = record;
+    const model = deps.models.get(record.spec.model);
+    if (!model) throw new Error(`this worker does not serve ${record.spec.model}`);
+    const items = indices.map((index) => itemOf(record, index));
+    let results;
+    try {
+      results = await model.generateBatch(items.map((it) => it.request));
+    } catch (err) {
+      if (!isPermanent(err)) throw err; // the chunk is retried
+      // One bad item fails the batch: render one at a time to fail only the bad ones.
+      if (indices.length > 1) {
+        for (const index of indices) await renderItems(record, [index]);
+        return;
+      }
+      const line: ManifestLine = { ...items[0].base, status: 'failed', file: null, key: null, pipeline: null, error: (err as Error).message };
+      await datasets.recordItem(id, indices[0], line as unknown as Record<string, unknown>, true);
+      return;
+    }
+    await Promise.all(results.map(async (result, k) => {
+      const image = result.images[0];
+      const key = datasetImageKey(tenant, id, indices[k]);
+      await storage.put(key, image.data, image.contentType);
+      const line: ManifestLine = { ...items[k].base, status: 'succeeded', file: key.slice(`${tenant}/${id}/`.length), key, pipeline: pngPipelineVersion(image.data) };
+      await datasets.recordItem(id, indices[k], line as unknown as Record<string, unknown>, false);
+    }));
+  }
+
+  async function runChunk(record: DatasetRecord, chunk: number, log: Logger): Promise<void> {
+    await datasets.markRunning(record.id);
+    const first = chunk * DATASET_CHUNK;
+    const indices = Array.from({ length: Math.min(DATASET_CHUNK, record.spec.count - first) }, (_, i) => first + i);
+    const todo: number[] = [];
+    for (const index of indices) if (!(await datasets.isDone(record.id, index))) todo.push(index);
+    for (let k = 0; k < todo.length; k += DATASET_BATCH) await renderItems(record, todo.slice(k, k + DATASET_BATCH));
+    const latest = await datasets.get(record.id);
+    if (!latest || !active(latest)) return; // canceled meanwhile: queue nothing more
+    await datasets.advance(latest, chunk);
+    log.debug({ chunk, rendered: todo.length }, 'dataset chunk done');
+  }
+
+  async function finalize(record: DatasetRecord, log: Logger): Promise<void> {
+    const files = await assembleDatasetFiles(record, datasets.itemRecords(record.id, record.spec.count));
+    const finishedAt = Date.now();
+    const summary = {
+      id: record.id, name: record.spec.name ?? null, model: record.spec.model, count: record.spec.count,
+      succeeded: files.succeeded, failed: files.failed,
+      created_at: new Date(record.createdAt).toISOString(),
+      started_at: record.startedAt ? new Date(record.startedAt).toISOString() : null,
+      finished_at: new Date(finishedAt).toISOString(),
+      render_seconds: record.startedAt ? (finishedAt - record.startedAt) / 1000 : null,
+      images_per_second: record.startedAt ? files.succeeded / Math.max(0.001, (finishedAt - record.startedAt) / 1000) : null,
+      spec: record.spec,
+    };
+    await storage.put(datasetFileKey(record.tenant, record.id, 'manifest.jsonl'), Buffer.from(files.manifest), 'application/x-ndjson');
+    await storage.put(datasetFileKey(record.tenant, record.id, 'annotations.json'), Buffer.from(files.annotations), 'application/json');
+    await storage.put(datasetFileKey(record.tenant, record.id, 'summary.json'), Buffer.from(JSON.stringify(summary, null, 2)), 'application/json');
+    const status = files.succeeded === 0 ? 'failed' : 'succeeded';
+    if (await datasets.finish(record.id, status, status === 'failed' ? 'every item failed' : undefined)) {
+      log.info({ succeeded: files.succeeded, failed: files.failed }, `dataset ${status}`);
+    }
+    await notifyFinished(record.id, log);
+  }
+
+  /** The one terminal webhook (its delivery id is per dataset and event, so a re-run sends nothing new). */
+  async function notifyFinished(id: string, log: Logger): Promise<void> {
+    const record = await datasets.get(id);
+    if (!record || (record.status !== 'succeeded' && record.status !== 'failed')) return;
+    try {
+      const link = async (key: string) => {
+        const url = await storage.url(key);
+        return url.startsWith('/') ? `${deps.apiBaseUrl}${url}` : url;
+      };
+      const self = `${deps.apiBaseUrl}/v1/datasets/${record.id}`;
+      const dataset: DatasetView = {
+        id: record.id, status: record.status, name: record.spec.name ?? null, model: record.spec.model, count: record.spec.count,
+        counts: await datasets.counts(record.id, record.spec.count), spec: record.spec as unknown as Record<string, unknown>,
+        files: record.status === 'succeeded'
+          ? {
+            manifest: await link(datasetFileKey(record.tenant, record.id, 'manifest.jsonl')),
+            annotations: await link(datasetFileKey(record.tenant, record.id, 'annotations.json')),
+            summary: await link(datasetFileKey(record.tenant, record.id, 'summary.json')),
+          }
+          : null,
+        images_prefix: datasetImageKey(record.tenant, record.id, 0).replace(/[^/]+$/, ''),
+        error: record.error, created_at: new Date(record.createdAt).toISOString(),
+        finished_at: record.finishedAt ? new Date(record.finishedAt).toISOString() : null,
+        urls: { self, cancel: `${self}/cancel` },
+      };
+      await deps.notifier.notify({ type: `dataset.${record.status}`, tenant: record.tenant, dataset, ...(record.spec.webhook ? { url: record.spec.webhook.url } : {}) });
+    } catch (err) {
+      log.error({ err }, 'dataset notifier failed');
+      throw err; // the finalize job is retried; the delivery id keeps it to one webhook
+    }
+  }
+
+  async function processDatasetJob(job: Job<DatasetJobData>): Promise<void> {
+    const data = job.data;
+    const record = await datasets.get(data.datasetId);
+    if (!record) return;
+    const log = deps.logger.child({ datasetId: record.id, model: record.spec.model });
+    // A finalize re-run after a crash between finishing and notifying: notify (deduplicated).
+    if (data.kind === 'finalize' && !active(record)) return notifyFinished(record.id, log);
+    if (!active(record)) return;
+    if (data.kind === 'chunk') await runChunk(record, data.chunk, log);
+    else await finalize(record, log);
+  }
+
+  return { processDatasetJob };
+}
