@@ -20,29 +20,55 @@ class ClipExport(torch.nn.Module):
         return text, pooled
 
 
-def export_all(out, clip, t5, tr, dec, shift, scale, text_len, info):
+def export_clip(clip, path, text_len):
     ids = torch.ones(1, text_len, dtype=torch.int32)
+    torch.onnx.export(ClipExport(clip), (ids,), path, opset_version=OPSET,
+                      input_names=["input_ids"], output_names=["text_embeddings", "pooled_embeddings"],
+                      dynamic_axes={"input_ids": {0: "B", 1: "L"}, "text_embeddings": {0: "B", 1: "L"},
+                                    "pooled_embeddings": {0: "B"}})
+
+
+def export_t5(t5, path, text_len):
+    ids = torch.ones(1, text_len, dtype=torch.int32)
+    torch.onnx.export(t5, (ids,), path, opset_version=OPSET,
+                      input_names=["input_ids"], output_names=["text_embeddings"],
+                      dynamic_axes={"input_ids": {0: "B", 1: "L"}, "text_embeddings": {0: "B", 1: "L"}})
+
+
+def export_transformer(tr, path, text_len):
+    s = 16
+    args = (torch.randn(1, s, 64), torch.randn(1, text_len, 64), torch.randn(1, 64), torch.ones(1),
+            torch.zeros(s, 3), torch.zeros(text_len, 3))
+    torch.onnx.export(tr, args, path, opset_version=OPSET,
+                      input_names=["hidden_states", "encoder_hidden_states", "pooled_projections", "timestep",
+                                   "img_ids", "txt_ids"],
+                      output_names=["latent"],
+                      dynamic_axes={"hidden_states": {0: "B", 1: "S"}, "encoder_hidden_states": {0: "B", 1: "L"},
+                                    "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "S"},
+                                    "txt_ids": {0: "L"}, "latent": {0: "B", 1: "S"}})
+
+
+def export_decoder(dec, path, text_len=None):
+    torch.onnx.export(dec, (torch.randn(1, 16, 8, 8),), path, opset_version=OPSET,
+                      input_names=["latent"], output_names=["images"],
+                      dynamic_axes={"latent": {0: "B", 2: "h", 3: "w"}, "images": {0: "B", 2: "H", 3: "W"}})
+
+
+def export_encoder(enc, path, text_len=None):
+    """FLUX naming: images [B,3,H,W] in [-1,1] -> latent [B,16,H/8,W/8] (before shift and scale)."""
+    torch.onnx.export(enc, (torch.randn(1, 3, 64, 64),), path, opset_version=OPSET,
+                      input_names=["images"], output_names=["latent"],
+                      dynamic_axes={"images": {0: "B", 2: "H", 3: "W"}, "latent": {0: "B", 2: "h", 3: "w"}})
+
+
+def export_all(out, clip, t5, tr, dec, shift, scale, text_len, info, enc=None):
     with torch.no_grad():
-        torch.onnx.export(ClipExport(clip), (ids,), os.path.join(out, "clip.onnx"), opset_version=OPSET,
-                          input_names=["input_ids"], output_names=["text_embeddings", "pooled_embeddings"],
-                          dynamic_axes={"input_ids": {0: "B", 1: "L"}, "text_embeddings": {0: "B", 1: "L"},
-                                        "pooled_embeddings": {0: "B"}})
-        torch.onnx.export(t5, (ids,), os.path.join(out, "t5.onnx"), opset_version=OPSET,
-                          input_names=["input_ids"], output_names=["text_embeddings"],
-                          dynamic_axes={"input_ids": {0: "B", 1: "L"}, "text_embeddings": {0: "B", 1: "L"}})
-        s = 16
-        args = (torch.randn(1, s, 64), torch.randn(1, text_len, 64), torch.randn(1, 64), torch.ones(1),
-                torch.zeros(s, 3), torch.zeros(text_len, 3))
-        torch.onnx.export(tr, args, os.path.join(out, "transformer.onnx"), opset_version=OPSET,
-                          input_names=["hidden_states", "encoder_hidden_states", "pooled_projections", "timestep",
-                                       "img_ids", "txt_ids"],
-                          output_names=["latent"],
-                          dynamic_axes={"hidden_states": {0: "B", 1: "S"}, "encoder_hidden_states": {0: "B", 1: "L"},
-                                        "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "S"},
-                                        "txt_ids": {0: "L"}, "latent": {0: "B", 1: "S"}})
-        torch.onnx.export(dec, (torch.randn(1, 16, 8, 8),), os.path.join(out, "vae_decoder.onnx"), opset_version=OPSET,
-                          input_names=["latent"], output_names=["images"],
-                          dynamic_axes={"latent": {0: "B", 2: "h", 3: "w"}, "images": {0: "B", 2: "H", 3: "W"}})
+        export_clip(clip, os.path.join(out, "clip.onnx"), text_len)
+        export_t5(t5, os.path.join(out, "t5.onnx"), text_len)
+        export_transformer(tr, os.path.join(out, "transformer.onnx"), text_len)
+        export_decoder(dec, os.path.join(out, "vae_decoder.onnx"))
+        if enc is not None:
+            export_encoder(enc, os.path.join(out, "vae_encoder.onnx"))
     write_tokenizer(os.path.join(out, "tokenizer.json"))
     with open(os.path.join(out, "domain.json"), "w") as f:
         json.dump(domain.domain_json(), f, indent=2)
@@ -51,7 +77,7 @@ def export_all(out, clip, t5, tr, dec, shift, scale, text_len, info):
         "variant": "schnell",
         "description": "Flat circles, squares and triangles on solid backgrounds; FLUX.1 ONNX interface.",
         "files": {"clip": "clip.onnx", "t5": "t5.onnx", "transformer": "transformer.onnx",
-                  "vaeDecoder": "vae_decoder.onnx"},
+                  "vaeDecoder": "vae_decoder.onnx", **({"vaeEncoder": "vae_encoder.onnx"} if enc is not None else {})},
         "tokenizers": {"clip": "tokenizer.json", "t5": "tokenizer.json"},
         "textLengths": {"clip": text_len, "t5": text_len},
         "latentChannels": 16,

@@ -95,6 +95,17 @@ def grid_position(img_ids, n_freq=4):
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1).flatten(1)
 
 
+def rope_image_ids(img_ids, reference=4.0):
+    """img_ids with (i, j) rescaled so the shorter side spans `reference` tokens (64 px): RoPE
+    then sees the same relative offsets between the parts of a scene at every image size (shapes
+    are sized relative to the shorter side), instead of offsets up to 15 at 256 px that 64 px
+    training never showed. At 64 px (4 tokens a side) the ids are unchanged."""
+    ij = img_ids[:, 1:3]
+    extent = torch.amax(ij, dim=0) + 1.0
+    scale = reference / torch.min(extent)
+    return torch.cat([img_ids[:, :1], ij * scale], dim=1)
+
+
 def apply_rope(x, cos, sin):
     # x [B, heads, N, d]; rotate consecutive pairs (x0, x1) by the angle of their frequency.
     x0, x1 = x[..., 0::2], x[..., 1::2]
@@ -227,7 +238,7 @@ class FlowTransformer(nn.Module):
         vec = self.time_in(timestep_embedding(timestep, 64)) + self.vector_in(pooled_projections)
         if self.guidance_in is not None:
             vec = vec + self.guidance_in(timestep_embedding(guidance, 64, scale=1.0))
-        cos, sin = rope(torch.cat([txt_ids, img_ids], dim=0), self.axes_dim)
+        cos, sin = rope(torch.cat([txt_ids, rope_image_ids(img_ids)], dim=0), self.axes_dim)
         for block in self.double_blocks:
             img, txt = block(img, txt, vec, cos, sin)
         x = torch.cat([txt, img], dim=1)

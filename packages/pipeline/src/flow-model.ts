@@ -17,6 +17,7 @@ import { ResidentSteps } from './resident-steps.js';
 import { OnnxClock, SubModel, type Feed, type SessionOptions } from './session.js';
 import { subModelSpecs, type SubModelName } from './tensor-specs.js';
 import { PromptTokenizer } from './tokenize.js';
+import { decodeLatents, encodeImages, vaeEncoderSpec, type EncodedImages, type ImageInput } from './vae-encoder.js';
 import { layoutPrompts, RegionalRows } from './regional-guidance.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 
@@ -48,6 +49,8 @@ export class FlowModel {
     private readonly tokenizers: { clip: PromptTokenizer; t5: PromptTokenizer },
     readonly providerInfo: ProviderInfo,
     private readonly resident?: ResidentSteps,
+    /** present when the manifest declares files.vaeEncoder */
+    private readonly vaeEncoder?: SubModel,
   ) {}
 
   /** The execution provider the model runs on (cpu, webgpu, cuda:0, …). */
@@ -77,14 +80,17 @@ export class FlowModel {
     const fit = checkMemoryFit(manifest.name, files, choice.spec);
     const latents = latentPlacement(requested.latents ?? 'auto', choice);
     const device = latents.where === 'device' && choice.spec.name !== 'cpu';
-    const loaded = await Promise.allSettled(
-      names.map((n, i) => SubModel.load(files[i], specs[n], options, n === 'transformer' && device ? { latent: 'gpu-buffer' } : undefined)),
-    );
+    const encoderFile = manifest.files.vaeEncoder === undefined ? undefined : fileOf(manifest.files.vaeEncoder, 'files.vaeEncoder');
+    const loaded = await Promise.allSettled([
+      ...names.map((n, i) => SubModel.load(files[i], specs[n], options, n === 'transformer' && device ? { latent: 'gpu-buffer' } : undefined)),
+      ...(encoderFile ? [SubModel.load(encoderFile, vaeEncoderSpec(manifest), options)] : []),
+    ]);
     const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(loaded.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
       throw failed.reason;
     }
+    const encoder = encoderFile ? (loaded[names.length] as PromiseFulfilledResult<SubModel>).value : undefined;
     const parts = Object.fromEntries(
       names.map((n, i) => [n, (loaded[i] as PromiseFulfilledResult<SubModel>).value]),
     ) as Parts;
@@ -93,7 +99,7 @@ export class FlowModel {
       try {
         resident = await ResidentSteps.create(parts.transformer, options);
       } catch (err) {
-        await Promise.all(Object.values(parts).map((p) => p.release()));
+        await Promise.all([...Object.values(parts), ...(encoder ? [encoder] : [])].map((p) => p.release()));
         throw new ModelLoadError(`${manifest.name}: cannot build the on-device Euler step on ${providerLabel(choice.spec)}: ${(err as Error).message}`);
       }
     }
@@ -104,7 +110,7 @@ export class FlowModel {
       weightBytes: fit.weightBytes,
     };
     if (latents.note) info.latentsNote = latents.note;
-    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, info, resident);
+    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, info, resident, encoder);
   }
 
   /** Fills defaults from the manifest and validates; throws PipelineInputError. */
@@ -233,6 +239,28 @@ export class FlowModel {
     });
   }
 
+  /** Whether the model folder has a VAE encoder (files.vaeEncoder), i.e. encodeImage works. */
+  get canEncodeImages(): boolean {
+    return this.vaeEncoder !== undefined;
+  }
+
+  /**
+   * Same-size RGB8 images → packed latents normalized as `(latent − shiftFactor) · scalingFactor`,
+   * the space the flow steps work in (see vae-encoder.ts). Throws PipelineInputError for bad sizes
+   * and when the model has no VAE encoder.
+   */
+  async encodeImage(images: readonly ImageInput[]): Promise<EncodedImages> {
+    if (!this.vaeEncoder) {
+      throw new PipelineInputError(`model ${this.name} has no VAE encoder (model.json files.vaeEncoder), so it cannot take images as input`);
+    }
+    return encodeImages(this.vaeEncoder, this.manifest, images, new OnnxClock());
+  }
+
+  /** Inverse of encodeImage: packed normalized latents of `width`x`height` images → RGB8 per image. */
+  async decodeLatents(latents: Float32Array, width: number, height: number): Promise<Uint8Array[]> {
+    return decodeLatents(this.parts.vaeDecoder, this.manifest, latents, width, height, new OnnxClock());
+  }
+
   private async encodeText(prompts: string[], clock: OnnxClock) {
     const R = prompts.length;
     const clipIds = this.tokenizers.clip.encodeBatch(prompts);
@@ -247,7 +275,7 @@ export class FlowModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all([...Object.values(this.parts).map((p) => p.release()), this.resident?.release()]);
+    await Promise.all([...Object.values(this.parts).map((p) => p.release()), this.resident?.release(), this.vaeEncoder?.release()]);
   }
 }
 

@@ -13,6 +13,7 @@ export type { SessionOptions } from './session.js';
 export type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 export { MAX_LAYOUT_OBJECTS, type Box, type LayoutRegion, type PipelineLayout, type RegionalOptions } from './regional-guidance.js';
 export { decodePngRgb, type DecodedRgb } from './png.js';
+export type { EncodedImages, ImageInput } from './vae-encoder.js';
 export {
   CONTENT_TYPES, DEFAULT_OUTPUT_QUALITY, FILE_EXTENSIONS, OUTPUT_FORMATS, decodeOutputImage, encodeOutputImage, parametersFromXmp,
   type DecodedOutputImage, type OutputFormat, type OutputImageOptions,

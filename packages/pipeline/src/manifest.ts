@@ -12,7 +12,14 @@ export const ModelManifest = z
     /** schnell: no guidance input, no sigma shift; dev: guidance input + resolution-dependent shift */
     variant: z.enum(['schnell', 'dev']),
     description: z.string().optional(),
-    files: z.object({ clip: z.string(), t5: z.string(), transformer: z.string(), vaeDecoder: z.string() }),
+    files: z.object({
+      clip: z.string(),
+      t5: z.string(),
+      transformer: z.string(),
+      vaeDecoder: z.string(),
+      /** optional: images [B,3,H,W] in [-1,1] → latent [B,C,H/8,W/8]; enables encodeImage (image-to-image) */
+      vaeEncoder: z.string().optional(),
+    }),
     tokenizers: z.object({ clip: z.string(), t5: z.string() }),
     textLengths: z.object({ clip: positiveInt, t5: positiveInt }),
     latentChannels: positiveInt,

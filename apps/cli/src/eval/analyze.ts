@@ -38,7 +38,15 @@ function nearest<T>(entries: [string, T][], score: (v: T) => number): string {
   return best;
 }
 
-export function analyzeImage(rgb: Uint8Array, width: number, height: number, domain: Domain): Analysis {
+interface Background {
+  background: string;
+  /** 1 where a pixel is far from the measured background */
+  mask: Uint8Array;
+  px: (i: number) => Rgb;
+  colorOf: (c: Rgb) => string;
+}
+
+function readBackground(rgb: Uint8Array, width: number, height: number, domain: Domain): Background {
   const palette = Object.entries(domain.colors) as [string, Rgb][];
   const px = (i: number): Rgb => [rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]];
   const colorOf = (c: Rgb) => nearest(palette, (p) => dist2(p, c));
@@ -62,12 +70,22 @@ export function analyzeImage(rgb: Uint8Array, width: number, height: number, dom
 
   const mask = new Uint8Array(width * height);
   for (let i = 0; i < mask.length; i++) mask[i] = dist2(px(i), bg) > threshold ? 1 : 0;
-  const region = largestRegion(mask, width, height);
-  const none: Analysis = {
-    background, color: null, position: null, shape: null, size: null, pixels: region.length, fill: 0, halfExtent: 0, centroid: [0, 0],
-  };
-  if (region.length < MIN_SHAPE_PIXELS) return none;
+  return { background, mask, px, colorOf };
+}
 
+/** A region of the shape mask read as one shape. */
+export interface ShapeReading {
+  color: string;
+  position: string;
+  shape: string | null;
+  size: string;
+  pixels: number;
+  fill: number;
+  halfExtent: number;
+  centroid: [number, number];
+}
+
+function readRegion(region: number[], width: number, height: number, domain: Domain, bg: Background): ShapeReading {
   const inRegion = new Uint8Array(width * height);
   for (const i of region) inRegion[i] = 1;
   let minX = width, maxX = 0, minY = height, maxY = 0, sx = 0, sy = 0;
@@ -78,7 +96,7 @@ export function analyzeImage(rgb: Uint8Array, width: number, height: number, dom
     sx += x + 0.5; sy += y + 0.5;
     const inside = x > 0 && y > 0 && x < width - 1 && y < height - 1 &&
       inRegion[i - 1] && inRegion[i + 1] && inRegion[i - width] && inRegion[i + width];
-    if (inside) interior.push(px(i));
+    if (inside) interior.push(bg.px(i));
   }
   const bw = maxX - minX + 1, bh = maxY - minY + 1;
   const fill = region.length / (bw * bh);
@@ -86,8 +104,7 @@ export function analyzeImage(rgb: Uint8Array, width: number, height: number, dom
   const centroid: [number, number] = [sx / region.length / width, sy / region.length / height];
   const shapes = domain.shapes.filter((s) => s in FILL_RATIOS).map((s): [string, number] => [s, FILL_RATIOS[s]]);
   return {
-    background,
-    color: colorOf(mean(interior.length ? interior : region.map(px))),
+    color: bg.colorOf(mean(interior.length ? interior : region.map(bg.px))),
     position: nearest(Object.entries(domain.positions), ([fx, fy]) => (fx - centroid[0]) ** 2 + (fy - centroid[1]) ** 2),
     shape: shapes.length ? nearest(shapes, (r) => Math.abs(r - fill)) : null,
     size: nearest(Object.entries(domain.sizes), (s) => Math.abs(s - halfExtent)),
@@ -98,6 +115,27 @@ export function analyzeImage(rgb: Uint8Array, width: number, height: number, dom
   };
 }
 
+export function analyzeImage(rgb: Uint8Array, width: number, height: number, domain: Domain): Analysis {
+  const bg = readBackground(rgb, width, height, domain);
+  const region = largestRegion(bg.mask, width, height);
+  const none: Analysis = {
+    background: bg.background, color: null, position: null, shape: null, size: null, pixels: region.length, fill: 0, halfExtent: 0, centroid: [0, 0],
+  };
+  if (region.length < MIN_SHAPE_PIXELS) return none;
+  return { background: bg.background, ...readRegion(region, width, height, domain, bg) };
+}
+
+/**
+ * Every shape of an image: the background as analyzeImage reads it, then each 4-connected
+ * region far from it of at least 6 pixels per 64x64 (specks smaller than that are not shapes).
+ */
+export function analyzeShapes(rgb: Uint8Array, width: number, height: number, domain: Domain): { background: string; shapes: ShapeReading[] } {
+  const bg = readBackground(rgb, width, height, domain);
+  const minPixels = Math.max(MIN_SHAPE_PIXELS, Math.round((MIN_SHAPE_PIXELS * width * height) / 4096));
+  const shapes = regions(bg.mask, width, height).filter((r) => r.length >= minPixels).map((r) => readRegion(r, width, height, domain, bg));
+  return { background: bg.background, shapes };
+}
+
 function mean(pixels: Rgb[]): Rgb {
   const s = [0, 0, 0];
   for (const p of pixels) for (let c = 0; c < 3; c++) s[c] += p[c];
@@ -106,8 +144,15 @@ function mean(pixels: Rgb[]): Rgb {
 
 /** Pixel indices of the largest 4-connected region of mask == 1. */
 function largestRegion(mask: Uint8Array, width: number, height: number): number[] {
-  const seen = new Uint8Array(mask.length);
   let best: number[] = [];
+  for (const r of regions(mask, width, height)) if (r.length > best.length) best = r;
+  return best;
+}
+
+/** Every 4-connected region of mask == 1, each as sorted pixel indices, in scan order of their first pixel. */
+function regions(mask: Uint8Array, width: number, height: number): number[][] {
+  const seen = new Uint8Array(mask.length);
+  const out: number[][] = [];
   for (let start = 0; start < mask.length; start++) {
     if (!mask[start] || seen[start]) continue;
     const region: number[] = [];
@@ -125,7 +170,7 @@ function largestRegion(mask: Uint8Array, width: number, height: number): number[
         }
       }
     }
-    if (region.length > best.length) best = region;
+    out.push(region.sort((a, b) => a - b));
   }
-  return best.sort((a, b) => a - b);
+  return out;
 }

@@ -11,7 +11,7 @@ export interface EvalCase {
 }
 
 /** mulberry32: a small documented 32-bit PRNG, so the case list is the same everywhere. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -80,6 +80,7 @@ export interface ShortCase {
 
 const SHORT_FORMS: Array<{ form: string; named: ShortCase['named']; make: (p: Omit<Parts, 'pos'>) => string }> = [
   { form: 'color + shape', named: ['color', 'shape'], make: (p) => `a ${p.color} ${p.shape}` },
+  { form: 'color + shape, no article', named: ['color', 'shape'], make: (p) => `${p.color} ${p.shape}` },
   { form: 'color + shape + background', named: ['color', 'shape', 'background'], make: (p) => `a ${p.color} ${p.shape} on a ${p.bg} background` },
   { form: 'size + color + shape + background', named: ['size', 'color', 'shape', 'background'], make: (p) => `a ${p.size} ${p.color} ${p.shape} on a ${p.bg} background` },
 ];
