@@ -7,7 +7,8 @@ import { withWebhookRoutes } from '@flowfarm/webhooks';
 import type { ApiDeps } from './deps.js';
 import { notFoundHandler, problemHandler } from './problem-handler.js';
 import { adminKeysRouter } from './routes/admin-keys.js';
-import { adminModerationRouter } from './routes/admin-moderation.js';
+import { adminAuditRouter, adminModerationRouter } from './routes/admin-moderation.js';
+import { provenanceRouter, wellKnownKeysRouter } from './routes/provenance.js';
 import { filesRouter } from './routes/files.js';
 import { healthRouter } from './routes/health.js';
 import { jobEventsRouter } from './routes/job-events.js';
@@ -48,6 +49,7 @@ export function createApp(deps: ApiDeps): Express {
     res.json(openapi);
   });
   app.use(filesRouter(deps));
+  app.use(wellKnownKeysRouter(deps));
 
   const v1 = express.Router();
   v1.use(deps.auth.authenticate);
@@ -63,6 +65,8 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(stylesRouter(deps));
   v1.use(adminKeysRouter(deps));
   v1.use(adminModerationRouter(deps));
+  v1.use(adminAuditRouter(deps));
+  v1.use(provenanceRouter(deps));
   app.use('/v1', v1);
 
   const extra = typeof deps.extraRouters === 'function' ? deps.extraRouters(deps) : (deps.extraRouters ?? []);

@@ -4,7 +4,7 @@ import { noopNotifier } from '@flowfarm/contracts';
 import { JobEventHub, JobStore, RenderQueues, WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import type { Express } from 'express';
-import { ModerationPolicyStore } from '@flowfarm/trust';
+import { AuditLog, ModerationPolicyStore } from '@flowfarm/trust';
 import { ApiKeyStore } from './api-key-store.js';
 import { createAuth } from './auth.js';
 import { parseStaticKeys, type ApiConfig } from './config.js';
@@ -50,6 +50,7 @@ export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): Buil
     auth: createAuth({ staticKeys: parseStaticKeys(config.API_KEYS), adminKey: config.ADMIN_API_KEY, keyStore: apiKeys }),
     rateLimiter: createRequestRateLimiter(redis, keys.rateLimit, config.RATE_LIMIT_PER_MINUTE),
     moderation: new ModerationPolicyStore(redis, config.REDIS_PREFIX),
+    audit: new AuditLog(redis, config.REDIS_PREFIX, config.AUDIT_RETENTION_SECONDS * 1000),
     notifier: noopNotifier,
     extraRouters: options.extraRouters,
   };

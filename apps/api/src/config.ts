@@ -18,6 +18,8 @@ export const apiConfigSchema = farmEnvSchema.extend({
   DEFAULT_MODEL: z.string().optional().describe('model used when a job names none (default: the first model served)'),
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400).describe('how long an Idempotency-Key is remembered'),
   BODY_LIMIT: z.string().default('64kb').describe('largest request body; more → 413'),
+  AUDIT_RETENTION_SECONDS: z.coerce.number().int().min(0).default(2_592_000).describe('how long audit-log entries (tenant, key id, client address, job, moderation outcome) are kept; 0 = no audit log'),
+  VERIFY_BODY_LIMIT: z.string().default('25mb').describe('largest image POST /v1/verify accepts; more → 413'),
   TRUST_PROXY: z.string().default('loopback').describe("Express 'trust proxy' setting (for client IPs and https links behind a proxy)"),
   // WEBHOOK_ALLOW_PRIVATE, WEBHOOK_TIMEOUT_MS, WEBHOOK_RETRY_SCALE, WEBHOOK_DELIVERY, WEBHOOK_CONCURRENCY
   ...webhookConfigShape,

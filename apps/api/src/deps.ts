@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { JobNotifier } from '@flowfarm/contracts';
 import type { FarmKeys, JobEventHub, JobStore, RenderQueues, WorkerRegistry } from '@flowfarm/queue';
 import type { ResultStorage } from '@flowfarm/storage';
-import type { ModerationPolicyStore } from '@flowfarm/trust';
+import type { AuditLog, ModerationPolicyStore } from '@flowfarm/trust';
 import type { ApiKeyStore } from './api-key-store.js';
 import type { Auth } from './auth.js';
 import type { ApiConfig } from './config.js';
@@ -33,6 +33,8 @@ export interface ApiDeps {
   rateLimiter: RequestRateLimiter;
   /** Global and per-tenant prompt moderation policies (checked at submit). */
   moderation: ModerationPolicyStore;
+  /** Who submitted what, from where, with which moderation outcome (admin API). */
+  audit: AuditLog;
   /** Called at each job transition the API makes (queued, canceled while queued). */
   notifier: JobNotifier;
   extraRouters?: ExtraRouter[] | ((deps: ApiDeps) => ExtraRouter[]);

@@ -93,3 +93,32 @@ describe('prompt moderation at submit', () => {
     expect((await submit({ prompt: 'a nude statue' }, 'Bearer key-globex')).body.status).toBe('moderated');
   });
 });
+
+describe('audit log', () => {
+  it('records every submit with tenant, key id, client address, job and moderation outcome, for the admin key only', async () => {
+    const allowed = await submit({ prompt: 'a blue square' });
+    const blocked = await submit({ prompt: 'n a k e d portrait' });
+    expect((await request(api.app).get('/v1/admin/audit').set('Authorization', acme)).status).toBe(403);
+    const res = await request(api.app).get('/v1/admin/audit?tenant=acme&limit=5').set('Authorization', admin);
+    expect(res.status).toBe(200);
+    const [newest, previous] = res.body.data;
+    expect(newest).toMatchObject({ tenant: 'acme', job_id: blocked.body.id, outcome: 'moderated', stage: 'prompt', reason: expect.stringContaining('nudity'), key_id: expect.stringMatching(/^static_/), client: expect.stringContaining('127.0.0.1'), model: 'shapes', safety_tolerance: 2 });
+    expect(previous).toMatchObject({ job_id: allowed.body.id, outcome: 'allowed' });
+    expect(previous.stage).toBeUndefined();
+    expect(res.body.retention_seconds).toBe(2_592_000);
+    const page = await request(api.app).get(`/v1/admin/audit?tenant=acme&limit=1&before=${newest.id}`).set('Authorization', admin);
+    expect(page.body.data.map((e: { job_id: string }) => e.job_id)).toEqual([allowed.body.id]);
+    expect((await request(api.app).get('/v1/admin/audit?before=x').set('Authorization', admin)).body.errors[0].path).toBe('before');
+  });
+
+  it('forgets entries older than the retention', async () => {
+    const { AuditLog } = await import('@flowfarm/trust');
+    const log = new AuditLog(api.deps.redis, `${prefix}-retention`, 400);
+    const entry = { tenant: 't', key_id: 'k', client: 'c', model: 'm', outcome: 'allowed' as const };
+    await log.record({ ...entry, job_id: 'old' });
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the retention itself is what is tested
+    await log.record({ ...entry, job_id: 'new' });
+    expect((await log.list()).map((e) => e.job_id)).toEqual(['new']);
+    await api.deps.redis.del(`${prefix}-retention:audit`);
+  });
+});

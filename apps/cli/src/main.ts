@@ -17,6 +17,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   workers: { summary: 'live workers, their models and busy state', load: () => import('./commands/workers.js') },
   queues: { summary: 'queue depth and oldest wait per model', load: () => import('./commands/queues.js') },
   keys: { summary: 'keys create|list|revoke (admin)', load: () => import('./commands/keys.js') },
+  verify: { summary: 'check an image: signed provenance (valid|tampered|unsigned|unknown key) and watermark', load: () => import('./commands/verify.js') },
+  audit: { summary: 'the audit log: who submitted what, from where, moderation outcome (admin)', load: () => import('./commands/audit.js') },
   moderation: { summary: 'prompt moderation policies: show|add-term|set-cap|check … (admin)', load: () => import('./commands/moderation.js') },
 };
 

@@ -28,6 +28,13 @@ export const workerConfigSchema = farmEnvSchema.extend({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464).describe('port of /healthz, /readyz and /metrics (0 = any free port)'),
   METRICS_HOST: z.string().default('0.0.0.0').describe('interface of the metrics server'),
   EXIT_WITH_PARENT: envBoolean.default(false).describe('drain and exit when the parent process dies (set by `flowfarm up` and the tests, so workers never outlive them)'),
+  PROVENANCE: envBoolean.default(true).describe('sign every PNG output with the farm\'s Ed25519 key (a provenance record in the file; public keys at /.well-known/flowfarm-keys.json)'),
+  PROVENANCE_SIGNING_KEY: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .describe('Ed25519 private key (PKCS#8 PEM) for provenance; default: created once under DATA_DIR/provenance. A new key rotates: old public keys stay published'),
+  WATERMARK: envBoolean.default(true).describe('embed the invisible 32-bit watermark (linked to the job) in every output'),
   ...webhookConfigShape,
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

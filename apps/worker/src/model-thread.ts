@@ -59,7 +59,7 @@ export class ModelThread implements Renderer {
   loadMs = 0;
 
   private constructor(
-    private readonly dir: string,
+    readonly dir: string,
     private readonly options: SessionOptions,
   ) {}
 

@@ -5,6 +5,7 @@ import { toJobView, type JobRecord, type JobStore, type RenderJobData, type Stor
 import { outputKey, type ResultStorage } from '@flowfarm/storage';
 import { imagesGenerated, jobE2e, jobQueueWait, jobRun, jobsFinished, pipelineStage, workerBusy, type PipelineStage } from '@flowfarm/metrics';
 import type { CancelWatch } from './cancel-watch.js';
+import type { OutputProtection, ProtectedOutput } from './output-protection.js';
 import type { RenderBatcher } from './render-batcher.js';
 import { FILE_EXTENSIONS, renderRequestOf } from './render-request.js';
 
@@ -19,6 +20,8 @@ export interface ProcessorDeps {
   apiBaseUrl: string;
   /** Jobs running now (for the heartbeat). */
   current: Set<string>;
+  /** Watermark and signed provenance for every output (absent: files are stored as rendered). */
+  protection?: OutputProtection;
 }
 
 const isAbort = (err: unknown) => err instanceof Error && err.name === 'AbortError';
@@ -118,7 +121,7 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         }).catch((err: unknown) => log.warn({ err }, 'progress report failed'));
       };
       const result = await renderer.render(
-        renderRequestOf(data),
+        { ...renderRequestOf(data), ...deps.protection?.requestExtras(data) },
         { onProgress, signal: controller.signal },
       );
       await reports;
@@ -131,12 +134,20 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       pipelineStage.observe(stage('encode_image'), t.encodeImageMs / 1000);
 
       // A failed upload rejects here: the attempt fails and is retried; never succeeded without files.
+      const protectStart = performance.now();
+      const files: ProtectedOutput[] = await Promise.all(result.images.map((image, index) => (deps.protection ? deps.protection.protect(data, record, index, image) : { data: image.data })));
+      if (deps.protection) pipelineStage.observe(stage('provenance'), (performance.now() - protectStart) / 1000);
       const uploadStart = performance.now();
       const outputs: StoredOutput[] = await Promise.all(
         result.images.map(async (image, index) => {
           const key = outputKey(data.tenant, data.jobId, index, FILE_EXTENSIONS[data.outputFormat] ?? 'png');
-          await storage.put(key, image.data, image.contentType);
-          return { key, content_type: image.contentType, width: image.width, height: image.height, seed: image.seed, bytes: image.data.byteLength };
+          const file = files[index];
+          await storage.put(key, file.data, image.contentType);
+          return {
+            key, content_type: image.contentType, width: image.width, height: image.height, seed: image.seed, bytes: file.data.byteLength,
+            ...(file.provenance ? { provenance: file.provenance } : {}),
+            ...(file.watermark ? { watermark: file.watermark } : {}),
+          };
         }),
       );
       pipelineStage.observe(stage('upload'), (performance.now() - uploadStart) / 1000);

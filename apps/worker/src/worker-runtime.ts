@@ -13,6 +13,7 @@ import type { WorkerConfig } from './config.js';
 import { startHeartbeat } from './heartbeat.js';
 import { limitsOf, loadModels } from './model-catalog.js';
 import { RenderBatcher } from './render-batcher.js';
+import { OutputProtection } from './output-protection.js';
 import { createRenderProcessor } from './render-processor.js';
 import { createDatasetProcessor } from './dataset-processor.js';
 import { startRetentionSweeper } from './retention-sweeper.js';
@@ -66,7 +67,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   await cancels.start();
   const current = new Set<string>();
   const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, config.BATCH_MAX, config.BATCH_WINDOW_MS)]));
-  const { processRenderJob, failAbandoned } = createRenderProcessor({ store, storage, cancels, renderers, notifier, logger, apiBaseUrl, current });
+  const protection = await OutputProtection.create(config, redis, new Map([...models].map(([name, m]) => [name, { name, dir: m.dir, manifest: m.manifest }])), logger);
+  const { processRenderJob, failAbandoned } = createRenderProcessor({ store, storage, cancels, renderers, notifier, logger, apiBaseUrl, current, protection });
 
   const concurrency = Math.max(config.WORKER_CONCURRENCY, config.BATCH_MAX);
   const workers = [...models.keys()].map((model) => {

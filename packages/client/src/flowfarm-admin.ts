@@ -6,6 +6,7 @@ import type {
   AdminJobSummary,
   ApiKeyCreate,
   ApiKeyInfo,
+  AuditList,
   GlobalModerationPolicy,
   ModerationCheckRequest,
   ModerationCheckResult,
@@ -103,5 +104,14 @@ export class FlowfarmAdmin {
   /** Dry run: would this prompt be moderated for this tenant, and by which rule? */
   checkPrompt(request: ModerationCheckRequest, options: Signal = {}): Promise<ModerationCheckResult> {
     return this.http.json<ModerationCheckResult>('/v1/admin/moderation/check', { method: 'POST', body: request, signal: options.signal });
+  }
+
+  /** The audit log, newest first; pass `next_before` back as `before` for older entries. */
+  audit(options: Signal & { tenant?: string; limit?: number; before?: string } = {}): Promise<AuditList> {
+    const query = new URLSearchParams();
+    if (options.tenant) query.set('tenant', options.tenant);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.before) query.set('before', options.before);
+    return this.http.json<AuditList>(`/v1/admin/audit${query.size ? `?${query}` : ''}`, { signal: options.signal });
   }
 }

@@ -1,6 +1,6 @@
 // The tenant-facing SDK: submit, inspect, cancel, list and wait for jobs; list models.
 
-import type { JobInput, JobList, JobStatus, JobView, ModelInfo, ModelList, StyleList, StylePreset, StylePresetInput } from './contract-types.js';
+import type { JobInput, JobList, JobProvenance, JobStatus, JobView, ModelInfo, ModelList, ProvenanceKeySet, StyleList, StylePreset, StylePresetInput, VerifyResult } from './contract-types.js';
 import { ABORTED_CODE, FlowfarmError, TIMEOUT_CODE, UNREACHABLE_CODE } from './errors.js';
 import { HttpTransport, pause, type TransportOptions } from './http-transport.js';
 import { DatasetClient } from './dataset-client.js';
@@ -38,6 +38,14 @@ const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['succeeded
 /** True once a job can no longer change. */
 export function isFinished(job: Pick<JobView, 'status'>): boolean {
   return TERMINAL_STATUSES.has(job.status);
+}
+
+/** Content type from a file's first bytes (PNG, JPEG, WebP), else octet-stream. */
+function sniffImageType(bytes: Uint8Array): string {
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg';
+  if (bytes[8] === 0x57 && bytes[9] === 0x45 && bytes[10] === 0x42 && bytes[11] === 0x50) return 'image/webp';
+  return 'application/octet-stream';
 }
 
 export class FlowfarmClient {
@@ -82,6 +90,32 @@ export class FlowfarmClient {
   async models(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
     const list = await this.http.json<ModelList>('/v1/models', { signal: options.signal });
     return list.data;
+  }
+
+  /**
+   * Verifies an image file against the farm's provenance keys: `status` is valid, tampered,
+   * unsigned or unknown_key; `watermark` says whether the invisible watermark was found and,
+   * for your own jobs, which job it points to (checked unless the file is valid, or always
+   * with `watermark: 'always'`).
+   */
+  verify(file: Uint8Array, options: { contentType?: string; watermark?: 'auto' | 'always'; signal?: AbortSignal } = {}): Promise<VerifyResult> {
+    const query = options.watermark === 'always' ? '?watermark=always' : '';
+    return this.http.json<VerifyResult>(`/v1/verify${query}`, {
+      method: 'POST',
+      rawBody: file,
+      headers: { 'content-type': options.contentType ?? sniffImageType(file) },
+      signal: options.signal,
+    });
+  }
+
+  /** The signed provenance record and watermark payload of each of a job's outputs. */
+  provenance(id: string, options: { signal?: AbortSignal } = {}): Promise<JobProvenance> {
+    return this.http.json<JobProvenance>(`/v1/jobs/${encodeURIComponent(id)}/provenance`, { signal: options.signal });
+  }
+
+  /** The farm's public provenance keys (also served without a key at /.well-known/flowfarm-keys.json). */
+  publicKeys(options: { signal?: AbortSignal } = {}): Promise<ProvenanceKeySet> {
+    return this.http.json<ProvenanceKeySet>('/.well-known/flowfarm-keys.json', { signal: options.signal });
   }
 
   /** Style presets this tenant may name in `style`: the built-in ones, then its own. */

@@ -20,6 +20,8 @@ export interface TransportOptions {
 export interface RequestOptions {
   method?: string;
   body?: unknown;
+  /** Bytes sent as they are (set content-type in headers); for file uploads such as /v1/verify. */
+  rawBody?: Uint8Array;
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
@@ -71,10 +73,12 @@ export class HttpTransport {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     // Result URLs may point at S3 or a CDN: the key goes only to the farm itself.
     if (this.isFarmUrl(url)) headers.authorization = `Bearer ${this.apiKey}`;
-    let body: string | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
+    } else if (options.rawBody !== undefined) {
+      body = options.rawBody as Uint8Array<ArrayBuffer>;
     }
     const maxRetries = this.retry.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {

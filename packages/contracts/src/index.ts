@@ -12,6 +12,7 @@ export { farmEnvSchema, envBoolean, envPath, describeEnv, type FarmEnv } from '.
 export * from './moderation.js';
 export * from './layout.js';
 export { projectScene, DEFAULT_FOV_DEG, type ProjectionResult } from './scene-projection.js';
+export * from './provenance.js';
 export * from './dataset-spec.js';
 export { datasetItem, type DatasetItem } from './dataset-items.js';
 export * from './dataset-view.js';

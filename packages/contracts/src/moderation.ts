@@ -105,3 +105,26 @@ export function effectiveTolerance(requested: number | undefined, tenant: Modera
   const cap = tenant.max_safety_tolerance ?? global.max_safety_tolerance ?? MAX_SAFETY_TOLERANCE;
   return Math.min(requested ?? DEFAULT_SAFETY_TOLERANCE, cap);
 }
+
+/** One audit-log entry (`GET /v1/admin/audit`): who submitted what, from where, and the moderation outcome. */
+export const AuditEntry = z.object({
+  id: z.string().describe('entry id; pass as `before` for the next page'),
+  at: z.string(),
+  tenant: z.string(),
+  key_id: z.string().describe('id of the API key used (never the key)'),
+  client: z.string().describe('client address as the API saw it'),
+  job_id: z.string(),
+  model: z.string(),
+  outcome: z.enum(['allowed', 'moderated']),
+  stage: z.enum(['prompt', 'output']).optional(),
+  reason: z.string().optional(),
+  safety_tolerance: z.number().int().optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const AuditList = z.object({
+  data: z.array(AuditEntry),
+  next_before: z.string().nullable(),
+  retention_seconds: z.number().int(),
+});
+export type AuditList = z.infer<typeof AuditList>;

@@ -13,7 +13,7 @@ export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'fai
 export type QueueState = (typeof QUEUE_STATES)[number];
 
 /** Stages reported by `flowfarm_pipeline_stage_seconds{stage}`. */
-export const PIPELINE_STAGES = ['encode', 'step', 'decode', 'encode_image', 'upload'] as const;
+export const PIPELINE_STAGES = ['encode', 'step', 'decode', 'encode_image', 'provenance', 'upload'] as const;
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 
 /** Job latencies: 10 ms to 10 min. */
@@ -92,7 +92,7 @@ function define() {
     }),
     pipelineStage: new Histogram({
       name: 'flowfarm_pipeline_stage_seconds',
-      help: 'Time spent in one pipeline stage (encode, step, decode, encode_image, upload), per execution provider.',
+      help: 'Time spent in one pipeline stage (encode, step, decode, encode_image, provenance, upload), per execution provider.',
       labelNames: ['model', 'stage', 'provider'] as const,
       buckets: STAGE_BUCKETS,
       registers,

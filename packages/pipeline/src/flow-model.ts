@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ModelLoadError, PipelineInputError, abortError } from './errors.js';
 import { gaussianNoise, geometryFor, imageIds, packLatents, sequenceLength, textIds, unpackLatents } from './latents.js';
 import { readManifest, type ModelManifest } from './manifest.js';
+import { embedWatermark } from '@flowfarm/trust/watermark';
 import { imageParameters } from './image-parameters.js';
 import { encodeOutputImage } from './output-image.js';
 import { applyRequestPalette } from './palette-lock.js';
@@ -221,6 +222,9 @@ export class FlowModel {
     const rgb = imagesToRgb8(decoded.images.data, B, width, height).map((pixels, b) => applyRequestPalette(pixels, width, height, resolved[owners[b]]));
     const images: GeneratedImage[] = await Promise.all(rgb.map(async (pixels, b) => {
       const r = resolved[owners[b]];
+      // The watermark goes into the pixels, before any encoder (lossless or not) sees them;
+      // never into palette-locked images (it would move pixels off the palette).
+      if (r.watermarks && !r.palette) embedWatermark(pixels, width, height, r.watermarks[b - owners.indexOf(owners[b])]);
       const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });
       const file = await encodeOutputImage(pixels, width, height, { format: r.outputFormat, quality: r.outputQuality, parameters });
       return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b] };

@@ -60,6 +60,12 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
   if (resolved.width * resolved.height > (m.maxPixels ?? m.resolution.max ** 2)) {
     throw new PipelineInputError(`${resolved.width}x${resolved.height} is more than the model's ${m.maxPixels} pixels`);
   }
+  if (req.watermarks !== undefined) {
+    if (req.watermarks.length < resolved.numImages || !req.watermarks.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+      throw new PipelineInputError('watermarks must hold one 32-bit unsigned payload per image');
+    }
+    resolved.watermarks = req.watermarks;
+  }
   if (req.layout !== undefined) {
     checkLayout(req.layout);
     resolved.layout = req.layout;

@@ -38,6 +38,11 @@ export interface GenerateRequest {
   outputFormat?: OutputFormat;
   /** 1-100 for jpeg/webp (default 90); ignored for png */
   outputQuality?: number;
+  /**
+   * 32-bit invisible-watermark payloads, one per image (image k gets entry k), embedded in the
+   * pixels before encoding (@flowfarm/trust's block watermark). Absent: no watermark.
+   */
+  watermarks?: number[];
 }
 
 export interface ResolvedRequest {
@@ -62,6 +67,7 @@ export interface ResolvedRequest {
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;
+  watermarks?: number[];
 }
 
 export interface GenerateOptions {

@@ -8,6 +8,10 @@ export interface StoredOutput {
   height: number;
   seed: number;
   bytes: number;
+  /** The signed provenance record embedded in the file (GET /v1/jobs/{id}/provenance). */
+  provenance?: Record<string, unknown> | object;
+  /** Invisible watermark payload (8 hex digits). */
+  watermark?: string;
 }
 
 /** A job as kept in its Redis hash (`<prefix>:job:<id>`). Times are epoch milliseconds. */

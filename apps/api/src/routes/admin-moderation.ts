@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { ModerationCheckRequest, ModerationPolicy, NotFoundError, ValidationError, fieldErrorsFromZod } from '@flowfarm/contracts';
+import { z } from 'zod';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -61,6 +62,24 @@ export function adminModerationRouter(deps: ApiDeps): Router {
     if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
     const { prompt, tenant, safety_tolerance } = parsed.data;
     res.json(await deps.moderation.checkPrompt(tenant, prompt, safety_tolerance));
+  });
+  return router;
+}
+
+const AuditQuery = z.object({
+  tenant: z.string().regex(TENANT, 'tenant must be 1-64 of A-Z a-z 0-9 _ . -').optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.string().regex(/^\d+-\d+$/, 'before must be an entry id from an earlier page').optional(),
+});
+
+/** GET /v1/admin/audit — the audit log, newest first (ADMIN_API_KEY only). */
+export function adminAuditRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/admin/audit', requireAdmin, async (req, res) => {
+    const parsed = AuditQuery.safeParse(req.query);
+    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
+    const data = await deps.audit.list(parsed.data);
+    res.json({ data, next_before: data.length === parsed.data.limit ? data[data.length - 1].id : null, retention_seconds: deps.config.AUDIT_RETENTION_SECONDS });
   });
   return router;
 }

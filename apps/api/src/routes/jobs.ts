@@ -5,6 +5,7 @@ import { requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { countFinishedInApi } from '../job-metrics.js';
 import { submitJob } from '../job-submission.js';
+import { auditSubmit } from '../audit-submit.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
 import { jobViewFor, loadOwnJob } from '../job-views.js';
 import { preferWaitSeconds, waitForJob } from '../wait-for-job.js';
@@ -43,6 +44,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     }
     const { record, created } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey);
     let view = await jobViewFor(deps, req, record);
+    if (created) await auditSubmit(deps, req, record);
     // A job stopped by prompt moderation is already finished: its one notice is the terminal one.
     if (created) await notify(deps, record.status === 'moderated' ? 'job.moderated' : 'job.queued', tenant, view);
     if (!created) res.set('Idempotent-Replayed', 'true');

@@ -1,10 +1,10 @@
-// The operator view: queues per model, live workers, jobs in flight and recent failures, with
-// retry and cancel. Refreshes every few seconds while the tab is open.
+// The operator view: queues per model, live workers, jobs in flight, recent failures (with
+// retry and cancel) and recently moderated jobs. Refreshes every few seconds while the tab is open.
 
 import { FlowfarmAdmin, FlowfarmError, type AdminJobSummary } from '@flowfarm/client';
 import { byId } from '../shared/dom.js';
 import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
-import { renderFailures, renderInFlight, renderQueues, renderWorkers } from './tables.js';
+import { renderFailures, renderInFlight, renderModeration, renderQueues, renderWorkers } from './tables.js';
 
 const REFRESH_MS = 2000;
 const errorLine = byId('ops-error');
@@ -20,17 +20,19 @@ async function refresh(): Promise<void> {
   clearTimeout(timer);
   if (!admin) return;
   try {
-    const [queues, workers, waiting, active, failed] = await Promise.all([
+    const [queues, workers, waiting, active, failed, audit] = await Promise.all([
       admin.queues(),
       admin.workers(),
       admin.jobs('waiting', { limit: 20 }),
       admin.jobs('active', { limit: 20 }),
       admin.jobs('failed', { limit: 20 }),
+      admin.audit({ limit: 100 }),
     ]);
     renderQueues(queues);
     renderWorkers(workers);
     renderInFlight([...active, ...waiting], (job) => act(job, 'cancel'));
     renderFailures(failed, (job) => act(job, 'retry'));
+    renderModeration(audit.data.filter((entry) => entry.outcome === 'moderated').slice(0, 20));
     errorLine.textContent = '';
   } catch (error) {
     errorLine.textContent = explain(error);

@@ -1,6 +1,6 @@
 // Renders the operator tables from the admin API's answers (text only, no innerHTML).
 
-import type { AdminJobSummary, QueueStats, WorkerHeartbeat } from '@flowfarm/client';
+import type { AuditEntry, AdminJobSummary, QueueStats, WorkerHeartbeat } from '@flowfarm/client';
 import { byId, el, formatSeconds } from '../shared/dom.js';
 
 function fill(bodyId: string, rows: HTMLTableRowElement[], columns: number, empty: string): void {
@@ -70,4 +70,12 @@ export function renderFailures(jobs: AdminJobSummary[], onRetry: (job: AdminJobS
     return el('tr', { 'data-job-id': job.id }, ...jobCells(job), el('td', { class: 'error' }, error), el('td', {}, job.finished_at ?? '–'), el('td', {}, retry));
   });
   fill('failures-body', rows, 6, 'No recent failures.');
+}
+
+/** Jobs moderation stopped, from the audit log (who, with which key, from where, why). */
+export function renderModeration(entries: AuditEntry[]): void {
+  const rows = entries.map((e) =>
+    el('tr', { 'data-job-id': e.job_id }, el('td', {}, el('code', {}, e.job_id)), el('td', {}, e.tenant), el('td', {}, e.key_id), el('td', {}, e.client), el('td', {}, `${e.stage}: ${e.reason ?? ''}`), el('td', {}, e.at)),
+  );
+  fill('moderation-body', rows, 6, 'Nothing moderated recently.');
 }

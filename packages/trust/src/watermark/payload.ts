@@ -4,3 +4,6 @@ import { createHash } from 'node:crypto';
 export function watermarkPayloadFor(jobId: string, index: number): number {
   return createHash('sha256').update(`${jobId}/${index}`).digest().readUInt32BE(0);
 }
+
+/** Redis key that maps a watermark payload to its image: `<prefix>:watermark:<hex>` → "jobId/index". */
+export const watermarkIndexKey = (prefix: string, payloadHex: string): string => `${prefix}:watermark:${payloadHex}`;
