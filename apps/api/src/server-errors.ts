@@ -3,6 +3,7 @@
 // its parser rejects (unknown methods, malformed request lines or headers, oversized headers)
 // to 'clientError' (by default a bare text/plain 400).
 import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AppError, toProblem } from '@flowfarm/contracts';
 
@@ -19,6 +20,11 @@ function writeProblem(socket: Duplex, error: AppError, headers: Record<string, s
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n${head}\r\n${body}`);
+  // A CONNECT socket is handed over paused and no longer tracked by the server: read (and drop)
+  // what the client still sends so its FIN arrives and the socket closes, and give up on
+  // clients that never close, or server.close() would wait for them forever.
+  socket.resume();
+  (socket as Socket).setTimeout?.(10_000, () => socket.destroy());
 }
 
 /** Parser errors by llhttp code: status and stable problem code. */
