@@ -41,7 +41,7 @@ export interface ProtectedOutput {
 interface ModelFiles {
   name: string;
   dir: string;
-  manifest: { files: Record<string, string>; tokenizers?: Record<string, string> };
+  manifest: { files: Record<string, string | undefined>; tokenizers?: Record<string, string> };
 }
 
 const hex32 = (n: number) => n.toString(16).padStart(8, '0');
@@ -110,7 +110,7 @@ export class OutputProtection {
       const named = { ...(info?.manifest.files ?? {}), ...Object.fromEntries(Object.entries(info?.manifest.tokenizers ?? {}).map(([k, v]) => [`tokenizer.${k}`, v])) };
       pending = (async () => {
         const out: Record<string, string> = {};
-        for (const [role, file] of Object.entries(named).sort()) out[role] = await sha256File(path.join(info!.dir, file));
+        for (const [role, file] of Object.entries(named).sort()) if (typeof file === 'string') out[role] = await sha256File(path.join(info!.dir, file));
         return out;
       })();
       this.fileHashes.set(model, pending);
