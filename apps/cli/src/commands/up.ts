@@ -179,7 +179,7 @@ export async function run(argv: string[]): Promise<number> {
   say('try:');
   process.stdout.write(
     `  curl -s -X POST ${publicUrl}/v1/jobs -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\\n` +
-      `       -H "Prefer: wait=60" -d '{"prompt": "a red circle on a blue background"}'\n`,
+      `       -H "Prefer: wait=60" -d '{"prompt": "a large red circle in the center on a blue background"}'\n`,
   );
 
   return new Promise((resolve) => {
