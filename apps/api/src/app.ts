@@ -57,6 +57,8 @@ export function createApp(deps: ApiDeps): Express {
     await deps.rateLimiter.consume(req.apiKeyId ?? 'anonymous');
     next();
   });
+  // job bodies may carry an image as a data: URL; everything else keeps the small limit
+  v1.post('/jobs', express.json({ limit: deps.config.JOB_BODY_LIMIT, strict: false }));
   v1.use(express.json({ limit: deps.config.BODY_LIMIT, strict: false }));
   v1.use(jobsRouter(deps));
   v1.use(datasetsRouter(deps));

@@ -15,6 +15,7 @@ import type { ApiDeps } from './deps.js';
 import { countFinishedInApi, countSubmitted } from './job-metrics.js';
 import { moderatePrompt } from './prompt-moderation.js';
 import { layoutOfJob } from './layout-input.js';
+import { inputImageOf, type InputImage } from './input-image.js';
 
 /** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
 const DEFAULT_OUTPUT_QUALITY = 90;
@@ -35,7 +36,7 @@ async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLi
 }
 
 /** Checks the input against the model's limits and fills in its defaults (and a seed, so re-runs repeat). */
-export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promise<{ input: JobInput; request: RenderJobData['request'] }> {
+export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promise<{ input: JobInput; request: RenderJobData['request']; image?: InputImage }> {
   const { known, live } = await servedModels(deps);
   if (known.size === 0) throw new ServiceUnavailableError('no worker has announced a model yet; retry shortly', { retryAfter: 5 });
   const served = live.length ? live : [...known.keys()].sort();
@@ -65,6 +66,7 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
   if (outputFormat === 'png' && input.output_quality !== undefined) {
     errors.push({ path: 'output_quality', message: 'output_quality applies to jpeg and webp only (png is lossless)', code: 'not_applicable' });
   }
+  const image = await inputImageOf(input, name, limits, errors);
   if (errors.length) throw new ValidationError(errors);
   const outputQuality = outputFormat === 'png' ? undefined : (input.output_quality ?? DEFAULT_OUTPUT_QUALITY);
   const layout = layoutOfJob(input, width, height);
@@ -72,8 +74,11 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
   const guidance = limits.variant === 'dev' ? (input.guidance ?? limits.guidance?.default ?? 3.5) : undefined;
   const seed = input.seed ?? randomBytes(4).readUInt32LE(0);
   const numImages = input.num_images ?? 1;
+  // the data URL is not kept in the record (megabytes in Redis): the view shows its hash instead
+  const { image: _dataUrl, ...rest } = input;
   const filled: JobInput = {
-    ...input,
+    ...rest,
+    ...(image ? { strength: image.strength } : {}),
     model: name,
     width,
     height,
@@ -96,8 +101,9 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     ...(outputQuality === undefined ? {} : { outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
     ...(layout ? { layout } : {}),
+    ...(image ? { strength: image.strength } : {}),
   };
-  return { input: filled, request };
+  return { input: filled, request, ...(image ? { image } : {}) };
 }
 
 /** Stable hash of a JSON body (object keys sorted), for Idempotency-Key comparison. */
@@ -120,11 +126,17 @@ export interface SubmitResult {
 /** Creates the job record (idempotency + active cap checked atomically) and enqueues it. */
 export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string): Promise<SubmitResult> {
   const styled = await resolveJobStyle(deps, tenant, parsed);
-  const { input, request } = await resolveAgainstModel(deps, styled.input);
+  const { input, request, image } = await resolveAgainstModel(deps, styled.input);
   request.prompt = styled.prompt;
   const moderation = await moderatePrompt(deps, tenant, input);
+  const id = newJobId();
+  // stored beside the job's outputs, so retention removes it with them
+  const inputImage = image
+    ? { key: `${tenant}/${id}/input.${image.ext}`, sha256: image.sha256, contentType: image.contentType, width: image.width, height: image.height }
+    : undefined;
+  if (inputImage) request.image = { key: inputImage.key, sha256: inputImage.sha256 };
   const record: JobRecord = {
-    id: newJobId(),
+    id,
     tenant,
     model: input.model!,
     input,
@@ -138,6 +150,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     cancelRequested: false,
     attempt: 0,
     ...(styled.style ? { style: styled.style } : {}),
+    ...(inputImage ? { inputImage } : {}),
   };
   const outcome = await deps.store.create(record, {
     maxActive: deps.config.MAX_ACTIVE_JOBS_PER_TENANT,
@@ -164,6 +177,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     return { record: moderated, created: true };
   }
   try {
+    if (image && inputImage) await deps.storage.put(inputImage.key, image.bytes, image.contentType);
     await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: request.outputFormat ?? 'png', submittedAt: record.createdAt });
   } catch (err) {
     await deps.store.markFailed(record, { code: 'enqueue_failed', message: 'the job could not be queued' }).catch(() => {});

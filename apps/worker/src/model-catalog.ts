@@ -20,6 +20,7 @@ export function limitsOf(model: Pick<Renderer, 'name' | 'manifest' | 'providerIn
     base_size: m.baseSize ?? m.defaultSize,
     max_pixels: m.maxPixels ?? m.resolution.max ** 2,
     ultra: m.ultra?.mode ?? 'native',
+    image_input: m.files.vaeEncoder !== undefined,
     ...(m.rawVariant ? { raw_variant: m.rawVariant } : {}),
     guidance: m.guidance ?? (m.variant === 'dev' ? { default: 3.5 } : null),
   };

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import type { GenerateOptions, GenerateRequest, GenerateResult, ModelManifest, ProviderInfo, SessionOptions } from '@flowfarm/pipeline';
-import type { ThreadReply, ThreadRequest } from './render-thread-protocol.js';
+import type { GenerateOptions, GenerateResult, ModelManifest, ProviderInfo, SessionOptions } from '@flowfarm/pipeline';
+import type { ThreadRenderRequest, ThreadReply, ThreadRequest } from './render-thread-protocol.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
 
@@ -27,8 +27,8 @@ export interface Renderer {
   readonly manifest: ModelManifest;
   /** where the model runs (execution provider, latent placement) */
   readonly providerInfo: ProviderInfo;
-  generate(request: GenerateRequest, options?: GenerateOptions): Promise<GenerateResult>;
-  generateBatch(requests: GenerateRequest[], options?: GenerateOptions): Promise<GenerateResult[]>;
+  generate(request: ThreadRenderRequest, options?: GenerateOptions): Promise<GenerateResult>;
+  generateBatch(requests: ThreadRenderRequest[], options?: GenerateOptions): Promise<GenerateResult[]>;
 }
 
 interface Pending {
@@ -102,12 +102,12 @@ export class ModelThread implements Renderer {
     fn(p);
   }
 
-  async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
+  async generate(request: ThreadRenderRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
     const [result] = await this.generateBatch([request], options);
     return result;
   }
 
-  async generateBatch(requests: GenerateRequest[], options: GenerateOptions = {}): Promise<GenerateResult[]> {
+  async generateBatch(requests: ThreadRenderRequest[], options: GenerateOptions = {}): Promise<GenerateResult[]> {
     if (this.dead) {
       this.dead = false;
       await this.spawn();

@@ -1,10 +1,11 @@
-import type { GenerateRequest, GenerateResult } from '@flowfarm/pipeline';
+import type { GenerateResult } from '@flowfarm/pipeline';
 import type { Renderer } from './model-thread.js';
+import type { ThreadRenderRequest } from './render-thread-protocol.js';
 
 type Progress = (p: { step: number; total: number }) => void;
 
 interface Pending {
-  request: GenerateRequest;
+  request: ThreadRenderRequest;
   onProgress?: Progress;
   signal?: AbortSignal;
   resolve(result: GenerateResult): void;
@@ -41,7 +42,7 @@ export class RenderBatcher {
     return this.model.providerInfo.provider;
   }
 
-  render(request: GenerateRequest, options: { onProgress?: Progress; signal?: AbortSignal } = {}): Promise<GenerateResult> {
+  render(request: ThreadRenderRequest, options: { onProgress?: Progress; signal?: AbortSignal } = {}): Promise<GenerateResult> {
     if (this.maxBatch <= 1) return this.model.generate(request, options);
     return new Promise((resolve, reject) => {
       const member: Pending = { request, ...options, resolve, reject };

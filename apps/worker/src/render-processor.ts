@@ -120,8 +120,10 @@ export function createRenderProcessor(deps: ProcessorDeps) {
           await notify('job.progress', record, log);
         }).catch((err: unknown) => log.warn({ err }, 'progress report failed'));
       };
+      // a missing input file is transient here (storage down): the attempt fails and is retried
+      const initImage = data.request.image ? await storage.get(data.request.image.key) : undefined;
       const result = await renderer.render(
-        { ...renderRequestOf(data), ...deps.protection?.requestExtras(data) },
+        { ...renderRequestOf(data, initImage), ...deps.protection?.requestExtras(data) },
         { onProgress, signal: controller.signal },
       );
       await reports;

@@ -1,7 +1,7 @@
-import type { GenerateRequest } from '@flowfarm/pipeline';
 import type { RenderJobData } from '@flowfarm/queue';
 
 import type { OutputFormat } from '@flowfarm/contracts';
+import type { ThreadRenderRequest } from './render-thread-protocol.js';
 
 /**
  * File name extension of each output format in storage keys (downloads get their type from it).
@@ -10,8 +10,11 @@ import type { OutputFormat } from '@flowfarm/contracts';
  */
 export const FILE_EXTENSIONS: Record<OutputFormat, string> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 
-/** The pipeline request of a queued job (jobs queued before output formats existed render png). */
-export function renderRequestOf(data: RenderJobData): GenerateRequest {
+/**
+ * The pipeline request of a queued job (jobs queued before output formats existed render png).
+ * `initImage` is the starting image's file for image-to-image, read from storage by the caller.
+ */
+export function renderRequestOf(data: RenderJobData, initImage?: Uint8Array): ThreadRenderRequest {
   const r = data.request;
   return {
     prompt: r.prompt, width: r.width, height: r.height, steps: r.steps, guidance: r.guidance, seed: r.seed, numImages: r.numImages,
@@ -23,5 +26,8 @@ export function renderRequestOf(data: RenderJobData): GenerateRequest {
     ...(r.style !== undefined ? { style: r.style } : {}),
     ...(r.raw ? { raw: true } : {}),
     ...(r.layout ? { layout: r.layout } : {}),
+    ...(r.strength === undefined ? {} : { strength: r.strength }),
+    ...(r.image ? { inputImageSha256: r.image.sha256 } : {}),
+    ...(initImage ? { initImage } : {}),
   };
 }

@@ -1,7 +1,10 @@
 import type { GenerateRequest, GenerateResult, ModelManifest, ProviderInfo } from '@flowfarm/pipeline';
 
+/** A render request as it crosses to the thread: image-to-image carries the starting file's bytes. */
+export type ThreadRenderRequest = GenerateRequest & { initImage?: Uint8Array };
+
 /** Messages from the worker's main thread to a render thread. */
-export type ThreadRequest = { type: 'render'; id: number; requests: GenerateRequest[] } | { type: 'abort'; id: number };
+export type ThreadRequest = { type: 'render'; id: number; requests: ThreadRenderRequest[] } | { type: 'abort'; id: number };
 
 /** Messages from a render thread to the main thread. */
 export type ThreadReply =

@@ -4,8 +4,8 @@
 // reports for as long as one sub-model runs (a VAE decode can take seconds). Here it blocks
 // only this thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadModel, type GenerateRequest, type SessionOptions } from '@flowfarm/pipeline';
-import type { ThreadReply, ThreadRequest } from './render-thread-protocol.js';
+import { initFromImageFile, loadModel, type SessionOptions } from '@flowfarm/pipeline';
+import type { ThreadRenderRequest, ThreadReply, ThreadRequest } from './render-thread-protocol.js';
 
 const port = parentPort!;
 const { dir, options } = workerData as { dir: string; options: SessionOptions };
@@ -21,10 +21,15 @@ try {
   const model = await loadModel(dir, options);
   const controllers = new Map<number, AbortController>();
 
-  async function render(id: number, requests: GenerateRequest[]): Promise<void> {
+  async function render(id: number, requests: ThreadRenderRequest[]): Promise<void> {
     const controller = new AbortController();
     controllers.set(id, controller);
     try {
+      // image-to-image: the starting file is encoded here, where the model's VAE encoder lives
+      for (const r of requests) {
+        if (r.initImage) r.init = await initFromImageFile(model, r.initImage, r.width ?? model.manifest.defaultSize.width, r.height ?? model.manifest.defaultSize.height);
+        delete r.initImage;
+      }
       const results = await model.generateBatch(requests, {
         signal: controller.signal,
         onProgress: ({ step, total }) => post({ type: 'progress', id, step, total }),

@@ -11,6 +11,15 @@ export const MAX_PROMPT_CHARS = 2000;
 export const SIZE_MULTIPLE = 16;
 /** Most images one job may ask for. */
 export const MAX_IMAGES_PER_JOB = 4;
+/** Largest image (decoded file bytes) `image` may carry; its data URL is about 4/3 of this. */
+export const MAX_INPUT_IMAGE_BYTES = 6 * 1024 * 1024;
+/** Most pixels (width × height) an input image may have (it is resized to the job's size). */
+export const MAX_INPUT_IMAGE_PIXELS = 4096 * 4096;
+/** Strength of image-to-image when a job gives `image` but no `strength`. */
+export const DEFAULT_IMAGE_STRENGTH = 0.6;
+/** `data:` URL prefixes `image` accepts. */
+export const INPUT_IMAGE_DATA_URL = /^data:image\/(png|jpeg|webp);base64,/;
+
 /** Largest `metadata` object, serialized as JSON, in bytes. */
 export const MAX_METADATA_BYTES = 2048;
 
@@ -92,6 +101,18 @@ export const JobInput = z
       .describe("moderation strictness as BFL's API: 0 strictest … 6 most permissive (default 2; lowered to the tenant's cap)"),
     output_format: OutputFormat.optional().describe('image format (default png); the generation parameters are embedded in every format (PNG text chunks, XMP in JPEG and WebP)'),
     output_quality: z.number().int().min(1).max(100).optional().describe('quality of jpeg and webp output, 1-100 (default 90); not allowed with png'),
+    image: z
+      .string()
+      .regex(INPUT_IMAGE_DATA_URL, { message: 'image must be a data:image/png|jpeg|webp;base64,… URL' })
+      .max(Math.ceil((MAX_INPUT_IMAGE_BYTES * 4) / 3) + 64, { message: `image must be at most ${MAX_INPUT_IMAGE_BYTES} bytes decoded` })
+      .optional()
+      .describe(`image-to-image: the starting image as a data: URL (png, jpeg or webp, at most ${MAX_INPUT_IMAGE_BYTES} bytes and ${MAX_INPUT_IMAGE_PIXELS} pixels; resized to width x height). The model must have a VAE encoder (GET /v1/models image_input). Not kept in the job: the view shows its sha256`),
+    strength: z
+      .number()
+      .gt(0, { message: 'strength must be greater than 0' })
+      .max(1)
+      .optional()
+      .describe(`image-to-image, with image only: (0, 1], how much of the schedule runs from the image (1: all of it, from noise; default ${DEFAULT_IMAGE_STRENGTH})`),
     webhook: WebhookSpec.optional(),
     metadata: Metadata.optional(),
     layout: Layout.optional().describe('object boxes with their own prompts (regional guidance); `prompt` describes the whole scene and is the default background prompt'),

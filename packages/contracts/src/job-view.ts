@@ -34,6 +34,11 @@ export const JobView = z
     moderation: JobModeration.nullable().describe('set when status is moderated'),
     metadata: z.record(z.string(), z.unknown()).nullable(),
     style: AppliedStyle.nullable().optional().describe('the style preset the job named, as applied: the preset, the prompt the model got, the fields it filled in'),
+    input_image: z
+      .object({ sha256: z.string(), content_type: z.string(), width: z.number().int(), height: z.number().int() })
+      .nullable()
+      .optional()
+      .describe('the image-to-image starting image as submitted (input.image is not kept): its hash, type and size'),
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),
     finished_at: z.iso.datetime().nullable(),

@@ -13,6 +13,7 @@ export const ModelInfo = z
     default_size: z.object({ width: z.number().int(), height: z.number().int() }),
     base_size: z.object({ width: z.number().int(), height: z.number().int() }).optional().describe('the size whose pixel count aspect_ratio keeps (default: default_size)'),
     max_pixels: z.number().int().optional().describe('most pixels (width × height) one image may have (default: resolution.max²)'),
+    image_input: z.boolean().optional().describe('whether jobs may give `image` (the model has a VAE encoder)'),
     raw_variant: z.string().optional().describe('model that `raw: true` jobs run on (its manifest rawVariant)'),
     ultra: z.enum(['native', 'refine']).optional().describe('how ultra renders: natively at the large size, or base size → upscale → image-to-image'),
     guidance: z.object({ default: z.number() }).nullable(),

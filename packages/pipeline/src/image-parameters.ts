@@ -17,6 +17,7 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
   if (r.style !== undefined) p.style = r.style;
   if (r.raw) p.raw = 'true';
   if (r.strength !== undefined) p.strength = String(r.strength);
+  if (r.inputImageSha256 !== undefined) p.input_image_sha256 = r.inputImageSha256;
   if (r.paletteEdges) p.palette_edges = r.paletteEdges;
   if (r.layout) p.layout = JSON.stringify(r.layout);
   // png files written before output formats existed carry no format key: keep their bytes as they were

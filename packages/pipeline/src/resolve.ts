@@ -56,6 +56,7 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     ...(typeof req.style === 'string' ? { style: req.style } : {}),
     ...(req.raw ? { raw: true } : {}),
     ...resolveStrength(req),
+    ...(typeof req.inputImageSha256 === 'string' ? { inputImageSha256: req.inputImageSha256 } : {}),
   };
   if (resolved.width * resolved.height > (m.maxPixels ?? m.resolution.max ** 2)) {
     throw new PipelineInputError(`${resolved.width}x${resolved.height} is more than the model's ${m.maxPixels} pixels`);

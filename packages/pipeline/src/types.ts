@@ -34,6 +34,8 @@ export interface GenerateRequest {
   strength?: number;
   /** image-to-image: the starting image as packed, normalized latents [1, S, C·4] (FlowModel.encodeImage's form) */
   init?: { latents: Float32Array };
+  /** sha256 of the starting image's file, recorded in the output's parameters (input_image_sha256) */
+  inputImageSha256?: string;
   /** png (default), jpeg or webp; the parameters are embedded in every format */
   outputFormat?: OutputFormat;
   /** 1-100 for jpeg/webp (default 90); ignored for png */
@@ -64,6 +66,7 @@ export interface ResolvedRequest {
   raw?: boolean;
   strength?: number;
   init?: { latents: Float32Array };
+  inputImageSha256?: string;
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;

@@ -15,6 +15,15 @@ export interface StoredOutput {
 }
 
 /** A job as kept in its Redis hash (`<prefix>:job:<id>`). Times are epoch milliseconds. */
+/** Where a job's starting image is stored, and what the view says of it. */
+export interface InputImageRef {
+  key: string;
+  sha256: string;
+  contentType: string;
+  width: number;
+  height: number;
+}
+
 export interface JobRecord {
   id: string;
   tenant: string;
@@ -34,6 +43,8 @@ export interface JobRecord {
   attempt: number;
   /** The style preset the job named, as applied at submit (absent: none). */
   style?: AppliedStyle | null;
+  /** The image-to-image starting image (stored under `key`; the input's data URL is not kept). */
+  inputImage?: InputImageRef | null;
 }
 
 /** Hash fields of a new record. */
@@ -54,6 +65,7 @@ export function recordToHash(r: JobRecord): Record<string, string> {
     cancel_requested: r.cancelRequested ? '1' : '',
     attempt: String(r.attempt),
     ...(r.style ? { style: JSON.stringify(r.style) } : {}),
+    ...(r.inputImage ? { input_image: JSON.stringify(r.inputImage) } : {}),
   };
 }
 
@@ -77,6 +89,7 @@ export function recordFromHash(h: Record<string, string>): JobRecord | null {
     cancelRequested: h.cancel_requested === '1',
     attempt: Number(h.attempt ?? 0),
     style: h.style ? (JSON.parse(h.style) as AppliedStyle) : null,
+    inputImage: h.input_image ? (JSON.parse(h.input_image) as InputImageRef) : null,
   };
 }
 
@@ -115,6 +128,9 @@ export async function toJobView(r: JobRecord, ctx: ViewContext): Promise<JobView
     moderation: r.moderation ?? null,
     metadata: (r.input.metadata as Record<string, unknown> | undefined) ?? null,
     style: r.style ?? null,
+    input_image: r.inputImage
+      ? { sha256: r.inputImage.sha256, content_type: r.inputImage.contentType, width: r.inputImage.width, height: r.inputImage.height }
+      : null,
     created_at: iso(r.createdAt)!,
     started_at: iso(r.startedAt),
     finished_at: iso(r.finishedAt),

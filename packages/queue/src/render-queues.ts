@@ -16,6 +16,8 @@ export interface RenderJobData {
     aspectRatio?: AspectRatio; ultra?: boolean; palette?: string[];
     /** recorded in the file's metadata (the API already applied the preset to prompt and defaults) */
     style?: string; raw?: boolean;
+    /** image-to-image: (0, 1] and the stored starting image (the worker reads, resizes and encodes it) */
+    strength?: number; image?: { key: string; sha256: string };
   };
   /** Format of the stored files (jobs queued before formats existed say png). */
   outputFormat: OutputFormat;

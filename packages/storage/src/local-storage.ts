@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { access, mkdir, readdir, rename, rm, writeFile, constants } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm, writeFile, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { assertSafeKey, type ResultStorage } from './result-storage.js';
 
@@ -40,6 +40,10 @@ export class LocalStorage implements ResultStorage {
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, data);
     await rename(tmp, file);
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    return new Uint8Array(await readFile(this.filePath(key)));
   }
 
   async url(key: string, options: { expiresInSec?: number } = {}): Promise<string> {

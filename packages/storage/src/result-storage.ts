@@ -3,6 +3,8 @@ export interface ResultStorage {
   readonly kind: 'local' | 's3';
   /** Stores a file; rejects (so the attempt fails and is retried) when it cannot. */
   put(key: string, data: Uint8Array, contentType: string): Promise<void>;
+  /** Reads a stored file back (a job's input image); rejects when it is missing or unreachable. */
+  get(key: string): Promise<Uint8Array>;
   /** A download URL that expires (signed). Local URLs are relative unless a public base URL is set. */
   url(key: string, options?: { expiresInSec?: number }): Promise<string>;
   /** Removes every file under `prefix` (e.g. `tenant/job/`); returns how many. */

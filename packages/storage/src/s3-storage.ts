@@ -67,6 +67,12 @@ export class S3Storage implements ResultStorage {
     await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key), Body: data, ContentType: contentType }));
   }
 
+  async get(key: string): Promise<Uint8Array> {
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }));
+    if (!out.Body) throw new Error(`storage object ${key} has no body`);
+    return out.Body.transformToByteArray();
+  }
+
   async url(key: string, options: { expiresInSec?: number } = {}): Promise<string> {
     const command = new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) });
     return getSignedUrl(this.presigner, command, { expiresIn: options.expiresInSec ?? this.options.urlTtlSec ?? 3600 });

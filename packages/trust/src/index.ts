@@ -3,5 +3,5 @@
 export * from './moderation/index.js';
 export * from './provenance/index.js';
 export * from './watermark/index.js';
-export { decodeImageRgb, verifyImageFile, type FileVerification } from './verify-file.js';
+export { decodeImageRgb, imageHeader, verifyImageFile, type FileVerification } from './verify-file.js';
 export { AuditLog, type AuditEntry, type AuditInput } from './audit/audit-log.js';

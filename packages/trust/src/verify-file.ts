@@ -9,6 +9,16 @@ export interface FileVerification extends ProvenanceCheck {
   watermark: WatermarkDetection | null;
 }
 
+/** Format and size from an image's header, without decoding its pixels (null: not an image libvips reads). */
+export async function imageHeader(bytes: Uint8Array): Promise<{ format: string; width: number; height: number } | null> {
+  try {
+    const m = await sharp(bytes).metadata();
+    return m.width && m.height ? { format: m.format, width: m.width, height: m.height } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Decoded pixels of a PNG, JPEG or WebP as RGB8 interleaved. */
 export async function decodeImageRgb(bytes: Uint8Array): Promise<{ width: number; height: number; rgb: Uint8Array }> {
   if (bytes[0] === 0x89 && bytes[1] === 0x50) {

@@ -1,0 +1,108 @@
+// Image-to-image inputs at submit, against the real Redis and local storage, without a worker: a
+// heartbeat announces one model with a VAE encoder and one without; jobs stay queued.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { buildApi, loadConfig, type BuiltApi } from './index.js';
+
+const prefix = `ff-test-${randomUUID()}`;
+let api: BuiltApi;
+let dataDir: string;
+const auth = 'Bearer key-i2i';
+
+const limits = {
+  variant: 'schnell',
+  steps: { default: 4, min: 1, max: 50 },
+  resolution: { min: 32, max: 256, multiple: 16 },
+  default_size: { width: 64, height: 64 },
+  guidance: null,
+  provider: 'cpu',
+  latents: 'host' as const,
+};
+
+const solid = (format: 'png' | 'jpeg' | 'webp', width = 64, height = 64) =>
+  sharp({ create: { width, height, channels: 3, background: { r: 200, g: 30, b: 30 } } }).toFormat(format).toBuffer();
+const dataUrl = (bytes: Buffer, type = 'image/png') => `data:${type};base64,${bytes.toString('base64')}`;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'ff-i2i-'));
+  const config = loadConfig({
+    REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-i2i:i2i', ADMIN_API_KEY: 'admin-secret',
+    MAX_ACTIVE_JOBS_PER_TENANT: '50', RATE_LIMIT_PER_MINUTE: '1000', LOG_LEVEL: 'silent',
+  });
+  api = buildApi(config, { logger: pino({ level: 'silent' }) });
+  await api.deps.workers.beat(
+    {
+      id: 'w1', host: 'h', pid: 1, concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false,
+      models: [{ name: 'shapes', image_input: true, ...limits }, { name: 'no-encoder', image_input: false, ...limits }],
+    },
+    60_000,
+  );
+});
+
+afterAll(async () => {
+  const keys = await api.deps.redis.keys(`${prefix}*`);
+  if (keys.length) await api.deps.redis.del(...keys);
+  await api.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const submit = (body: object) => request(api.app).post('/v1/jobs').set('Authorization', auth).send(body);
+
+describe('POST /v1/jobs with image', () => {
+  it.each<[string, () => Promise<object>, string]>([
+    ['strength without image', async () => ({ prompt: 'x', model: 'shapes', strength: 0.5 }), 'strength'],
+    ['strength 0', async () => ({ prompt: 'x', model: 'shapes', image: dataUrl(await solid('png')), strength: 0 }), 'strength'],
+    ['strength above 1', async () => ({ prompt: 'x', model: 'shapes', image: dataUrl(await solid('png')), strength: 1.5 }), 'strength'],
+    ['an http URL', async () => ({ prompt: 'x', model: 'shapes', image: 'https://example.com/a.png' }), 'image'],
+    ['a gif data URL', async () => ({ prompt: 'x', model: 'shapes', image: 'data:image/gif;base64,R0lGODlhAQABAAAAACw=' }), 'image'],
+    ['broken base64', async () => ({ prompt: 'x', model: 'shapes', image: 'data:image/png;base64,@@@@' }), 'image'],
+    ['bytes that are no image', async () => ({ prompt: 'x', model: 'shapes', image: dataUrl(Buffer.from('hello world, not a png!!')) }), 'image'],
+    ['a truncated png', async () => ({ prompt: 'x', model: 'shapes', image: dataUrl((await solid('png', 128, 128)).subarray(0, 60)) }), 'image'],
+    ['too many pixels', async () => ({ prompt: 'x', model: 'shapes', image: dataUrl(await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#000' } }).png().toBuffer()) }), 'image'],
+    ['a model without VAE encoder', async () => ({ prompt: 'x', model: 'no-encoder', image: dataUrl(await solid('png')) }), 'image'],
+  ])('%s → 422 naming the field', async (_name, body, field) => {
+    const res = await submit(await body());
+    expect(res.status).toBe(422);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
+  });
+
+  it('refuses a body over JOB_BODY_LIMIT with 413, and takes data URLs far over the general 64 KB limit', async () => {
+    const big = await sharp({ create: { width: 400, height: 400, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+    expect(big.length).toBeGreaterThan(100_000);
+    const ok = await submit({ prompt: 'x', model: 'shapes', image: dataUrl(big) });
+    expect(ok.status).toBe(201);
+    const tooBig = await submit({ prompt: 'x', model: 'shapes', image: `data:image/png;base64,${'A'.repeat(10 * 1024 * 1024)}` });
+    expect(tooBig.status).toBe(413);
+  });
+
+  it.each(['png', 'jpeg', 'webp'] as const)('stores a %s once, keeps its hash (not the data URL) in the job, defaults strength to 0.6', async (format) => {
+    const bytes = await solid(format, 96, 80);
+    const res = await submit({ prompt: 'a red circle on a green background', model: 'shapes', image: dataUrl(bytes, `image/${format}`) });
+    expect(res.status).toBe(201);
+    expect(res.body.input.strength).toBe(0.6);
+    expect(res.body.input.image).toBeUndefined();
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    expect(res.body.input_image).toEqual({ sha256, content_type: `image/${format}`, width: 96, height: 80 });
+    const ext = format === 'jpeg' ? 'jpg' : format;
+    const stored = await readFile(path.join(dataDir, 'files', 'i2i', res.body.id, `input.${ext}`));
+    expect(createHash('sha256').update(stored).digest('hex')).toBe(sha256);
+    const again = await request(api.app).get(`/v1/jobs/${res.body.id}`).set('Authorization', auth);
+    expect(again.body.input_image.sha256).toBe(sha256);
+    const job = await api.deps.redis.hgetall(api.deps.keys.job(res.body.id));
+    expect(job.input).toBeDefined();
+    expect(JSON.stringify(job).length).toBeLessThan(4000);
+  });
+
+  it('keeps a given strength', async () => {
+    const res = await submit({ prompt: 'x', model: 'shapes', image: dataUrl(await solid('png')), strength: 0.35 });
+    expect(res.status).toBe(201);
+    expect(res.body.input.strength).toBe(0.35);
+  });
+});
