@@ -96,7 +96,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
             '202': json('JobView', 'job accepted (or unfinished when Prefer: wait ran out)'),
             '400': problem('malformed JSON'),
             '409': problem('Idempotency-Key reused with another body'),
-            '413': problem('body over 64 KB'),
+            '413': problem('body over JOB_BODY_LIMIT (default 9 MB)'),
             '422': problem('invalid fields (with field paths) or unknown model'),
             ...commonErrors,
           },
