@@ -1,11 +1,16 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeOutputImage, decodePngRgb } from '@flowfarm/pipeline';
+import sharp from 'sharp';
+import { analyzeImage } from '../eval/analyze.js';
+import { loadDomain } from '../eval/domain.js';
+import { renderScene } from '../eval/render.js';
 import { outputPaths, run } from './generate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -93,6 +98,10 @@ describe('flowfarm generate', () => {
       ['a red circle', '--out', 'x.png', '--style', 'no-such-style'],
       ['a red circle', '--out', 'x.png', '--style', 'sticker', '--raw'],
       ['a red circle', '--out', path.join(tmp, 'never.png'), '--models-dir', fixtures, '--model', 'mini', '--aspect-ratio', '16:9', '--width', '64'],
+      ['a red circle', '--out', 'x.png', '--strength', '0.5'], // strength without image
+      ['a red circle', '--out', 'x.png', '--image', 'x.png', '--strength', '0'],
+      ['a red circle', '--out', 'x.png', '--image', path.join(tmp, 'no-such.png')],
+      ['a red circle', '--out', path.join(tmp, 'never.png'), '--image', path.join(fixtures, 'mini', 'model.json')], // not an image
     ];
     for (const args of cases) {
       const { code, stderr } = await inProcess(args);
@@ -100,6 +109,21 @@ describe('flowfarm generate', () => {
       expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
     expect(existsSync(path.join(tmp, 'never.png'))).toBe(false);
+  });
+
+  it('--image FILE --strength S starts from the image on tiny-shapes and records both in the file', async () => {
+    const domain = loadDomain(path.join(repo, 'models', 'tiny-shapes'));
+    const scene = { background: 'yellow', color: 'blue', shape: 'square', size: 'large', position: 'center' };
+    const input = path.join(tmp, 'scene.png');
+    const png = await sharp(Buffer.from(renderScene(scene, 64, 64, domain)), { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+    writeFileSync(input, png);
+    const out = path.join(tmp, 'i2i.png');
+    const r = await flowfarm(['generate', 'a large blue square in the center on a red background', '--out', out, '--image', input, '--strength', '0.5', '--seed', '7']);
+    expect(r.code, r.stderr).toBe(0);
+    const image = decodePngRgb(readFileSync(out));
+    expect(image.text).toMatchObject({ strength: '0.5', input_image_sha256: createHash('sha256').update(png).digest('hex') });
+    // at 0.5 this model keeps the image (see test/farm/farm-image-to-image.test.ts for the fractions)
+    expect(analyzeImage(image.rgb, image.width, image.height, domain)).toMatchObject({ color: 'blue', shape: 'square', position: 'center' });
   });
 
   it('fails with the load error when the model folder is broken', async () => {

@@ -1,13 +1,15 @@
 // `flowfarm generate "<prompt>" --out x.png`: runs the pipeline in-process (no farm needed).
 // With --api URL the request goes to a farm instead (generate-remote.ts).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_IMAGE_STRENGTH } from '@flowfarm/contracts';
 import { applyLocalStyle, aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import {
-  ModelLoadError, PipelineInputError, ProviderConfigError, listModelDirs, loadModel, parseProviderList, providerEnvironment,
-  type GenerateResult,
+  ModelLoadError, PipelineInputError, ProviderConfigError, initFromImageFile, listModelDirs, loadModel, parseProviderList, providerEnvironment,
+  type GenerateRequest, type GenerateResult,
 } from '@flowfarm/pipeline';
 
 /** <repo>/models, found from this file so the command works from any directory. */
@@ -32,6 +34,9 @@ options:
   --style NAME       a built-in style preset (sticker, icon, banner, monochrome, brand):
                      its prompt template and defaults apply
   --raw              no preset, template or palette processing (recorded in the file)
+  --image FILE       image-to-image: start from this png/jpeg/webp (stretched to the size;
+                     the model needs a VAE encoder)
+  --strength S       with --image: (0, 1], how much of the schedule runs (default 0.6)
   --format F         png (default), jpeg or webp; the parameters are embedded in every format
   --quality Q        1-100 for jpeg and webp (default 90)
   --model NAME       a folder under the models dir (default ${DEFAULT_MODEL})
@@ -60,6 +65,8 @@ const OPTIONS = {
   palette: { type: 'string' },
   style: { type: 'string' },
   raw: { type: 'boolean' },
+  image: { type: 'string' },
+  strength: { type: 'string' },
   model: { type: 'string', short: 'm' },
   'models-dir': { type: 'string' },
   provider: { type: 'string' },
@@ -70,6 +77,23 @@ const OPTIONS = {
 } as const;
 
 class UsageError extends Error {}
+
+/** --image FILE and --strength S (strength alone is a usage error, as it is a 422 in the API). */
+function imageFlags(file: string | undefined, strength: string | undefined): { bytes: Uint8Array; strength: number } | undefined {
+  if (file === undefined) {
+    if (strength !== undefined) throw new UsageError('--strength needs --image');
+    return undefined;
+  }
+  const s = strength === undefined ? DEFAULT_IMAGE_STRENGTH : Number(strength);
+  if (!(Number.isFinite(s) && s > 0 && s <= 1)) throw new UsageError(`--strength must be a number in (0, 1] (got "${strength}")`);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (err) {
+    throw new UsageError(`--image: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return { bytes, strength: s };
+}
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -109,7 +133,8 @@ export async function run(argv: string[]): Promise<number> {
     return runRemote(argv);
   }
 
-  let request;
+  let request: GenerateRequest;
+  let image: { bytes: Uint8Array; strength: number } | undefined;
   let providers: string[] = [];
   let latents: 'auto' | 'host' | 'device' = 'auto';
   try {
@@ -137,6 +162,7 @@ export async function run(argv: string[]): Promise<number> {
       ...aspectRatioFlags(values['aspect-ratio'], values.ultra, UsageError),
       ...paletteFlag(values.palette, UsageError),
     }, values.style, values.raw, UsageError);
+    image = imageFlags(values.image, values.strength);
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
     if (err instanceof ProviderConfigError) return fail(`--provider: ${err.message}`, 2);
@@ -164,7 +190,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   let result: GenerateResult;
   try {
-    model.resolve(request); // usage errors before any work
+    const resolved = model.resolve(request); // usage errors before any work
+    if (image) {
+      request.init = await initFromImageFile(model, image.bytes, resolved.width, resolved.height);
+      request.strength = image.strength;
+      request.inputImageSha256 = createHash('sha256').update(image.bytes).digest('hex');
+    }
     result = await model.generate(request, { onProgress: (p) => progress.step(p.step, p.total) });
   } catch (err) {
     progress.clear();
