@@ -160,5 +160,4 @@ describe('quick start on a clean clone', { timeout: 300_000 }, () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(() => process.kill(-farm!.pid!, 0)).toThrow();
   });
-  });
 });
