@@ -27,6 +27,11 @@ export class LocalStorage implements ResultStorage {
     this.now = options.now ?? Date.now;
   }
 
+  /** Absolute folder that holds every key's file. */
+  get root(): string {
+    return this.options.root;
+  }
+
   /** Absolute path of a key's file. */
   filePath(key: string): string {
     assertSafeKey(key);

@@ -12,14 +12,15 @@ export function filesRouter(deps: ApiDeps): Router {
     const key = (req.params as { key: string[] }).key.join('/');
     const check = storage.verify(key, req.query.expires, req.query.signature);
     if (check !== 'ok') throw new AppError(check === 'expired' ? 'url_expired' : 'bad_signature', 403, check === 'expired' ? 'this link has expired; get the job again for a fresh one' : 'invalid link signature');
-    let file: string;
     try {
-      file = storage.filePath(key);
+      storage.filePath(key);
     } catch {
       throw new NotFoundError();
     }
     res.set('Cache-Control', 'private, max-age=3600');
-    res.sendFile(file, { dotfiles: 'deny' }, (err) => {
+    // Relative to root, so only the key's own parts are checked for dotfiles: the storage
+    // folder itself may sit under one (the default DATA_DIR is ./.data).
+    res.sendFile(key, { root: storage.root, dotfiles: 'deny' }, (err) => {
       if (err) next((err as { code?: string }).code === 'ENOENT' ? new NotFoundError('file no longer exists') : err);
     });
   });
