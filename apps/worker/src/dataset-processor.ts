@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { datasetItem, type DatasetNotifier, type DatasetView } from '@flowfarm/contracts';
-import { DATASET_CHUNK, datasetFileKey, datasetImageKey, type DatasetJobData, type DatasetRecord, type DatasetStore } from '@flowfarm/queue';
+import { datasetItem, type DatasetNotifier } from '@flowfarm/contracts';
+import { DATASET_CHUNK, buildDatasetView, datasetFileKey, datasetImageKey, type DatasetJobData, type DatasetRecord, type DatasetStore } from '@flowfarm/queue';
 import type { ResultStorage } from '@flowfarm/storage';
 import { assembleDatasetFiles, pixelBox, pngPipelineVersion, type ManifestLine } from './dataset-files.js';
 import type { Renderer } from './model-thread.js';
@@ -123,22 +123,7 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
         const url = await storage.url(key);
         return url.startsWith('/') ? `${deps.apiBaseUrl}${url}` : url;
       };
-      const self = `${deps.apiBaseUrl}/v1/datasets/${record.id}`;
-      const dataset: DatasetView = {
-        id: record.id, status: record.status, name: record.spec.name ?? null, model: record.spec.model, count: record.spec.count,
-        counts: await datasets.counts(record.id, record.spec.count), spec: record.spec as unknown as Record<string, unknown>,
-        files: record.status === 'succeeded'
-          ? {
-            manifest: await link(datasetFileKey(record.tenant, record.id, 'manifest.jsonl')),
-            annotations: await link(datasetFileKey(record.tenant, record.id, 'annotations.json')),
-            summary: await link(datasetFileKey(record.tenant, record.id, 'summary.json')),
-          }
-          : null,
-        images_prefix: datasetImageKey(record.tenant, record.id, 0).replace(/[^/]+$/, ''),
-        error: record.error, created_at: new Date(record.createdAt).toISOString(),
-        finished_at: record.finishedAt ? new Date(record.finishedAt).toISOString() : null,
-        urls: { self, cancel: `${self}/cancel` },
-      };
+      const dataset = await buildDatasetView(record, await datasets.counts(record.id, record.spec.count), deps.apiBaseUrl, link);
       await deps.notifier.notify({ type: `dataset.${record.status}`, tenant: record.tenant, dataset, ...(record.spec.webhook ? { url: record.spec.webhook.url } : {}) });
     } catch (err) {
       log.error({ err }, 'dataset notifier failed');

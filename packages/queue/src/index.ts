@@ -6,4 +6,5 @@ export { RenderQueues, renderJobOptions, type RenderJobData, type RenderJobPolic
 export { JobEventHub } from './job-event-hub.js';
 export { WorkerRegistry, type ModelLimits } from './worker-registry.js';
 export { DATASET_CHUNK, DATASET_WINDOW, DatasetStore, datasetFileKey, datasetImageKey, datasetQueueName, type DatasetJobData, type DatasetRecord, type FilledDatasetSpec } from './dataset-store.js';
+export { buildDatasetView } from './dataset-view.js';
 export { SharedFolderError, startSharedFolderProbe, type SharedFolderProbe } from './shared-folder-probe.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { ConflictError, DatasetSpec, NotFoundError, ValidationError, fieldErrorsFromZod, type DatasetView } from '@flowfarm/contracts';
-import { DatasetStore, datasetFileKey, datasetImageKey, type DatasetRecord, type FilledDatasetSpec } from '@flowfarm/queue';
+import { DatasetStore, buildDatasetView, datasetImageKey, type DatasetRecord, type FilledDatasetSpec } from '@flowfarm/queue';
 import { requireTenant } from '../auth.js';
 import { apiBaseUrl, type ApiDeps } from '../deps.js';
 import { resolveAgainstModel } from '../job-submission.js';
@@ -24,30 +24,7 @@ export function datasetsRouter(deps: ApiDeps): Router {
       const url = await deps.storage.url(key);
       return url.startsWith('/') ? `${base}${url}` : url;
     };
-    const counts = await datasets.counts(record.id, record.spec.count);
-    const self = `${base}/v1/datasets/${record.id}`;
-    return {
-      id: record.id,
-      status: record.status,
-      name: record.spec.name ?? null,
-      model: record.spec.model,
-      count: record.spec.count,
-      counts,
-      spec: record.spec as unknown as Record<string, unknown>,
-      files:
-        record.status === 'succeeded'
-          ? {
-            manifest: await link(datasetFileKey(record.tenant, record.id, 'manifest.jsonl')),
-            annotations: await link(datasetFileKey(record.tenant, record.id, 'annotations.json')),
-            summary: await link(datasetFileKey(record.tenant, record.id, 'summary.json')),
-          }
-          : null,
-      images_prefix: datasetImageKey(record.tenant, record.id, 0).replace(/[^/]+$/, ''),
-      error: record.error,
-      created_at: new Date(record.createdAt).toISOString(),
-      finished_at: record.finishedAt ? new Date(record.finishedAt).toISOString() : null,
-      urls: { self, cancel: `${self}/cancel` },
-    };
+    return buildDatasetView(record, await datasets.counts(record.id, record.spec.count), base, link);
   }
 
   async function loadOwn(req: Request): Promise<DatasetRecord> {

@@ -136,7 +136,7 @@ export function analyzeShapes(rgb: Uint8Array, width: number, height: number, do
   return { background: bg.background, shapes };
 }
 
-function mean(pixels: Rgb[]): Rgb {
+export function mean(pixels: Rgb[]): Rgb {
   const s = [0, 0, 0];
   for (const p of pixels) for (let c = 0; c < 3; c++) s[c] += p[c];
   return [s[0] / pixels.length, s[1] / pixels.length, s[2] / pixels.length];
@@ -150,7 +150,7 @@ function largestRegion(mask: Uint8Array, width: number, height: number): number[
 }
 
 /** Every 4-connected region of mask == 1, each as sorted pixel indices, in scan order of their first pixel. */
-function regions(mask: Uint8Array, width: number, height: number): number[][] {
+export function regions(mask: Uint8Array, width: number, height: number): number[][] {
   const seen = new Uint8Array(mask.length);
   const out: number[][] = [];
   for (let start = 0; start < mask.length; start++) {

@@ -1,4 +1,4 @@
-import { analyzeImage } from './analyze.js';
+import { analyzeImage, mean, regions } from './analyze.js';
 import type { Domain } from './domain.js';
 
 /** [x0, y0, x1, y1] as fractions of the image. */
@@ -33,7 +33,7 @@ export function findShapes(rgb: Uint8Array, width: number, height: number, domai
   for (let x = 0; x < width; x++) border.push(x, (height - 1) * width + x);
   for (let y = 1; y < height - 1; y++) border.push(y * width, y * width + width - 1);
   const bgPixels = border.filter((i) => nearestName(palette, px(i)) === background).map(px);
-  const bg: Rgb = bgPixels.length ? meanRgb(bgPixels) : bgPalette;
+  const bg: Rgb = bgPixels.length ? mean(bgPixels) : bgPalette;
   const neighbour = Math.min(...palette.filter(([n]) => n !== background).map(([, c]) => dist2(c, bgPalette)));
   const mask = new Uint8Array(width * height);
   for (let i = 0; i < mask.length; i++) mask[i] = dist2(px(i), bg) > neighbour / 4 ? 1 : 0;
@@ -70,36 +70,4 @@ function nearestName(palette: [string, Rgb][], c: Rgb): string {
     if (d < bestD) [best, bestD] = [name, d];
   }
   return best;
-}
-
-function meanRgb(pixels: Rgb[]): Rgb {
-  const s = [0, 0, 0];
-  for (const p of pixels) for (let c = 0; c < 3; c++) s[c] += p[c];
-  return [s[0] / pixels.length, s[1] / pixels.length, s[2] / pixels.length];
-}
-
-/** Every 4-connected region of mask == 1, as pixel index lists. */
-function regions(mask: Uint8Array, width: number, height: number): number[][] {
-  const seen = new Uint8Array(mask.length);
-  const out: number[][] = [];
-  for (let start = 0; start < mask.length; start++) {
-    if (!mask[start] || seen[start]) continue;
-    const region: number[] = [];
-    const stack = [start];
-    seen[start] = 1;
-    while (stack.length) {
-      const i = stack.pop()!;
-      region.push(i);
-      const x = i % width, y = (i - x) / width;
-      const next = [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, y > 0 ? i - width : -1, y < height - 1 ? i + width : -1];
-      for (const j of next) {
-        if (j >= 0 && mask[j] && !seen[j]) {
-          seen[j] = 1;
-          stack.push(j);
-        }
-      }
-    }
-    out.push(region);
-  }
-  return out;
 }
