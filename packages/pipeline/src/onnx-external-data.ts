@@ -5,38 +5,7 @@
  * without loading anything.
  */
 
-type Field = { no: number; value: number | Uint8Array };
-
-function* fields(buf: Uint8Array): Generator<Field> {
-  let pos = 0;
-  const varint = (): number => {
-    let result = 0;
-    let mul = 1;
-    let byte: number;
-    do {
-      byte = buf[pos++];
-      result += (byte & 0x7f) * mul;
-      mul *= 128;
-    } while (byte & 0x80);
-    return result;
-  };
-  while (pos < buf.length) {
-    const key = varint();
-    const no = Math.floor(key / 8);
-    const wire = key & 7;
-    if (wire === 0) yield { no, value: varint() };
-    else if (wire === 1) pos += 8;
-    else if (wire === 5) pos += 4;
-    else if (wire === 2) {
-      const len = varint();
-      yield { no, value: buf.subarray(pos, pos + len) };
-      pos += len;
-    } else throw new Error(`unsupported protobuf wire type ${wire}`);
-  }
-}
-
-const messages = (buf: Uint8Array, no: number) =>
-  [...fields(buf)].filter((f): f is { no: number; value: Uint8Array } => f.no === no && f.value instanceof Uint8Array).map((f) => f.value);
+import { protobufFields as fields, subMessages as messages } from './protobuf-fields.js';
 
 function locationOf(tensor: Uint8Array): string | undefined {
   for (const entry of messages(tensor, 13)) {

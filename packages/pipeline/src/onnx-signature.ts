@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { protobufFields as fields, subMessages as sub } from './protobuf-fields.js';
 
 /**
  * Reads the declared graph inputs/outputs (name + element type) straight from an .onnx
@@ -21,39 +22,6 @@ export interface DeclaredTensor {
 export interface OnnxSignature {
   inputs: DeclaredTensor[];
   outputs: DeclaredTensor[];
-}
-
-type Field = { no: number; wire: number; value: number | Uint8Array };
-
-function* fields(buf: Uint8Array): Generator<Field> {
-  let pos = 0;
-  const varint = (): number => {
-    let result = 0, mul = 1, byte: number;
-    do {
-      byte = buf[pos++];
-      result += (byte & 0x7f) * mul;
-      mul *= 128;
-    } while (byte & 0x80);
-    return result;
-  };
-  while (pos < buf.length) {
-    const key = varint();
-    const no = Math.floor(key / 8), wire = key & 7;
-    if (wire === 0) yield { no, wire, value: varint() };
-    else if (wire === 1) (pos += 8);
-    else if (wire === 5) (pos += 4);
-    else if (wire === 2) {
-      const len = varint();
-      yield { no, wire, value: buf.subarray(pos, pos + len) };
-      pos += len;
-    } else throw new Error(`unsupported protobuf wire type ${wire}`);
-  }
-}
-
-function sub(buf: Uint8Array, no: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const f of fields(buf)) if (f.no === no && f.value instanceof Uint8Array) out.push(f.value);
-  return out;
 }
 
 function valueInfo(buf: Uint8Array): DeclaredTensor {
