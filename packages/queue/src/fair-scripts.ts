@@ -57,8 +57,8 @@ local function applyEffects(jobKey, effectsJson, key1, key2)
   if e.release and redis.call('HSETNX', jobKey, 'reserve_released', '1') == 1 then
     for _, k in ipairs({ key1, key2 }) do
       if redis.call('EXISTS', k) == 1 then
-        redis.call('HINCRBY', k, 'images', string.format('%.0f', -e.release.images))
-        redis.call('HINCRBY', k, 'px', string.format('%.0f', -e.release.px))
+        redis.call('HINCRBY', k, 'images', string.format('%.0f', 0 - e.release.images))
+        redis.call('HINCRBY', k, 'px', string.format('%.0f', 0 - e.release.px))
       end
     end
   end
