@@ -10,6 +10,7 @@ import { FieldError, Problem } from './errors.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
 import { TRUST_SCHEMAS, trustPaths } from './openapi-trust.js';
 import { STYLE_SCHEMAS, stylePaths } from './openapi-styles.js';
+import { FAIRNESS_SCHEMAS, fairnessPaths } from './openapi-fairness.js';
 
 /** Every named schema of the API; each becomes `#/components/schemas/<name>`. */
 const NAMED_SCHEMAS: Record<string, z.ZodType> = {
@@ -45,6 +46,7 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   AdminJobList,
   ...TRUST_SCHEMAS,
   ...STYLE_SCHEMAS,
+  ...FAIRNESS_SCHEMAS,
 };
 
 function componentSchemas(): Record<string, unknown> {
@@ -89,6 +91,12 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
           parameters: [
             { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 }, description: 'same key and body within 24 h returns the same job; another body → 409' },
             { name: 'Prefer', in: 'header', schema: { type: 'string', example: 'wait=30' }, description: 'wait=N (N ≤ 60): hold the request until the job ends' },
+            {
+              name: 'Cancel-After',
+              in: 'header',
+              schema: { type: 'string', example: '5m' },
+              description: 'deadline from submit, as Replicate defines it (30, 90s, 5m, 1h30m; at least 5 s): not started by then → expired; still running then → canceled',
+            },
           ],
           requestBody: { required: true, content: { 'application/json': { schema: ref('JobInput') } } },
           responses: {
@@ -97,8 +105,9 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
             '400': problem('malformed JSON'),
             '409': problem('Idempotency-Key reused with another body'),
             '413': problem('body over JOB_BODY_LIMIT (default 9 MB)'),
-            '422': problem('invalid fields (with field paths) or unknown model'),
+            '422': problem('invalid fields (with field paths), unknown model, a priority above the key\'s or tenant\'s max_priority (priority_not_allowed), or a bad Cancel-After'),
             ...commonErrors,
+            '429': problem('rate limit, active-job cap, or a quota (code quota_exceeded, with quota, limit, used, requested and resets_at); see Retry-After'),
           },
         },
         get: {
@@ -176,6 +185,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
       ...trustPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
       ...stylePaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
+      ...fairnessPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key' } },

@@ -7,6 +7,7 @@ import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
 import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
+import { bindUsageExport, renderUsage } from './usage-panel.js';
 
 let client: FlowfarmClient | null = null;
 let models: ModelInfo[] = [];
@@ -60,7 +61,14 @@ function readInput(): JobInput {
     height: numberOf('height'),
     steps: numberOf('steps'),
     seed: numberOf('seed'),
+    ...schedulingInput(numberOf('start-timeout')),
   });
+}
+
+/** Priority and start timeout, when set. */
+function schedulingInput(startTimeout: number | undefined): Pick<JobInput, 'priority' | 'start_timeout'> {
+  const priority = byId<HTMLSelectElement>('priority').value as JobInput['priority'] | '';
+  return { ...(priority ? { priority } : {}), ...(startTimeout === undefined ? {} : { start_timeout: startTimeout }) };
 }
 
 function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error' | 'moderation'>): void {
@@ -106,6 +114,7 @@ async function follow(job: JobView): Promise<void> {
       imageFrame.hidden = false;
     }
     await refreshGallery();
+    refreshUsage();
   } catch (error) {
     if (!controller.signal.aborted) statusLine.textContent = explain(error);
   }
@@ -135,6 +144,10 @@ byId<HTMLFormElement>('job-form').addEventListener('submit', (event) => {
 });
 
 bindCreativeControls();
+bindUsageExport(() => client, (error) => (formError.textContent = explain(error)));
+const refreshUsage = () => {
+  if (client) renderUsage(client).catch((error: unknown) => (formError.textContent = explain(error)));
+};
 byId('refresh-gallery').addEventListener('click', () => void refreshGallery());
 
 bindKeyForm(localKeyStore('apiKey'), 'api-key', (key) => {
@@ -146,6 +159,7 @@ bindKeyForm(localKeyStore('apiKey'), 'api-key', (key) => {
       formError.textContent = explain(error);
     });
     void refreshGallery();
+    refreshUsage();
   } else {
     renderGallery([]);
   }
