@@ -26,7 +26,8 @@ import { Redis } from 'ioredis';
 import { WorkerRegistry, farmKeys } from '@flowfarm/queue';
 import { workerConfigSchema } from '@flowfarm/worker';
 import { REPO_ROOT, startFarm, type Farm } from '../test/farm/support/farm.js';
-import { freePort, startRedisServer } from '../test/farm/support/redis-servers.js';
+import { startApiProcess, type ApiProcess } from '../test/farm/support/api-process.js';
+import { startRedisServer } from '../test/farm/support/redis-servers.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 50);
 const RAW_JOBS = Number(process.env.BENCH_RAW_JOBS ?? 200);
@@ -44,6 +45,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const summary: Array<{ target: string; figure: string; baseline: string; met: boolean }> = [];
 
 const redisServer = await startRedisServer();
+// Interrupted: take the private redis-server down too (workers and API processes exit with us).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void redisServer.close().finally(() => process.exit(130)));
 const REDIS_URL = redisServer.url;
 const redis = new Redis(REDIS_URL);
 
@@ -206,28 +209,16 @@ function cpuMs(pid: number): number {
 }
 
 /** One API process (`flowfarm api`) on the bench Redis with no worker: a heartbeat announces the model. */
-async function startApiProcess(): Promise<{ url: string; child: ChildProcess; prefix: string; close(): Promise<void> }> {
+async function startBenchApi(): Promise<{ api: ApiProcess; close(): Promise<void> }> {
   const prefix = `ff-bench-${randomUUID()}`;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ff-bench-'));
-  const redis = new Redis(REDIS_URL);
   const models = [{ name: 'tiny-shapes', variant: 'schnell', steps: { default: 4, min: 1, max: 50 }, resolution: { min: 32, max: 256, multiple: 16 }, default_size: { width: 64, height: 64 }, guidance: null, provider: 'cpu', latents: 'host' }];
   await new WorkerRegistry(redis, farmKeys(prefix)).beat({ id: 'bench', host: 'bench', pid: process.pid, models, concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false } as never, 3_600_000);
-  redis.disconnect();
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'api'], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', REDIS_URL, REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'bench-key:bench', LOG_LEVEL: 'warn', MAX_ACTIVE_JOBS_PER_TENANT: '10000000', RATE_LIMIT_PER_MINUTE: '100000000' },
-    stdio: 'inherit',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) await sleep(100);
+  const api = await startApiProcess({ REDIS_URL, REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'bench-key:bench', MAX_ACTIVE_JOBS_PER_TENANT: '10000000', RATE_LIMIT_PER_MINUTE: '100000000' });
   return {
-    url,
-    child,
-    prefix,
+    api,
     async close() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await api.kill('SIGTERM');
       await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -271,14 +262,15 @@ async function rawAddThroughput(): Promise<{ perSecond: number; cpuMsPerAdd: num
 }
 
 async function submitAndBacklog(): Promise<void> {
-  const api = await startApiProcess();
+  const { api, close } = await startBenchApi();
+  const pid = api.child().pid!;
   try {
     const ids: string[] = [];
     await submitMany(api.url, 100, 8, ids); // warm-up
     if (ONLY.includes('submit')) {
-      const cpu0 = cpuMs(api.child.pid!);
+      const cpu0 = cpuMs(pid);
       const { seconds } = await submitMany(api.url, SUBMITS, CONCURRENCY, ids);
-      const perSubmit = (cpuMs(api.child.pid!) - cpu0) / SUBMITS;
+      const perSubmit = (cpuMs(pid) - cpu0) / SUBMITS;
       const farmRate = SUBMITS / seconds;
       const raw = await rawAddThroughput();
       console.log(`submit throughput, one API process, ${CONCURRENCY} concurrent clients, ${SUBMITS} submits:`);
@@ -290,7 +282,7 @@ async function submitAndBacklog(): Promise<void> {
     }
     if (ONLY.includes('backlog')) await backlog(api.url, ids);
   } finally {
-    await api.close();
+    await close();
   }
 }
 

@@ -64,17 +64,21 @@ describe('the farm on a 3-primary Redis Cluster', () => {
     expect(verifyWebhook(delivered.body, delivered.headers, secret)).toMatchObject({ type: 'job.succeeded', data: { id: job.id, status: 'succeeded' } });
   });
 
-  it('cancels a running job: the worker stops it and the canceled webhook arrives', async () => {
-    const job = (await (
-      await farm!.call('POST', '/v1/jobs', { body: { prompt: 'a slow big circle', width: 256, height: 256, steps: 200, num_images: 4, webhook: { url: receiver!.url } } })
-    ).json()) as JobBody;
+  it('cancels a queued and a running job: the worker stops it and the canceled webhooks arrive', async () => {
+    const slow = { prompt: 'a slow big circle', width: 256, height: 256, steps: 200, num_images: 4, webhook: { url: receiver!.url } };
+    const job = (await (await farm!.call('POST', '/v1/jobs', { body: slow })).json()) as JobBody;
+    const queued = (await (await farm!.call('POST', '/v1/jobs', { body: slow })).json()) as JobBody;
     await farm!.waitForJob(job.id, (j) => (j as unknown as JobBody).progress.step >= 2);
+    const cancelQueued = await farm!.call('POST', `/v1/jobs/${queued.id}/cancel`);
+    expect(cancelQueued.status).toBe(202);
+    expect(((await cancelQueued.json()) as JobBody).status).toBe('canceled');
     const canceled = await farm!.call('POST', `/v1/jobs/${job.id}/cancel`);
-    expect(canceled.status).toBe(200);
+    expect(canceled.status).toBe(202);
     const done = (await farm!.waitForJob(job.id, (j) => ['canceled', 'succeeded', 'failed'].includes(j.status))) as unknown as JobBody;
     expect(done.status).toBe('canceled');
     expect(done.progress.step).toBeLessThan(200);
-    await waitUntil(() => webhooksFor(job.id).some((r) => r.event.type === 'job.canceled'), 'the job.canceled webhook', 60_000);
+    for (const id of [job.id, queued.id]) await waitUntil(() => webhooksFor(id).some((r) => r.event.type === 'job.canceled'), 'the job.canceled webhooks', 60_000);
+    expect(((await (await farm!.call('GET', `/v1/jobs/${queued.id}`)).json()) as { started_at: string | null }).started_at).toBeNull();
     // The worker is free again: a next job runs.
     const next = (await (await farm!.call('POST', '/v1/jobs', { body: { prompt: 'a small square', width: 64, height: 64, steps: 4 }, headers: { Prefer: 'wait=120' } })).json()) as JobBody;
     expect(next.status).toBe('succeeded');
