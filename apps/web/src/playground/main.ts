@@ -82,6 +82,8 @@ function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | '
     statusLine.textContent = 'Done';
   } else if (job.status === 'moderated') {
     statusLine.textContent = `Moderated${job.moderation ? `: ${job.moderation.reason}` : ''}`;
+  } else if (job.status === 'expired') {
+    statusLine.textContent = 'Expired — not started before its start timeout';
   } else {
     statusLine.textContent = `${job.status === 'failed' ? 'Failed' : 'Canceled'}${job.error ? `: ${job.error.message}` : ''}`;
   }
