@@ -16,3 +16,4 @@ export * from './provenance.js';
 export * from './dataset-spec.js';
 export { datasetItem, type DatasetItem } from './dataset-items.js';
 export * from './dataset-view.js';
+export * from './fairness.js';
