@@ -30,7 +30,7 @@ export function fairnessPaths({ json, problem, body }: Helpers): Record<string, 
     '/v1/usage': {
       get: {
         summary: "The tenant's metered usage (succeeded jobs: images, megapixel-steps, GPU seconds), its quotas and what it has reserved against them",
-        parameters: usageParameters,
+        parameters: [...usageParameters, { name: 'tenant', in: 'query', schema: { type: 'string' }, description: 'only your own tenant (another → 422)' }],
         responses: { '200': report('usage rows and totals, with the tenant\'s quotas and what it has reserved', 'TenantUsage'), '401': problem('missing or invalid API key'), '422': problem('invalid range or parameters') },
       },
     },

@@ -8,6 +8,7 @@ import { renderGallery } from './gallery.js';
 import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
 import { bindUsageExport, renderUsage } from './usage-panel.js';
+import { clearOutputs, renderOutputs, reportBrokenImage, showJobJson } from './job-result.js';
 
 let client: FlowfarmClient | null = null;
 let models: ModelInfo[] = [];
@@ -18,6 +19,10 @@ const progressBar = byId<HTMLProgressElement>('job-progress');
 const imageFrame = byId('job-image-frame');
 const image = byId<HTMLImageElement>('job-image');
 const formError = byId('form-error');
+const cancelButton = byId<HTMLButtonElement>('cancel-job');
+let current: JobView | null = null;
+
+reportBrokenImage(image, 0);
 
 function explain(error: unknown): string {
   if (error instanceof FlowfarmError) {
@@ -62,6 +67,7 @@ function readInput(): JobInput {
     steps: numberOf('steps'),
     seed: numberOf('seed'),
     ...schedulingInput(numberOf('start-timeout')),
+    num_images: numberOf('num-images'),
   });
 }
 
@@ -72,6 +78,7 @@ function schedulingInput(startTimeout: number | undefined): Pick<JobInput, 'prio
 }
 
 function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error' | 'moderation'>): void {
+  cancelButton.hidden = job.status !== 'running' && job.status !== 'queued';
   progressBar.hidden = job.status !== 'running' && job.status !== 'queued';
   progressBar.max = Math.max(1, job.progress.total);
   progressBar.value = job.progress.step;
@@ -95,6 +102,9 @@ async function follow(job: JobView): Promise<void> {
   const controller = new AbortController();
   following = controller;
   imageFrame.hidden = true;
+  current = job;
+  clearOutputs();
+  showJobJson(job);
   showJob(job);
   let view = job;
   try {
@@ -106,7 +116,13 @@ async function follow(job: JobView): Promise<void> {
         showJob(view);
       },
     });
+    current = finished;
     showJob(finished);
+    showJobJson(finished);
+    renderOutputs(finished, (seed) => {
+      byId<HTMLInputElement>('seed').value = String(seed);
+      byId<HTMLTextAreaElement>('prompt').focus();
+    });
     const output = finished.outputs[0];
     if (finished.status === 'succeeded' && output) {
       image.src = output.url;
@@ -140,6 +156,19 @@ byId<HTMLFormElement>('job-form').addEventListener('submit', (event) => {
     })
     .finally(() => {
       button.disabled = false;
+    });
+});
+
+cancelButton.addEventListener('click', () => {
+  if (!client || !current) return;
+  cancelButton.disabled = true;
+  client
+    .cancel(current.id)
+    .catch((error: unknown) => {
+      formError.textContent = explain(error);
+    })
+    .finally(() => {
+      cancelButton.disabled = false;
     });
 });
 
