@@ -18,7 +18,7 @@ const FLOOD = Number(process.env.FAIR_FLOOD ?? 5000);
 const B_JOBS = Number(process.env.FAIR_B_JOBS ?? 30);
 const B_INTERVAL_MS = Number(process.env.FAIR_B_INTERVAL_MS ?? 1000);
 const WEIGHT_JOBS = Number(process.env.FAIR_WEIGHT_JOBS ?? 600);
-const PRIORITY_LOWS = Number(process.env.FAIR_PRIORITY_LOWS ?? 400);
+const PRIORITY_LOWS = Number(process.env.FAIR_PRIORITY_LOWS ?? 200);
 const PRIORITY_HIGHS = Number(process.env.FAIR_PRIORITY_HIGHS ?? 20);
 const MODEL = 'tiny-shapes';
 
