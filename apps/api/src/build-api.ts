@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { JobNotifier } from '@flowfarm/contracts';
 import { noopNotifier } from '@flowfarm/contracts';
-import { JobEventHub, JobStore, RenderQueues, WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
+import { FairScheduler, JobEventHub, JobStore, RenderQueues, TenantPolicyStore, UsageLedger, WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import type { Express } from 'express';
 import { AuditLog, ModerationPolicyStore } from '@flowfarm/trust';
@@ -45,6 +45,9 @@ export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): Buil
     queues: new RenderQueues(redis, keys, { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, retentionMs: config.JOB_RETENTION_SECONDS * 1000 }, onError),
     hub: new JobEventHub(subscriber, keys.eventsChannel),
     workers: new WorkerRegistry(redis, keys),
+    fair: new FairScheduler(redis, keys),
+    policies: new TenantPolicyStore(redis, keys),
+    usage: new UsageLedger(redis, keys),
     storage,
     apiKeys,
     auth: createAuth({ staticKeys: parseStaticKeys(config.API_KEYS), adminKey: config.ADMIN_API_KEY, keyStore: apiKeys }),

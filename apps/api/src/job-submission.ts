@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   RateLimitedError,
   ConflictError,
+  QuotaExceededError,
   ServiceUnavailableError,
   UnknownModelError,
   ValidationError,
@@ -16,6 +17,7 @@ import { countFinishedInApi, countSubmitted } from './job-metrics.js';
 import { moderatePrompt } from './prompt-moderation.js';
 import { layoutOfJob } from './layout-input.js';
 import { inputImageOf, type InputImage } from './input-image.js';
+import { deadlinesOf, enqueueFairly, priorityFor, type Submitter } from './fair-submit.js';
 
 /** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
 const DEFAULT_OUTPUT_QUALITY = 90;
@@ -36,7 +38,10 @@ async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLi
 }
 
 /** Checks the input against the model's limits and fills in its defaults (and a seed, so re-runs repeat). */
-export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promise<{ input: JobInput; request: RenderJobData['request']; image?: InputImage }> {
+export async function resolveAgainstModel(
+  deps: ApiDeps,
+  input: JobInput,
+): Promise<{ input: JobInput; request: RenderJobData['request']; image?: InputImage; defaultJobCost: number }> {
   const { known, live } = await servedModels(deps);
   if (known.size === 0) throw new ServiceUnavailableError('no worker has announced a model yet; retry shortly', { retryAfter: 5 });
   const served = live.length ? live : [...known.keys()].sort();
@@ -103,7 +108,8 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     ...(layout ? { layout } : {}),
     ...(image ? { strength: image.strength } : {}),
   };
-  return { input: filled, request, ...(image ? { image } : {}) };
+  const defaultJobCost = (limits.default_size.width * limits.default_size.height * limits.steps.default) / 1e6;
+  return { input: filled, request, ...(image ? { image } : {}), defaultJobCost };
 }
 
 /** Stable hash of a JSON body (object keys sorted), for Idempotency-Key comparison. */
@@ -123,10 +129,11 @@ export interface SubmitResult {
   created: boolean;
 }
 
-/** Creates the job record (idempotency + active cap checked atomically) and enqueues it. */
-export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string): Promise<SubmitResult> {
+/** Creates the job record (idempotency, active cap and quotas checked atomically) and enqueues it with its fair-share priority. */
+export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string, who: Submitter = {}): Promise<SubmitResult> {
   const styled = await resolveJobStyle(deps, tenant, parsed);
-  const { input, request, image } = await resolveAgainstModel(deps, styled.input);
+  const { input, request, image, defaultJobCost } = await resolveAgainstModel(deps, styled.input);
+  input.priority = await priorityFor(deps, tenant, input, who);
   request.prompt = styled.prompt;
   const moderation = await moderatePrompt(deps, tenant, input);
   const id = newJobId();
@@ -135,6 +142,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     ? { key: `${tenant}/${id}/input.${image.ext}`, sha256: image.sha256, contentType: image.contentType, width: image.width, height: image.height }
     : undefined;
   if (inputImage) request.image = { key: inputImage.key, sha256: inputImage.sha256 };
+  const createdAt = Date.now();
   const record: JobRecord = {
     id,
     tenant,
@@ -144,13 +152,15 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     progress: { step: 0, total: request.steps },
     outputs: [],
     error: null,
-    createdAt: Date.now(),
+    createdAt,
     startedAt: null,
     finishedAt: null,
     cancelRequested: false,
     attempt: 0,
     ...(styled.style ? { style: styled.style } : {}),
     ...(inputImage ? { inputImage } : {}),
+    keyId: who.keyId ?? null,
+    ...deadlinesOf(createdAt, input, who),
   };
   const outcome = await deps.store.create(record, {
     maxActive: deps.config.MAX_ACTIVE_JOBS_PER_TENANT,
@@ -159,6 +169,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
   if (outcome.kind === 'full') {
     throw new RateLimitedError('too_many_active_jobs', `at most ${deps.config.MAX_ACTIVE_JOBS_PER_TENANT} queued or running jobs per tenant`, 5);
   }
+  if (outcome.kind === 'quota') throw new QuotaExceededError(outcome.breach);
   if (outcome.kind === 'conflict') {
     throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with another request body', { extra: { job_id: outcome.jobId } });
   }
@@ -178,7 +189,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
   }
   try {
     if (image && inputImage) await deps.storage.put(inputImage.key, image.bytes, image.contentType);
-    await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: request.outputFormat ?? 'png', submittedAt: record.createdAt });
+    await enqueueFairly(deps, record, { jobId: record.id, tenant, model: record.model, request, outputFormat: request.outputFormat ?? 'png', submittedAt: record.createdAt }, defaultJobCost);
   } catch (err) {
     await deps.store.markFailed(record, { code: 'enqueue_failed', message: 'the job could not be queued' }).catch(() => {});
     countFinishedInApi(record, 'failed');

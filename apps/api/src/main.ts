@@ -12,6 +12,7 @@ import { answerOutsideExpress } from './server-errors.js';
 import type { ApiDeps } from './deps.js';
 import { webhookNotifierFor, webhooksRouter } from './routes/webhooks.js';
 import { webRouters } from './web/index.js';
+import { startDeadlineExpiry } from './deadline-expiry.js';
 
 export interface RunningApi {
   server: Server;
@@ -53,6 +54,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
     },
     onError: (err) => deps.logger.warn({ err }, 'queue metrics read failed'),
   });
+  const deadlines = startDeadlineExpiry(deps, config.DEADLINE_SWEEP_INTERVAL_MS);
   const server = api.app.listen(config.PORT, config.HOST);
   answerOutsideExpress(server);
   await new Promise<void>((resolve, reject) => {
@@ -68,6 +70,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
   const close = () =>
     (closing ??= (async () => {
       collector.stop();
+      await deadlines.stop();
       // Event streams never end on their own: stop taking connections, then cut the rest.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

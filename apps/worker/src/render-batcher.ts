@@ -136,7 +136,8 @@ export class RenderBatcher {
           },
         },
       );
-      members.forEach((m, i) => live.has(m) && m.resolve(results[i]));
+      // each member learns the batch size, so its share of the batch's time can be metered
+      members.forEach((m, i) => live.has(m) && m.resolve({ ...results[i], batchSize: members.length } as GenerateResult));
     } catch (err) {
       for (const m of members) if (live.has(m)) m.reject(err);
     }

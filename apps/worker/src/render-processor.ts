@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { isTerminalStatus, type JobErrorInfo, type JobEventType, type JobNotifier } from '@flowfarm/contracts';
 import { toJobView, type JobRecord, type JobStore, type RenderJobData, type StoredOutput } from '@flowfarm/queue';
 import { outputKey, type ResultStorage } from '@flowfarm/storage';
-import { imagesGenerated, jobE2e, jobQueueWait, jobRun, jobsFinished, pipelineStage, workerBusy, type PipelineStage } from '@flowfarm/metrics';
+import { countTenantUsage, imagesGenerated, jobE2e, jobQueueWait, jobRun, jobsExpired, jobsFinished, pipelineStage, workerBusy, type PipelineStage } from '@flowfarm/metrics';
+import { megapixelSteps } from '@flowfarm/queue';
 import type { CancelWatch } from './cancel-watch.js';
 import type { OutputProtection, ProtectedOutput } from './output-protection.js';
 import type { RenderBatcher } from './render-batcher.js';
@@ -52,15 +53,32 @@ export function createRenderProcessor(deps: ProcessorDeps) {
     }
   }
 
-  async function finish(record: JobRecord, status: 'succeeded' | 'failed' | 'canceled', log: Logger, extra: { outputs?: StoredOutput[]; error?: JobErrorInfo }): Promise<boolean> {
+  async function finish(
+    record: JobRecord,
+    status: 'succeeded' | 'failed' | 'canceled' | 'expired',
+    log: Logger,
+    extra: { outputs?: StoredOutput[]; error?: JobErrorInfo; renderMs?: number },
+  ): Promise<boolean> {
     const outcome =
-      status === 'succeeded' ? await store.markSucceeded(record, extra.outputs ?? []) : status === 'failed' ? await store.markFailed(record, extra.error!) : await store.markCanceled(record);
+      status === 'succeeded'
+        ? await store.markSucceeded(record, extra.outputs ?? [], { renderMs: extra.renderMs ?? 0 })
+        : status === 'failed'
+          ? await store.markFailed(record, extra.error!)
+          : status === 'expired'
+            ? await store.markExpired(record)
+            : await store.markCanceled(record);
     if (outcome.kind !== 'ok') {
       log.info({ status: outcome.kind === 'refused' ? outcome.status : 'missing' }, `job already finished; not marked ${status}`);
       return false;
     }
     const done: JobRecord = { ...record, status, outputs: extra.outputs ?? record.outputs, error: extra.error ?? null, finishedAt: Date.now() };
     jobsFinished.inc({ model: record.model, status });
+    if (status === 'expired') jobsExpired.inc({ model: record.model });
+    if (status === 'succeeded') {
+      const input = record.input;
+      const size = { width: input.width ?? 0, height: input.height ?? 0, steps: input.steps ?? 0, numImages: done.outputs.length };
+      countTenantUsage(record.tenant, { images: done.outputs.length, megapixelSteps: megapixelSteps(size), renderSeconds: (extra.renderMs ?? 0) / 1000 });
+    }
     jobE2e.observe({ model: record.model }, (done.finishedAt! - record.createdAt) / 1000);
     log.info({ status }, 'job finished');
     await notify(`job.${status}`, done, log);
@@ -85,6 +103,12 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       // (the webhook notifier de-duplicates, so a report that did go out is not sent twice).
       await notify(`job.${initial.status}` as JobEventType, initial, log);
       return { status: initial.status };
+    }
+
+    if (initial.status === 'queued' && initial.startedAt === null && initial.startBy && Date.now() > initial.startBy) {
+      // past its start deadline: never rendered (the API's sweeper may have got there first)
+      await finish(initial, 'expired', log, { error: { code: 'start_timeout', message: 'not started before its deadline' } });
+      return { status: 'expired' };
     }
 
     const controller = deps.cancels.register(data.jobId);
@@ -154,7 +178,9 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       );
       pipelineStage.observe(stage('upload'), (performance.now() - uploadStart) / 1000);
       jobRun.observe({ model: data.model }, (Date.now() - startedAt) / 1000);
-      if (await finish(record, 'succeeded', log, { outputs })) imagesGenerated.inc({ model: data.model }, outputs.length);
+      // GPU time: the pipeline's own time, shared evenly among the jobs of a batch
+      const renderMs = t.totalMs / ((result as { batchSize?: number }).batchSize ?? 1);
+      if (await finish(record, 'succeeded', log, { outputs, renderMs })) imagesGenerated.inc({ model: data.model }, outputs.length);
       return { status: 'succeeded' };
     } catch (err) {
       const record = (await store.get(data.jobId).catch(() => null)) ?? initial;

@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { noopDatasetNotifier, noopNotifier, type DatasetNotifier, type JobNotifier } from '@flowfarm/contracts';
 import { DatasetStore, JobStore, WorkerRegistry, createRedisConnection, datasetQueueName, farmKeys, pingRedis, renderQueueName, startSharedFolderProbe, type DatasetJobData, type RenderJobData } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
-import { startMetricsServer } from '@flowfarm/metrics';
+import { setTenantLabelCap, startMetricsServer } from '@flowfarm/metrics';
 import type { Redis } from 'ioredis';
 import { CancelWatch } from './cancel-watch.js';
 import { batcherOptions, bullConcurrency, type WorkerConfig } from './config.js';
@@ -62,6 +62,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
           throw err;
         })
       : null;
+  setTenantLabelCap(config.METRICS_TENANT_LABELS);
   const models = await loadModels(config, logger);
   const cancels = new CancelWatch(subscriber, keys.cancelChannel);
   await cancels.start();

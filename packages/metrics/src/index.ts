@@ -11,3 +11,4 @@ export {
   type QueueCollectorOptions,
   type QueueSnapshot,
 } from './queue-collector.js';
+export { OTHER_TENANTS, countTenantUsage, setTenantLabelCap, tenantLabel } from './tenant-labels.js';

@@ -45,6 +45,24 @@ export interface JobRecord {
   style?: AppliedStyle | null;
   /** The image-to-image starting image (stored under `key`; the input's data URL is not kept). */
   inputImage?: InputImageRef | null;
+  /** Id of the API key that submitted the job (usage is metered per key). */
+  keyId?: string | null;
+  /** Epoch ms: not started by then, the job ends expired (start_timeout or Cancel-After). */
+  startBy?: number | null;
+  /** Epoch ms: still running then, the job is canceled (Cancel-After). */
+  cancelAt?: number | null;
+  /** What the job reserved against its tenant's quotas at submit (released unless it succeeds). */
+  reserved?: QuotaReservation | null;
+}
+
+/** Images and pixel-steps counted against the quota periods a job was submitted in. */
+export interface QuotaReservation {
+  /** UTC day `YYYY-MM-DD` and month `YYYY-MM`. */
+  day: string;
+  month: string;
+  images: number;
+  /** width × height × steps × images (integer, so counters never drift). */
+  pixelSteps: number;
 }
 
 /** Hash fields of a new record. */
@@ -66,6 +84,10 @@ export function recordToHash(r: JobRecord): Record<string, string> {
     attempt: String(r.attempt),
     ...(r.style ? { style: JSON.stringify(r.style) } : {}),
     ...(r.inputImage ? { input_image: JSON.stringify(r.inputImage) } : {}),
+    ...(r.keyId ? { key_id: r.keyId } : {}),
+    ...(r.startBy ? { start_by: String(r.startBy) } : {}),
+    ...(r.cancelAt ? { cancel_at: String(r.cancelAt) } : {}),
+    ...(r.reserved ? { reserved: JSON.stringify(r.reserved) } : {}),
   };
 }
 
@@ -90,6 +112,10 @@ export function recordFromHash(h: Record<string, string>): JobRecord | null {
     attempt: Number(h.attempt ?? 0),
     style: h.style ? (JSON.parse(h.style) as AppliedStyle) : null,
     inputImage: h.input_image ? (JSON.parse(h.input_image) as InputImageRef) : null,
+    keyId: h.key_id || null,
+    startBy: num(h.start_by),
+    cancelAt: num(h.cancel_at),
+    reserved: h.reserved ? (JSON.parse(h.reserved) as QuotaReservation) : null,
   };
 }
 
@@ -131,6 +157,8 @@ export async function toJobView(r: JobRecord, ctx: ViewContext): Promise<JobView
     input_image: r.inputImage
       ? { sha256: r.inputImage.sha256, content_type: r.inputImage.contentType, width: r.inputImage.width, height: r.inputImage.height }
       : null,
+    start_by: iso(r.startBy ?? null),
+    cancel_at: iso(r.cancelAt ?? null),
     created_at: iso(r.createdAt)!,
     started_at: iso(r.startedAt),
     finished_at: iso(r.finishedAt),

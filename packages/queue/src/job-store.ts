@@ -4,13 +4,16 @@ import type { JobErrorInfo, JobEventType, JobModeration, JobStatus, JobStreamEve
 import { isTerminalStatus, statusAfter } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
 import { recordFromHash, recordToHash, type JobRecord, type StoredOutput } from './job-record.js';
+import { dayPeriod, monthPeriod, pixelSteps, quotaPeriods, utcDay } from './quota-periods.js';
+import type { QuotaBreach, QuotaName } from '@flowfarm/contracts';
 import { CREATE_JOB, REQUEST_CANCEL, TRANSITION } from './job-scripts.js';
 
 export type CreateOutcome =
   | { kind: 'created'; jobId: string }
   | { kind: 'existing'; jobId: string }
   | { kind: 'conflict'; jobId: string }
-  | { kind: 'full'; active: number };
+  | { kind: 'full'; active: number }
+  | { kind: 'quota'; breach: QuotaBreach };
 
 export type TransitionOutcome =
   | { kind: 'ok'; eventId: string; cancelRequested: boolean }
@@ -34,7 +37,19 @@ export interface ListPosition {
 export interface JobStoreOptions {
   /** How long finished jobs (records, events, files) are kept. */
   retentionMs: number;
+  /** How long daily usage figures are kept (default 400 days). */
+  usageRetentionDays?: number;
 }
+
+/** Usage of one succeeded job, beyond what its record says. */
+export interface JobUsage {
+  /** Milliseconds the job held a worker slot while rendering (its share of a batch). */
+  renderMs: number;
+}
+
+/** Counters of one day's usage hash: `<model>|<key id>|<what>`. */
+export const USAGE_FIELDS = ['jobs', 'images', 'px', 'gpu_ms'] as const;
+export const usageField = (model: string, keyId: string, what: (typeof USAGE_FIELDS)[number]): string => `${model}|${keyId}|${what}`;
 
 /**
  * The farm's job records in Redis: one hash per job, its event stream, the tenant's job index
@@ -59,6 +74,11 @@ export class JobStore {
     }
   }
 
+  /**
+   * Creates the record, checking the Idempotency-Key, the active-job cap and the tenant's quotas
+   * and reserving the quota in one step. `record.reserved` is filled in here when the job fits;
+   * a `startBy` deadline is scheduled with it.
+   */
   async create(
     record: JobRecord,
     opts: { maxActive: number; idempotency?: { key: string; bodyHash: string; ttlSec: number } },
@@ -66,14 +86,32 @@ export class JobStore {
     const k = this.keys;
     const event = this.event('job.queued', record.id, {});
     const idem = opts.idempotency;
-    const [kind, value] = (await this.run(
+    const periods = quotaPeriods(record.createdAt);
+    const images = record.input.num_images ?? 1;
+    const px = pixelSteps(record.input);
+    record.reserved = { day: periods.day, month: periods.month, images, pixelSteps: px };
+    const extras = {
+      images,
+      px,
+      dayResetMs: periods.dayResetMs,
+      monthResetMs: periods.monthResetMs,
+      // counters outlive their period by a day, so a late release still finds them
+      dayTtlSec: Math.ceil((periods.dayResetMs - record.createdAt) / 1000) + 86_400,
+      monthTtlSec: Math.ceil((periods.monthResetMs - record.createdAt) / 1000) + 86_400,
+      ...(record.startBy ? { deadlineMs: record.startBy } : {}),
+    };
+    const [kind, value, ...quota] = (await this.run(
       CREATE_JOB,
-      5,
+      9,
       idem ? k.idempotency(record.tenant, idem.key) : k.job(record.id),
       k.tenantActive(record.tenant),
       k.job(record.id),
       k.tenantJobs(record.tenant),
       k.jobEvents(record.id),
+      k.tenantPolicy(record.tenant),
+      k.quotaCounter(record.tenant, dayPeriod(periods.day)),
+      k.quotaCounter(record.tenant, monthPeriod(periods.month)),
+      k.deadlines,
       record.id,
       idem ? '1' : '0',
       idem?.bodyHash ?? '',
@@ -83,8 +121,13 @@ export class JobStore {
       String(record.createdAt),
       JSON.stringify(event),
       k.eventsChannel,
-    )) as [string, string];
+      JSON.stringify(extras),
+    )) as string[];
     if (kind === 'full') return { kind, active: Number(value) };
+    if (kind === 'quota') {
+      const [limit, used, requested, resetsAtMs] = quota.map(Number);
+      return { kind, breach: { quota: value as QuotaName, limit, used, requested, resetsAtMs } };
+    }
     return { kind: kind as 'created' | 'existing' | 'conflict', jobId: value };
   }
 
@@ -136,9 +179,31 @@ export class JobStore {
     return this.transition(record, ['running'], 'job.progress', { progress: JSON.stringify(progress) }, { progress });
   }
 
-  markSucceeded(record: JobRecord, outputs: StoredOutput[]): Promise<TransitionOutcome> {
-    const fields = { status: 'succeeded', outputs: JSON.stringify(outputs), finished_at: String(Date.now()) };
-    return this.transition(record, ['running'], 'job.succeeded', fields, {});
+  /** running → succeeded, counting the job's usage (tenant, key, model, images, pixel-steps, render time) in the same step. */
+  markSucceeded(record: JobRecord, outputs: StoredOutput[], usage: JobUsage = { renderMs: 0 }): Promise<TransitionOutcome> {
+    const now = Date.now();
+    const fields = { status: 'succeeded', outputs: JSON.stringify(outputs), finished_at: String(now), render_ms: String(Math.round(usage.renderMs)) };
+    const day = utcDay(now);
+    const keyId = record.keyId ?? 'unknown';
+    const images = outputs.length;
+    const amounts = { jobs: 1, images, px: pixelSteps({ ...record.input, num_images: images }), gpu_ms: Math.round(usage.renderMs) };
+    const effect = {
+      keys: [this.keys.usageDay(record.tenant, day), this.keys.usageTenants(day)] as [string, string],
+      json: JSON.stringify({
+        usage: {
+          tenant: record.tenant,
+          ttlSec: (this.options.usageRetentionDays ?? 400) * 86_400,
+          fields: Object.fromEntries(USAGE_FIELDS.map((what) => [usageField(record.model, keyId, what), amounts[what]])),
+        },
+      }),
+    };
+    return this.transition(record, ['running'], 'job.succeeded', fields, {}, effect);
+  }
+
+  /** queued (never started) → expired: its start deadline passed. */
+  markExpired(record: JobRecord): Promise<TransitionOutcome> {
+    const fields = { status: 'expired', finished_at: String(Date.now()), error: JSON.stringify({ code: 'start_timeout', message: 'not started before its deadline' }) };
+    return this.transition(record, ['queued'], 'job.expired', fields, {});
   }
 
   markFailed(record: JobRecord, error: JobErrorInfo): Promise<TransitionOutcome> {
@@ -167,13 +232,15 @@ export class JobStore {
   async requestCancel(record: JobRecord): Promise<'canceled_now' | 'requested' | 'missing' | JobStatus> {
     const k = this.keys;
     const now = Date.now();
+    const release = this.releaseEffect(record);
     return (await this.run(
       REQUEST_CANCEL,
-      4,
+      6,
       k.job(record.id),
       k.jobEvents(record.id),
       k.tenantActive(record.tenant),
       k.retention,
+      ...release.keys,
       record.id,
       String(now),
       JSON.stringify(this.event('job.canceled', record.id, {})),
@@ -181,6 +248,7 @@ export class JobStore {
       retentionMember(record),
       k.eventsChannel,
       k.cancelChannel,
+      release.json,
     )) as 'canceled_now' | 'requested' | 'missing' | JobStatus;
   }
 
@@ -218,23 +286,36 @@ export class JobStore {
     return { type, job_id: jobId, status: statusAfter(type), at: new Date().toISOString(), ...extra };
   }
 
+  /** Gives back what a job reserved against its quotas (for an end other than succeeded). */
+  private releaseEffect(record: JobRecord): { keys: [string, string]; json: string } {
+    const r = record.reserved;
+    if (!r) return { keys: [this.keys.job(record.id), this.keys.job(record.id)], json: '' };
+    return {
+      keys: [this.keys.quotaCounter(record.tenant, dayPeriod(r.day)), this.keys.quotaCounter(record.tenant, monthPeriod(r.month))],
+      json: JSON.stringify({ release: { images: r.images, px: r.pixelSteps } }),
+    };
+  }
+
   private async transition(
     record: JobRecord,
     from: JobStatus[],
     type: JobEventType,
     fields: Record<string, string>,
     extra: Partial<JobStreamEvent>,
+    effect?: { keys: [string, string]; json: string },
   ): Promise<TransitionOutcome> {
     const k = this.keys;
     const status = statusAfter(type);
     const terminal = isTerminalStatus(status);
+    const effects = effect ?? (terminal && status !== 'succeeded' ? this.releaseEffect(record) : { keys: [k.job(record.id), k.job(record.id)] as [string, string], json: '' });
     const [kind, value, cancel] = (await this.run(
       TRANSITION,
-      4,
+      6,
       k.job(record.id),
       k.jobEvents(record.id),
       k.tenantActive(record.tenant),
       k.retention,
+      ...effects.keys,
       from.join(','),
       JSON.stringify(fields),
       JSON.stringify(this.event(type, record.id, extra)),
@@ -243,6 +324,7 @@ export class JobStore {
       String(Date.now() + this.options.retentionMs),
       retentionMember(record),
       k.eventsChannel,
+      effects.json,
     )) as [string, string, string];
     if (kind === 'missing') return { kind };
     if (kind === 'refused') return { kind, status: value as JobStatus, cancelRequested: cancel === '1' };

@@ -69,9 +69,12 @@ export class RenderQueues {
     return queue;
   }
 
-  /** Adds a render job; the BullMQ job id is the API's job id. */
-  async enqueue(data: RenderJobData): Promise<void> {
-    await this.queue(data.model).add('render', data, { jobId: data.jobId });
+  /**
+   * Adds a render job; the BullMQ job id is the API's job id. `priority` (1 … 2^21-1, lower runs
+   * first) comes from the fair scheduler (fair-share.ts); ties run in submit order.
+   */
+  async enqueue(data: RenderJobData, priority?: number): Promise<void> {
+    await this.queue(data.model).add('render', data, { jobId: data.jobId, ...(priority ? { priority } : {}) });
   }
 
   /** Removes a job that has not started yet; false when a worker holds it. */
@@ -87,11 +90,16 @@ export class RenderQueues {
   }
 
   /**
-   * Jobs ahead of this one in its model's wait list (0 = next), or null when not waiting (or
-   * deeper than `maxScan` from both ends: LPOS is a linear scan, so it is bounded).
+   * Jobs ahead of this one in its model's queue (0 = next), or null when not waiting. Render jobs
+   * carry a fair-share priority, so they sit in BullMQ's `prioritized` sorted set in the order
+   * workers take them: the position is its rank there, after any job without a priority (those
+   * run first). Jobs queued without a priority are found in the wait list (bounded LPOS scan).
    */
   async queuePosition(model: string, jobId: string, maxScan = 1000): Promise<number | null> {
-    const waitKey = `${this.keys.bullPrefix}:${renderQueueName(model)}:wait`;
+    const queueKey = `${this.keys.bullPrefix}:${renderQueueName(model)}`;
+    const [[, rank], [, waiting]] = (await this.connection.multi().zrank(`${queueKey}:prioritized`, jobId).llen(`${queueKey}:wait`).exec()) as [[Error | null, number | null], [Error | null, number]];
+    if (rank !== null) return waiting + rank;
+    const waitKey = `${queueKey}:wait`;
     // BullMQ pushes new jobs on the left and workers take from the right: scan from the right
     // for jobs about to run, from the left for jobs just submitted.
     const [[, fromRight], [, fromLeft], [, length]] = (await this.connection

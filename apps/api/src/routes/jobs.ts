@@ -5,6 +5,7 @@ import { requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { countFinishedInApi } from '../job-metrics.js';
 import { submitJob } from '../job-submission.js';
+import { cancelAfterSeconds } from '../fair-submit.js';
 import { auditSubmit } from '../audit-submit.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
 import { jobViewFor, loadOwnJob } from '../job-views.js';
@@ -42,7 +43,8 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw new ValidationError([{ path: 'Idempotency-Key', message: 'must be 1-255 characters' }]);
     }
-    const { record, created } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey);
+    const who = { keyId: req.apiKeyId, keyMaxPriority: req.apiKeyMaxPriority ?? null, cancelAfterSeconds: cancelAfterSeconds(req.get('cancel-after')) };
+    const { record, created } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey, who);
     let view = await jobViewFor(deps, req, record);
     if (created) await auditSubmit(deps, req, record);
     // A job stopped by prompt moderation is already finished: its one notice is the terminal one.

@@ -1,0 +1,117 @@
+// Quotas, usage metering and deadlines in the job store's scripts, against a real Redis.
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { DeadlineSweeper, JobStore, TenantPolicyStore, UsageLedger, farmKeys, quotaPeriods, usageCsv, utcDay, type JobRecord } from './index.js';
+
+const prefix = `ff-test-${randomUUID()}`;
+const redis = new Redis('redis://127.0.0.1:6379');
+const keys = farmKeys(prefix);
+const store = new JobStore(redis, keys, { retentionMs: 60_000 });
+const policies = new TenantPolicyStore(redis, keys);
+const usage = new UsageLedger(redis, keys);
+
+afterAll(async () => {
+  const found = await redis.keys(`${prefix}:*`);
+  if (found.length) await redis.del(...found);
+  redis.disconnect();
+});
+
+function record(tenant: string, extra: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id: `j_${randomUUID()}`,
+    tenant,
+    model: 'mini',
+    input: { prompt: 'a red circle', width: 100, height: 100, steps: 10, num_images: 2 },
+    status: 'queued',
+    progress: { step: 0, total: 0 },
+    outputs: [],
+    error: null,
+    createdAt: Date.now(),
+    startedAt: null,
+    finishedAt: null,
+    cancelRequested: false,
+    attempt: 0,
+    keyId: 'key_1',
+    ...extra,
+  };
+}
+
+const output = (i: number) => ({ key: `x/${i}.png`, content_type: 'image/png', width: 100, height: 100, seed: i, bytes: 10 });
+
+describe('quotas', () => {
+  it('refuses a job over the daily image quota with the limit, the usage and the reset, and gives back what failed jobs reserved', async () => {
+    await policies.update('q1', { quotas: { daily_images: 4 } });
+    const a = record('q1');
+    const b = record('q1');
+    expect((await store.create(a, { maxActive: 10 })).kind).toBe('created');
+    expect((await store.create(b, { maxActive: 10 })).kind).toBe('created');
+    const over = await store.create(record('q1'), { maxActive: 10 });
+    expect(over).toEqual({ kind: 'quota', breach: { quota: 'daily_images', limit: 4, used: 4, requested: 2, resetsAtMs: quotaPeriods(Date.now()).dayResetMs } });
+
+    // a failed job does not count: its reservation comes back, once
+    expect((await store.markFailed(a, { code: 'x', message: 'x' })).kind).toBe('ok');
+    expect((await store.markFailed(a, { code: 'x', message: 'x' })).kind).toBe('refused');
+    expect((await usage.quotaUsage('q1')).day.images).toBe(2);
+    expect((await store.create(record('q1'), { maxActive: 10 })).kind).toBe('created');
+    expect((await store.create(record('q1'), { maxActive: 10 })).kind).toBe('quota');
+  });
+
+  it('checks megapixel-steps per month and releases on cancel and expiry', async () => {
+    // each job: 100 × 100 × 10 steps × 2 images = 0.2 megapixel-steps
+    await policies.update('q2', { quotas: { monthly_megapixel_steps: 0.4 } });
+    const a = record('q2');
+    const b = record('q2', { startBy: Date.now() - 1 });
+    expect((await store.create(a, { maxActive: 10 })).kind).toBe('created');
+    expect((await store.create(b, { maxActive: 10 })).kind).toBe('created');
+    const over = await store.create(record('q2'), { maxActive: 10 });
+    expect(over.kind === 'quota' && over.breach).toMatchObject({ quota: 'monthly_megapixel_steps', limit: 0.4, used: 0.4, requested: 0.2 });
+    expect(await store.requestCancel(a)).toBe('canceled_now');
+    expect((await store.markExpired(b)).kind).toBe('ok');
+    expect((await usage.quotaUsage('q2')).month).toEqual({ images: 0, megapixel_steps: 0 });
+    expect(await policies.update('q2', { quotas: { monthly_megapixel_steps: null } })).toMatchObject({ quotas: { monthly_megapixel_steps: null } });
+  });
+});
+
+describe('usage', () => {
+  it('meters a succeeded job once, with its images, megapixel-steps and render time', async () => {
+    const r = record('u1');
+    await store.create(r, { maxActive: 10 });
+    await store.markStarted(r, 1);
+    expect((await store.markSucceeded(r, [output(0), output(1)], { renderMs: 1500 })).kind).toBe('ok');
+    // a worker that died after finishing reports again on its re-run: refused, not counted
+    expect((await store.markSucceeded(r, [output(0), output(1)], { renderMs: 1500 })).kind).toBe('refused');
+    const today = utcDay(Date.now());
+    const report = await usage.report({ tenants: ['u1'], from: today, to: today, groupBy: 'model', byTenant: false });
+    expect(report.data).toEqual([{ model: 'mini', jobs: 1, images: 2, megapixel_steps: 0.2, gpu_seconds: 1.5 }]);
+    const all = await usage.report({ tenants: null, from: today, to: today, groupBy: 'day', byTenant: true });
+    expect(all.data).toContainEqual({ date: today, tenant: 'u1', jobs: 1, images: 2, megapixel_steps: 0.2, gpu_seconds: 1.5 });
+    expect(usageCsv(report.data, { groupBy: 'model', byTenant: false })).toBe('model,jobs,images,megapixel_steps,gpu_seconds\r\nmini,1,2,0.2,1.5\r\n');
+  });
+});
+
+describe('deadlines', () => {
+  it('expires a queued job past its start deadline and cancels a running one past Cancel-After', async () => {
+    const removed: string[] = [];
+    const finished: string[] = [];
+    const sweeper = new DeadlineSweeper(redis, keys, store, {
+      removeFromQueue: async (r) => removed.push(r.id),
+      onFinished: async (r, status) => void finished.push(`${r.id}:${status}`),
+    });
+    const now = Date.now();
+    const waiting = record('d1', { startBy: now + 50 });
+    const running = record('d1', { startBy: now + 50, cancelAt: now + 50 });
+    const later = record('d1', { startBy: now + 60_000 });
+    for (const r of [waiting, running, later]) await store.create(r, { maxActive: 10 });
+    await store.markStarted(running, 1);
+    expect(await sweeper.sweep(now)).toBe(0);
+    expect(await sweeper.sweep(now + 100)).toBe(2);
+    expect((await store.get(waiting.id))!.status).toBe('expired');
+    expect((await store.get(running.id))!).toMatchObject({ status: 'running', cancelRequested: true });
+    expect((await store.get(later.id))!.status).toBe('queued');
+    expect(removed).toEqual([waiting.id]);
+    expect(finished).toEqual([`${waiting.id}:expired`]);
+    const events = await store.readEvents(waiting.id);
+    expect(events.at(-1)!.event.type).toBe('job.expired');
+  });
+});
