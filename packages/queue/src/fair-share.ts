@@ -25,8 +25,11 @@ export const STEPS_PER_DEFAULT_JOB = 64;
  * tenant's first queued job of a lower class, which moves one slot back, and so on; the last
  * takes the new slot. Other tenants see the same slots as before.
  *
+ * A job whose tenant is not backlogged (S = V) is placed one step before V, ahead of the job
+ * that shares its tag, so a tenant coming back to a flooded queue waits only for a free worker.
+ *
  * BullMQ priorities end at 2^21: when a tag would pass it, every queued job's priority moves
- * down by the head's (a rebase, O(queued jobs), once per ~2^21 steps of virtual time).
+ * down so the head sits at 2 (a rebase, O(queued jobs), once per ~2^21 steps of virtual time).
  *
  * KEYS: 1 fair state hash, 2 the tenant's fair-queue set, 3 BullMQ prioritized set, 4 tenant policy hash.
  * ARGV: 1 job id, 2 class rank (0 high, 1 normal, 2 low), 3 cost, 4 unit (fixed at first use),
@@ -61,8 +64,11 @@ redis.call('HSET', state, 'f:' .. tenant, fmt(start + cost / weight))
 if start > tonumber(redis.call('HGET', state, 'vmax') or '0') then redis.call('HSET', state, 'vmax', fmt(start)) end
 
 local p = prioFor(start)
+-- A tenant that is not backlogged (its start is V itself) goes just before the head's ties: it
+-- waits for a free worker, not for the job that happens to share its tag.
+if start <= V and p > 1 then p = p - 1 end
 if p > LIMIT then
-  local delta = (head[2] and prioOf(tonumber(head[2])) or prioFor(V)) - 1
+  local delta = (head[2] and prioOf(tonumber(head[2])) or prioFor(V)) - 2
   if delta > 0 then
     local all = redis.call('ZRANGE', prioritized, 0, -1, 'WITHSCORES')
     for i = 1, #all, 2 do
@@ -79,7 +85,7 @@ end
 
 -- the tenant's jobs that already ran (tags before V) leave its fair-queue set
 redis.call('ZREMRANGEBYSCORE', mine, '-inf', '(' .. fmt(V))
-local tag = tagOf(p)
+local tag = start
 local lower = {}
 local tail = redis.call('ZRANGE', mine, -1, -1)
 if tail[1] and tonumber(string.sub(tail[1], 1, 1)) > rank then
