@@ -8,11 +8,12 @@ import { EXIT_FAILED, EXIT_OK, UsageError, farmContext, parseCommandArgs, runFar
 import { printJson } from '../farm/print-output.js';
 import { aspectRatioFlags, extensionOf, jobAspectRatio, jobOutputFormat, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import { ProgressReporter } from '../farm/progress-reporter.js';
+import { imageField, imageFlags } from './image-flags.js';
 
 const USAGE = `usage: flowfarm generate "<prompt>" --api URL [--out FILE] [--model M] [--width W] [--height H]
          [--steps N] [--seed N] [--guidance G] [--num-images N] [--format png|jpeg|webp] [--quality Q]
          [--aspect-ratio R] [--ultra] [--palette #rrggbb,…] [--style NAME] [--raw]
-         [--timeout SECONDS] [--json]
+         [--image FILE|RESULT_URL [--strength S]] [--timeout SECONDS] [--json]
 (uses FLOWFARM_API_KEY; --out defaults to <job id>.png, .jpg or .webp)
 `;
 
@@ -47,6 +48,8 @@ export function runRemote(argv: string[]): Promise<number> {
       palette: { type: 'string' },
       style: { type: 'string' },
       raw: { type: 'boolean' },
+      image: { type: 'string' },
+      strength: { type: 'string' },
       model: { type: 'string', short: 'm' },
       'models-dir': { type: 'string' },
       timeout: { type: 'string' },
@@ -60,6 +63,7 @@ export function runRemote(argv: string[]): Promise<number> {
     const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
     if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError('--guidance must be a number');
     const timeoutSeconds = integer('timeout', values.timeout);
+    const image = imageFlags(values.image, values.strength, UsageError, true);
     const input: JobInput = {
       prompt: positionals[0]!,
       model: values.model,
@@ -74,6 +78,7 @@ export function runRemote(argv: string[]): Promise<number> {
       ...paletteFlag(values.palette, UsageError),
       ...(values.style === undefined ? {} : { style: values.style }),
       ...(values.raw ? { raw: true } : {}),
+      ...(image ? { image: imageField(image, UsageError), strength: image.strength } : {}),
     };
     const farm = farmContext(values);
     const client = farm.client();

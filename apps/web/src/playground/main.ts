@@ -7,6 +7,7 @@ import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
 import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
+import { bindStartImage, startImageFields, useStartImage } from './start-image.js';
 import { clearOutputs, renderOutputs, reportBrokenImage, showJobJson } from './job-result.js';
 
 let client: FlowfarmClient | null = null;
@@ -66,6 +67,7 @@ function readInput(): JobInput {
     steps: numberOf('steps'),
     seed: numberOf('seed'),
     num_images: numberOf('num-images'),
+    ...startImageFields(),
   });
 }
 
@@ -111,9 +113,12 @@ async function follow(job: JobView): Promise<void> {
     current = finished;
     showJob(finished);
     showJobJson(finished);
-    renderOutputs(finished, (seed) => {
-      byId<HTMLInputElement>('seed').value = String(seed);
-      byId<HTMLTextAreaElement>('prompt').focus();
+    renderOutputs(finished, {
+      reuseSeed: (seed) => {
+        byId<HTMLInputElement>('seed').value = String(seed);
+        byId<HTMLTextAreaElement>('prompt').focus();
+      },
+      startFrom: (url, index) => useStartImage(url, `image ${index + 1} of ${finished.id}`),
     });
     const output = finished.outputs[0];
     if (finished.status === 'succeeded' && output) {
@@ -164,6 +169,9 @@ cancelButton.addEventListener('click', () => {
 });
 
 bindCreativeControls();
+bindStartImage((message) => {
+  formError.textContent = message;
+});
 byId('refresh-gallery').addEventListener('click', () => void refreshGallery());
 
 bindKeyForm(localKeyStore('apiKey'), 'api-key', (key) => {
