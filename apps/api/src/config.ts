@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { farmEnvSchema } from '@flowfarm/contracts';
+import { farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
 /** Environment of an API process (plus the farm-wide variables in farmEnvSchema). */
@@ -29,7 +29,7 @@ export const apiConfigSchema = farmEnvSchema.extend({
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 
 export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
-  return apiConfigSchema.parse(env);
+  return withClusterSafePrefix(apiConfigSchema.parse(env));
 }
 
 /** `key:tenant,…` → Map(key → tenant). */

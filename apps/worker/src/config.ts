@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean, envPath, farmEnvSchema } from '@flowfarm/contracts';
+import { envBoolean, envPath, farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
 const list = z
@@ -41,5 +41,5 @@ export const workerConfigSchema = farmEnvSchema.extend({
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
-  return workerConfigSchema.parse(env);
+  return withClusterSafePrefix(workerConfigSchema.parse(env));
 }

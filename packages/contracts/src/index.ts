@@ -8,7 +8,7 @@ export * from './models.js';
 export * from './errors.js';
 export { buildOpenApiDocument } from './openapi.js';
 export * from './ops.js';
-export { farmEnvSchema, envBoolean, envPath, describeEnv, type FarmEnv } from './farm-env.js';
+export { farmEnvSchema, envBoolean, envPath, describeEnv, clusterSafePrefix, isRedisClusterUrl, withClusterSafePrefix, type FarmEnv } from './farm-env.js';
 export * from './moderation.js';
 export * from './layout.js';
 export { projectScene, DEFAULT_FOV_DEG, type ProjectionResult } from './scene-projection.js';
