@@ -130,7 +130,7 @@ async function rawBullmq(): Promise<{ p50: number; p99: number; commandsPerJob: 
   }
 }
 
-type JobView = { id: string; status: string; created_at: string; started_at: string | null; finished_at: string | null; queue_position?: number | null; timings?: { render_ms?: number } };
+type JobView = { id: string; status: string; created_at: string; started_at: string | null; finished_at: string | null; queue_position?: number | null; timings?: { render_ms?: number | null } };
 const JOB = { prompt: 'a red circle on a blue background', width: 64, height: 64, steps: 4 };
 
 async function overheadAndCommands(): Promise<void> {
@@ -147,7 +147,7 @@ async function overheadAndCommands(): Promise<void> {
       if (job.status !== 'succeeded') throw new Error(`job ended ${job.status}`);
       if (i < 3) continue; // warm-up: first renders pay for lazy initialisation
       let render = job.timings?.render_ms;
-      if (render === undefined) {
+      if (render === undefined || render === null) {
         renderSource = 'started_at→finished_at (the job view has no timings.render_ms; includes storing the image and the status writes)';
         render = Date.parse(job.finished_at!) - Date.parse(job.started_at!);
       }
@@ -344,7 +344,7 @@ async function takeover(): Promise<void> {
   // The worker's own defaults for everything that decides how fast a dead worker's job moves
   // (startFarm shortens the heartbeat for its tests).
   const defaults = workerConfigSchema.parse({}) as Record<string, unknown>;
-  const workerEnv = Object.fromEntries(['HEARTBEAT_INTERVAL_MS', 'HEARTBEAT_TTL_MS', 'LOCK_DURATION_MS', 'STALLED_INTERVAL_MS'].filter((k) => k in defaults).map((k) => [k, String(defaults[k])]));
+  const workerEnv = Object.fromEntries(Object.keys(defaults).filter((k) => /HEARTBEAT|LOCK|STALLED|TAKEOVER/.test(k)).map((k) => [k, String(defaults[k])]));
   const farm = await startFarm({ redisUrl: REDIS_URL, workers: 2, maxSteps: 400, workerEnv: { ...workerEnv, LOG_LEVEL: 'warn' } });
   const times: number[] = [];
   try {
