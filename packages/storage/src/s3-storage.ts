@@ -7,7 +7,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { assertSafeKey, type ResultStorage } from './result-storage.js';
+import { assertSafeKey, keyFromPath, type ResultStorage } from './result-storage.js';
 
 export interface S3StorageOptions {
   bucket: string;
@@ -76,6 +76,24 @@ export class S3Storage implements ResultStorage {
   async url(key: string, options: { expiresInSec?: number } = {}): Promise<string> {
     const command = new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) });
     return getSignedUrl(this.presigner, command, { expiresIn: options.expiresInSec ?? this.options.urlTtlSec ?? 3600 });
+  }
+
+  /** Presigned URLs of this bucket (path-style or virtual-hosted), under this farm's key prefix. */
+  keyOfUrl(url: string): string | null {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return null;
+    }
+    if (!parsed.searchParams.has('X-Amz-Signature')) return null;
+    const segments = parsed.pathname.split('/').slice(1);
+    const { bucket } = this.options;
+    const inBucket = segments[0] === bucket ? segments.slice(1) : parsed.hostname.startsWith(`${bucket}.`) ? segments : null;
+    const objectKey = inBucket && keyFromPath(inBucket);
+    const prefix = this.options.keyPrefix ?? '';
+    if (!objectKey || !objectKey.startsWith(prefix)) return null;
+    return keyFromPath(objectKey.slice(prefix.length).split('/'));
   }
 
   async removePrefix(prefix: string): Promise<number> {
