@@ -14,11 +14,12 @@ export const STEPS_PER_DEFAULT_JOB = 64;
  *
  * Every tenant has a finish tag F per model queue. A job of cost c (megapixel-steps) from a
  * tenant of weight w starts at S = max(V, F) and moves F to S + c/w; V, the virtual time, is the
- * tag of the job that runs next (the head of BullMQ's `prioritized` set), or the latest start
- * tag given out when nothing waits. The job's BullMQ priority is S in steps of `unit` above
+ * tag of the job that runs next (the head of BullMQ's `prioritized` set, or of the jobs whose
+ * add has not landed yet). The job's BullMQ priority is S in steps of `unit` above
  * `base`, so workers take jobs in start-tag order: competing tenants interleave in proportion to
  * their weights, a lone tenant takes every worker (nothing else is queued), and a tenant coming
- * back from idle starts at V (no credit saved up while away).
+ * back from idle starts at V (no credit saved up while away). When nothing waits, V is the
+ * largest finish tag handed out (SFQ's rule for an idle server), so all tenants start level.
  *
  * Priority classes reorder a tenant's jobs inside its own slots: the tenant's queued jobs (its
  * fair-queue set, by tag) keep their slots, and a job of a higher class takes the slot of the
@@ -31,9 +32,10 @@ export const STEPS_PER_DEFAULT_JOB = 64;
  * BullMQ priorities end at 2^21: when a tag would pass it, every queued job's priority moves
  * down so the head sits at 2 (a rebase, O(queued jobs), once per ~2^21 steps of virtual time).
  *
- * KEYS: 1 fair state hash, 2 the tenant's fair-queue set, 3 BullMQ prioritized set, 4 tenant policy hash.
+ * KEYS: 1 fair state hash, 2 the tenant's fair-queue set, 3 BullMQ prioritized set, 4 tenant policy
+ *       hash, 5 the model's pending set (tags given, BullMQ add not seen yet).
  * ARGV: 1 job id, 2 class rank (0 high, 1 normal, 2 low), 3 cost, 4 unit (fixed at first use),
- *       5 BullMQ job key prefix (`<prefix>:render.<model>:`), 6 tenant.
+ *       5 BullMQ job key prefix (`<prefix>:render.<model>:`), 6 tenant, 7 now (ms).
  * Returns the BullMQ priority for the job.
  */
 export const FAIR_ASSIGN = `
@@ -54,14 +56,31 @@ local prioOf = function(score) return math.floor(score / TWO32) end
 local tagOf = function(p) return base + (p - 1) * unit end
 local prioFor = function(tag) return math.max(1, math.floor((tag - base) / unit + 1e-9) + 1) end
 
+-- Jobs given a tag whose BullMQ add has not landed yet wait too (a burst of concurrent submits):
+-- V is the lowest tag among them and the queue's head. Entries leave the pending set once their
+-- job exists in BullMQ (it is then in the queue, running or done), or a minute after a submit
+-- that never added its job.
+local pendingHead
+for _ = 1, 100 do
+  local e = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+  if not e[1] then break end
+  local sep = string.find(e[1], '|', 1, true)
+  local at, id = tonumber(string.sub(e[1], 1, sep - 1)), string.sub(e[1], sep + 1)
+  if redis.call('EXISTS', ARGV[5] .. id) == 1 or at < tonumber(ARGV[7]) - 60000 then redis.call('ZREM', KEYS[5], e[1])
+  else pendingHead = tonumber(e[2]); break end
+end
 local V
 local head = redis.call('ZRANGE', prioritized, 0, 0, 'WITHSCORES')
-if head[2] then V = tagOf(prioOf(tonumber(head[2])))
-else V = tonumber(redis.call('HGET', state, 'vmax') or '0') end
+if head[2] then V = tagOf(prioOf(tonumber(head[2]))) end
+if pendingHead and (not V or pendingHead < V) then V = pendingHead end
+-- nothing waits: as in SFQ, the virtual time of an idle queue is the largest finish tag handed
+-- out, so every tenant starts level (no credit, and no charge for work already done)
+if not V then V = tonumber(redis.call('HGET', state, 'fmax') or '0') end
 if V < base then V = base end
 local start = math.max(V, tonumber(redis.call('HGET', state, 'f:' .. tenant) or '0'))
-redis.call('HSET', state, 'f:' .. tenant, fmt(start + cost / weight))
-if start > tonumber(redis.call('HGET', state, 'vmax') or '0') then redis.call('HSET', state, 'vmax', fmt(start)) end
+local finish = start + cost / weight
+redis.call('HSET', state, 'f:' .. tenant, fmt(finish))
+if finish > tonumber(redis.call('HGET', state, 'fmax') or '0') then redis.call('HSET', state, 'fmax', fmt(finish)) end
 
 local p = prioFor(start)
 -- A tenant that is not backlogged (its start is V itself) goes just before the head's ties: it
@@ -116,6 +135,7 @@ if #lower > 0 then
   end
 end
 redis.call('ZADD', mine, fmt(tag), rank .. '|' .. jobId)
+redis.call('ZADD', KEYS[5], fmt(tag), ARGV[7] .. '|' .. jobId)
 return p
 `;
 
@@ -150,17 +170,19 @@ export class FairScheduler {
     const queueKey = `${this.keys.bullPrefix}:${renderQueueName(a.model)}:`;
     const unit = Math.max(a.defaultJobCost, 1e-9) / STEPS_PER_DEFAULT_JOB;
     const args = [
-      4,
+      5,
       this.keys.fairState(a.model),
       this.keys.fairTenantQueue(a.model, a.tenant),
       `${queueKey}prioritized`,
       this.keys.tenantPolicy(a.tenant),
+      this.keys.fairPending(a.model),
       a.jobId,
       String(a.rank),
       String(a.cost),
       String(unit),
       queueKey,
       a.tenant,
+      String(Date.now()),
     ] as const;
     try {
       return Number(await this.redis.evalsha(FairScheduler.sha, ...args));

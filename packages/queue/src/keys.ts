@@ -30,6 +30,8 @@ export interface FarmKeys {
   fairState(model: string): string;
   /** Sorted set: a tenant's queued jobs of one model by fair tag (for priority classes). */
   fairTenantQueue(model: string, tenant: string): string;
+  /** Sorted set: jobs of a model given a fair tag whose BullMQ add has not been seen yet. */
+  fairPending(model: string): string;
   /** Hash: images and pixel-steps a tenant reserved in one quota period (`d:YYYY-MM-DD`, `m:YYYY-MM`). */
   quotaCounter(tenant: string, period: string): string;
   /** Hash: a tenant's metered usage on one UTC day, per model and key. */
@@ -63,6 +65,7 @@ export function farmKeys(prefix: string): FarmKeys {
     tenantPolicies: k('tenants', 'policies'),
     fairState: (model) => k('fair', model),
     fairTenantQueue: (model, tenant) => k('fair', model, 't', tenant),
+    fairPending: (model) => k('fair', model, 'pending'),
     quotaCounter: (tenant, period) => k('quota', tenant, period),
     usageDay: (tenant, day) => k('usage', tenant, day),
     usageTenants: (day) => k('usage', 'tenants', day),
