@@ -8,11 +8,10 @@ import {
   type FieldError,
   type JobInput,
 } from '@flowfarm/contracts';
-import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
+import type { JobRecord, ModelLimits, RenderRequest, ViewOf } from '@flowfarm/queue';
 import { sizeFromAspectRatio } from './aspect-ratio-size.js';
 import { resolveJobStyle } from './job-style.js';
 import type { ApiDeps } from './deps.js';
-import { countFinishedInApi, countSubmitted } from './job-metrics.js';
 import { moderatePrompt } from './prompt-moderation.js';
 import { layoutOfJob } from './layout-input.js';
 import { inputImageOf, type InputImage } from './input-image.js';
@@ -36,7 +35,7 @@ async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLi
 }
 
 /** Checks the input against the model's limits and fills in its defaults (and a seed, so re-runs repeat). */
-export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promise<{ input: JobInput; request: RenderJobData['request']; image?: InputImage }> {
+export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promise<{ input: JobInput; request: RenderRequest; image?: InputImage }> {
   const { known, live } = await servedModels(deps);
   if (known.size === 0) throw new ServiceUnavailableError('no worker has announced a model yet; retry shortly', { retryAfter: 5 });
   const served = live.length ? live : [...known.keys()].sort();
@@ -91,7 +90,7 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     ...(outputQuality === undefined ? {} : { output_quality: outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
   };
-  const request: RenderJobData['request'] = {
+  const request: RenderRequest = {
     prompt: input.prompt, width, height, steps, seed, numImages, outputFormat,
     ...(sized ? { aspectRatio: input.aspect_ratio ?? '1:1' } : {}),
     ...(input.ultra ? { ultra: true } : {}),
@@ -123,8 +122,12 @@ export interface SubmitResult {
   created: boolean;
 }
 
-/** Creates the job record (idempotency + active cap checked atomically) and enqueues it. */
-export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string): Promise<SubmitResult> {
+/**
+ * Records the job and dispatches it, through the lifecycle: record, idempotency key, tenant
+ * index, active cap and the dispatch outbox in one script, so no crash leaves a half-submitted
+ * job. A job stopped by prompt moderation is recorded as moderated and never queued.
+ */
+export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string, view?: ViewOf): Promise<SubmitResult> {
   const styled = await resolveJobStyle(deps, tenant, parsed);
   const { input, request, image } = await resolveAgainstModel(deps, styled.input);
   request.prompt = styled.prompt;
@@ -151,39 +154,29 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     attempt: 0,
     ...(styled.style ? { style: styled.style } : {}),
     ...(inputImage ? { inputImage } : {}),
+    ...(moderation ? {} : { request }),
   };
-  const outcome = await deps.store.create(record, {
-    maxActive: deps.config.MAX_ACTIVE_JOBS_PER_TENANT,
-    idempotency: idempotencyKey ? { key: idempotencyKey, bodyHash: bodyHash(rawBody), ttlSec: deps.config.IDEMPOTENCY_TTL_SECONDS } : undefined,
-  });
+  // the starting image is stored before the job exists, so a worker never finds it missing
+  if (image && inputImage && !moderation) await deps.storage.put(inputImage.key, image.bytes, image.contentType);
+  let outcome;
+  try {
+    outcome = await deps.lifecycle.submit(record, {
+      maxActive: deps.config.MAX_ACTIVE_JOBS_PER_TENANT,
+      idempotency: idempotencyKey ? { key: idempotencyKey, bodyHash: bodyHash(rawBody), ttlSec: deps.config.IDEMPOTENCY_TTL_SECONDS } : undefined,
+      moderation,
+      view,
+    });
+  } catch (err) {
+    // Redis failed: the job is either not recorded, or recorded with an outbox entry the
+    // reconciler dispatches; a retry with the same Idempotency-Key answers that job.
+    throw new ServiceUnavailableError('the job queue is not reachable', { cause: err, retryAfter: 5 });
+  }
   if (outcome.kind === 'full') {
     throw new RateLimitedError('too_many_active_jobs', `at most ${deps.config.MAX_ACTIVE_JOBS_PER_TENANT} queued or running jobs per tenant`, 5);
   }
   if (outcome.kind === 'conflict') {
     throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with another request body', { extra: { job_id: outcome.jobId } });
   }
-  if (outcome.kind === 'existing') {
-    const existing = await deps.store.get(outcome.jobId);
-    if (!existing) throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
-    return { record: existing, created: false };
-  }
-  if (moderation) {
-    // Never rendered: the job is recorded (so it can be looked up, audited and replayed by
-    // Idempotency-Key) and ends at once as moderated, without reaching a queue.
-    countSubmitted(record);
-    await deps.store.markModerated(record, moderation);
-    const moderated: JobRecord = { ...record, status: 'moderated', moderation, finishedAt: Date.now() };
-    countFinishedInApi(moderated, 'moderated');
-    return { record: moderated, created: true };
-  }
-  try {
-    if (image && inputImage) await deps.storage.put(inputImage.key, image.bytes, image.contentType);
-    await deps.queues.enqueue({ jobId: record.id, tenant, model: record.model, request, outputFormat: request.outputFormat ?? 'png', submittedAt: record.createdAt });
-  } catch (err) {
-    await deps.store.markFailed(record, { code: 'enqueue_failed', message: 'the job could not be queued' }).catch(() => {});
-    countFinishedInApi(record, 'failed');
-    throw new ServiceUnavailableError('the job queue is not reachable', { cause: err, retryAfter: 5 });
-  }
-  countSubmitted(record);
-  return { record, created: true };
+  if (outcome.kind === 'gone') throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
+  return { record: outcome.record, created: outcome.kind === 'created' };
 }

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { NotFoundError, type JobView } from '@flowfarm/contracts';
 import { toJobView, type JobRecord } from '@flowfarm/queue';
-import { apiBaseUrl, type ApiDeps } from './deps.js';
+import { absoluteUrl, apiBaseUrl, type ApiDeps } from './deps.js';
 import { requireTenant } from './auth.js';
 
 /** The caller's job, or 404 — also for another tenant's job, so ids of others are not confirmed. */
@@ -15,12 +15,11 @@ export async function loadOwnJob(deps: ApiDeps, req: Request, id: string): Promi
 export async function jobViewFor(deps: ApiDeps, req: Request, record: JobRecord): Promise<JobView> {
   const base = apiBaseUrl(deps, req);
   const queuePosition = record.status === 'queued' ? await deps.queues.queuePosition(record.model, record.id) : null;
-  return toJobView(record, {
-    apiBaseUrl: base,
-    queuePosition,
-    outputUrl: async (key) => {
-      const url = await deps.storage.url(key);
-      return url.startsWith('/') ? `${base}${url}` : url;
-    },
-  });
+  return toJobView(record, { apiBaseUrl: base, queuePosition, outputUrl: async (key) => absoluteUrl(base, await deps.storage.url(key)) });
 }
+
+/** How the views of this request's notifications are built (links to the request's origin). */
+export const viewsFor =
+  (deps: ApiDeps, req: Request) =>
+  (record: JobRecord): Promise<JobView> =>
+    jobViewFor(deps, req, record);

@@ -11,3 +11,4 @@ export {
   type QueueCollectorOptions,
   type QueueSnapshot,
 } from './queue-collector.js';
+export { jobLifecycleMetrics } from './job-lifecycle-metrics.js';

@@ -1,21 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { JobErrorInfo, JobEventType, JobModeration, JobStatus, JobStreamEvent } from '@flowfarm/contracts';
-import { isTerminalStatus, statusAfter } from '@flowfarm/contracts';
+import type { JobStreamEvent } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
-import { recordFromHash, recordToHash, type JobRecord, type StoredOutput } from './job-record.js';
-import { CREATE_JOB, REQUEST_CANCEL, TRANSITION } from './job-scripts.js';
-
-export type CreateOutcome =
-  | { kind: 'created'; jobId: string }
-  | { kind: 'existing'; jobId: string }
-  | { kind: 'conflict'; jobId: string }
-  | { kind: 'full'; active: number };
-
-export type TransitionOutcome =
-  | { kind: 'ok'; eventId: string; cancelRequested: boolean }
-  | { kind: 'refused'; status: JobStatus; cancelRequested: boolean }
-  | { kind: 'missing' };
+import { recordFromHash, type JobRecord } from './job-record.js';
 
 export interface StoredEvent {
   /** Stream entry id, used as the SSE `id:` and for Last-Event-ID resume. */
@@ -23,73 +9,45 @@ export interface StoredEvent {
   event: JobStreamEvent;
 }
 
-const SHAS: Record<string, string> = {};
-
 /** Where a job sits in a tenant's list (its created time and id): a keyset cursor. */
 export interface ListPosition {
   id: string;
   createdMs: number;
 }
 
-export interface JobStoreOptions {
-  /** How long finished jobs (records, events, files) are kept. */
-  retentionMs: number;
-}
+/**
+ * Id of the `job.queued` event every job starts with. It is not stored: the event is made from
+ * the record when read (a queued job needs no stream of its own), and this id sorts before
+ * every stream entry id, so Last-Event-ID resume stays gap-free.
+ */
+export const SUBMIT_EVENT_ID = '0-1';
 
 /**
- * The farm's job records in Redis: one hash per job, its event stream, the tenant's job index
- * and active set. Every state change goes through one Lua script, so status, events and the
- * pub/sub notice that wakes SSE readers stay consistent.
+ * Reads of the farm's job records (writes go through the lifecycle, `JobLifecycle`): one hash
+ * per job, its event stream, the tenant's job index, the recent-failures list, and the retention
+ * schedule the sweeper works through.
  */
 export class JobStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: FarmKeys,
-    private readonly options: JobStoreOptions,
   ) {}
-
-  /** EVALSHA with the script's hash (sent once, then cached by Redis), EVAL when Redis lost it. */
-  private async run(script: string, numKeys: number, ...args: string[]): Promise<unknown> {
-    const sha = (SHAS[script] ??= createHash('sha1').update(script).digest('hex'));
-    try {
-      return await this.redis.evalsha(sha, numKeys, ...args);
-    } catch (err) {
-      if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
-      return this.redis.eval(script, numKeys, ...args);
-    }
-  }
-
-  async create(
-    record: JobRecord,
-    opts: { maxActive: number; idempotency?: { key: string; bodyHash: string; ttlSec: number } },
-  ): Promise<CreateOutcome> {
-    const k = this.keys;
-    const event = this.event('job.queued', record.id, {});
-    const idem = opts.idempotency;
-    const [kind, value] = (await this.run(
-      CREATE_JOB,
-      5,
-      idem ? k.idempotency(record.tenant, idem.key) : k.job(record.id),
-      k.tenantActive(record.tenant),
-      k.job(record.id),
-      k.tenantJobs(record.tenant),
-      k.jobEvents(record.id),
-      record.id,
-      idem ? '1' : '0',
-      idem?.bodyHash ?? '',
-      String(opts.maxActive),
-      String(idem?.ttlSec ?? 0),
-      JSON.stringify(recordToHash(record)),
-      String(record.createdAt),
-      JSON.stringify(event),
-      k.eventsChannel,
-    )) as [string, string];
-    if (kind === 'full') return { kind, active: Number(value) };
-    return { kind: kind as 'created' | 'existing' | 'conflict', jobId: value };
-  }
 
   async get(id: string): Promise<JobRecord | null> {
     return recordFromHash(await this.redis.hgetall(this.keys.job(id)));
+  }
+
+  /** Several records in one round trip (missing ones are left out), in the order asked. */
+  async getMany(ids: string[]): Promise<JobRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.job(id));
+    const answers = (await pipeline.exec()) ?? [];
+    return answers.flatMap(([err, hash]) => {
+      if (err) throw err;
+      const record = recordFromHash(hash as Record<string, string>);
+      return record ? [record] : [];
+    });
   }
 
   /** Job ids of a tenant, newest first. */
@@ -123,85 +81,40 @@ export class JobStore {
     return this.redis.scard(this.keys.tenantActive(tenant));
   }
 
-  /** queued|running → running (first run, a retry, or a re-run after a stalled worker). */
-  markStarted(record: JobRecord, attempt: number): Promise<TransitionOutcome> {
-    const fields: Record<string, string> = { status: 'running', attempt: String(attempt), progress: JSON.stringify({ step: 0, total: 0 }) };
-    if (record.startedAt === null) fields.started_at = String(Date.now());
-    return this.transition(record, ['queued', 'running'], 'job.started', fields, { attempt });
+  /** Ids of the most recent failed jobs of the whole farm, newest first (the ops view). */
+  async recentFailures(count: number): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.failures, 0, count - 1);
   }
 
-  /** Records one finished step; the answer says whether a cancel was requested meanwhile. */
-  reportProgress(record: JobRecord, step: number, total: number): Promise<TransitionOutcome> {
-    const progress = { step, total };
-    return this.transition(record, ['running'], 'job.progress', { progress: JSON.stringify(progress) }, { progress });
-  }
-
-  markSucceeded(record: JobRecord, outputs: StoredOutput[]): Promise<TransitionOutcome> {
-    const fields = { status: 'succeeded', outputs: JSON.stringify(outputs), finished_at: String(Date.now()) };
-    return this.transition(record, ['running'], 'job.succeeded', fields, {});
-  }
-
-  markFailed(record: JobRecord, error: JobErrorInfo): Promise<TransitionOutcome> {
-    const fields = { status: 'failed', error: JSON.stringify(error), finished_at: String(Date.now()) };
-    return this.transition(record, ['queued', 'running'], 'job.failed', fields, { error });
-  }
-
-  markCanceled(record: JobRecord): Promise<TransitionOutcome> {
-    const fields = { status: 'canceled', finished_at: String(Date.now()) };
-    return this.transition(record, ['queued', 'running'], 'job.canceled', fields, {});
-  }
-
-  /** queued|running → moderated: stopped by the prompt check at submit or the output check after decode. */
-  markModerated(record: JobRecord, moderation: JobModeration): Promise<TransitionOutcome> {
-    const fields = { status: 'moderated', moderation: JSON.stringify(moderation), finished_at: String(Date.now()) };
-    return this.transition(record, ['queued', 'running'], 'job.moderated', fields, { moderation });
-  }
-
-  /** running → queued after a transient failure, while BullMQ waits to retry it. */
-  markRetrying(record: JobRecord, error: JobErrorInfo, attempt: number): Promise<TransitionOutcome> {
-    const fields = { status: 'queued', error: JSON.stringify(error) };
-    return this.transition(record, ['running'], 'job.queued', fields, { error, attempt });
-  }
-
-  /** 'canceled_now' (was queued), 'requested' (running: stops at the next step), 'missing', or the terminal status. */
-  async requestCancel(record: JobRecord): Promise<'canceled_now' | 'requested' | 'missing' | JobStatus> {
-    const k = this.keys;
-    const now = Date.now();
-    return (await this.run(
-      REQUEST_CANCEL,
-      4,
-      k.job(record.id),
-      k.jobEvents(record.id),
-      k.tenantActive(record.tenant),
-      k.retention,
-      record.id,
-      String(now),
-      JSON.stringify(this.event('job.canceled', record.id, {})),
-      String(now + this.options.retentionMs),
-      retentionMember(record),
-      k.eventsChannel,
-      k.cancelChannel,
-    )) as 'canceled_now' | 'requested' | 'missing' | JobStatus;
-  }
-
-  /** Events after `afterId` (exclusive; '0' for all), oldest first. */
+  /**
+   * Events after `afterId` (exclusive; '0' for all), oldest first. The first, `job.queued`, is
+   * made from the record (`SUBMIT_EVENT_ID`); the rest come from the job's stream.
+   */
   async readEvents(id: string, afterId = '0', count = 1000): Promise<StoredEvent[]> {
-    const start = afterId === '0' ? '-' : `(${afterId}`;
+    const out: StoredEvent[] = [];
+    if (afterId === '0') {
+      const created = await this.redis.hget(this.keys.job(id), 'created_at');
+      if (created === null) return [];
+      out.push({ id: SUBMIT_EVENT_ID, event: { type: 'job.queued', job_id: id, status: 'queued', at: new Date(Number(created)).toISOString() } });
+    }
+    const start = afterId === '0' ? `(${SUBMIT_EVENT_ID}` : `(${afterId}`;
     const entries = await this.redis.xrange(this.keys.jobEvents(id), start, '+', 'COUNT', count);
-    return entries.map(([eventId, fields]) => ({ id: eventId, event: JSON.parse(fields[1]) as JobStreamEvent }));
+    for (const [eventId, fields] of entries) out.push({ id: eventId, event: JSON.parse(fields[1]) as JobStreamEvent });
+    return out;
   }
 
   /** Finished jobs whose retention has run out, as `{tenant, id}`; each is claimed by one caller only. */
   async claimExpired(now: number, limit = 100): Promise<Array<{ tenant: string; id: string }>> {
     const members = await this.redis.zrangebyscore(this.keys.retention, '-inf', now, 'LIMIT', 0, limit);
-    const claimed: Array<{ tenant: string; id: string }> = [];
-    for (const member of members) {
-      if ((await this.redis.zrem(this.keys.retention, member)) === 1) {
-        const [tenant, id] = member.split('/');
-        claimed.push({ tenant, id });
-      }
-    }
-    return claimed;
+    if (members.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const member of members) pipeline.zrem(this.keys.retention, member);
+    const removed = (await pipeline.exec()) ?? [];
+    return members.flatMap((member, i) => {
+      if (removed[i]?.[1] !== 1) return [];
+      const [tenant, id] = member.split('/');
+      return [{ tenant, id }];
+    });
   }
 
   /** Deletes a job's record, events and index entries (its files are the caller's). */
@@ -211,45 +124,7 @@ export class JobStore {
       .del(this.keys.job(id), this.keys.jobEvents(id))
       .zrem(this.keys.tenantJobs(tenant), id)
       .srem(this.keys.tenantActive(tenant), id)
+      .zrem(this.keys.failures, id)
       .exec();
   }
-
-  private event(type: JobEventType, jobId: string, extra: Partial<JobStreamEvent>): JobStreamEvent {
-    return { type, job_id: jobId, status: statusAfter(type), at: new Date().toISOString(), ...extra };
-  }
-
-  private async transition(
-    record: JobRecord,
-    from: JobStatus[],
-    type: JobEventType,
-    fields: Record<string, string>,
-    extra: Partial<JobStreamEvent>,
-  ): Promise<TransitionOutcome> {
-    const k = this.keys;
-    const status = statusAfter(type);
-    const terminal = isTerminalStatus(status);
-    const [kind, value, cancel] = (await this.run(
-      TRANSITION,
-      4,
-      k.job(record.id),
-      k.jobEvents(record.id),
-      k.tenantActive(record.tenant),
-      k.retention,
-      from.join(','),
-      JSON.stringify(fields),
-      JSON.stringify(this.event(type, record.id, extra)),
-      record.id,
-      terminal ? '1' : '0',
-      String(Date.now() + this.options.retentionMs),
-      retentionMember(record),
-      k.eventsChannel,
-    )) as [string, string, string];
-    if (kind === 'missing') return { kind };
-    if (kind === 'refused') return { kind, status: value as JobStatus, cancelRequested: cancel === '1' };
-    return { kind: 'ok', eventId: value, cancelRequested: cancel === '1' };
-  }
-}
-
-function retentionMember(record: JobRecord): string {
-  return `${record.tenant}/${record.id}`;
 }

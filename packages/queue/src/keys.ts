@@ -11,11 +11,22 @@ export interface FarmKeys {
   tenantJobs(tenant: string): string;
   tenantActive(tenant: string): string;
   idempotency(tenant: string, key: string): string;
+  /** Pub/sub channel of one job: its transitions (API processes subscribe only to jobs their clients wait on). */
+  jobChannel(id: string): string;
   worker(id: string): string;
+  /** Hash: job id → model of the render jobs a worker holds now (written by the start/finish scripts). */
+  workerJobs(id: string): string;
+  /** Set: ids of workers that have held jobs (the takeover reaper looks for dead ones here). */
+  readonly holders: string;
   readonly workers: string;
+  /** Sorted set (outbox): jobs recorded whose BullMQ token may not be added yet, scored by record time. */
+  readonly dispatch: string;
+  /** Sorted set: the most recent failed jobs (capped), scored by failure time, for the ops view. */
+  readonly failures: string;
+  /** Short SET NX locks so one process at a time runs a periodic chore (`reconcile`, `reap`). */
+  chore(name: string): string;
   readonly knownModels: string;
   readonly retention: string;
-  readonly eventsChannel: string;
   readonly cancelChannel: string;
   apiKey(hash: string): string;
   readonly apiKeys: string;
@@ -33,11 +44,16 @@ export function farmKeys(prefix: string): FarmKeys {
     tenantJobs: (tenant) => k('tenant', tenant, 'jobs'),
     tenantActive: (tenant) => k('tenant', tenant, 'active'),
     idempotency: (tenant, key) => k('idem', tenant, key),
+    jobChannel: (id) => k('jc', id),
     worker: (id) => k('worker', id),
+    workerJobs: (id) => k('worker', id, 'jobs'),
+    holders: k('holders'),
     workers: k('workers'),
+    dispatch: k('dispatch'),
+    failures: k('failures'),
+    chore: (name) => k('chore', name),
     knownModels: k('models'),
     retention: k('retention'),
-    eventsChannel: k('events'),
     cancelChannel: k('cancel'),
     apiKey: (hash) => k('apikey', hash),
     apiKeys: k('apikeys'),

@@ -46,6 +46,8 @@ export interface WorkerProcess {
 
 export interface Farm {
   prefix: string;
+  /** The settings every process of this farm shares (Redis, prefix, data folder, storage). */
+  env: Record<string, string>;
   url: string;
   api: RunningApi;
   redis: Redis;
@@ -69,6 +71,8 @@ export interface FarmOptions {
   workerEnv?: Record<string, string>;
   /** Serve tiny-shapes with this steps cap instead of the shipped 50 (for long jobs). */
   maxSteps?: number;
+  /** Another Redis than the shared one (e.g. a private server whose every command a test counts). */
+  redisUrl?: string;
   /** Extra routers / notifier for the in-process API (e.g. the web UI for the browser tests). */
   apiOptions?: Omit<BuildApiOptions, 'logger'>;
 }
@@ -79,7 +83,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
   const s3 = options.storage === 's3' ? await startS3TestServer() : undefined;
   const modelsDir = options.maxSteps ? await longJobModels(dataDir, options.maxSteps) : MODELS_DIR;
   const shared: Record<string, string> = {
-    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: prefix,
     DATA_DIR: dataDir,
     FILES_SIGNING_SECRET: `secret-${randomUUID()}`,
@@ -109,7 +113,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
     },
     { logger: pino({ level: 'silent' }), ...options.apiOptions },
   );
-  const redis = new Redis('redis://127.0.0.1:6379');
+  const redis = new Redis(shared.REDIS_URL);
   const registry = new WorkerRegistry(redis, farmKeys(prefix));
   const workers: WorkerProcess[] = [];
 
@@ -189,6 +193,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
 
   return {
     prefix,
+    env: shared,
     url: api.url,
     api,
     redis,
