@@ -56,6 +56,55 @@ describe('web UI', { timeout: 180_000 }, () => {
     await page.close();
   });
 
+  it('playground: several images, each with a download link and "reuse this seed"; the job JSON opens', async () => {
+    const page = await context.newPage();
+    await page.goto(`${farm.url}/`);
+    await enterKey(page, '#api-key', farm.apiKey);
+    await page.fill('#num-images', '2');
+    await generateInPlayground(page, 'a green square', { steps: 4, seed: 7, model: farm.model });
+
+    const entries = page.locator('#job-outputs li');
+    await entries.nth(1).locator('img').waitFor();
+    expect(await entries.count()).toBe(2);
+    await page.waitForFunction(() => (document.querySelector('#job-outputs li[data-index="1"] img') as HTMLImageElement | null)?.naturalWidth === 64);
+
+    // The download link names a file and serves the PNG.
+    const download = entries.nth(1).getByRole('link', { name: 'Download' });
+    expect(await download.getAttribute('download')).toMatch(/^job_[\w-]+-1\.png$/);
+    const res = await fetch((await download.getAttribute('href'))!);
+    const fetched = { status: res.status, type: res.headers.get('content-type') };
+    expect(fetched).toEqual({ status: 200, type: 'image/png' });
+
+    // "Reuse seed" puts the image's own seed into the form (the second image's seed differs from the first's).
+    const reuse = entries.nth(1).getByRole('button', { name: /^Reuse seed \d+$/ });
+    const seed = await reuse.getAttribute('data-seed');
+    await page.fill('#seed', '');
+    await reuse.click();
+    expect(await page.inputValue('#seed')).toBe(seed);
+
+    // The job JSON is the job as the API returned it.
+    const [tab] = await Promise.all([context.waitForEvent('page'), page.getByRole('link', { name: 'Job JSON' }).click()]);
+    await tab.waitForLoadState();
+    const json = JSON.parse(await tab.evaluate(() => document.body.innerText)) as { id: string; status: string; outputs: Array<{ seed: number }> };
+    await tab.close();
+    expect(json.status).toBe('succeeded');
+    expect(json.outputs.map((o) => String(o.seed))).toContain(seed);
+    await page.close();
+  });
+
+  it('playground: an image that cannot be loaded is reported, not shown as "Done"', async () => {
+    const page = await context.newPage();
+    await page.route('**/files/**', (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.goto(`${farm.url}/`);
+    await enterKey(page, '#api-key', farm.apiKey);
+    await page.waitForSelector(`#model option[value="${farm.model}"]`, { state: 'attached' });
+    await page.fill('#prompt', 'a blue circle');
+    await page.click('#generate');
+    await page.waitForFunction(() => document.getElementById('job-status')?.textContent?.includes('could not be loaded'), undefined, { timeout: 60_000 });
+    expect(await page.locator('#job-status').getAttribute('class')).toContain('error');
+    await page.close();
+  });
+
   it('operator view: queue and worker listed; a queued job is cancelled from its row', async () => {
     const page = await context.newPage();
     await page.goto(`${farm.url}/ops`);
@@ -78,6 +127,20 @@ describe('web UI', { timeout: 180_000 }, () => {
     await jobRow.getByRole('button', { name: 'Cancel' }).click();
     await jobRow.waitFor({ state: 'detached', timeout: 15_000 });
     expect((await client.get(queued.id)).status).toBe('canceled');
+    await page.close();
+  });
+
+  it('playground: a job waiting for a worker is cancelled with its Cancel button', async () => {
+    // the operator-view test above stopped the worker, so this job stays queued
+    const page = await context.newPage();
+    await page.goto(`${farm.url}/`);
+    await enterKey(page, '#api-key', farm.apiKey);
+    await page.fill('#prompt', 'a yellow triangle');
+    await page.click('#generate');
+    await page.waitForFunction(() => document.getElementById('job-status')?.textContent?.startsWith('Queued'));
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForFunction(() => document.getElementById('job-status')?.textContent?.startsWith('Canceled'), undefined, { timeout: 15_000 });
+    expect(await page.locator('#cancel-job').isHidden()).toBe(true);
     await page.close();
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ApiKeyInfo } from '@flowfarm/contracts';
+import type { ApiKeyInfo, JobPriority } from '@flowfarm/contracts';
 import type { FarmKeys } from '@flowfarm/queue';
 
 interface StoredKey {
@@ -9,6 +9,14 @@ interface StoredKey {
   name: string | null;
   created_at: string;
   hash: string;
+  max_priority?: JobPriority | null;
+}
+
+/** What a key resolves to: its id, tenant and own priority cap. */
+export interface KeyIdentity {
+  id: string;
+  tenant: string;
+  max_priority?: JobPriority | null;
 }
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
@@ -23,7 +31,7 @@ export class ApiKeyStore {
     private readonly keys: FarmKeys,
   ) {}
 
-  async create(tenant: string, name?: string): Promise<ApiKeyInfo & { key: string }> {
+  async create(tenant: string, name?: string, maxPriority?: JobPriority): Promise<ApiKeyInfo & { key: string }> {
     const key = `ff_${randomBytes(24).toString('base64url')}`;
     const stored: StoredKey = {
       id: `key_${randomBytes(8).toString('hex')}`,
@@ -31,19 +39,21 @@ export class ApiKeyStore {
       name: name ?? null,
       created_at: new Date().toISOString(),
       hash: hashApiKey(key),
+      max_priority: maxPriority ?? null,
     };
+    const identity: KeyIdentity = { id: stored.id, tenant, ...(maxPriority ? { max_priority: maxPriority } : {}) };
     await this.redis
       .multi()
-      .set(this.keys.apiKey(stored.hash), JSON.stringify({ id: stored.id, tenant }))
+      .set(this.keys.apiKey(stored.hash), JSON.stringify(identity))
       .hset(this.keys.apiKeys, stored.id, JSON.stringify(stored))
       .exec();
     return { ...publicInfo(stored), key };
   }
 
-  /** The key's id and tenant, or null for an unknown or revoked key. */
-  async lookup(key: string): Promise<{ id: string; tenant: string } | null> {
+  /** The key's id, tenant and priority cap, or null for an unknown or revoked key. */
+  async lookup(key: string): Promise<KeyIdentity | null> {
     const value = await this.redis.get(this.keys.apiKey(hashApiKey(key)));
-    return value ? (JSON.parse(value) as { id: string; tenant: string }) : null;
+    return value ? (JSON.parse(value) as KeyIdentity) : null;
   }
 
   async list(): Promise<ApiKeyInfo[]> {
@@ -64,5 +74,5 @@ export class ApiKeyStore {
 }
 
 function publicInfo(k: StoredKey): ApiKeyInfo {
-  return { id: k.id, tenant: k.tenant, name: k.name, created_at: k.created_at };
+  return { id: k.id, tenant: k.tenant, name: k.name, max_priority: k.max_priority ?? null, created_at: k.created_at };
 }

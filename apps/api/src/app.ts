@@ -16,6 +16,7 @@ import { jobsRouter } from './routes/jobs.js';
 import { datasetsRouter } from './routes/datasets.js';
 import { modelsRouter } from './routes/models.js';
 import { stylesRouter } from './routes/styles.js';
+import { fairSchedulingRouter } from './routes/fair-scheduling.js';
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -66,6 +67,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(modelsRouter(deps));
   v1.use(stylesRouter(deps));
   v1.use(adminKeysRouter(deps));
+  v1.use(fairSchedulingRouter(deps));
   v1.use(adminModerationRouter(deps));
   v1.use(adminAuditRouter(deps));
   v1.use(provenanceRouter(deps));

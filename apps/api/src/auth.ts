@@ -9,7 +9,7 @@
 // can mount `deps.auth.authenticate` themselves; it is idempotent.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ForbiddenError, UnauthorizedError } from '@flowfarm/contracts';
+import { ForbiddenError, UnauthorizedError, type JobPriority } from '@flowfarm/contracts';
 import type { ApiKeyStore } from './api-key-store.js';
 
 declare module 'express-serve-static-core' {
@@ -20,6 +20,8 @@ declare module 'express-serve-static-core' {
     apiKeyId?: string;
     /** True when the request carries ADMIN_API_KEY. */
     isAdmin?: boolean;
+    /** The key's own highest job priority (unset: the tenant's applies). */
+    apiKeyMaxPriority?: JobPriority;
   }
 }
 
@@ -56,6 +58,7 @@ export function createAuth(options: { staticKeys: Map<string, string>; adminKey?
     if (!found) return false;
     req.tenant = found.tenant;
     req.apiKeyId = found.id;
+    if ('max_priority' in found && found.max_priority) req.apiKeyMaxPriority = found.max_priority;
     return true;
   }
 

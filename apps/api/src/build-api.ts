@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { JobNotifier } from '@flowfarm/contracts';
 import { noopNotifier } from '@flowfarm/contracts';
-import { JobEventHub, JobLifecycle, RenderQueues, WorkerRegistry, createRedisConnection, farmKeys, toJobView } from '@flowfarm/queue';
+import { FairScheduler, JobEventHub, JobLifecycle, RenderQueues, TenantPolicyStore, UsageLedger, WorkerRegistry, createRedisConnection, farmKeys, toJobView } from '@flowfarm/queue';
 import { jobLifecycleMetrics } from '@flowfarm/metrics';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import type { Express } from 'express';
@@ -11,6 +11,7 @@ import { createAuth } from './auth.js';
 import { parseStaticKeys, type ApiConfig } from './config.js';
 import { absoluteUrl, type ApiDeps, type ExtraRouter } from './deps.js';
 import { createApp } from './app.js';
+import { fairPriority } from './fair-submit.js';
 import { createRequestRateLimiter } from './rate-limit.js';
 
 export interface BuildApiOptions {
@@ -45,6 +46,8 @@ export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): Buil
     notifier: { notify: (notice) => deps.notifier.notify(notice) },
     observer: jobLifecycleMetrics,
     view: (record) => toJobView(record, { apiBaseUrl: baseUrl, outputUrl: async (key) => absoluteUrl(baseUrl, await storage.url(key)) }),
+    // fair share: each token's priority from the tenant's weight, the job's class and its cost
+    priority: (record) => fairPriority(deps, record),
     fault: config.FLOWFARM_FAULT,
     onError: (err, context) => logger.error({ err }, context),
   });
@@ -58,6 +61,9 @@ export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): Buil
     queues,
     hub: new JobEventHub(subscriber, keys),
     workers: new WorkerRegistry(redis, keys),
+    fair: new FairScheduler(redis, keys),
+    policies: new TenantPolicyStore(redis, keys),
+    usage: new UsageLedger(redis, keys),
     storage,
     apiKeys,
     auth: createAuth({ staticKeys: parseStaticKeys(config.API_KEYS), adminKey: config.ADMIN_API_KEY, keyStore: apiKeys }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { farmEnvSchema } from '@flowfarm/contracts';
+import { farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
 /** Environment of an API process (plus the farm-wide variables in farmEnvSchema). */
@@ -21,6 +21,7 @@ export const apiConfigSchema = farmEnvSchema.extend({
   JOB_BODY_LIMIT: z.string().default('9mb').describe('largest POST /v1/jobs body, sized for an image-to-image `image` data URL (6 MB decoded); more → 413'),
   AUDIT_RETENTION_SECONDS: z.coerce.number().int().min(0).default(2_592_000).describe('how long audit-log entries (tenant, key id, client address, job, moderation outcome) are kept; 0 = no audit log'),
   VERIFY_BODY_LIMIT: z.string().default('25mb').describe('largest image POST /v1/verify accepts; more → 413'),
+  DEADLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1000).describe('how often the API ends jobs past their start deadline (start_timeout, Cancel-After) as expired, even when no worker is free'),
   TRUST_PROXY: z.string().default('loopback').describe("Express 'trust proxy' setting (for client IPs and https links behind a proxy)"),
   // WEBHOOK_ALLOW_PRIVATE, WEBHOOK_TIMEOUT_MS, WEBHOOK_RETRY_SCALE, WEBHOOK_DELIVERY, WEBHOOK_CONCURRENCY
   ...webhookConfigShape,
@@ -28,7 +29,7 @@ export const apiConfigSchema = farmEnvSchema.extend({
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 
 export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
-  return apiConfigSchema.parse(env);
+  return withClusterSafePrefix(apiConfigSchema.parse(env));
 }
 
 /** `key:tenant,…` → Map(key → tenant). */

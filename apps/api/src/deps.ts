@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JobNotifier } from '@flowfarm/contracts';
-import type { FarmKeys, JobEventHub, JobLifecycle, JobStore, RenderQueues, WorkerRegistry } from '@flowfarm/queue';
+import type { FairScheduler, FarmKeys, JobEventHub, JobLifecycle, JobStore, RenderQueues, TenantPolicyStore, UsageLedger, WorkerRegistry } from '@flowfarm/queue';
 import type { ResultStorage } from '@flowfarm/storage';
 import type { AuditLog, ModerationPolicyStore } from '@flowfarm/trust';
 import type { ApiKeyStore } from './api-key-store.js';
@@ -30,6 +30,10 @@ export interface ApiDeps {
   queues: RenderQueues;
   hub: JobEventHub;
   workers: WorkerRegistry;
+  /** Fair-share priorities of render jobs; tenant weights, priority caps and quotas; metered usage. */
+  fair: FairScheduler;
+  policies: TenantPolicyStore;
+  usage: UsageLedger;
   storage: ResultStorage;
   apiKeys: ApiKeyStore;
   auth: Auth;

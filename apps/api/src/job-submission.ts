@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   RateLimitedError,
   ConflictError,
+  QuotaExceededError,
   ServiceUnavailableError,
   UnknownModelError,
   ValidationError,
@@ -15,6 +16,7 @@ import type { ApiDeps } from './deps.js';
 import { moderatePrompt } from './prompt-moderation.js';
 import { layoutOfJob } from './layout-input.js';
 import { inputImageOf, type InputImage } from './input-image.js';
+import { deadlinesOf, priorityFor, type Submitter } from './fair-submit.js';
 
 /** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
 const DEFAULT_OUTPUT_QUALITY = 90;
@@ -26,7 +28,7 @@ const MODEL_CACHE_MS = 2000;
 let modelCache: { at: number; prefix: string; known: Map<string, ModelLimits>; live: string[] } | null = null;
 
 /** Models a job may name: announced by a worker (live now or earlier, so scale-to-zero still validates). */
-async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLimits>; live: string[] }> {
+export async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLimits>; live: string[] }> {
   const now = Date.now();
   if (modelCache && modelCache.prefix === deps.keys.bullPrefix && now - modelCache.at < MODEL_CACHE_MS) return modelCache;
   const [known, live] = await Promise.all([deps.workers.knownModels(), deps.workers.liveModels()]);
@@ -35,7 +37,10 @@ async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLi
 }
 
 /** Checks the input against the model's limits and fills in its defaults (and a seed, so re-runs repeat). */
-export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promise<{ input: JobInput; request: RenderRequest; image?: InputImage }> {
+export async function resolveAgainstModel(
+  deps: ApiDeps,
+  input: JobInput,
+): Promise<{ input: JobInput; request: RenderRequest; image?: InputImage; defaultJobCost: number }> {
   const { known, live } = await servedModels(deps);
   if (known.size === 0) throw new ServiceUnavailableError('no worker has announced a model yet; retry shortly', { retryAfter: 5 });
   const served = live.length ? live : [...known.keys()].sort();
@@ -102,7 +107,12 @@ export async function resolveAgainstModel(deps: ApiDeps, input: JobInput): Promi
     ...(layout ? { layout } : {}),
     ...(image ? { strength: image.strength } : {}),
   };
-  return { input: filled, request, ...(image ? { image } : {}) };
+  return { input: filled, request, ...(image ? { image } : {}), defaultJobCost: defaultJobCostOf(limits) };
+}
+
+/** Megapixel-steps of the model's default job: the fair-share tag resolution of its queue. */
+export function defaultJobCostOf(limits: ModelLimits): number {
+  return (limits.default_size.width * limits.default_size.height * limits.steps.default) / 1e6;
 }
 
 /** Stable hash of a JSON body (object keys sorted), for Idempotency-Key comparison. */
@@ -124,12 +134,14 @@ export interface SubmitResult {
 
 /**
  * Records the job and dispatches it, through the lifecycle: record, idempotency key, tenant
- * index, active cap and the dispatch outbox in one script, so no crash leaves a half-submitted
- * job. A job stopped by prompt moderation is recorded as moderated and never queued.
+ * index, active cap, quotas and the dispatch outbox in one script, so no crash leaves a
+ * half-submitted job; the token goes out with its fair-share priority. A job stopped by prompt
+ * moderation is recorded as moderated and never queued.
  */
-export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string, view?: ViewOf): Promise<SubmitResult> {
+export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string, who: Submitter = {}, view?: ViewOf): Promise<SubmitResult> {
   const styled = await resolveJobStyle(deps, tenant, parsed);
   const { input, request, image } = await resolveAgainstModel(deps, styled.input);
+  input.priority = await priorityFor(deps, tenant, input, who);
   request.prompt = styled.prompt;
   const moderation = await moderatePrompt(deps, tenant, input);
   const id = newJobId();
@@ -138,6 +150,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     ? { key: `${tenant}/${id}/input.${image.ext}`, sha256: image.sha256, contentType: image.contentType, width: image.width, height: image.height }
     : undefined;
   if (inputImage) request.image = { key: inputImage.key, sha256: inputImage.sha256 };
+  const createdAt = Date.now();
   const record: JobRecord = {
     id,
     tenant,
@@ -147,7 +160,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     progress: { step: 0, total: request.steps },
     outputs: [],
     error: null,
-    createdAt: Date.now(),
+    createdAt,
     startedAt: null,
     finishedAt: null,
     cancelRequested: false,
@@ -155,6 +168,8 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     ...(styled.style ? { style: styled.style } : {}),
     ...(inputImage ? { inputImage } : {}),
     ...(moderation ? {} : { request }),
+    keyId: who.keyId ?? null,
+    ...deadlinesOf(createdAt, input, who),
   };
   // the starting image is stored before the job exists, so a worker never finds it missing
   if (image && inputImage && !moderation) await deps.storage.put(inputImage.key, image.bytes, image.contentType);
@@ -174,6 +189,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
   if (outcome.kind === 'full') {
     throw new RateLimitedError('too_many_active_jobs', `at most ${deps.config.MAX_ACTIVE_JOBS_PER_TENANT} queued or running jobs per tenant`, 5);
   }
+  if (outcome.kind === 'quota') throw new QuotaExceededError(outcome.breach);
   if (outcome.kind === 'conflict') {
     throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with another request body', { extra: { job_id: outcome.jobId } });
   }

@@ -12,6 +12,7 @@ import { answerOutsideExpress } from './server-errors.js';
 import type { ApiDeps } from './deps.js';
 import { webhookNotifierFor, webhooksRouter } from './routes/webhooks.js';
 import { webRouters } from './web/index.js';
+import { startDeadlineExpiry } from './deadline-expiry.js';
 
 /** How often the dispatch outbox is checked, and how old an entry must be to count as left behind. */
 const RECONCILE_INTERVAL_MS = 2000;
@@ -70,6 +71,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
     },
     (err) => deps.logger.warn({ err }, 'dispatch reconcile failed'),
   );
+  const deadlines = startDeadlineExpiry(deps, config.DEADLINE_SWEEP_INTERVAL_MS);
   const server = api.app.listen(config.PORT, config.HOST);
   answerOutsideExpress(server);
   await new Promise<void>((resolve, reject) => {
@@ -86,6 +88,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
     (closing ??= (async () => {
       collector.stop();
       await reconciler.stop();
+      await deadlines.stop();
       // Event streams never end on their own: stop taking connections, then cut the rest.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -1,7 +1,7 @@
 // Environment of `flowfarm webhooks`, parsed once with zod. Kept apart from config.ts so the
 // other commands do not load @flowfarm/webhooks (and BullMQ) just to read their settings.
 import { z } from 'zod';
-import { farmEnvSchema } from '@flowfarm/contracts';
+import { farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
 /** `flowfarm webhooks` (a webhook delivery process): where Redis is, plus the WEBHOOK_* settings. */
@@ -16,5 +16,5 @@ export const WebhooksProcessEnv = farmEnvSchema
 export type WebhooksProcessConfig = z.infer<typeof WebhooksProcessEnv>;
 
 export function loadWebhooksProcessConfig(env: Record<string, string | undefined> = process.env): WebhooksProcessConfig {
-  return WebhooksProcessEnv.parse(env);
+  return withClusterSafePrefix(WebhooksProcessEnv.parse(env));
 }

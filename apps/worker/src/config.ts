@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean, envPath, farmEnvSchema } from '@flowfarm/contracts';
+import { envBoolean, envPath, farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
 const list = z
@@ -29,6 +29,7 @@ export const workerConfigSchema = farmEnvSchema.extend({
   RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000).describe('how often finished jobs past JOB_RETENTION_SECONDS are removed'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464).describe('port of /healthz, /readyz and /metrics (0 = any free port)'),
   METRICS_HOST: z.string().default('0.0.0.0').describe('interface of the metrics server'),
+  METRICS_TENANT_LABELS: z.coerce.number().int().min(0).default(20).describe('tenants that get their own label on the per-tenant usage metrics (the first this process sees); the rest count as tenant="other"'),
   EXIT_WITH_PARENT: envBoolean.default(false).describe('drain and exit when the parent process dies (set by `flowfarm up` and the tests, so workers never outlive them)'),
   PROVENANCE: envBoolean.default(true).describe('sign every PNG output with the farm\'s Ed25519 key (a provenance record in the file; public keys at /.well-known/flowfarm-keys.json)'),
   PROVENANCE_SIGNING_KEY: z
@@ -42,5 +43,5 @@ export const workerConfigSchema = farmEnvSchema.extend({
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
-  return workerConfigSchema.parse(env);
+  return withClusterSafePrefix(workerConfigSchema.parse(env));
 }

@@ -96,7 +96,8 @@ export class RenderBatcher {
           },
         },
       );
-      batch.forEach((m, i) => live.has(m) && m.resolve(results[i]));
+      // each member learns the batch size, so its share of the batch's time can be metered
+      batch.forEach((m, i) => live.has(m) && m.resolve({ ...results[i], batchSize: batch.length } as GenerateResult));
     } catch (err) {
       for (const m of batch) if (live.has(m)) m.reject(err);
     }

@@ -148,7 +148,9 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       const renderMs = Date.now() - startedAt;
       jobRun.observe({ model: data.model }, renderMs / 1000);
       const indexes = files.flatMap((file) => (file.index ? [file.index] : []));
-      const done = await lifecycle.succeed(running, workerId, outputs, renderMs, indexes);
+      // GPU time for usage: the pipeline's own time, shared evenly among the jobs of a batch
+      const gpuMs = t.totalMs / ((result as { batchSize?: number }).batchSize ?? 1);
+      const done = await lifecycle.succeed(running, workerId, outputs, renderMs, indexes, gpuMs);
       if (done.kind !== 'ok') {
         log.info({ status: done.kind === 'refused' ? done.status : 'missing' }, 'job finished elsewhere or taken over; not marked succeeded');
         return { status: done.kind === 'refused' ? done.status : 'missing' };

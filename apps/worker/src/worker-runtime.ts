@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { noopDatasetNotifier, noopNotifier, type DatasetNotifier, type JobNotifier } from '@flowfarm/contracts';
 import { DatasetStore, JobLifecycle, RenderQueues, WorkerRegistry, createRedisConnection, datasetQueueName, farmKeys, pingRedis, reapDeadWorkers, renderQueueName, startChore, startSharedFolderProbe, toJobView, type DatasetJobData, type RenderToken } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
-import { jobLifecycleMetrics, startMetricsServer } from '@flowfarm/metrics';
+import { jobLifecycleMetrics, setTenantLabelCap, startMetricsServer } from '@flowfarm/metrics';
 import type { Redis } from 'ioredis';
 import { CancelWatch } from './cancel-watch.js';
 import type { WorkerConfig } from './config.js';
@@ -72,6 +72,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
           throw err;
         })
       : null;
+  setTenantLabelCap(config.METRICS_TENANT_LABELS);
   const models = await loadModels(config, logger);
   const cancels = new CancelWatch(subscriber, keys.cancelChannel);
   await cancels.start();

@@ -33,7 +33,7 @@ export interface WaitOptions {
   pollIntervalMs?: number;
 }
 
-const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['succeeded', 'failed', 'canceled', 'moderated']);
+const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['succeeded', 'failed', 'canceled', 'moderated', 'expired']);
 
 /** True once a job can no longer change. */
 export function isFinished(job: Pick<JobView, 'status'>): boolean {

@@ -24,7 +24,7 @@ export interface JobEventsOptions {
 /** Code of the error thrown when the answer is not an event stream (e.g. a proxy in between). */
 export const STREAM_UNSUPPORTED_CODE = 'stream_unsupported';
 
-const TERMINAL: ReadonlySet<JobEventType> = new Set<JobEventType>(['job.succeeded', 'job.failed', 'job.canceled', 'job.moderated']);
+const TERMINAL: ReadonlySet<JobEventType> = new Set<JobEventType>(['job.succeeded', 'job.failed', 'job.canceled', 'job.moderated', 'job.expired']);
 
 export function isTerminalEvent(event: Pick<JobStreamEvent, 'type'>): boolean {
   return TERMINAL.has(event.type);

@@ -27,12 +27,17 @@ const optionalString = z
  * long jobs are kept. Each app's `config.ts` extends this with its own variables.
  */
 export const farmEnvSchema = z.object({
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379').describe('Redis that holds queues, job records and events'),
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .describe(
+      'Redis that holds queues, job records and events: redis://[user:password@]host:port[/db], rediss:// for TLS, or redis+cluster://[user:password@]host:port,host:port (rediss+cluster:// for TLS) for a Redis Cluster through its seed nodes',
+    ),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.{}-]+$/)
     .default('flowfarm')
-    .describe('prefix of every Redis key; use a hash tag such as {flowfarm} on Redis Cluster'),
+    .describe('prefix of every Redis key; on a Redis Cluster a prefix without a hash tag is used as one ({flowfarm}), so every key of the farm shares one hash slot'),
   DATA_DIR: envPath('./.data').describe(
     'local data folder (local storage files, signing secret, private Redis), resolved to an absolute path at start; with STORAGE=local the API and every worker must see the same folder (one machine, or a shared volume)',
   ),
@@ -60,6 +65,23 @@ export const farmEnvSchema = z.object({
 });
 export type FarmEnv = z.infer<typeof farmEnvSchema>;
 
+/** A `redis+cluster://` or `rediss+cluster://` URL: connect to a Redis Cluster. */
+export function isRedisClusterUrl(url: string): boolean {
+  return /^rediss?\+cluster:\/\//.test(url);
+}
+
+/**
+ * The key prefix a farm uses on this Redis. A cluster only runs a script or MULTI whose keys
+ * share a hash slot, and the farm's scripts (and BullMQ's) touch a job, its queue, its tenant
+ * index and its events at once: so on a cluster every key sits under one hash tag. A prefix
+ * that has none is wrapped in braces (`flowfarm` → `{flowfarm}`) rather than refused, so the
+ * default works everywhere; a farm on a cluster lives in one slot (one primary and its
+ * replicas), and several farms (prefixes) spread over the cluster's primaries.
+ */
+export function clusterSafePrefix(redisUrl: string, prefix: string): string {
+  return isRedisClusterUrl(redisUrl) && !/\{[^}]+\}/.test(prefix) ? `{${prefix}}` : prefix;
+}
+
 /** A short description of a zod-schema environment for docs: name, default, description. */
 export function describeEnv(schema: z.ZodObject): Array<{ name: string; default: string; description: string }> {
   return Object.entries(schema.shape).map(([name, field]) => {
@@ -69,4 +91,9 @@ export function describeEnv(schema: z.ZodObject): Array<{ name: string; default:
     const description = (field as z.ZodType).description ?? '';
     return { name, default: value === undefined ? '' : String(value), description };
   });
+}
+
+/** A parsed config with its REDIS_PREFIX made cluster-safe (see clusterSafePrefix); each app's loadConfig applies it. */
+export function withClusterSafePrefix<T extends { REDIS_URL: string; REDIS_PREFIX: string }>(config: T): T {
+  return { ...config, REDIS_PREFIX: clusterSafePrefix(config.REDIS_URL, config.REDIS_PREFIX) };
 }

@@ -2,18 +2,21 @@ import { z } from 'zod';
 
 /** Events a job goes through; the same names are used in SSE `event:` lines and webhooks. */
 export const JobEventType = z
-  .enum(['job.queued', 'job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.canceled', 'job.moderated'])
+  .enum(['job.queued', 'job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.canceled', 'job.moderated', 'job.expired'])
   ;
 export type JobEventType = z.infer<typeof JobEventType>;
 
 /** Events after which a job never changes again. */
-export const TERMINAL_EVENT_TYPES: readonly JobEventType[] = ['job.succeeded', 'job.failed', 'job.canceled', 'job.moderated'];
+export const TERMINAL_EVENT_TYPES: readonly JobEventType[] = ['job.succeeded', 'job.failed', 'job.canceled', 'job.moderated', 'job.expired'];
 
-/** `moderated`: stopped by the farm's moderation (prompt or output); never rendered or never stored. */
-export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled', 'moderated']);
+/**
+ * `moderated`: stopped by the farm's moderation (prompt or output); never rendered or never stored.
+ * `expired`: not started before its deadline (`start_timeout` or the `Cancel-After` header); never rendered.
+ */
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled', 'moderated', 'expired']);
 export type JobStatus = z.infer<typeof JobStatus>;
 
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled', 'moderated'];
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled', 'moderated', 'expired'];
 export const isTerminalStatus = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);
 
 /** The status a job has after an event of this type. */
@@ -32,6 +35,8 @@ export function statusAfter(type: JobEventType): JobStatus {
       return 'canceled';
     case 'job.moderated':
       return 'moderated';
+    case 'job.expired':
+      return 'expired';
   }
 }
 

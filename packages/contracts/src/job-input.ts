@@ -4,6 +4,7 @@ import { MAX_PALETTE_COLORS, Palette } from './palette.js';
 import { StyleName } from './styles.js';
 import { JobEventType } from './job-events.js';
 import { Layout, Scene } from './layout.js';
+import { JobPriority, MAX_START_TIMEOUT_SECONDS } from './fairness.js';
 
 /** Longest prompt the API accepts, in characters. */
 export const MAX_PROMPT_CHARS = 2000;
@@ -30,7 +31,7 @@ export const WebhookSpec = z
       .array(JobEventType)
       .min(1)
       .optional()
-      .describe('events to deliver (default: job.succeeded, job.failed, job.canceled, job.moderated)'),
+      .describe('events to deliver (default: job.succeeded, job.failed, job.canceled, job.moderated, job.expired)'),
   })
   .strict()
   ;
@@ -115,6 +116,14 @@ export const JobInput = z
       .describe(`image-to-image, with image only: (0, 1], how much of the schedule runs from the image (1: all of it, from noise; default ${DEFAULT_IMAGE_STRENGTH})`),
     webhook: WebhookSpec.optional(),
     metadata: Metadata.optional(),
+    priority: JobPriority.optional().describe("within the tenant's share, higher runs first (default normal; at most the key's or tenant's max_priority)"),
+    start_timeout: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_START_TIMEOUT_SECONDS)
+      .optional()
+      .describe('seconds the job may wait for a worker; not started by then, it ends `expired` (never rendered, not counted against quotas)'),
     layout: Layout.optional().describe('object boxes with their own prompts (regional guidance); `prompt` describes the whole scene and is the default background prompt'),
     scene: Scene.optional().describe('3D objects and a camera, projected to a `layout` by the API (give layout or scene, not both)'),
   })

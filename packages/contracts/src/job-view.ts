@@ -39,6 +39,8 @@ export const JobView = z
       .nullable()
       .optional()
       .describe('the image-to-image starting image as submitted (input.image is not kept): its hash, type and size'),
+    start_by: z.iso.datetime().nullable().optional().describe('deadline to start (start_timeout or Cancel-After); not started by then, the job ends expired'),
+    cancel_at: z.iso.datetime().nullable().optional().describe('Cancel-After: a job still running then is canceled'),
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),
     finished_at: z.iso.datetime().nullable(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JobPriority } from './fairness.js';
 
 /**
  * A model as a live worker announces it: its limits and defaults, so the API (which loads no
@@ -53,12 +54,23 @@ export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 export const WorkerList = z.object({ data: z.array(WorkerHeartbeat) });
 
 export const ApiKeyCreate = z
-  .object({ tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'tenant must be 1-64 of A-Z a-z 0-9 _ . -'), name: z.string().max(100).optional() })
+  .object({
+    tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'tenant must be 1-64 of A-Z a-z 0-9 _ . -'),
+    name: z.string().max(100).optional(),
+    max_priority: JobPriority.optional().describe("highest job priority this key may ask for (default: the tenant's max_priority)"),
+  })
   .strict()
   ;
 export type ApiKeyCreate = z.infer<typeof ApiKeyCreate>;
 
 export const ApiKeyInfo = z
-  .object({ id: z.string(), tenant: z.string(), name: z.string().nullable(), created_at: z.iso.datetime(), key: z.string().optional().describe('the secret key; shown only once, when created') })
+  .object({
+    id: z.string(),
+    tenant: z.string(),
+    name: z.string().nullable(),
+    max_priority: JobPriority.nullable().optional(),
+    created_at: z.iso.datetime(),
+    key: z.string().optional().describe('the secret key; shown only once, when created'),
+  })
   ;
 export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;

@@ -10,6 +10,7 @@ import { FieldError, Problem } from './errors.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
 import { TRUST_SCHEMAS, trustPaths } from './openapi-trust.js';
 import { STYLE_SCHEMAS, stylePaths } from './openapi-styles.js';
+import { FAIRNESS_SCHEMAS, fairnessPaths } from './openapi-fairness.js';
 
 /** Every named schema of the API; each becomes `#/components/schemas/<name>`. */
 const NAMED_SCHEMAS: Record<string, z.ZodType> = {
@@ -45,6 +46,7 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   AdminJobList,
   ...TRUST_SCHEMAS,
   ...STYLE_SCHEMAS,
+  ...FAIRNESS_SCHEMAS,
 };
 
 function componentSchemas(): Record<string, unknown> {
@@ -66,9 +68,19 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: string, description: string) => ({ description, content: { 'application/json': { schema: ref(name) } } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });
+const retryAfter = { 'Retry-After': header('seconds to wait before trying again', { type: 'integer' }) };
+/** A problem answer that says when to come back. */
+const retryLater = (description: string) => ({ ...problem(description), headers: retryAfter });
 const commonErrors = {
   '401': problem('missing or invalid API key'),
-  '429': problem('rate limit or active-job cap reached; see Retry-After'),
+  '429': retryLater('rate limit, active-job cap or quota reached (`quota_exceeded` names the limit, the usage and when it resets)'),
+};
+/** Headers of a submit's answer. */
+const submitHeaders = {
+  Location: header('URL of the job'),
+  'Idempotent-Replayed': header('`true` when an Idempotency-Key replay returned an earlier job'),
+  'Preference-Applied': header('`wait=N` when Prefer: wait was honoured'),
 };
 
 /** The OpenAPI 3.1 document of the HTTP API, built from the same zod schemas the API validates with. */
@@ -92,13 +104,14 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
           ],
           requestBody: { required: true, content: { 'application/json': { schema: ref('JobInput') } } },
           responses: {
-            '200': json('JobView', 'finished job (only with Prefer: wait)'),
-            '202': json('JobView', 'job accepted (or unfinished when Prefer: wait ran out)'),
+            '200': { ...json('JobView', 'finished job (only with Prefer: wait)'), headers: submitHeaders },
+            '202': { ...json('JobView', 'job accepted (or unfinished when Prefer: wait ran out)'), headers: submitHeaders },
             '400': problem('malformed JSON'),
             '409': problem('Idempotency-Key reused with another body'),
             '413': problem('body over JOB_BODY_LIMIT (default 9 MB)'),
             '422': problem('invalid fields (with field paths) or unknown model'),
             ...commonErrors,
+            '503': retryLater('no worker has announced a model yet, or the queue is not reachable'),
           },
         },
         get: {
@@ -174,8 +187,26 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'alive' } } } },
       '/readyz': { get: { summary: 'Readiness: Redis and storage reachable', security: [], responses: { '200': { description: 'ready' }, '503': problem('a dependency is down') } } },
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics of this API process (text exposition format)', security: [], responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/files/{key}': {
+        get: {
+          summary: 'Download a stored file through its signed link (local storage; with S3 the links point at the bucket)',
+          security: [],
+          parameters: [
+            { name: 'key', in: 'path', required: true, schema: { type: 'string' }, description: 'tenant/job/file, as in the output URL' },
+            { name: 'expires', in: 'query', required: true, schema: { type: 'integer' } },
+            { name: 'signature', in: 'query', required: true, schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'the file', headers: { 'Cache-Control': header('private, max-age=3600') }, content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} } },
+            '403': problem('bad signature or expired link (`url_expired`: get the job again for a fresh link)'),
+            '404': problem('file no longer exists'),
+          },
+        },
+      },
       ...trustPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
       ...stylePaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
+      ...fairnessPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key' } },

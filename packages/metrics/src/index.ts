@@ -12,3 +12,4 @@ export {
   type QueueSnapshot,
 } from './queue-collector.js';
 export { jobLifecycleMetrics } from './job-lifecycle-metrics.js';
+export { OTHER_TENANTS, countTenantUsage, setTenantLabelCap, tenantLabel } from './tenant-labels.js';

@@ -134,6 +134,30 @@ function define() {
       buckets: WEBHOOK_BUCKETS,
       registers,
     }),
+    tenantImages: new Counter({
+      name: 'flowfarm_tenant_images_total',
+      help: 'Images of succeeded jobs, by tenant (the first METRICS_TENANT_LABELS tenants a process sees; the rest as "other").',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    tenantMegapixelSteps: new Counter({
+      name: 'flowfarm_tenant_megapixel_steps_total',
+      help: 'Megapixel-steps (width × height × steps / 10⁶ × images) of succeeded jobs, by tenant (bounded as flowfarm_tenant_images_total).',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    tenantGpuSeconds: new Counter({
+      name: 'flowfarm_tenant_gpu_seconds_total',
+      help: 'Render seconds of succeeded jobs (a batch shares its time among its jobs), by tenant (bounded as flowfarm_tenant_images_total).',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
+    jobsExpired: new Counter({
+      name: 'flowfarm_jobs_expired_total',
+      help: 'Jobs that ended expired: not started before their deadline (start_timeout, Cancel-After), by model.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
     httpRequestDuration: new Histogram({
       name: 'flowfarm_http_request_duration_seconds',
       help: 'HTTP request duration by method, route template and status code.',
@@ -147,7 +171,7 @@ function define() {
 }
 
 type Metrics = ReturnType<typeof define>;
-const GLOBAL_KEY = Symbol.for('flowfarm.metrics.v1');
+const GLOBAL_KEY = Symbol.for('flowfarm.metrics.v2');
 const holder = globalThis as unknown as { [GLOBAL_KEY]?: Metrics };
 const metrics: Metrics = (holder[GLOBAL_KEY] ??= define());
 
@@ -168,6 +192,10 @@ export const {
   modelLoad,
   webhookDeliveries,
   webhookDeliverySeconds,
+  tenantImages,
+  tenantMegapixelSteps,
+  tenantGpuSeconds,
+  jobsExpired,
   httpRequestDuration,
 } = metrics;
 
@@ -175,5 +203,5 @@ export const {
 export const METRIC_NAMES: readonly string[] = [
   jobsSubmitted, jobsFinished, queueJobs, queueOldestWaitingSeconds, jobQueueWait, jobRun, jobE2e,
   pipelineStage, imagesGenerated, workerBusy, workers, modelLoad, webhookDeliveries,
-  webhookDeliverySeconds, httpRequestDuration,
+  webhookDeliverySeconds, tenantImages, tenantMegapixelSteps, tenantGpuSeconds, jobsExpired, httpRequestDuration,
 ].map((metric) => (metric as unknown as { name: string }).name);

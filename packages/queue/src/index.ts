@@ -1,7 +1,7 @@
 export { farmKeys, renderQueueName, type FarmKeys } from './keys.js';
 export { createRedisConnection, pingRedis } from './redis-connection.js';
-export { recordFromHash, recordToHash, toJobView, type InputImageRef, type JobRecord, type RenderRequest, type StoredOutput, type ViewContext } from './job-record.js';
-export { JobStore, SUBMIT_EVENT_ID, type ListPosition, type StoredEvent } from './job-store.js';
+export { recordFromHash, recordToHash, toJobView, type InputImageRef, type JobRecord, type QuotaReservation, type RenderRequest, type StoredOutput, type ViewContext } from './job-record.js';
+export { JobStore, SUBMIT_EVENT_ID, USAGE_FIELDS, usageField, type JobUsage, type ListPosition, type StoredEvent } from './job-store.js';
 export { RenderQueues, renderJobOptions, type RenderJobData, type RenderJobPolicy, type RenderToken } from './render-queues.js';
 export * from './lifecycle/index.js';
 export { JobEventHub } from './job-event-hub.js';
@@ -9,3 +9,8 @@ export { WorkerRegistry, type ModelLimits } from './worker-registry.js';
 export { DATASET_CHUNK, DATASET_WINDOW, DatasetStore, datasetFileKey, datasetImageKey, datasetQueueName, type DatasetJobData, type DatasetRecord, type FilledDatasetSpec } from './dataset-store.js';
 export { buildDatasetView } from './dataset-view.js';
 export { SharedFolderError, startSharedFolderProbe, type SharedFolderProbe } from './shared-folder-probe.js';
+export { BULLMQ_PRIORITY_LIMIT, FAIR_ASSIGN, FairScheduler, STEPS_PER_DEFAULT_JOB, megapixelSteps, type FairAssignment } from './fair-share.js';
+export { TenantPolicyStore } from './tenant-policy.js';
+export { MAX_USAGE_DAYS, UsageLedger, daysBetween, usageCsv, type UsageRequest } from './usage-ledger.js';
+export { DeadlineSweeper, type DeadlineHandlers } from './deadline-sweeper.js';
+export { pixelSteps, quotaPeriods, utcDay, utcMonth } from './quota-periods.js';

@@ -62,6 +62,24 @@ export interface JobRecord {
   worker?: string | null;
   /** The worker's own time for the run that succeeded: start to stored outputs. */
   renderMs?: number | null;
+  /** Id of the API key that submitted the job (usage is metered per key). */
+  keyId?: string | null;
+  /** Epoch ms: not started by then, the job ends expired (start_timeout or Cancel-After). */
+  startBy?: number | null;
+  /** Epoch ms: still running then, the job is canceled (Cancel-After). */
+  cancelAt?: number | null;
+  /** What the job reserved against its tenant's quotas at submit (released unless it succeeds). */
+  reserved?: QuotaReservation | null;
+}
+
+/** Images and pixel-steps counted against the quota periods a job was submitted in. */
+export interface QuotaReservation {
+  /** UTC day `YYYY-MM-DD` and month `YYYY-MM`. */
+  day: string;
+  month: string;
+  images: number;
+  /** width × height × steps × images (integer, so counters never drift). */
+  pixelSteps: number;
 }
 
 /**
@@ -87,6 +105,10 @@ export function recordToHash(r: JobRecord): string[] {
     ['style', r.style && JSON.stringify(r.style)],
     ['input_image', r.inputImage && JSON.stringify(r.inputImage)],
     ['request', r.request && JSON.stringify(r.request)],
+    ['key_id', r.keyId],
+    ['start_by', r.startBy ? String(r.startBy) : null],
+    ['cancel_at', r.cancelAt ? String(r.cancelAt) : null],
+    ['reserved', r.reserved && JSON.stringify(r.reserved)],
   ];
   return pairs.flatMap(([field, value]) => (value ? [field, value] : []));
 }
@@ -117,6 +139,10 @@ export function recordFromHash(raw: Record<string, string> | string[]): JobRecor
     request: h.request ? (JSON.parse(h.request) as RenderRequest) : null,
     worker: h.worker || null,
     renderMs: num(h.render_ms),
+    keyId: h.key_id || null,
+    startBy: num(h.start_by),
+    cancelAt: num(h.cancel_at),
+    reserved: h.reserved ? (JSON.parse(h.reserved) as QuotaReservation) : null,
   };
 }
 
@@ -164,6 +190,8 @@ export async function toJobView(r: JobRecord, ctx: ViewContext): Promise<JobView
     input_image: r.inputImage
       ? { sha256: r.inputImage.sha256, content_type: r.inputImage.contentType, width: r.inputImage.width, height: r.inputImage.height }
       : null,
+    start_by: iso(r.startBy ?? null),
+    cancel_at: iso(r.cancelAt ?? null),
     created_at: iso(r.createdAt)!,
     started_at: iso(r.startedAt),
     finished_at: iso(r.finishedAt),

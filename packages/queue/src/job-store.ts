@@ -128,3 +128,13 @@ export class JobStore {
       .exec();
   }
 }
+
+/** Usage of one succeeded job, beyond what its record says. */
+export interface JobUsage {
+  /** Milliseconds the job held a worker slot while rendering (its share of a batch). */
+  renderMs: number;
+}
+
+/** Counters of one day's usage hash: `<model>|<key id>|<what>`. */
+export const USAGE_FIELDS = ['jobs', 'images', 'px', 'gpu_ms'] as const;
+export const usageField = (model: string, keyId: string, what: (typeof USAGE_FIELDS)[number]): string => `${model}|${keyId}|${what}`;

@@ -33,6 +33,22 @@ export interface FarmKeys {
   readonly rateLimit: string;
   /** Hash: process id → the probe it left in its local-storage folder (shared-folder check). */
   readonly storageProbes: string;
+  /** Hash: a tenant's weight, highest priority and quotas (admin-set). */
+  tenantPolicy(tenant: string): string;
+  /** Set of tenants with a policy. */
+  readonly tenantPolicies: string;
+  /** Hash: a model queue's fair-share state (virtual time base, each tenant's finish tag). */
+  fairState(model: string): string;
+  /** Sorted set: a tenant's queued jobs of one model by fair tag (for priority classes). */
+  fairTenantQueue(model: string, tenant: string): string;
+  /** Hash: images and pixel-steps a tenant reserved in one quota period (`d:YYYY-MM-DD`, `m:YYYY-MM`). */
+  quotaCounter(tenant: string, period: string): string;
+  /** Hash: a tenant's metered usage on one UTC day, per model and key. */
+  usageDay(tenant: string, day: string): string;
+  /** Set: tenants with usage on one UTC day. */
+  usageTenants(day: string): string;
+  /** Sorted set: queued jobs by start deadline, running jobs by Cancel-After deadline. */
+  readonly deadlines: string;
 }
 
 export function farmKeys(prefix: string): FarmKeys {
@@ -59,6 +75,14 @@ export function farmKeys(prefix: string): FarmKeys {
     apiKeys: k('apikeys'),
     rateLimit: k('rl'),
     storageProbes: k('storage', 'probes'),
+    tenantPolicy: (tenant) => k('tenant', tenant, 'policy'),
+    tenantPolicies: k('tenants', 'policies'),
+    fairState: (model) => k('fair', model),
+    fairTenantQueue: (model, tenant) => k('fair', model, 't', tenant),
+    quotaCounter: (tenant, period) => k('quota', tenant, period),
+    usageDay: (tenant, day) => k('usage', tenant, day),
+    usageTenants: (day) => k('usage', 'tenants', day),
+    deadlines: k('deadlines'),
   };
 }
 

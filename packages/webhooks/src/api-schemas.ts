@@ -5,7 +5,7 @@ import { JobEventType } from '@flowfarm/contracts';
 export const WebhookEndpointInput = z
   .object({
     url: z.url({ protocol: /^https?$/ }).max(2048).describe('http(s) endpoint for jobs that name no webhook'),
-    events: z.array(JobEventType).min(1).optional().describe('events to deliver (default: job.succeeded, job.failed, job.canceled, job.moderated)'),
+    events: z.array(JobEventType).min(1).optional().describe('events to deliver (default: job.succeeded, job.failed, job.canceled, job.moderated, job.expired)'),
   })
   .strict()
   .meta({ id: 'WebhookEndpointInput' });

@@ -7,10 +7,11 @@ import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import pino from 'pino';
 import { startApi, type BuildApiOptions, type RunningApi } from '@flowfarm/api';
-import { WorkerRegistry, farmKeys } from '@flowfarm/queue';
+import { clusterSafePrefix } from '@flowfarm/contracts';
+import { WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
 import { startS3TestServer, type S3TestServer } from '../../../packages/storage/src/testing/s3-test-server.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -46,9 +47,9 @@ export interface WorkerProcess {
 
 export interface Farm {
   prefix: string;
-  /** The settings every process of this farm shares (Redis, prefix, data folder, storage). */
-  env: Record<string, string>;
   url: string;
+  /** The environment every process of this farm shares (Redis, prefix, storage, signing secret). */
+  env: Record<string, string>;
   api: RunningApi;
   redis: Redis;
   workers: WorkerProcess[];
@@ -71,19 +72,21 @@ export interface FarmOptions {
   workerEnv?: Record<string, string>;
   /** Serve tiny-shapes with this steps cap instead of the shipped 50 (for long jobs). */
   maxSteps?: number;
-  /** Another Redis than the shared one (e.g. a private server whose every command a test counts). */
+  /** Redis the farm runs on (default the shared 127.0.0.1:6379); a redis+cluster:// URL for a Cluster. */
   redisUrl?: string;
   /** Extra routers / notifier for the in-process API (e.g. the web UI for the browser tests). */
   apiOptions?: Omit<BuildApiOptions, 'logger'>;
 }
 
 export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
-  const prefix = `ff-test-${randomUUID()}`;
+  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
+  // What the farm's processes make of REDIS_PREFIX on this Redis (hash-tagged on a Cluster).
+  const prefix = clusterSafePrefix(redisUrl, `ff-test-${randomUUID()}`);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ff-farm-'));
   const s3 = options.storage === 's3' ? await startS3TestServer() : undefined;
   const modelsDir = options.maxSteps ? await longJobModels(dataDir, options.maxSteps) : MODELS_DIR;
   const shared: Record<string, string> = {
-    REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     DATA_DIR: dataDir,
     FILES_SIGNING_SECRET: `secret-${randomUUID()}`,
@@ -113,7 +116,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
     },
     { logger: pino({ level: 'silent' }), ...options.apiOptions },
   );
-  const redis = new Redis(shared.REDIS_URL);
+  const redis = createRedisConnection(redisUrl, { name: 'farm-test' });
   const registry = new WorkerRegistry(redis, farmKeys(prefix));
   const workers: WorkerProcess[] = [];
 
@@ -193,8 +196,8 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
 
   return {
     prefix,
-    env: shared,
     url: api.url,
+    env: shared,
     api,
     redis,
     workers,
@@ -215,14 +218,21 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
   };
 }
 
-/** Deletes every key matching `pattern` (a test farm's prefix) with SCAN, never KEYS. */
+/**
+ * Deletes every key matching `pattern` (a test farm's prefix) with SCAN, never KEYS. On a
+ * Cluster SCAN walks one node, so each primary is scanned and its keys deleted one by one.
+ */
 export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  const cluster = redis as unknown as Cluster;
+  const nodes: Redis[] = cluster.isCluster ? cluster.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await Promise.all(keys.map((key) => node.unlink(key)));
+    } while (cursor !== '0');
+  }
 }
 
 /** Reads an SSE stream until it ends (or `stopAfter` events), returning the events with their ids. */

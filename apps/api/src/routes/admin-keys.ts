@@ -10,7 +10,7 @@ export function adminKeysRouter(deps: ApiDeps): Router {
   router.post('/admin/keys', async (req, res) => {
     const parsed = ApiKeyCreate.safeParse(req.body ?? {});
     if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
-    res.status(201).json(await deps.apiKeys.create(parsed.data.tenant, parsed.data.name));
+    res.status(201).json(await deps.apiKeys.create(parsed.data.tenant, parsed.data.name, parsed.data.max_priority));
   });
   router.get('/admin/keys', async (_req, res) => {
     res.json({ data: await deps.apiKeys.list() });

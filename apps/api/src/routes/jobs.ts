@@ -4,6 +4,7 @@ import type { JobRecord, ListPosition } from '@flowfarm/queue';
 import { requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { submitJob } from '../job-submission.js';
+import { cancelAfterSeconds } from '../fair-submit.js';
 import { auditSubmit } from '../audit-submit.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
 import { jobViewFor, loadOwnJob, viewsFor } from '../job-views.js';
@@ -33,7 +34,8 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw new ValidationError([{ path: 'Idempotency-Key', message: 'must be 1-255 characters' }]);
     }
-    const { record, created } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey, viewsFor(deps, req));
+    const who = { keyId: req.apiKeyId, keyMaxPriority: req.apiKeyMaxPriority ?? null, cancelAfterSeconds: cancelAfterSeconds(req.get('cancel-after')) };
+    const { record, created } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey, who, viewsFor(deps, req));
     let view = await jobViewFor(deps, req, record);
     if (created) await auditSubmit(deps, req, record);
     if (!created) res.set('Idempotent-Replayed', 'true');

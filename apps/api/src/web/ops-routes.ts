@@ -104,7 +104,8 @@ export function createOpsRouter(deps: ApiDeps): Router {
     if (record.status !== 'failed' && record.status !== 'canceled') {
       throw new ConflictError('job_not_failed', `job ${record.id} is ${record.status}; only failed or canceled jobs can be retried`);
     }
-    const { record: retried } = await submitJob(deps, record.tenant, record.input, record.input, undefined, viewsFor(deps, req));
+    const who = { asOperator: true, ...(record.keyId ? { keyId: record.keyId } : {}) };
+    const { record: retried } = await submitJob(deps, record.tenant, record.input, record.input, undefined, who, viewsFor(deps, req));
     res.status(202).json({ ...summarize(retried), retry_of: record.id });
   });
 

@@ -10,7 +10,7 @@ const USAGE = `usage: flowfarm jobs list [--status S] [--limit N] [--cursor C] [
 (uses FLOWFARM_API_KEY)
 `;
 
-const STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'moderated'];
+const STATUSES: readonly JobStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'moderated', 'expired'];
 
 export function run(argv: string[]): Promise<number> {
   return runFarmCommand('jobs', USAGE, async () => {

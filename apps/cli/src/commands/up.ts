@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { envPath } from '@flowfarm/contracts';
+import { envPath, isRedisClusterUrl } from '@flowfarm/contracts';
 import { createRedisConnection } from '@flowfarm/queue';
 import { z } from 'zod';
 import { selfCommandArgs } from '../self-command.js';
@@ -115,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   let privateRedis: ChildProcess | null = null;
   if (!(await redisAnswers(redisUrl))) {
     const installed = onPath('redis-server');
-    const local = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(redisUrl).hostname);
+    const local = !isRedisClusterUrl(redisUrl) && ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(redisUrl).hostname);
     if (!local || !installed) {
       process.stderr.write(
         `flowfarm up: Redis does not answer at ${redisUrl}.\n` +

@@ -7,6 +7,7 @@ import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
 import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
+import { clearOutputs, renderOutputs, reportBrokenImage, showJobJson } from './job-result.js';
 
 let client: FlowfarmClient | null = null;
 let models: ModelInfo[] = [];
@@ -17,6 +18,10 @@ const progressBar = byId<HTMLProgressElement>('job-progress');
 const imageFrame = byId('job-image-frame');
 const image = byId<HTMLImageElement>('job-image');
 const formError = byId('form-error');
+const cancelButton = byId<HTMLButtonElement>('cancel-job');
+let current: JobView | null = null;
+
+reportBrokenImage(image, 0);
 
 function explain(error: unknown): string {
   if (error instanceof FlowfarmError) {
@@ -60,10 +65,12 @@ function readInput(): JobInput {
     height: numberOf('height'),
     steps: numberOf('steps'),
     seed: numberOf('seed'),
+    num_images: numberOf('num-images'),
   });
 }
 
 function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error' | 'moderation'>): void {
+  cancelButton.hidden = job.status !== 'running' && job.status !== 'queued';
   progressBar.hidden = job.status !== 'running' && job.status !== 'queued';
   progressBar.max = Math.max(1, job.progress.total);
   progressBar.value = job.progress.step;
@@ -75,6 +82,8 @@ function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | '
     statusLine.textContent = 'Done';
   } else if (job.status === 'moderated') {
     statusLine.textContent = `Moderated${job.moderation ? `: ${job.moderation.reason}` : ''}`;
+  } else if (job.status === 'expired') {
+    statusLine.textContent = 'Expired — not started before its start timeout';
   } else {
     statusLine.textContent = `${job.status === 'failed' ? 'Failed' : 'Canceled'}${job.error ? `: ${job.error.message}` : ''}`;
   }
@@ -85,6 +94,9 @@ async function follow(job: JobView): Promise<void> {
   const controller = new AbortController();
   following = controller;
   imageFrame.hidden = true;
+  current = job;
+  clearOutputs();
+  showJobJson(job);
   showJob(job);
   let view = job;
   try {
@@ -96,7 +108,13 @@ async function follow(job: JobView): Promise<void> {
         showJob(view);
       },
     });
+    current = finished;
     showJob(finished);
+    showJobJson(finished);
+    renderOutputs(finished, (seed) => {
+      byId<HTMLInputElement>('seed').value = String(seed);
+      byId<HTMLTextAreaElement>('prompt').focus();
+    });
     const output = finished.outputs[0];
     if (finished.status === 'succeeded' && output) {
       image.src = output.url;
@@ -129,6 +147,19 @@ byId<HTMLFormElement>('job-form').addEventListener('submit', (event) => {
     })
     .finally(() => {
       button.disabled = false;
+    });
+});
+
+cancelButton.addEventListener('click', () => {
+  if (!client || !current) return;
+  cancelButton.disabled = true;
+  client
+    .cancel(current.id)
+    .catch((error: unknown) => {
+      formError.textContent = explain(error);
+    })
+    .finally(() => {
+      cancelButton.disabled = false;
     });
 });
 

@@ -11,7 +11,10 @@ import {
   type JobStreamEvent,
   type JobView,
 } from '@flowfarm/contracts';
+import type { QuotaBreach, QuotaName } from '@flowfarm/contracts';
 import type { FarmKeys } from '../keys.js';
+import { USAGE_FIELDS, usageField, type JobUsage } from '../job-store.js';
+import { dayPeriod, monthPeriod, pixelSteps, quotaPeriods, utcDay } from '../quota-periods.js';
 import { recordFromHash, recordToHash, type JobRecord, type StoredOutput } from '../job-record.js';
 import { JobStore } from '../job-store.js';
 import { runScript } from '../lua.js';
@@ -24,7 +27,8 @@ export type SubmitOutcome =
   | { kind: 'existing'; record: JobRecord }
   | { kind: 'conflict'; jobId: string }
   | { kind: 'gone'; jobId: string }
-  | { kind: 'full'; active: number };
+  | { kind: 'full'; active: number }
+  | { kind: 'quota'; breach: QuotaBreach };
 
 export type TransitionOutcome =
   | { kind: 'ok'; eventId: string; cancelRequested: boolean }
@@ -48,12 +52,15 @@ export interface LifecycleObserver {
 
 /**
  * The priority a job's dispatch token gets in its model queue (BullMQ: lower runs first, 1 to
- * 2^21). One constant for every job, so the queue is first in, first out. Fair share and priority
- * classes replace this one function.
+ * 2^21) when no scheduler is given: one constant for every job, so the queue is first in, first
+ * out. The API gives the fair-share scheduler (`LifecycleOptions.priority`, fair-share.ts).
  */
 export function dispatchPriority(_record: JobRecord): number {
   return 1;
 }
+
+/** A quota release or usage metering a terminal transition does in the same step (fair-scripts.ts). */
+type Effect = { keys: [string, string]; json: string };
 
 export interface LifecycleOptions {
   /** How long finished jobs (records, events, files) are kept. */
@@ -66,6 +73,10 @@ export interface LifecycleOptions {
   fault?: FaultPoint;
   /** Failed jobs kept in the recent-failures list. */
   failuresCap?: number;
+  /** The job's dispatch priority (default `dispatchPriority`: FIFO); the API gives fair share. */
+  priority?: (record: JobRecord) => Promise<number>;
+  /** How long daily usage figures are kept (default 400 days). */
+  usageRetentionDays?: number;
   onError?: (err: unknown, context: string) => void;
 }
 
@@ -116,9 +127,27 @@ export class JobLifecycle {
     const idem = opts.idempotency;
     const moderated = opts.moderation ?? null;
     const now = Date.now();
-    const stored: JobRecord = moderated ? { ...record, status: 'moderated', moderation: moderated, finishedAt: now } : record;
+    // Quotas: a queued job reserves its images and pixel-steps with its record (released unless
+    // it succeeds); a moderated one reserves nothing. Its start deadline is scheduled with it.
+    const periods = quotaPeriods(record.createdAt);
+    const images = record.input.num_images ?? 1;
+    const px = pixelSteps(record.input);
+    const reserved = moderated ? null : { day: periods.day, month: periods.month, images, pixelSteps: px };
+    const extras = moderated
+      ? {}
+      : {
+          images,
+          px,
+          dayResetMs: periods.dayResetMs,
+          monthResetMs: periods.monthResetMs,
+          // counters outlive their period by a day, so a late release still finds them
+          dayTtlSec: Math.ceil((periods.dayResetMs - record.createdAt) / 1000) + 86_400,
+          monthTtlSec: Math.ceil((periods.monthResetMs - record.createdAt) / 1000) + 86_400,
+          ...(record.startBy ? { deadlineMs: record.startBy } : {}),
+        };
+    const stored: JobRecord = moderated ? { ...record, status: 'moderated', moderation: moderated, finishedAt: now, reserved: null } : { ...record, reserved };
     const terminalEvent = moderated ? JSON.stringify(this.event('job.moderated', record.id, { moderation: moderated })) : '';
-    const [kind, value] = (await runScript(
+    const [kind, value, ...quota] = (await runScript(
       this.redis,
       SUBMIT,
       [
@@ -126,9 +155,13 @@ export class JobLifecycle {
         k.tenantActive(record.tenant),
         k.job(record.id),
         k.tenantJobs(record.tenant),
+        k.jobEvents(record.id),
+        k.tenantPolicy(record.tenant),
+        k.quotaCounter(record.tenant, dayPeriod(periods.day)),
+        k.quotaCounter(record.tenant, monthPeriod(periods.month)),
+        k.deadlines,
         k.dispatch,
         k.retention,
-        k.jobEvents(record.id),
       ],
       [
         record.id,
@@ -140,10 +173,15 @@ export class JobLifecycle {
         String(record.createdAt),
         terminalEvent,
         String(now + this.options.retentionMs),
+        JSON.stringify(extras),
         retentionMember(record),
       ],
-    )) as [string, string];
+    )) as string[];
     if (kind === 'full') return { kind, active: Number(value) };
+    if (kind === 'quota') {
+      const [limit, used, requested, resetsAtMs] = quota.map(Number);
+      return { kind, breach: { quota: value as QuotaName, limit, used, requested, resetsAtMs } };
+    }
     if (kind === 'conflict') return { kind, jobId: value };
     if (kind === 'existing') {
       const existing = await this.store.get(value);
@@ -167,7 +205,8 @@ export class JobLifecycle {
    * removed when the job starts, or by the reconciler.
    */
   async dispatch(record: JobRecord): Promise<void> {
-    await this.queues.dispatch(record.model, record.id, dispatchPriority(record));
+    const priority = this.options.priority ? await this.options.priority(record) : dispatchPriority(record);
+    await this.queues.dispatch(record.model, record.id, priority);
     crashAt(this.options.fault, 'submit:after-dispatch');
   }
 
@@ -202,6 +241,11 @@ export class JobLifecycle {
     if (kind === 'missing') return { kind };
     const record = recordFromHash(answer.slice(3));
     if (!record) return { kind: 'missing' };
+    if (kind === 'overdue') {
+      // past its start deadline: never rendered (the API's deadline sweeper may not have run yet)
+      await this.expire(record);
+      return { kind: 'terminal', record: (await this.store.get(jobId)) ?? record };
+    }
     if (kind === 'terminal') {
       // A re-run after a worker died between recording the end and telling BullMQ (or the
       // notifier): tell the notifier again; it sends a job's terminal event once only.
@@ -233,14 +277,15 @@ export class JobLifecycle {
   /**
    * running → succeeded with the stored outputs (refused if another worker took the job over).
    * `indexes` are keys that point at the job's outputs (e.g. watermark → job), set in the same
-   * step, so they exist exactly when the job succeeded.
+   * step, so they exist exactly when the job succeeded. The job's usage (images, pixel-steps,
+   * `usageMs` of GPU time, default `renderMs`) is metered in the same step, once.
    */
-  async succeed(record: JobRecord, workerId: string, outputs: StoredOutput[], renderMs: number, indexes: OutputIndex[] = []): Promise<TransitionOutcome> {
+  async succeed(record: JobRecord, workerId: string, outputs: StoredOutput[], renderMs: number, indexes: OutputIndex[] = [], usageMs?: number): Promise<TransitionOutcome> {
     crashAt(this.options.fault, 'finish:before-record');
     const now = Date.now();
     const done: JobRecord = { ...record, status: 'succeeded', outputs, finishedAt: now, renderMs, progress: { step: record.progress.total, total: record.progress.total } };
     const fields = ['status', 'succeeded', 'outputs', JSON.stringify(outputs), 'finished_at', String(now), 'render_ms', String(Math.round(renderMs))];
-    return this.transition(done, ['running'], 'job.succeeded', fields, {}, workerId, 'finish:after-record', indexes);
+    return this.transition(done, ['running'], 'job.succeeded', fields, {}, workerId, 'finish:after-record', indexes, this.usageEffect(done, { renderMs: usageMs ?? renderMs }, now));
   }
 
   /** queued|running → failed. `workerId` '' when not a worker's own run (the job was abandoned). */
@@ -257,6 +302,19 @@ export class JobLifecycle {
     return this.transition(done, ['queued', 'running'], 'job.canceled', ['status', 'canceled', 'finished_at', String(now)], {}, workerId);
   }
 
+  /**
+   * queued (never started) → expired: its start deadline passed. Its token is removed from the
+   * queue (a worker that takes it anyway finds the job ended).
+   */
+  async expire(record: JobRecord): Promise<TransitionOutcome> {
+    const now = Date.now();
+    const error = { code: 'start_timeout', message: 'not started before its deadline' };
+    const done: JobRecord = { ...record, status: 'expired', finishedAt: now, error };
+    const outcome = await this.transition(done, ['queued'], 'job.expired', ['status', 'expired', 'finished_at', String(now), 'error', JSON.stringify(error)], {}, WORKER_ANY);
+    if (outcome.kind === 'ok') await this.queues.removeWaiting(record.model, record.id).catch((err: unknown) => this.options.onError?.(err, 'removing an expired job from its queue'));
+    return outcome;
+  }
+
   /** running → queued after a transient failure, while BullMQ waits to retry it. */
   retrying(record: JobRecord, workerId: string, error: JobErrorInfo, attempt: number): Promise<TransitionOutcome> {
     const again: JobRecord = { ...record, status: 'queued', error };
@@ -270,10 +328,11 @@ export class JobLifecycle {
   async cancel(record: JobRecord, view?: ViewOf): Promise<CancelOutcome> {
     const k = this.keys;
     const now = Date.now();
+    const release = this.releaseEffect(record);
     const outcome = (await runScript(
       this.redis,
       REQUEST_CANCEL,
-      [k.job(record.id), k.jobEvents(record.id), k.tenantActive(record.tenant), k.retention],
+      [k.job(record.id), k.jobEvents(record.id), k.tenantActive(record.tenant), k.retention, ...release.keys],
       [
         record.id,
         String(now),
@@ -282,6 +341,7 @@ export class JobLifecycle {
         retentionMember(record),
         k.jobChannel(record.id),
         k.cancelChannel,
+        release.json,
       ],
     )) as 'canceled_now' | 'requested' | 'missing' | JobStatus;
     if (outcome === 'missing') return { kind: 'missing' };
@@ -292,6 +352,38 @@ export class JobLifecycle {
     this.options.observer?.finished(canceled, 'canceled');
     await this.notify('job.canceled', canceled, view);
     return { kind: outcome, record: canceled };
+  }
+
+  private noEffect(record: JobRecord): Effect {
+    return { keys: [this.keys.job(record.id), this.keys.job(record.id)], json: '' };
+  }
+
+  /** Gives back what a job reserved against its quotas (for an end other than succeeded). */
+  private releaseEffect(record: JobRecord): Effect {
+    const r = record.reserved;
+    if (!r) return this.noEffect(record);
+    return {
+      keys: [this.keys.quotaCounter(record.tenant, dayPeriod(r.day)), this.keys.quotaCounter(record.tenant, monthPeriod(r.month))],
+      json: JSON.stringify({ release: { images: r.images, px: r.pixelSteps } }),
+    };
+  }
+
+  /** Counts a succeeded job's usage (tenant, key, model, images, pixel-steps, render time). */
+  private usageEffect(record: JobRecord, usage: JobUsage, now: number): Effect {
+    const day = utcDay(now);
+    const keyId = record.keyId ?? 'unknown';
+    const images = record.outputs.length;
+    const amounts = { jobs: 1, images, px: pixelSteps({ ...record.input, num_images: images }), gpu_ms: Math.round(usage.renderMs) };
+    return {
+      keys: [this.keys.usageDay(record.tenant, day), this.keys.usageTenants(day)],
+      json: JSON.stringify({
+        usage: {
+          tenant: record.tenant,
+          ttlSec: (this.options.usageRetentionDays ?? 400) * 86_400,
+          fields: Object.fromEntries(USAGE_FIELDS.map((what) => [usageField(record.model, keyId, what), amounts[what]])),
+        },
+      }),
+    };
   }
 
   private event(type: JobEventType, jobId: string, extra: Partial<JobStreamEvent>): JobStreamEvent {
@@ -325,15 +417,18 @@ export class JobLifecycle {
     workerId: string,
     afterRecord?: FaultPoint,
     indexes: OutputIndex[] = [],
+    effect?: Effect,
   ): Promise<TransitionOutcome> {
     const k = this.keys;
     const status = statusAfter(type);
     const terminal = isTerminalStatus(status);
     const now = Date.now();
+    // a job that ends without succeeding gives back what it reserved against its quotas
+    const effects = effect ?? (terminal && status !== 'succeeded' ? this.releaseEffect(next) : this.noEffect(next));
     const [kind, value, cancel] = (await runScript(
       this.redis,
       TRANSITION,
-      [k.job(next.id), k.jobEvents(next.id), k.tenantActive(next.tenant), k.retention, k.workerJobs(workerId || next.worker || '-'), k.failures, ...indexes.map((i) => i.key)],
+      [k.job(next.id), k.jobEvents(next.id), k.tenantActive(next.tenant), k.retention, k.workerJobs(workerId || next.worker || '-'), k.failures, ...effects.keys, ...indexes.map((i) => i.key)],
       [
         from.join(','),
         JSON.stringify(fields),
@@ -348,6 +443,7 @@ export class JobLifecycle {
         String(now),
         status,
         JSON.stringify(indexes.map((i) => [i.value, i.ttlSec])),
+        effects.json,
       ],
     )) as [string, string, string];
     if (kind === 'missing') return { kind };

@@ -3,14 +3,20 @@
 // step, so a cancel racing a worker's start, two API replicas racing on one Idempotency-Key, or a
 // process dying half-way through a transition, cannot leave a half-changed job.
 //
+// Quotas, deadlines and usage metering (fair-scripts.ts) run inside these scripts too.
+//
+import { QUOTA_CHECK, QUOTA_RESERVE_AND_DEADLINE, TERMINAL_EFFECTS } from '../fair-scripts.js';
+
 // The record is a hash `<prefix>:job:<id>`: status, progress, attempt, worker, times, outputs,
 // error... and `request`, the pipeline request the worker renders (BullMQ only carries the id).
 
 /**
- * KEYS: idem (or job when unused), active, job, tenantJobs, dispatch, retention, events.
+ * KEYS: idem (or job when unused), active, job, tenantJobs, events, tenantPolicy, dayQuota,
+ *       monthQuota, deadlines, dispatch, retention.
  * ARGV: id, useIdem, bodyHash, maxActive, idemTtlSec, fields (flat JSON array), createdMs,
- *       terminalEventJson ('' for a queued job), retentionScore, retentionMember.
- * Returns {'created'|'existing'|'conflict', id} or {'full', activeCount}.
+ *       terminalEventJson ('' for a queued job), retentionScore, extrasJson (quota and deadline,
+ *       fair-scripts.ts), retentionMember.
+ * Returns {'created'|'existing'|'conflict', id}, {'full', activeCount} or {'quota', ...breach}.
  * A queued job also gets an outbox entry in `dispatch`: the API adds its BullMQ token next; the
  * start script removes the entry, and the reconciler dispatches entries that stay (a crash
  * between record and token) and drops those of jobs no longer queued.
@@ -27,16 +33,18 @@ if ARGV[2] == '1' then
 end
 local active = redis.call('SCARD', KEYS[2])
 if active >= tonumber(ARGV[4]) then return {'full', tostring(active)} end
+${QUOTA_CHECK}
 redis.call('HSET', KEYS[3], unpack(cjson.decode(ARGV[6])))
 redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
 if ARGV[2] == '1' then redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'EX', ARGV[5]) end
 if ARGV[8] == '' then
   redis.call('SADD', KEYS[2], ARGV[1])
-  redis.call('ZADD', KEYS[5], ARGV[7], ARGV[1])
+  redis.call('ZADD', KEYS[10], ARGV[7], ARGV[1])
 else
-  redis.call('XADD', KEYS[7], 'MAXLEN', '~', '10000', '*', 'e', ARGV[8])
-  redis.call('ZADD', KEYS[6], ARGV[9], ARGV[10])
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', '10000', '*', 'e', ARGV[8])
+  redis.call('ZADD', KEYS[11], ARGV[9], ARGV[11])
 end
+${QUOTA_RESERVE_AND_DEADLINE}
 return {'created', ARGV[1]}
 `;
 
@@ -55,6 +63,14 @@ if cur ~= 'queued' and cur ~= 'running' then
   local out = {'terminal', cur, ''}
   for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
   return out
+end
+if cur == 'queued' and not redis.call('HGET', KEYS[1], 'started_at') then
+  local startBy = redis.call('HGET', KEYS[1], 'start_by')
+  if startBy and tonumber(startBy) < tonumber(ARGV[3]) then
+    local out = {'overdue', cur, ''}
+    for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+    return out
+  end
 end
 local progress = cjson.decode(redis.call('HGET', KEYS[1], 'progress') or '{"step":0,"total":0}')
 redis.call('HSET', KEYS[1], 'status', 'running', 'attempt', ARGV[2], 'worker', ARGV[1],
@@ -86,15 +102,18 @@ return {'ok', eid, cur[3] or ''}
 `;
 
 /**
- * KEYS: job, events, active, retention, workerJobs, failures, then index keys to set with it.
+ * KEYS: job, events, active, retention, workerJobs, failures, effectKey1, effectKey2, then index
+ *       keys to set with it.
  * ARGV: allowedFrom (comma list), fields (flat JSON array), eventJson, id, terminal ('1'|'0'),
  *       retentionScore, retentionMember, channel, workerId ('' = whoever holds it), failuresCap,
- *       nowMs, status, index values and TTLs (JSON array of [value, ttlSec], one per index key).
+ *       nowMs, status, index values and TTLs (JSON array of [value, ttlSec], one per index key),
+ *       effectsJson (quota release or usage, fair-scripts.ts).
  * Any transition after the start: finish (succeeded/failed/canceled/moderated) or back to queued
  * for a retry. A worker's transition is refused once another worker took the job over.
  * Returns {'ok', eventId, cancelRequested} | {'refused', status, cancelRequested} | {'missing'}.
  */
 export const TRANSITION = `
+${TERMINAL_EFFECTS}
 local cur = redis.call('HMGET', KEYS[1], 'status', 'worker', 'cancel_requested')
 if not cur[1] then return {'missing', '', ''} end
 local ok = false
@@ -106,24 +125,26 @@ local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[3
 if ARGV[5] == '1' then
   redis.call('SREM', KEYS[3], ARGV[4])
   redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
+  applyEffects(KEYS[1], ARGV[14], KEYS[7], KEYS[8])
 end
 if ARGV[12] == 'failed' then
   redis.call('ZADD', KEYS[6], ARGV[11], ARGV[4])
   redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -1 - tonumber(ARGV[10]))
 end
 if cur[2] then redis.call('HDEL', KEYS[5], ARGV[4]) end
-for i, entry in ipairs(cjson.decode(ARGV[13])) do redis.call('SET', KEYS[6 + i], entry[1], 'EX', entry[2]) end
+for i, entry in ipairs(cjson.decode(ARGV[13])) do redis.call('SET', KEYS[8 + i], entry[1], 'EX', entry[2]) end
 redis.call('PUBLISH', ARGV[8], eid)
 return {'ok', eid, cur[3] or ''}
 `;
 
 /**
- * KEYS: job, events, active, retention. ARGV: id, nowMs, canceledEventJson, retentionScore,
- * retentionMember, jobChannel, cancelChannel.
+ * KEYS: job, events, active, retention, dayQuota, monthQuota. ARGV: id, nowMs, canceledEventJson,
+ * retentionScore, retentionMember, jobChannel, cancelChannel, releaseEffectsJson.
  * A queued job is canceled at once; a running one gets a cancel request its worker honours at
  * the next step. Returns 'canceled_now' | 'requested' | 'missing' | the terminal status.
  */
 export const REQUEST_CANCEL = `
+${TERMINAL_EFFECTS}
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 'missing' end
 if cur == 'queued' then
@@ -131,6 +152,7 @@ if cur == 'queued' then
   local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[3])
   redis.call('SREM', KEYS[3], ARGV[1])
   redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
+  applyEffects(KEYS[1], ARGV[8], KEYS[5], KEYS[6])
   redis.call('PUBLISH', ARGV[6], eid)
   return 'canceled_now'
 end

@@ -1,0 +1,78 @@
+import { Router, type Request, type Response } from 'express';
+import { TenantPolicyUpdate, UsageQuery, ValidationError, fieldErrorsFromZod, type UsageReport } from '@flowfarm/contracts';
+import { MAX_USAGE_DAYS, daysBetween, usageCsv, utcDay } from '@flowfarm/queue';
+import { requireAdmin, requireTenant } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+
+const TENANT = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function parseUsageQuery(req: Request) {
+  const parsed = UsageQuery.safeParse(req.query);
+  if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
+  const q = parsed.data;
+  const to = q.to ?? utcDay(Date.now());
+  const from = q.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000);
+  const days = daysBetween(from, to).length;
+  if (Number.isNaN(Date.parse(`${from}T00:00:00Z`)) || Number.isNaN(Date.parse(`${to}T00:00:00Z`)) || days === 0) {
+    throw new ValidationError([{ path: 'from', message: 'from must be a valid day on or before to', code: 'invalid_range' }]);
+  }
+  if (days > MAX_USAGE_DAYS) throw new ValidationError([{ path: 'from', message: `at most ${MAX_USAGE_DAYS} days per report`, code: 'invalid_range' }]);
+  // JSON unless asked for CSV (`*/*` and no Accept header get JSON: it is listed first)
+  const csv = q.format === 'csv' || (q.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
+  return { ...q, from, to, csv };
+}
+
+/** Sends a report as JSON, or as CSV for `format=csv` / `Accept: text/csv`. */
+function sendReport(res: Response, report: UsageReport, csv: boolean, byTenant: boolean, extra: Record<string, unknown> = {}): void {
+  if (!csv) return void res.json({ ...report, ...extra });
+  res
+    .type('text/csv; charset=utf-8')
+    .set('Content-Disposition', `attachment; filename="usage-${report.from}-${report.to}-by-${report.group_by}.csv"`)
+    .send(usageCsv(report.data, { groupBy: report.group_by, byTenant }));
+}
+
+/**
+ * Usage for tenants (GET /v1/usage) and operators (GET /v1/admin/usage), and the tenant policy
+ * operators set: weight, highest priority, quotas (GET/PUT /v1/admin/tenants/{tenant}).
+ */
+export function fairSchedulingRouter(deps: ApiDeps): Router {
+  const router = Router();
+
+  router.get('/usage', async (req, res) => {
+    const tenant = requireTenant(req);
+    const q = parseUsageQuery(req);
+    if (q.tenant !== undefined && q.tenant !== tenant) throw new ValidationError([{ path: 'tenant', message: 'a tenant key reports its own usage only', code: 'not_allowed' }]);
+    const [report, policy, reserved] = await Promise.all([
+      deps.usage.report({ tenants: [tenant], from: q.from, to: q.to, groupBy: q.group_by, byTenant: false }),
+      deps.policies.get(tenant),
+      deps.usage.quotaUsage(tenant),
+    ]);
+    sendReport(res, { from: q.from, to: q.to, group_by: q.group_by, ...report }, q.csv, false, { tenant, quotas: policy.quotas, weight: policy.weight, max_priority: policy.max_priority, reserved });
+  });
+
+  router.use('/admin/usage', requireAdmin);
+  router.get('/admin/usage', async (req, res) => {
+    const q = parseUsageQuery(req);
+    const report = await deps.usage.report({ tenants: q.tenant ? [q.tenant] : null, from: q.from, to: q.to, groupBy: q.group_by, byTenant: true });
+    sendReport(res, { from: q.from, to: q.to, group_by: q.group_by, ...report }, q.csv, true);
+  });
+
+  router.use('/admin/tenants', requireAdmin);
+  router.get('/admin/tenants', async (_req, res) => {
+    res.json({ data: await deps.policies.list() });
+  });
+  router.get('/admin/tenants/:tenant', async (req: Request<{ tenant: string }>, res) => {
+    if (!TENANT.test(req.params.tenant)) throw new ValidationError([{ path: 'tenant', message: 'tenant must be 1-64 of A-Z a-z 0-9 _ . -' }]);
+    res.json(await deps.policies.get(req.params.tenant));
+  });
+  router.put('/admin/tenants/:tenant', async (req: Request<{ tenant: string }>, res) => {
+    if (!TENANT.test(req.params.tenant)) throw new ValidationError([{ path: 'tenant', message: 'tenant must be 1-64 of A-Z a-z 0-9 _ . -' }]);
+    const parsed = TenantPolicyUpdate.safeParse(req.body ?? {});
+    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
+    const policy = await deps.policies.update(req.params.tenant, parsed.data);
+    req.log?.info({ tenant: req.params.tenant, update: parsed.data }, 'tenant policy changed');
+    res.json(policy);
+  });
+
+  return router;
+}

@@ -1,0 +1,69 @@
+// The API reference cannot drift from the code: every route the app serves is in /openapi.json
+// with the same method and path, every documented route is served, and docs/api.md's route
+// reference is what scripts/api-docs.ts generates from the document.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi, loadConfig, type BuiltApi } from '../apps/api/src/index.js';
+import { defaultIntegrations } from '../apps/api/src/main.js';
+import { recordRoutes } from './support/route-table.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Pages of the web UI: HTML for people, not API routes. */
+const WEB_PAGES = new Set(['GET /', 'GET /index.html', 'GET /ops', 'GET /ops/', 'GET /ops.html', 'GET /assets/{file}']);
+
+let api: BuiltApi;
+let served: string[];
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'ff-routes-'));
+  const config = loadConfig({ REDIS_PREFIX: `ff-routes-${randomUUID()}`, DATA_DIR: dataDir, API_KEYS: 'k:t', ADMIN_API_KEY: 'admin' });
+  const recorded = recordRoutes(() => {
+    api = buildApi(config, { ...defaultIntegrations(), logger: pino({ level: 'silent' }) });
+    return api.app;
+  });
+  served = recorded.routes.filter((route) => !WEB_PAGES.has(route));
+});
+
+afterAll(async () => {
+  await api?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function documented(doc: { paths: Record<string, Record<string, unknown>> }): string[] {
+  const methods = new Set(['get', 'put', 'post', 'delete', 'patch']);
+  return Object.entries(doc.paths)
+    .flatMap(([p, ops]) => Object.keys(ops).filter((m) => methods.has(m)).map((m) => `${m.toUpperCase()} ${p}`))
+    .sort();
+}
+
+describe('API reference and code agree', () => {
+  it('finds the routes the app serves (the recorder itself works)', () => {
+    expect(served).toContain('POST /v1/jobs');
+    expect(served).toContain('GET /v1/jobs/{id}/events');
+    expect(served).toContain('GET /files/{key}');
+    expect(served.length).toBeGreaterThan(30);
+  });
+
+  it('every served route is in /openapi.json and every documented route is served', async () => {
+    const res = await request(api.app).get('/openapi.json');
+    const inDocument = documented(res.body as { paths: Record<string, Record<string, unknown>> });
+    expect({ servedButUndocumented: served.filter((r) => !inDocument.includes(r)), documentedButNotServed: inDocument.filter((r) => !served.includes(r)) }).toEqual({
+      servedButUndocumented: [],
+      documentedButNotServed: [],
+    });
+  });
+
+  it("docs/api.md's route reference is generated from /openapi.json", async () => {
+    const generated = execFileSync(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(root, 'scripts/api-docs.ts'), '--print'], { cwd: root, encoding: 'utf8' });
+    const committed = await readFile(path.join(root, 'docs/api.md'), 'utf8');
+    expect(committed, 'run: npx tsx --conditions=development scripts/api-docs.ts').toContain(generated.trim());
+  });
+});
