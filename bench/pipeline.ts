@@ -1,13 +1,19 @@
 // Pipeline speed on the CPU: ms per image at 64x64 / 4 steps, the share of time spent inside
-// onnxruntime, and batching gains. Every ratio is against a baseline measured in this run:
-// single-image generation of the same model on the same machine.
+// onnxruntime, and batching gains, with the session settings a lone worker on this machine
+// uses (intra-op threads = cores, no spinning). Every ratio is against a baseline measured in
+// this run: single-image generation of the same model on the same machine. Also measured here:
+// onnxruntime's own thread defaults (the worker's defaults before issue 11) and the PNG
+// encoder against the pure-JavaScript one earlier versions used (fast-png), on the same pixels.
 // The development machines are shared (load far above their 2 cores), so each figure is the
 // mean of the fastest half of the runs ("quiet"), with the median of all runs in brackets.
-//   npx tsx --conditions=development bench/pipeline.ts [--model tiny-shapes] [--models-dir DIR] [--runs 20] [--threads N]
+//   npx tsx --conditions=development bench/pipeline.ts [--model tiny-shapes] [--models-dir DIR] [--runs 20] [--threads N] [--spinning]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadModel, type GenerateResult, type StageTimings } from '@flowfarm/pipeline';
+import os from 'node:os';
+import { encode as encodePngJs } from 'fast-png';
+import { decodePngRgb, loadModel, type FlowModel, type GenerateResult, type StageTimings } from '@flowfarm/pipeline';
+import { encodePng } from '../packages/pipeline/src/png.js';
 
 const { values } = parseArgs({
   options: {
@@ -15,14 +21,16 @@ const { values } = parseArgs({
     'models-dir': { type: 'string', default: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'models') },
     runs: { type: 'string', default: '20' },
     threads: { type: 'string' },
+    spinning: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
-const model = await loadModel(path.join(values['models-dir'], values.model), {
-  intraOpThreads: values.threads ? Number(values.threads) : undefined,
-});
-const prompt = 'a large red circle in the center on a blue background';
-const req = (seed: number) => ({ prompt, seed, width: 64, height: 64, steps: 4 });
+const dir = path.join(values['models-dir'], values.model);
+// a lone worker's automatic count (apps/worker config.ts intraOpThreads): every core
+const threads = values.threads ? Number(values.threads) : os.availableParallelism();
+const model = await loadModel(dir, { intraOpThreads: threads, spinning: values.spinning });
+// a new prompt every run: nothing in the pipeline may profit from repeats
+const req = (seed: number) => ({ prompt: `a large red circle number ${seed} in the center on a blue background`, seed, width: 64, height: 64, steps: 4 });
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -51,13 +59,36 @@ for (let i = 0; i < 3; i++) await model.generate(req(i)); // warm-up: allocator,
 await model.generateBatch([0, 1, 2, 3].map((i) => req(i)));
 
 const n4 = Math.max(4, Math.floor(runs / 2));
+const singles = (m: FlowModel, from: number) => measure(runs, (i) => m.generate(req(from + i)).then((r) => [r]));
 const cpu0 = process.cpuUsage();
-const single = await measure(runs, (i) => model.generate(req(100 + i)).then((r) => [r]));
+const single = await singles(model, 100);
 const cpu = process.cpuUsage(cpu0); // all threads, onnxruntime's included: robust to a busy machine
 const batch = await measure(n4, (i) => model.generateBatch([0, 1, 2, 3].map((k) => req(200 + 4 * i + k))));
 const multi = await measure(n4, (i) => model.generate({ ...req(300 + 4 * i), numImages: 4 }).then((r) => [r]));
 const oneStep = await measure(n4, (i) => model.generate({ ...req(400 + i), steps: 1 }).then((r) => [r]));
+const png = (await model.generate(req(7))).images[0].data;
 await model.release();
+
+// before issue 11: onnxruntime's default threads (one pool per session), spinning
+const ortDefaults = await loadModel(dir, { spinning: true });
+for (let i = 0; i < 3; i++) await ortDefaults.generate(req(i));
+const before = await singles(ortDefaults, 500);
+await ortDefaults.release();
+
+// the PNG encoder against fast-png (pure JavaScript, what earlier versions wrote), same pixels and text
+const { rgb, text } = decodePngRgb(png);
+const timeUs = (fn: () => Uint8Array) => {
+  for (let i = 0; i < 50; i++) fn();
+  const t: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) fn();
+    t.push(((performance.now() - t0) / 200) * 1000);
+  }
+  return { us: Math.min(...t), bytes: fn().length };
+};
+const native = timeUs(() => encodePng(rgb, 64, 64, text));
+const js = timeUs(() => encodePngJs({ width: 64, height: 64, data: rgb, channels: 3, depth: 8, text }));
 
 const q = quiet(single);
 const base = perImage(q);
@@ -65,11 +96,15 @@ const share = (s: Sample[]) => sum(s.map((x) => x.timings.onnxMs)) / sum(s.map((
 const stage = (pick: (t: StageTimings) => number) => f1(sum(q.map((x) => pick(x.timings))) / q.length);
 const ratio = (s: Sample[]) => `${(perImage(quiet(s)) / base).toFixed(2)}x [${(medianPerImage(s) / medianPerImage(single)).toFixed(2)}x]`;
 
-console.log(`pipeline: ${model.name}, 64x64, 4 steps, cpu, ${runs} runs; quiet = fastest half [median of all]`);
-console.log(`  baseline: single image        ${f1(base)} ms/image [${f1(medianPerImage(single))}]`);
+const throughput = (s: Sample[]) => `${(base / perImage(quiet(s))).toFixed(2)}x [${(medianPerImage(single) / medianPerImage(s)).toFixed(2)}x]`;
+
+console.log(`pipeline: ${model.name}, 64x64, 4 steps, cpu, ${threads} intra-op thread(s)${values.spinning ? ', spinning' : ''}, ${runs} runs; quiet = fastest half [median of all]; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores`);
+console.log(`  baseline: single image        ${f1(base)} ms/image [${f1(medianPerImage(single))}]   (target ≤ 25 ms)`);
 console.log(`    process CPU time             ${f1((cpu.user + cpu.system) / 1000 / runs)} ms/image (all threads)`);
 console.log(`    stages, ms                  encode ${stage((t) => t.encodeMs)}, steps ${stage((t) => sum(t.stepsMs))}, decode ${stage((t) => t.decodeMs)}, png ${stage((t) => t.encodeImageMs)}`);
-console.log(`  inside onnxruntime            ${f1(share(q) * 100)}% of pipeline time [${f1(share(single) * 100)}%], JS ${f1(sum(q.map((x) => x.timings.totalMs - x.timings.onnxMs)) / q.length)} ms/image`);
-console.log(`  generateBatch of 4 requests   ${f1(perImage(quiet(batch)))} ms/image = ${ratio(batch)} of baseline`);
-console.log(`  one request, numImages 4      ${f1(perImage(quiet(multi)))} ms/image = ${ratio(multi)} of baseline`);
+console.log(`  inside onnxruntime            ${f1(share(q) * 100)}% of pipeline time [${f1(share(single) * 100)}%], JS ${f1(sum(q.map((x) => x.timings.totalMs - x.timings.onnxMs)) / q.length)} ms/image   (target ≥ 95%)`);
+console.log(`  generateBatch of 4 requests   ${f1(perImage(quiet(batch)))} ms/image = ${throughput(batch)} the throughput of single images   (target ≥ 1.5x)`);
+console.log(`  one request, numImages 4      ${f1(perImage(quiet(multi)))} ms/image = ${throughput(multi)} the throughput`);
 console.log(`  1 step instead of 4           ${f1(perImage(quiet(oneStep)))} ms/image = ${ratio(oneStep)} of baseline`);
+console.log(`  before: onnxruntime's default threads, spinning: single image ${f1(perImage(quiet(before)))} ms/image [${f1(medianPerImage(before))}] = ${ratio(before)} of baseline`);
+console.log(`  PNG encoding, 64x64 with its text: ${f1(native.us)} µs (${native.bytes} bytes), pure-JS fast-png before: ${f1(js.us)} µs (${js.bytes} bytes) → ${(js.us / native.us).toFixed(1)}x faster`);

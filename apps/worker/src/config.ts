@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 import { envBoolean, envPath, farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
 import { webhookConfigShape } from '@flowfarm/webhooks';
@@ -12,12 +13,13 @@ export const workerConfigSchema = farmEnvSchema.extend({
   MODELS_DIR: envPath('./models').describe('folder with one subfolder per model (model.json + ONNX + tokenizer files), resolved to an absolute path at start'),
   MODELS: list.describe('models this worker loads and serves, comma-separated (default: every model in MODELS_DIR)'),
   WORKER_ID: z.string().optional().describe('name in heartbeats and logs (default: host-pid-random)'),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).default(1).describe('jobs one worker runs at the same time (per model queue)'),
-  BATCH_MAX: z.coerce.number().int().min(1).default(1).describe('same-shape jobs waiting together may run as one batch of up to this many (1 = no batching)'),
-  BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(20).describe('how long a job waits for same-shape companions before its batch starts'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).default(1).describe('renders (batches) one worker runs at the same time per model'),
+  WORKERS_PER_HOST: z.coerce.number().int().min(1).default(1).describe('worker processes sharing this machine\'s cores (`flowfarm up` sets it to WORKERS); the automatic INTRA_OP_THREADS divides the cores among them'),
+  BATCH_MAX: z.coerce.number().int().min(1).default(4).describe('most same-shape jobs one render runs as a batch (1 = no batching). Jobs that queue while the model is busy start together as the next batch; a job that finds the model free starts at once'),
+  BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(0).describe('how long a batch that is not full may wait for same-shape companions before it starts, from its oldest job (0 = never wait: a lone job starts at once; >0 trades that latency for fuller batches when jobs arrive a little apart)'),
   EXECUTION_PROVIDERS: list.describe('onnxruntime execution providers in order of preference; the model loads on the first that starts. Entries: cpu, webgpu, cuda[:device], tensorrt[:device], each with ;-options mem=<MiB> (memory check at load), and for tensorrt fp16 and cache=<dir>; e.g. "tensorrt:0;fp16;cache=/cache/trt,cuda:0;mem=70000,cpu" (default cpu)'),
   LATENTS: z.enum(['auto', 'host', 'device']).default('auto').describe('where latents stay between flow steps: device (on the execution provider; the Euler update runs there), host (copied to JavaScript each step), auto (device on GPU providers)'),
-  INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0).describe('onnxruntime intra-op threads (0 = its default)'),
+  INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0).describe('onnxruntime intra-op threads per session (0 = automatic: the cores this process may use ÷ (WORKERS_PER_HOST × WORKER_CONCURRENCY), at least 1)'),
   LOCK_DURATION_MS: z.coerce.number().int().min(500).default(30_000).describe('BullMQ job lock; renewed while a job runs, expires when the worker dies'),
   STALLED_INTERVAL_MS: z.coerce.number().int().min(200).default(30_000).describe('how often workers look for jobs whose worker died'),
   MAX_STALLED_COUNT: z.coerce.number().int().min(0).default(2).describe('times a job may be recovered from a dead worker before it fails'),
@@ -41,6 +43,31 @@ export const workerConfigSchema = farmEnvSchema.extend({
   ...webhookConfigShape,
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/**
+ * onnxruntime intra-op threads of each session: INTRA_OP_THREADS, or with 0 this worker's share
+ * of the cores. Each concurrent render of each worker process on the machine runs its operators
+ * on its own pool; more threads than cores in total make them wait for each other (and spin),
+ * which measured slower than one thread each.
+ */
+export function intraOpThreads(config: Pick<WorkerConfig, 'INTRA_OP_THREADS' | 'WORKERS_PER_HOST' | 'WORKER_CONCURRENCY'>, cores = os.availableParallelism()): number {
+  if (config.INTRA_OP_THREADS > 0) return config.INTRA_OP_THREADS;
+  return Math.max(1, Math.floor(cores / (config.WORKERS_PER_HOST * config.WORKER_CONCURRENCY)));
+}
+
+/** How a model's renders are batched and run (see render-batcher.ts). */
+export function batcherOptions(config: Pick<WorkerConfig, 'BATCH_MAX' | 'BATCH_WINDOW_MS' | 'WORKER_CONCURRENCY'>) {
+  return { maxBatch: config.BATCH_MAX, windowMs: config.BATCH_WINDOW_MS, slots: config.WORKER_CONCURRENCY };
+}
+
+/**
+ * Jobs BullMQ hands one worker at once per model queue. With batching: the running batches
+ * plus one more batch's worth, so the next batch fills up while the current ones render
+ * (jobs that wait in the worker run as one batch). Without: one job per render slot.
+ */
+export function bullConcurrency(config: Pick<WorkerConfig, 'BATCH_MAX' | 'WORKER_CONCURRENCY'>): number {
+  return config.BATCH_MAX > 1 ? (config.WORKER_CONCURRENCY + 1) * config.BATCH_MAX : config.WORKER_CONCURRENCY;
+}
 
 export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
   return withClusterSafePrefix(workerConfigSchema.parse(env));

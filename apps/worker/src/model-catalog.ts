@@ -3,7 +3,7 @@ import { listModelDirs, parseProviderList, providerEnvironment } from '@flowfarm
 import type { WorkerModel } from '@flowfarm/contracts';
 import { modelLoad } from '@flowfarm/metrics';
 import type { Logger } from 'pino';
-import type { WorkerConfig } from './config.js';
+import { intraOpThreads, type WorkerConfig } from './config.js';
 import { ModelThread, type Renderer } from './model-thread.js';
 
 /** What the API needs to know about a model, from its manifest. */
@@ -43,16 +43,17 @@ export async function loadModels(config: WorkerConfig, logger: Logger): Promise<
     // reported by the load
   }
   for (const name of names) {
+    const threads = intraOpThreads(config);
     const model = await ModelThread.start(path.join(config.MODELS_DIR, name), {
       executionProviders: config.EXECUTION_PROVIDERS.length ? config.EXECUTION_PROVIDERS : undefined,
-      intraOpThreads: config.INTRA_OP_THREADS || undefined,
+      intraOpThreads: threads,
       latents: config.LATENTS,
     });
     const info = model.providerInfo;
     modelLoad.set({ model: model.name, provider: info.provider }, model.loadMs / 1000);
     for (const reason of info.skipped) logger.warn({ model: model.name, reason }, 'execution provider unavailable, trying the next one');
     if (info.latentsNote) logger.warn({ model: model.name, reason: info.latentsNote }, 'latents go through the host between steps');
-    logger.info({ model: model.name, loadMs: Math.round(model.loadMs), provider: info.provider, latents: info.latents }, 'model loaded');
+    logger.info({ model: model.name, loadMs: Math.round(model.loadMs), provider: info.provider, latents: info.latents, intraOpThreads: threads }, 'model loaded');
     models.set(model.name, model);
   }
   return models;

@@ -121,7 +121,7 @@ export class OutputProtection {
   }
 
   /** Signs one rendered image (PNG) and indexes its watermark; other formats pass unsigned. */
-  async protect(data: RenderJobData, record: JobRecord, index: number, image: { data: Uint8Array; contentType: string }): Promise<ProtectedOutput> {
+  async protect(data: RenderJobData, record: JobRecord, index: number, image: { data: Uint8Array; contentType: string; pixelsSha256?: string }): Promise<ProtectedOutput> {
     const watermark = this.watermarked(data) ? hex32(watermarkPayloadFor(data.jobId, index)) : undefined;
     // watermark → job, written with the job's success (the lifecycle's succeed)
     const indexEntry = watermark
@@ -144,6 +144,8 @@ export class OutputProtection {
         ...(watermark ? { watermark: { scheme: WATERMARK_SCHEME, payload: watermark } } : {}),
       },
       this.key,
+      // the render thread hashed the pixels it encoded: no decode of the file here
+      image.pixelsSha256 ? { sha256: image.pixelsSha256 } : undefined,
     );
     return { data: signed.png, provenance: signed.record, ...(watermark ? { watermark } : {}), ...indexEntry };
   }

@@ -6,10 +6,27 @@ type Progress = (p: { step: number; total: number }) => void;
 
 interface Pending {
   request: ThreadRenderRequest;
+  /** requests of one batch share the step loop: same size, steps and image-to-image strength */
+  shape: string;
+  arrivedAt: number;
   onProgress?: Progress;
   signal?: AbortSignal;
   resolve(result: GenerateResult): void;
   reject(err: unknown): void;
+}
+
+export interface BatcherOptions {
+  /** most requests in one generateBatch call (1 = no batching) */
+  maxBatch: number;
+  /**
+   * How long a batch that is not full may wait (from its oldest request) for companions before
+   * it starts. 0: no waiting; a batch starts as soon as the model has a free slot.
+   */
+  windowMs: number;
+  /** renders the model runs at the same time (WORKER_CONCURRENCY) */
+  slots: number;
+  /** clock of the window (tests) */
+  now?: () => number;
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -21,49 +38,78 @@ function abortError(signal: AbortSignal): Error {
 }
 
 /**
- * Runs renders, gathering same-shape requests that arrive within `windowMs` into one
- * `generateBatch` call (up to `maxBatch`). BullMQ hands the worker several jobs at once when
- * several are waiting (concurrency ≥ maxBatch), so jobs that waited together run together.
- * Each job keeps its own lock, progress and cancel: a canceled member rejects at once with
- * AbortError and its images are dropped; the batch itself stops only when every member is
- * canceled.
+ * Runs renders on one model, `slots` at a time, gathering same-shape requests into one
+ * `generateBatch` call (up to `maxBatch`). A request that finds a free slot starts at once
+ * (a lone job never waits for companions, unless a window is set); requests that arrive while
+ * every slot renders queue up, and the oldest one's shape starts next with every queued
+ * request of that shape. So batches form exactly when jobs wait: BullMQ hands the worker
+ * more jobs than it renders at once (see bullConcurrency in config.ts).
+ * Each job keeps its own lock, progress and cancel: a canceled job leaves the queue (or its
+ * running batch) at once with AbortError and its images are dropped; a running batch stops
+ * only when every member is canceled.
  */
 export class RenderBatcher {
-  private readonly groups = new Map<string, { members: Pending[]; timer: NodeJS.Timeout }>();
+  /** requests not started yet, oldest first */
+  private readonly queue: Pending[] = [];
+  private running = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly model: Renderer,
-    private readonly maxBatch: number,
-    private readonly windowMs: number,
-  ) {}
+    private readonly options: BatcherOptions,
+  ) {
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /** the execution provider the model runs on (a metrics label) */
   get provider(): string {
     return this.model.providerInfo.provider;
   }
 
+  /** Requests waiting for a slot (not running yet). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   render(request: ThreadRenderRequest, options: { onProgress?: Progress; signal?: AbortSignal } = {}): Promise<GenerateResult> {
-    if (this.maxBatch <= 1) return this.model.generate(request, options);
     return new Promise((resolve, reject) => {
-      const member: Pending = { request, ...options, resolve, reject };
-      // requests of one batch share the step loop, so image-to-image strengths batch only with their own
+      if (options.signal?.aborted) return reject(abortError(options.signal));
       const shape = `${request.width}x${request.height}x${request.steps}x${request.strength ?? 1}`;
-      const group = this.groups.get(shape);
-      if (group) {
-        group.members.push(member);
-        if (group.members.length >= this.maxBatch) this.flush(shape);
-        return;
-      }
-      this.groups.set(shape, { members: [member], timer: setTimeout(() => this.flush(shape), this.windowMs) });
+      const member: Pending = { request, shape, arrivedAt: this.now(), ...options, resolve, reject };
+      options.signal?.addEventListener('abort', () => this.leaveQueue(member), { once: true });
+      this.queue.push(member);
+      this.dispatch();
     });
   }
 
-  private flush(shape: string): void {
-    const group = this.groups.get(shape);
-    if (!group) return;
-    clearTimeout(group.timer);
-    this.groups.delete(shape);
-    void this.run(group.members);
+  /** A request canceled before its batch started: out of the queue, rejected now. */
+  private leaveQueue(member: Pending): void {
+    const i = this.queue.indexOf(member);
+    if (i < 0) return; // already running: run() handles it
+    this.queue.splice(i, 1);
+    member.reject(abortError(member.signal!));
+  }
+
+  /** Starts batches while a slot is free (synchronously: the model sees them in this call). */
+  private dispatch(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.running < this.options.slots && this.queue.length > 0) {
+      const { shape, arrivedAt } = this.queue[0];
+      const batch = this.queue.filter((m) => m.shape === shape).slice(0, this.options.maxBatch);
+      const wait = arrivedAt + this.options.windowMs - this.now();
+      if (batch.length < this.options.maxBatch && wait > 0) {
+        this.timer = setTimeout(() => this.dispatch(), wait);
+        return;
+      }
+      for (const m of batch) this.queue.splice(this.queue.indexOf(m), 1);
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        this.dispatch();
+      });
+    }
   }
 
   private async run(members: Pending[]): Promise<void> {
@@ -79,27 +125,21 @@ export class RenderBatcher {
         },
         { once: true },
       );
-      if (m.signal?.aborted) {
-        live.delete(m);
-        m.reject(abortError(m.signal));
-      }
     }
-    if (live.size === 0) return;
-    const batch = [...live];
     try {
       const results = await this.model.generateBatch(
-        batch.map((m) => m.request),
+        members.map((m) => m.request),
         {
           signal: all.signal,
           onProgress: (p) => {
-            for (const m of batch) if (live.has(m)) m.onProgress?.(p);
+            for (const m of members) if (live.has(m)) m.onProgress?.(p);
           },
         },
       );
       // each member learns the batch size, so its share of the batch's time can be metered
-      batch.forEach((m, i) => live.has(m) && m.resolve({ ...results[i], batchSize: batch.length } as GenerateResult));
+      members.forEach((m, i) => live.has(m) && m.resolve({ ...results[i], batchSize: members.length } as GenerateResult));
     } catch (err) {
-      for (const m of batch) if (live.has(m)) m.reject(err);
+      for (const m of members) if (live.has(m)) m.reject(err);
     }
   }
 }

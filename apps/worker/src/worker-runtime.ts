@@ -9,7 +9,7 @@ import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '
 import { jobLifecycleMetrics, setTenantLabelCap, startMetricsServer } from '@flowfarm/metrics';
 import type { Redis } from 'ioredis';
 import { CancelWatch } from './cancel-watch.js';
-import type { WorkerConfig } from './config.js';
+import { batcherOptions, bullConcurrency, type WorkerConfig } from './config.js';
 import { startHeartbeat } from './heartbeat.js';
 import { limitsOf, loadModels } from './model-catalog.js';
 import { RenderBatcher } from './render-batcher.js';
@@ -77,13 +77,13 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const cancels = new CancelWatch(subscriber, keys.cancelChannel);
   await cancels.start();
   const current = new Set<string>();
-  const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, config.BATCH_MAX, config.BATCH_WINDOW_MS)]));
+  const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, batcherOptions(config))]));
   const protection = await OutputProtection.create(config, redis, new Map([...models].map(([name, m]) => [name, { name, dir: m.dir, manifest: m.manifest }])), logger);
   const { processRenderJob, failAbandoned } = createRenderProcessor({
     lifecycle, storage, cancels, renderers, logger, workerId: id, progressIntervalMs: config.PROGRESS_INTERVAL_MS, current, protection,
   });
 
-  const concurrency = Math.max(config.WORKER_CONCURRENCY, config.BATCH_MAX);
+  const concurrency = bullConcurrency(config);
   const workers = [...models.keys()].map((model) => {
     const worker = new Worker<RenderToken>(renderQueueName(model), processRenderJob, {
       connection: redis as unknown as ConnectionOptions,

@@ -14,9 +14,14 @@ import type {
   QueueStats,
   QueueStatsList,
   TenantModerationPolicy,
+  TenantPolicy,
+  TenantPolicyList,
+  TenantPolicyUpdate,
+  UsageReport,
   WorkerHeartbeat,
 } from './contract-types.js';
 import { HttpTransport, type TransportOptions } from './http-transport.js';
+import { usageQuery, type UsageOptions } from './flowfarm-client.js';
 
 export interface FlowfarmAdminOptions extends Omit<TransportOptions, 'apiKey'> {
   /** The farm's ADMIN_API_KEY. */
@@ -58,6 +63,32 @@ export class FlowfarmAdmin {
   /** Cancels any tenant's queued or running job. */
   cancel(id: string, options: Signal = {}): Promise<AdminJobSummary> {
     return this.http.json<AdminJobSummary>(`/v1/admin/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST', signal: options.signal });
+  }
+
+  /** Every tenant's metered usage, one row per tenant and day (or model); `tenant` narrows it to one. */
+  usage(options: UsageOptions & { tenant?: string } = {}): Promise<UsageReport> {
+    return this.http.json<UsageReport>(`/v1/admin/usage${usageQuery(options)}`, { signal: options.signal });
+  }
+
+  /** The same rows as CSV (header line first). */
+  async usageCsv(options: UsageOptions & { tenant?: string } = {}): Promise<string> {
+    const response = await this.http.send(`/v1/admin/usage${usageQuery({ ...options, format: 'csv' })}`, { signal: options.signal, headers: { accept: 'text/csv' } });
+    return response.text();
+  }
+
+  /** Tenants with a policy (weight, highest priority, quotas). */
+  async tenants(options: Signal = {}): Promise<TenantPolicy[]> {
+    return (await this.http.json<TenantPolicyList>('/v1/admin/tenants', options)).data;
+  }
+
+  /** One tenant's policy (the defaults when never set). */
+  tenant(name: string, options: Signal = {}): Promise<TenantPolicy> {
+    return this.http.json<TenantPolicy>(`/v1/admin/tenants/${encodeURIComponent(name)}`, options);
+  }
+
+  /** Sets a tenant's weight, highest priority or quotas; absent fields keep their value, a quota set to null is removed. */
+  setTenant(name: string, update: TenantPolicyUpdate, options: Signal = {}): Promise<TenantPolicy> {
+    return this.http.json<TenantPolicy>(`/v1/admin/tenants/${encodeURIComponent(name)}`, { method: 'PUT', body: update, signal: options.signal });
   }
 
   /** Creates an API key for a tenant; the secret is in `key`, shown only this once. */

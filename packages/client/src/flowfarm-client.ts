@@ -1,6 +1,6 @@
 // The tenant-facing SDK: submit, inspect, cancel, list and wait for jobs; list models.
 
-import type { JobInput, JobList, JobProvenance, JobStatus, JobView, ModelInfo, ModelList, ProvenanceKeySet, StyleList, StylePreset, StylePresetInput, VerifyResult } from './contract-types.js';
+import type { JobInput, JobList, JobProvenance, JobStatus, JobView, ModelInfo, ModelList, ProvenanceKeySet, StyleList, StylePreset, StylePresetInput, TenantUsage, UsageGroupBy, VerifyResult } from './contract-types.js';
 import { ABORTED_CODE, FlowfarmError, TIMEOUT_CODE, UNREACHABLE_CODE } from './errors.js';
 import { HttpTransport, pause, type TransportOptions } from './http-transport.js';
 import { DatasetClient } from './dataset-client.js';
@@ -13,7 +13,31 @@ export interface SubmitOptions {
   idempotencyKey?: string;
   /** Hold the request up to this many seconds (≤ 60) for the job to finish (`Prefer: wait`). */
   waitSeconds?: number;
+  /**
+   * Deadline from submit (`Cancel-After`, as Replicate defines it): seconds, or a string such as
+   * `'90s'`, `'5m'`, `'1h30m'`. Not started by then → `expired`; still running → `canceled`.
+   */
+  cancelAfter?: number | string;
   signal?: AbortSignal;
+}
+
+export interface UsageOptions {
+  /** First and last UTC day, `YYYY-MM-DD` (default: the last 30 days). */
+  from?: string;
+  to?: string;
+  groupBy?: UsageGroupBy;
+  signal?: AbortSignal;
+}
+
+/** `?from&to&group_by&format` of the usage routes. */
+export function usageQuery(options: UsageOptions & { format?: 'csv'; tenant?: string }): string {
+  const query = new URLSearchParams();
+  if (options.from) query.set('from', options.from);
+  if (options.to) query.set('to', options.to);
+  if (options.groupBy) query.set('group_by', options.groupBy);
+  if (options.tenant) query.set('tenant', options.tenant);
+  if (options.format) query.set('format', options.format);
+  return query.toString() ? `?${query}` : '';
 }
 
 export interface ListOptions {
@@ -63,7 +87,22 @@ export class FlowfarmClient {
     const headers: Record<string, string> = {};
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
     if (options.waitSeconds !== undefined) headers.prefer = `wait=${Math.round(options.waitSeconds)}`;
+    if (options.cancelAfter !== undefined) headers['cancel-after'] = String(options.cancelAfter);
     return this.http.json<JobView>('/v1/jobs', { method: 'POST', body: input, headers, signal: options.signal });
+  }
+
+  /**
+   * The tenant's metered usage (succeeded jobs) per UTC day or model, with its quotas and what
+   * it has reserved against them in the current day and month.
+   */
+  usage(options: UsageOptions = {}): Promise<TenantUsage> {
+    return this.http.json<TenantUsage>(`/v1/usage${usageQuery(options)}`, { signal: options.signal });
+  }
+
+  /** The same rows as CSV (header line first), for spreadsheets and billing exports. */
+  async usageCsv(options: UsageOptions = {}): Promise<string> {
+    const response = await this.http.send(`/v1/usage${usageQuery({ ...options, format: 'csv' })}`, { signal: options.signal, headers: { accept: 'text/csv' } });
+    return response.text();
   }
 
   /** The job as it is now. Another tenant's job is a 404. */

@@ -95,7 +95,8 @@ export class HttpTransport {
       if (response.ok) return response;
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
       const error = errorFromResponse(response.status, await response.text().catch(() => ''), retryAfter);
-      if (!isRetryableStatus(response.status) || attempt >= maxRetries) throw error;
+      // a quota resets in hours, not seconds: retrying now would only wait out the caller
+      if (!isRetryableStatus(response.status) || error.code === 'quota_exceeded' || attempt >= maxRetries) throw error;
       await pause(retryDelayMs(attempt, retryAfter, this.retry), options.signal);
     }
   }

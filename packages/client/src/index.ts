@@ -1,7 +1,7 @@
 // @flowfarm/client — typed SDK for a flowfarm render farm. Runs on Node 20+ and in browsers:
 // it uses only fetch, ReadableStream and TextDecoder.
 export { FlowfarmClient, isFinished } from './flowfarm-client.js';
-export type { FlowfarmClientOptions, ListOptions, SubmitOptions, WaitOptions } from './flowfarm-client.js';
+export type { FlowfarmClientOptions, ListOptions, SubmitOptions, UsageOptions, WaitOptions } from './flowfarm-client.js';
 export { FlowfarmAdmin } from './flowfarm-admin.js';
 export type { FlowfarmAdminOptions } from './flowfarm-admin.js';
 export { ABORTED_CODE, FlowfarmError, TIMEOUT_CODE, UNREACHABLE_CODE } from './errors.js';

@@ -133,3 +133,17 @@ export const UsageReport = z.object({
   totals: UsageRow,
 });
 export type UsageReport = z.infer<typeof UsageReport>;
+
+const Reserved = z.object({ images: z.number(), megapixel_steps: z.number() });
+
+/** `GET /v1/usage` as JSON: the report plus the tenant's policy and what it has reserved in the current periods. */
+export const TenantUsage = UsageReport.extend({
+  tenant: z.string(),
+  weight: z.number(),
+  max_priority: JobPriority,
+  quotas: TenantPolicy.shape.quotas,
+  reserved: z
+    .object({ day: Reserved, month: Reserved, day_resets_at: z.iso.datetime(), month_resets_at: z.iso.datetime() })
+    .describe('images and megapixel-steps of queued, running and succeeded jobs in the current UTC day and month (what quotas count)'),
+});
+export type TenantUsage = z.infer<typeof TenantUsage>;

@@ -101,6 +101,12 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
           parameters: [
             { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 }, description: 'same key and body within 24 h returns the same job; another body → 409' },
             { name: 'Prefer', in: 'header', schema: { type: 'string', example: 'wait=30' }, description: 'wait=N (N ≤ 60): hold the request until the job ends' },
+            {
+              name: 'Cancel-After',
+              in: 'header',
+              schema: { type: 'string', example: '5m' },
+              description: 'deadline from submit, as Replicate defines it (30, 90s, 5m, 1h30m; at least 5 s): not started by then → expired; still running then → canceled',
+            },
           ],
           requestBody: { required: true, content: { 'application/json': { schema: ref('JobInput') } } },
           responses: {
@@ -109,8 +115,9 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
             '400': problem('malformed JSON'),
             '409': problem('Idempotency-Key reused with another body'),
             '413': problem('body over JOB_BODY_LIMIT (default 9 MB)'),
-            '422': problem('invalid fields (with field paths) or unknown model'),
+            '422': problem('invalid fields (with field paths), unknown model, a priority above the key\'s or tenant\'s max_priority (priority_not_allowed), or a bad Cancel-After'),
             ...commonErrors,
+            '429': retryLater('rate limit, active-job cap, or a quota (code quota_exceeded, with quota, limit, used, requested and resets_at); see Retry-After'),
             '503': retryLater('no worker has announced a model yet, or the queue is not reachable'),
           },
         },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ModelLoadError, PipelineInputError, abortError } from './errors.js';
@@ -227,7 +228,8 @@ export class FlowModel {
       if (r.watermarks && !r.palette) embedWatermark(pixels, width, height, r.watermarks[b - owners.indexOf(owners[b])]);
       const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });
       const file = await encodeOutputImage(pixels, width, height, { format: r.outputFormat, quality: r.outputQuality, parameters });
-      return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b] };
+      const pixelsSha256 = createHash('sha256').update(pixels).digest('hex');
+      return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b], pixelsSha256 };
     }));
     const encodeImageMs = performance.now() - t;
 

@@ -1,5 +1,6 @@
 // Encodes rendered RGB8 pixels as PNG, JPEG or WebP with the generation parameters inside the
-// file, and reads them back. PNG keeps fast-png (tEXt chunks, the bytes earlier versions wrote);
+// file, and reads them back. PNG is written by png.ts (node's native zlib, tEXt chunks: faster
+// than sharp for the small images CPU workers render, where libvips' per-call setup dominates);
 // JPEG and WebP go through sharp (libvips: mozjpeg, libwebp) with the parameters as XMP, the
 // metadata format both containers carry and that image tools show.
 import sharp from 'sharp';

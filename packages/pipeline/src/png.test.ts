@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import { decodePngRgb, encodePng, imagesToRgb8 } from './png.js';
 
 describe('imagesToRgb8', () => {
@@ -25,6 +26,18 @@ describe('PNG encoding', () => {
     expect(back.text.pipeline).toBe('p 1');
     // non-Latin-1 characters survive as escapes, Latin-1 stays as is
     expect(back.text.prompt).toBe('a red circle \\u{2014} \\u{201c}quoted\\u{201d} \\u{2713}');
+  });
+
+  it('is a standard PNG other decoders read to the same pixels', async () => {
+    const png = encodePng(rgb, 4, 3, text);
+    const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([4, 3, 3]);
+    expect(Array.from(data)).toEqual(Array.from(rgb));
+  });
+
+  it('refuses pixels that do not match the size, and keywords PNG cannot hold', () => {
+    expect(() => encodePng(rgb, 5, 3, {})).toThrow(/expected 45/);
+    expect(() => encodePng(rgb, 4, 3, { ['x'.repeat(80)]: 'v' })).toThrow(/keyword/);
   });
 
   it('is byte-for-byte deterministic', () => {

@@ -13,7 +13,21 @@ export interface SessionOptions {
    * The model loads on the first one that starts.
    */
   executionProviders?: string[];
+  /**
+   * Threads one operator may use (onnxruntime's intra-op pool, per session). Default:
+   * onnxruntime's own (one per physical core), which oversubscribes the CPU when several
+   * workers or concurrent renders share it: the worker passes its share (see threadsFor).
+   */
   intraOpThreads?: number;
+  /**
+   * Whether idle intra-op threads spin waiting for the next operator (onnxruntime's
+   * session.intra_op.allow_spinning). Default false, unlike onnxruntime: spinning saves
+   * microseconds per operator when the process has its cores to itself, but takes the CPU
+   * from the worker's own main thread and from other processes, and when the cores are busy a
+   * spinning pool waits on preempted threads. Measured with 2 threads on a shared 2-core
+   * machine: 4 images/s spinning against 30-40 not spinning (bench/pipeline.ts --spinning).
+   */
+  spinning?: boolean;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /**
    * Where latents live between flow steps: 'device' keeps them in the provider's memory (the
@@ -136,15 +150,29 @@ export function sessionOptionsFor(options: SessionOptions): ort.InferenceSession
     executionProviders: ortProviders(provider),
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
     logSeverityLevel: 3, // onnxruntime's warnings (unused initializers…) are noise for users
+    // the graph runs sequentially (one node after another), so an inter-op pool would only idle
+    interOpNumThreads: 1,
   };
   // onnxruntime-node rejects an explicit undefined here
   if (options.intraOpThreads !== undefined) o.intraOpNumThreads = options.intraOpThreads;
+  o.extra = { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } };
   return o;
+}
+
+/** int32 → int64 by writing both 32-bit halves (little-endian, as on every platform onnxruntime-node ships for): no BigInt per element. */
+function toInt64(data: Int32Array): BigInt64Array {
+  const out = new BigInt64Array(data.length);
+  const halves = new Int32Array(out.buffer);
+  for (let i = 0; i < data.length; i++) {
+    halves[2 * i] = data[i];
+    halves[2 * i + 1] = data[i] >> 31; // sign extension
+  }
+  return out;
 }
 
 function toTensor(feed: Feed, dtype: string): ort.Tensor {
   if (feed.data instanceof Int32Array) {
-    if (dtype === 'int64') return new ort.Tensor('int64', BigInt64Array.from(feed.data, (v) => BigInt(v)), feed.dims);
+    if (dtype === 'int64') return new ort.Tensor('int64', toInt64(feed.data), feed.dims);
     return new ort.Tensor('int32', feed.data, feed.dims);
   }
   if (dtype === 'float16') return new ort.Tensor('float16', toHalfArray(feed.data), feed.dims);

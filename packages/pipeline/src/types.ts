@@ -88,6 +88,11 @@ export interface GeneratedImage {
   width: number;
   height: number;
   seed: number;
+  /**
+   * SHA-256 (hex) of the RGB8 pixels handed to the encoder: what a PNG decodes to. Provenance
+   * records it without decoding the file again.
+   */
+  pixelsSha256: string;
 }
 
 export interface StageTimings {

@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobEvent, JobInput, JobView } from '@flowfarm/client';
+import { JOB_PRIORITIES, parseCancelAfter } from '@flowfarm/contracts';
 import { EXIT_FAILED, EXIT_OK, UsageError, farmContext, parseCommandArgs, runFarmCommand } from '../farm/farm-command.js';
 import { printJson } from '../farm/print-output.js';
 import { aspectRatioFlags, extensionOf, jobAspectRatio, jobOutputFormat, outputFormatFlags, paletteFlag } from './output-format-flags.js';
@@ -12,9 +13,18 @@ import { ProgressReporter } from '../farm/progress-reporter.js';
 const USAGE = `usage: flowfarm generate "<prompt>" --api URL [--out FILE] [--model M] [--width W] [--height H]
          [--steps N] [--seed N] [--guidance G] [--num-images N] [--format png|jpeg|webp] [--quality Q]
          [--aspect-ratio R] [--ultra] [--palette #rrggbb,…] [--style NAME] [--raw]
+         [--priority high|normal|low] [--start-timeout SECONDS] [--cancel-after 5m]
          [--timeout SECONDS] [--json]
 (uses FLOWFARM_API_KEY; --out defaults to <job id>.png, .jpg or .webp)
 `;
+
+/** --priority and --start-timeout as job fields. */
+function priorityFlags(priority: string | undefined, startTimeout: string | undefined): Pick<JobInput, 'priority' | 'start_timeout'> {
+  if (priority !== undefined && !(JOB_PRIORITIES as readonly string[]).includes(priority)) throw new UsageError(`--priority must be high, normal or low (got "${priority}")`);
+  const seconds = integer('start-timeout', startTimeout);
+  if (seconds === 0) throw new UsageError('--start-timeout must be at least 1 second');
+  return { ...(priority ? { priority: priority as JobInput['priority'] } : {}), ...(seconds === undefined ? {} : { start_timeout: seconds }) };
+}
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -50,6 +60,9 @@ export function runRemote(argv: string[]): Promise<number> {
       model: { type: 'string', short: 'm' },
       'models-dir': { type: 'string' },
       timeout: { type: 'string' },
+      priority: { type: 'string' },
+      'start-timeout': { type: 'string' },
+      'cancel-after': { type: 'string' },
     });
     if (values.help) {
       process.stdout.write(USAGE);
@@ -74,12 +87,15 @@ export function runRemote(argv: string[]): Promise<number> {
       ...paletteFlag(values.palette, UsageError),
       ...(values.style === undefined ? {} : { style: values.style }),
       ...(values.raw ? { raw: true } : {}),
+      ...priorityFlags(values.priority, values['start-timeout']),
     };
+    const cancelAfter = values['cancel-after'];
+    if (cancelAfter !== undefined && parseCancelAfter(cancelAfter) === null) throw new UsageError(`--cancel-after must be a duration such as 30, 90s, 5m or 1h30m (got "${cancelAfter}")`);
     const farm = farmContext(values);
     const client = farm.client();
     const progress = new ProgressReporter(process.stderr, { quiet: farm.json });
 
-    const submitted = await client.submit(input);
+    const submitted = await client.submit(input, cancelAfter === undefined ? {} : { cancelAfter });
     progress.queued(submitted.id, submitted.queue_position);
     const job = await client.wait(submitted.id, {
       timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,

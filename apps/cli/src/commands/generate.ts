@@ -48,6 +48,10 @@ options:
                      (auto: on GPU providers)
   --json             print one JSON object (paths, seed, timings) to stdout
   --api URL          send the job to a farm instead of running locally
+  --priority P       with --api: high, normal or low (within your share of the farm)
+  --start-timeout S  with --api: seconds the job may wait for a worker, else it expires
+  --cancel-after D   with --api: deadline from submit (30, 90s, 5m, 1h30m): not started →
+                     expired, still running → canceled
 `;
 
 const OPTIONS = {
@@ -73,6 +77,9 @@ const OPTIONS = {
   latents: { type: 'string' },
   json: { type: 'boolean' },
   api: { type: 'string' },
+  priority: { type: 'string' },
+  'start-timeout': { type: 'string' },
+  'cancel-after': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -131,6 +138,9 @@ export async function run(argv: string[]): Promise<number> {
     // Farm mode lives in its own module so local generation never loads the HTTP client.
     const { runRemote } = await import('./generate-remote.js');
     return runRemote(argv);
+  }
+  for (const farmOnly of ['priority', 'start-timeout', 'cancel-after'] as const) {
+    if (values[farmOnly] !== undefined) return fail(`--${farmOnly} applies to farm jobs only (add --api URL)`, 2);
   }
 
   let request: GenerateRequest;

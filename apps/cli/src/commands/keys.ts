@@ -3,7 +3,7 @@
 import { EXIT_OK, UsageError, farmContext, parseCommandArgs, runFarmCommand } from '../farm/farm-command.js';
 import { printJson, printTable } from '../farm/print-output.js';
 
-const USAGE = `usage: flowfarm keys create --tenant T [--name N] [--json] [--api URL]
+const USAGE = `usage: flowfarm keys create --tenant T [--name N] [--max-priority high|normal|low] [--json] [--api URL]
        flowfarm keys list [--json] [--api URL]
        flowfarm keys revoke <id> [--json] [--api URL]
 (uses FLOWFARM_ADMIN_KEY)
@@ -11,7 +11,7 @@ const USAGE = `usage: flowfarm keys create --tenant T [--name N] [--json] [--api
 
 export function run(argv: string[]): Promise<number> {
   return runFarmCommand('keys', USAGE, async () => {
-    const { values, positionals } = parseCommandArgs(argv, { tenant: { type: 'string' }, name: { type: 'string' } });
+    const { values, positionals } = parseCommandArgs(argv, { tenant: { type: 'string' }, name: { type: 'string' }, 'max-priority': { type: 'string' } });
     if (values.help) {
       process.stdout.write(USAGE);
       return EXIT_OK;
@@ -21,7 +21,9 @@ export function run(argv: string[]): Promise<number> {
     const farm = farmContext(values);
     if (action === 'create') {
       if (!values.tenant) throw new UsageError('keys create needs --tenant');
-      const key = await farm.admin().createKey({ tenant: values.tenant, name: values.name });
+      const max = values['max-priority'];
+      if (max !== undefined && !['high', 'normal', 'low'].includes(max)) throw new UsageError(`--max-priority must be high, normal or low (got "${max}")`);
+      const key = await farm.admin().createKey({ tenant: values.tenant, name: values.name, ...(max ? { max_priority: max as 'high' | 'normal' | 'low' } : {}) });
       if (farm.json) printJson(key);
       else process.stdout.write(`created key ${key.id} for tenant ${key.tenant}\n${key.key}\n(shown once: store it now)\n`);
       return EXIT_OK;

@@ -152,7 +152,8 @@ export async function run(argv: string[]): Promise<number> {
   const workers = new Set<ChildProcess>();
   const spawnWorker = (index: number) => {
     const child = spawn(process.execPath, [...selfCommandArgs(), 'worker'], {
-      env: { ...env, EXIT_WITH_PARENT: 'true', METRICS_PORT: String(cfg.METRICS_PORT === 0 ? 0 : cfg.METRICS_PORT + index) },
+      // WORKERS_PER_HOST: the workers share this machine's cores (their automatic onnxruntime thread count)
+      env: { ...env, EXIT_WITH_PARENT: 'true', METRICS_PORT: String(cfg.METRICS_PORT === 0 ? 0 : cfg.METRICS_PORT + index), WORKERS_PER_HOST: env.WORKERS_PER_HOST ?? String(cfg.WORKERS) },
       stdio: 'inherit',
     });
     workers.add(child);

@@ -5,6 +5,7 @@ import { FlowfarmAdmin, FlowfarmError, type AdminJobSummary } from '@flowfarm/cl
 import { byId } from '../shared/dom.js';
 import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderFailures, renderInFlight, renderModeration, renderQueues, renderWorkers } from './tables.js';
+import { bindUsageExport, refreshUsage } from './usage-panel.js';
 
 const REFRESH_MS = 2000;
 const errorLine = byId('ops-error');
@@ -33,6 +34,7 @@ async function refresh(): Promise<void> {
     renderInFlight([...active, ...waiting], (job) => act(job, 'cancel'));
     renderFailures(failed, (job) => act(job, 'retry'));
     renderModeration(audit.data.filter((entry) => entry.outcome === 'moderated').slice(0, 20));
+    await refreshUsage(admin);
     errorLine.textContent = '';
   } catch (error) {
     errorLine.textContent = explain(error);
@@ -50,7 +52,10 @@ async function act(job: AdminJobSummary, action: 'cancel' | 'retry'): Promise<vo
   await refresh();
 }
 
+bindUsageExport(() => admin, (error) => (errorLine.textContent = explain(error)));
+
 bindKeyForm(localKeyStore('adminKey'), 'admin-key', (key) => {
   admin = key ? new FlowfarmAdmin({ baseUrl: window.location.origin, adminKey: key }) : null;
+  if (admin) void refreshUsage(admin, true).catch((error: unknown) => (errorLine.textContent = explain(error)));
   void refresh();
 });

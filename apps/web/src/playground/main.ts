@@ -7,6 +7,7 @@ import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
 import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
+import { bindUsageExport, renderUsage } from './usage-panel.js';
 import { clearOutputs, renderOutputs, reportBrokenImage, showJobJson } from './job-result.js';
 
 let client: FlowfarmClient | null = null;
@@ -65,8 +66,15 @@ function readInput(): JobInput {
     height: numberOf('height'),
     steps: numberOf('steps'),
     seed: numberOf('seed'),
+    ...schedulingInput(numberOf('start-timeout')),
     num_images: numberOf('num-images'),
   });
+}
+
+/** Priority and start timeout, when set. */
+function schedulingInput(startTimeout: number | undefined): Pick<JobInput, 'priority' | 'start_timeout'> {
+  const priority = byId<HTMLSelectElement>('priority').value as JobInput['priority'] | '';
+  return { ...(priority ? { priority } : {}), ...(startTimeout === undefined ? {} : { start_timeout: startTimeout }) };
 }
 
 function showJob(job: Pick<JobView, 'status' | 'queue_position' | 'progress' | 'error' | 'moderation'>): void {
@@ -122,6 +130,7 @@ async function follow(job: JobView): Promise<void> {
       imageFrame.hidden = false;
     }
     await refreshGallery();
+    refreshUsage();
   } catch (error) {
     if (!controller.signal.aborted) statusLine.textContent = explain(error);
   }
@@ -164,6 +173,10 @@ cancelButton.addEventListener('click', () => {
 });
 
 bindCreativeControls();
+bindUsageExport(() => client, (error) => (formError.textContent = explain(error)));
+const refreshUsage = () => {
+  if (client) renderUsage(client).catch((error: unknown) => (formError.textContent = explain(error)));
+};
 byId('refresh-gallery').addEventListener('click', () => void refreshGallery());
 
 bindKeyForm(localKeyStore('apiKey'), 'api-key', (key) => {
@@ -175,6 +188,7 @@ bindKeyForm(localKeyStore('apiKey'), 'api-key', (key) => {
       formError.textContent = explain(error);
     });
     void refreshGallery();
+    refreshUsage();
   } else {
     renderGallery([]);
   }

@@ -29,21 +29,22 @@ export const pixelsSha256 = (rgb: Uint8Array) => sha256(rgb);
 export type ManifestFields = Omit<ProvenanceManifest, 'format' | 'image'>;
 
 /**
- * Signs a PNG and embeds the record as an iTXt chunk before IEND. `rgb` (the pixels the PNG
- * encodes) saves a decode when the caller has them.
+ * Signs a PNG and embeds the record as an iTXt chunk before IEND. `pixels` (the RGB8 pixels the
+ * PNG encodes, or their SHA-256 in hex) saves decoding the file when the caller has them: the
+ * render pipeline reports the hash with every image, so a worker never decodes its own output.
  */
-export function embedPngProvenance(png: Uint8Array, fields: ManifestFields, key: SigningKey, rgb?: Uint8Array): { png: Uint8Array; record: SignedProvenance } {
+export function embedPngProvenance(png: Uint8Array, fields: ManifestFields, key: SigningKey, pixels?: Uint8Array | { sha256: string }): { png: Uint8Array; record: SignedProvenance } {
   const chunks = readPngChunks(png);
   const old = chunks.filter((c) => isProvenanceChunk(c));
   const clean = withoutChunks(png, old);
   const header = chunks.find((c) => c.type === 'IHDR')!.data;
   const width = new DataView(header.buffer, header.byteOffset).getUint32(0);
   const height = new DataView(header.buffer, header.byteOffset).getUint32(4);
-  const pixels = rgb ?? pngPixelsRgb8(clean).rgb;
+  const pixelsHash = pixels instanceof Uint8Array ? sha256(pixels) : (pixels?.sha256 ?? sha256(pngPixelsRgb8(clean).rgb));
   const manifest: ProvenanceManifest = {
     format: MANIFEST_FORMAT,
     ...fields,
-    image: { width, height, content_type: 'image/png', pixels_sha256: sha256(pixels), file_sha256: sha256(clean) },
+    image: { width, height, content_type: 'image/png', pixels_sha256: pixelsHash, file_sha256: sha256(clean) },
   };
   const record = signManifest(manifest, key);
   return { png: insertBeforeIend(clean, itxtChunk(PROVENANCE_KEYWORD, JSON.stringify(record))), record };

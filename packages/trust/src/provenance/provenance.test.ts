@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { KeyRing, generateSigningKey } from './signing-key.js';
@@ -33,6 +34,15 @@ describe('PNG provenance', () => {
     expect(check.manifest).toMatchObject({ job_id: 'job_abc', tenant: 'acme', params: { seed: 7 }, image: { width: 64, height: 64 } });
     expect(pngPixelsRgb8(signed).rgb).toEqual(pngPixelsRgb8(testPng()).rgb);
     expect(readPngChunks(signed).filter((c) => c.type === 'tEXt')).toHaveLength(2);
+  });
+
+  it('records the same pixel hash from the pixels, their hash, or a decode of the file', () => {
+    const png = testPng();
+    const rgb = pngPixelsRgb8(png).rgb;
+    const hashOf = (p?: Uint8Array | { sha256: string }) => embedPngProvenance(png, fields, key, p).record.manifest.image.pixels_sha256;
+    const decoded = hashOf();
+    expect(hashOf(rgb)).toBe(decoded);
+    expect(hashOf({ sha256: createHash('sha256').update(rgb).digest('hex') })).toBe(decoded);
   });
 
   it('answers unsigned without a record and unknown_key for another farm key', () => {

@@ -1,0 +1,119 @@
+// The batcher on the shipped tiny model (in this process, wrapped to record what reaches it):
+// a job that finds the model free starts at once, jobs that queue while it renders run as one
+// batch, a cancel leaves the queue at once.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadModel, type FlowModel, type GenerateOptions, type GenerateResult } from '@flowfarm/pipeline';
+import type { Renderer } from './model-thread.js';
+import { RenderBatcher, type BatcherOptions } from './render-batcher.js';
+import type { ThreadRenderRequest } from './render-thread-protocol.js';
+
+const shipped = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'tiny-shapes');
+
+/** The real model, with the list of batches (as request seeds) in the order they reached it. */
+class RecordingRenderer implements Renderer {
+  readonly batches: number[][] = [];
+  constructor(private readonly model: FlowModel) {}
+  get name() {
+    return this.model.name;
+  }
+  get manifest() {
+    return this.model.manifest;
+  }
+  get providerInfo() {
+    return this.model.providerInfo;
+  }
+  async generate(request: ThreadRenderRequest, options?: GenerateOptions): Promise<GenerateResult> {
+    return (await this.generateBatch([request], options))[0];
+  }
+  generateBatch(requests: ThreadRenderRequest[], options?: GenerateOptions): Promise<GenerateResult[]> {
+    this.batches.push(requests.map((r) => r.seed!));
+    return this.model.generateBatch(requests, options);
+  }
+}
+
+describe('RenderBatcher', () => {
+  let model: FlowModel;
+  beforeAll(async () => {
+    model = await loadModel(shipped, { intraOpThreads: 1 });
+  });
+  afterAll(() => model.release());
+  afterEach(() => vi.useRealTimers());
+
+  const job = (seed: number, size = 64): ThreadRenderRequest => ({ prompt: `a red circle ${seed}`, seed, width: size, height: size, steps: 2 });
+  const setup = (options: Partial<BatcherOptions> = {}) => {
+    const renderer = new RecordingRenderer(model);
+    return { renderer, batcher: new RenderBatcher(renderer, { maxBatch: 4, windowMs: 0, slots: 1, ...options }) };
+  };
+  const seedsOf = (results: GenerateResult[]) => results.map((r) => r.images[0].seed);
+
+  it('starts a job that finds the model free at once, without waiting for companions', async () => {
+    const { renderer, batcher } = setup();
+    const done = batcher.render(job(1));
+    // the render reached the model inside render() itself: no timer, no window
+    expect(renderer.batches).toEqual([[1]]);
+    expect((await done).images[0].seed).toBe(1);
+  });
+
+  it('runs the jobs that queued while the model rendered as the next batch, up to maxBatch', async () => {
+    const { renderer, batcher } = setup({ maxBatch: 3 });
+    const first = batcher.render(job(1));
+    const queued = [2, 3, 4, 5].map((seed) => batcher.render(job(seed)));
+    expect(batcher.waiting).toBe(4);
+    const results = await Promise.all([first, ...queued]);
+    expect(renderer.batches).toEqual([[1], [2, 3, 4], [5]]);
+    // every job gets its own image, rendered from its own seed
+    expect(seedsOf(results)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(results.map((r) => Buffer.from(r.images[0].data).toString('base64'))).size).toBe(5);
+  });
+
+  it('keeps shapes apart and starts the oldest waiting job first', async () => {
+    const { renderer, batcher } = setup();
+    const all = [batcher.render(job(1)), batcher.render(job(2, 128)), batcher.render(job(3)), batcher.render(job(4, 128))];
+    await Promise.all(all);
+    expect(renderer.batches).toEqual([[1], [2, 4], [3]]);
+  });
+
+  it('runs up to `slots` batches at the same time', async () => {
+    const { renderer, batcher } = setup({ slots: 2 });
+    const all = [batcher.render(job(1)), batcher.render(job(2, 128)), batcher.render(job(3))];
+    expect(renderer.batches).toEqual([[1], [2]]);
+    await Promise.all(all);
+    expect(renderer.batches).toEqual([[1], [2], [3]]);
+  });
+
+  it('with a window, holds a batch that is not full until the window passes or it fills', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let now = 0;
+    const { renderer, batcher } = setup({ maxBatch: 2, windowMs: 50, now: () => now });
+    const a = batcher.render(job(1));
+    expect(renderer.batches).toEqual([]);
+    now = 10;
+    const b = batcher.render(job(2));
+    expect(renderer.batches).toEqual([[1, 2]]); // full: starts without waiting out the window
+    await Promise.all([a, b]);
+    now = 100;
+    const c = batcher.render(job(3));
+    now = 149;
+    vi.advanceTimersByTime(49);
+    expect(renderer.batches).toEqual([[1, 2]]);
+    now = 150;
+    vi.advanceTimersByTime(1);
+    expect(renderer.batches).toEqual([[1, 2], [3]]);
+    await c;
+  });
+
+  it('rejects a job canceled while it waits at once, and leaves it out of the next batch', async () => {
+    const { renderer, batcher } = setup();
+    const first = batcher.render(job(1));
+    const controller = new AbortController();
+    const canceled = batcher.render(job(2), { signal: controller.signal });
+    const kept = batcher.render(job(3));
+    controller.abort();
+    await expect(canceled).rejects.toMatchObject({ name: 'AbortError' });
+    expect(batcher.waiting).toBe(1);
+    await Promise.all([first, kept]);
+    expect(renderer.batches).toEqual([[1], [3]]);
+  });
+});
