@@ -70,7 +70,7 @@ async function withFarm<T>(run: (farm: Farm, store: JobStore) => Promise<T>): Pr
     workerEnv: { LOG_LEVEL: 'warn' },
   });
   try {
-    return await run(farm, new JobStore(farm.redis, farmKeys(farm.prefix), { retentionMs: 3_600_000 }));
+    return await run(farm, new JobStore(farm.redis, farmKeys(farm.prefix)));
   } finally {
     await farm.close();
   }
