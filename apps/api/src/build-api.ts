@@ -11,7 +11,7 @@ import { createAuth } from './auth.js';
 import { parseStaticKeys, type ApiConfig } from './config.js';
 import { absoluteUrl, type ApiDeps, type ExtraRouter } from './deps.js';
 import { createApp } from './app.js';
-import { fairPriority } from './fair-submit.js';
+import { fairShareOf } from './fair-submit.js';
 import { createRequestRateLimiter } from './rate-limit.js';
 
 export interface BuildApiOptions {
@@ -47,7 +47,7 @@ export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): Buil
     observer: jobLifecycleMetrics,
     view: (record) => toJobView(record, { apiBaseUrl: baseUrl, outputUrl: async (key) => absoluteUrl(baseUrl, await storage.url(key)) }),
     // fair share: each token's priority from the tenant's weight, the job's class and its cost
-    priority: (record) => fairPriority(deps, record),
+    fair: (record) => fairShareOf(deps, record),
     fault: config.FLOWFARM_FAULT,
     onError: (err, context) => logger.error({ err }, context),
   });

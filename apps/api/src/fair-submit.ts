@@ -52,15 +52,12 @@ export function deadlinesOf(createdAt: number, input: JobInput, who: Submitter):
   };
 }
 
-/** The fair-share priority of a job's dispatch token (the lifecycle asks when it dispatches). */
-export async function fairPriority(deps: ApiDeps, record: JobRecord): Promise<number> {
+/** What the submit script needs for the job's fair-share slot (the lifecycle asks at submit). */
+export async function fairShareOf(deps: ApiDeps, record: JobRecord): Promise<{ rank: number; cost: number; defaultJobCost: number }> {
   const limits = (await servedModels(deps)).known.get(record.model);
-  return deps.fair.assign({
-    model: record.model,
-    tenant: record.tenant,
-    jobId: record.id,
+  return {
     rank: priorityRank(record.input.priority ?? 'normal'),
     cost: record.request ? megapixelSteps(record.request) : 0,
     defaultJobCost: limits ? defaultJobCostOf(limits) : 1,
-  });
+  };
 }

@@ -130,6 +130,8 @@ export interface SubmitResult {
   record: JobRecord;
   /** false when an Idempotency-Key replay returned an earlier job. */
   created: boolean;
+  /** A new queued job's position, as the submit script saw it (undefined: ask the queue). */
+  queuePosition?: number | null;
 }
 
 /**
@@ -194,5 +196,6 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with another request body', { extra: { job_id: outcome.jobId } });
   }
   if (outcome.kind === 'gone') throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
-  return { record: outcome.record, created: outcome.kind === 'created' };
+  if (outcome.kind === 'existing') return { record: outcome.record, created: false };
+  return { record: outcome.record, created: true, queuePosition: outcome.queuePosition };
 }

@@ -12,9 +12,10 @@ export async function loadOwnJob(deps: ApiDeps, req: Request, id: string): Promi
   return record;
 }
 
-export async function jobViewFor(deps: ApiDeps, req: Request, record: JobRecord): Promise<JobView> {
+/** The job's view for this request; `knownPosition`: a queue position just read (by the submit script). */
+export async function jobViewFor(deps: ApiDeps, req: Request, record: JobRecord, knownPosition?: number | null): Promise<JobView> {
   const base = apiBaseUrl(deps, req);
-  const queuePosition = record.status === 'queued' ? await deps.queues.queuePosition(record.model, record.id) : null;
+  const queuePosition = record.status !== 'queued' ? null : knownPosition !== undefined ? knownPosition : await deps.queues.queuePosition(record.model, record.id);
   return toJobView(record, { apiBaseUrl: base, queuePosition, outputUrl: async (key) => absoluteUrl(base, await deps.storage.url(key)) });
 }
 

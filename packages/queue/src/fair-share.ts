@@ -113,6 +113,19 @@ redis.call('ZADD', mine, fmt(tag), rank .. '|' .. jobId)
 return p
 `;
 
+/**
+ * FAIR_ASSIGN as a Lua function, `fairAssign(KEYS, ARGV)` with the script's keys and arguments,
+ * for the submit script (lifecycle/scripts.ts): the record and its fair-share slot in one step.
+ */
+export const FAIR_ASSIGN_FUNCTION = `
+local function fairAssign(KEYS, ARGV)
+${FAIR_ASSIGN}
+end
+`;
+
+/** Priority steps of one default job (`unit` of FAIR_ASSIGN). */
+export const fairUnit = (defaultJobCost: number): number => Math.max(defaultJobCost, 1e-9) / STEPS_PER_DEFAULT_JOB;
+
 export interface FairAssignment {
   model: string;
   tenant: string;
@@ -142,7 +155,7 @@ export class FairScheduler {
   /** The BullMQ priority to add the job with (call once per job, after its record is created). */
   async assign(a: FairAssignment): Promise<number> {
     const queueKey = `${this.keys.bullPrefix}:${renderQueueName(a.model)}:`;
-    const unit = Math.max(a.defaultJobCost, 1e-9) / STEPS_PER_DEFAULT_JOB;
+    const unit = fairUnit(a.defaultJobCost);
     const args = [
       4,
       this.keys.fairState(a.model),

@@ -62,6 +62,8 @@ export interface JobRecord {
   worker?: string | null;
   /** The worker's own time for the run that succeeded: start to stored outputs. */
   renderMs?: number | null;
+  /** The BullMQ priority its dispatch token got (fair-share slot), set by the submit script. */
+  dispatchPriority?: number | null;
   /** Id of the API key that submitted the job (usage is metered per key). */
   keyId?: string | null;
   /** Epoch ms: not started by then, the job ends expired (start_timeout or Cancel-After). */
@@ -139,6 +141,7 @@ export function recordFromHash(raw: Record<string, string> | string[]): JobRecor
     request: h.request ? (JSON.parse(h.request) as RenderRequest) : null,
     worker: h.worker || null,
     renderMs: num(h.render_ms),
+    dispatchPriority: num(h.prio),
     keyId: h.key_id || null,
     startBy: num(h.start_by),
     cancelAt: num(h.cancel_at),

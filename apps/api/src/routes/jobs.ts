@@ -35,8 +35,8 @@ export function jobsRouter(deps: ApiDeps): Router {
       throw new ValidationError([{ path: 'Idempotency-Key', message: 'must be 1-255 characters' }]);
     }
     const who = { keyId: req.apiKeyId, keyMaxPriority: req.apiKeyMaxPriority ?? null, cancelAfterSeconds: cancelAfterSeconds(req.get('cancel-after')) };
-    const { record, created } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey, who, viewsFor(deps, req));
-    let view = await jobViewFor(deps, req, record);
+    const { record, created, queuePosition } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey, who, viewsFor(deps, req));
+    let view = await jobViewFor(deps, req, record, queuePosition);
     if (created) await auditSubmit(deps, req, record);
     if (!created) res.set('Idempotent-Replayed', 'true');
     res.set('Location', view.urls.self);

@@ -54,7 +54,10 @@ describe('JobLifecycle', () => {
   it('dispatches a token that carries only the id, in submit order (queue position from the prioritized set)', async () => {
     const model = `fifo-${randomUUID().slice(0, 6)}`;
     const jobs = [record('fifo', model), record('fifo', model), record('fifo', model)];
-    for (const job of jobs) await lifecycle.submit(job, { maxActive: 10 });
+    const submitted = [];
+    for (const job of jobs) submitted.push(await lifecycle.submit(job, { maxActive: 10 }));
+    // the submit script's own answer, before the token is read back
+    expect(submitted.map((out) => (out.kind === 'created' ? out.queuePosition : 'not created'))).toEqual([0, 1, 2]);
     const token = await queues.queue(model).getJob(jobs[0].id);
     expect(token?.data).toEqual({ jobId: jobs[0].id });
     expect(token?.opts).toMatchObject({ removeOnComplete: true, removeOnFail: true });

@@ -13,6 +13,8 @@ import {
 } from '@flowfarm/contracts';
 import type { QuotaBreach, QuotaName } from '@flowfarm/contracts';
 import type { FarmKeys } from '../keys.js';
+import { renderQueueName } from '../keys.js';
+import { fairUnit } from '../fair-share.js';
 import { USAGE_FIELDS, usageField, type JobUsage } from '../job-store.js';
 import { dayPeriod, monthPeriod, pixelSteps, quotaPeriods, utcDay } from '../quota-periods.js';
 import { recordFromHash, recordToHash, type JobRecord, type StoredOutput } from '../job-record.js';
@@ -23,7 +25,7 @@ import { crashAt, type FaultPoint } from './faults.js';
 import { PROGRESS, REQUEST_CANCEL, START, SUBMIT, TRANSITION } from './scripts.js';
 
 export type SubmitOutcome =
-  | { kind: 'created'; record: JobRecord }
+  | { kind: 'created'; record: JobRecord; queuePosition: number | null }
   | { kind: 'existing'; record: JobRecord }
   | { kind: 'conflict'; jobId: string }
   | { kind: 'gone'; jobId: string }
@@ -52,8 +54,8 @@ export interface LifecycleObserver {
 
 /**
  * The priority a job's dispatch token gets in its model queue (BullMQ: lower runs first, 1 to
- * 2^21) when no scheduler is given: one constant for every job, so the queue is first in, first
- * out. The API gives the fair-share scheduler (`LifecycleOptions.priority`, fair-share.ts).
+ * 2^21) when its record has none: one constant for every job, so the queue is first in, first
+ * out. With fair share (`LifecycleOptions.fair`) the submit script gives each job its slot.
  */
 export function dispatchPriority(_record: JobRecord): number {
   return 1;
@@ -73,8 +75,12 @@ export interface LifecycleOptions {
   fault?: FaultPoint;
   /** Failed jobs kept in the recent-failures list. */
   failuresCap?: number;
-  /** The job's dispatch priority (default `dispatchPriority`: FIFO); the API gives fair share. */
-  priority?: (record: JobRecord) => Promise<number>;
+  /**
+   * Fair share: what the submit script needs to give the job its slot (fair-share.ts): its class
+   * rank, its cost in megapixel-steps and its model's default job cost. Without it every job gets
+   * `dispatchPriority` (first in, first out).
+   */
+  fair?: (record: JobRecord) => Promise<{ rank: number; cost: number; defaultJobCost: number }>;
   /** How long daily usage figures are kept (default 400 days). */
   usageRetentionDays?: number;
   onError?: (err: unknown, context: string) => void;
@@ -147,6 +153,9 @@ export class JobLifecycle {
         };
     const stored: JobRecord = moderated ? { ...record, status: 'moderated', moderation: moderated, finishedAt: now, reserved: null } : { ...record, reserved };
     const terminalEvent = moderated ? JSON.stringify(this.event('job.moderated', record.id, { moderation: moderated })) : '';
+    const fair = !moderated && this.options.fair ? await this.options.fair(record) : null;
+    const queuePrefix = `${k.bullPrefix}:${renderQueueName(record.model)}:`;
+    const fairArgs = fair ? JSON.stringify({ rank: fair.rank, cost: fair.cost, unit: fairUnit(fair.defaultJobCost), queuePrefix, tenant: record.tenant }) : '';
     const [kind, value, ...quota] = (await runScript(
       this.redis,
       SUBMIT,
@@ -162,6 +171,10 @@ export class JobLifecycle {
         k.deadlines,
         k.dispatch,
         k.retention,
+        k.fairState(record.model),
+        k.fairTenantQueue(record.model, record.tenant),
+        `${queuePrefix}prioritized`,
+        `${queuePrefix}wait`,
       ],
       [
         record.id,
@@ -175,29 +188,32 @@ export class JobLifecycle {
         String(now + this.options.retentionMs),
         JSON.stringify(extras),
         retentionMember(record),
+        fairArgs,
       ],
-    )) as string[];
+    )) as Array<string | number>;
     if (kind === 'full') return { kind, active: Number(value) };
     if (kind === 'quota') {
       const [limit, used, requested, resetsAtMs] = quota.map(Number);
       return { kind, breach: { quota: value as QuotaName, limit, used, requested, resetsAtMs } };
     }
-    if (kind === 'conflict') return { kind, jobId: value };
+    if (kind === 'conflict') return { kind, jobId: String(value) };
     if (kind === 'existing') {
-      const existing = await this.store.get(value);
-      return existing ? { kind, record: existing } : { kind: 'gone', jobId: value };
+      const existing = await this.store.get(String(value));
+      return existing ? { kind, record: existing } : { kind: 'gone', jobId: String(value) };
     }
+    const [priority, position] = quota.map(Number);
+    if (!moderated) stored.dispatchPriority = priority;
     crashAt(this.options.fault, 'submit:after-record');
     this.options.observer?.submitted(stored);
     if (moderated) {
       this.options.observer?.finished(stored, 'moderated');
       await this.notify('job.moderated', stored, opts.view);
-      return { kind: 'created', record: stored };
+      return { kind: 'created', record: stored, queuePosition: null };
     }
     // The job is recorded: a dispatch that fails now is retried by the reconciler from the outbox.
     await this.dispatch(stored).catch((err: unknown) => this.options.onError?.(err, 'dispatch failed; the reconciler retries it'));
     await this.notify('job.queued', stored, opts.view);
-    return { kind: 'created', record: stored };
+    return { kind: 'created', record: stored, queuePosition: position >= 0 ? position : null };
   }
 
   /**
@@ -205,8 +221,7 @@ export class JobLifecycle {
    * removed when the job starts, or by the reconciler.
    */
   async dispatch(record: JobRecord): Promise<void> {
-    const priority = this.options.priority ? await this.options.priority(record) : dispatchPriority(record);
-    await this.queues.dispatch(record.model, record.id, priority);
+    await this.queues.dispatch(record.model, record.id, record.dispatchPriority ?? dispatchPriority(record));
     crashAt(this.options.fault, 'submit:after-dispatch');
   }
 
@@ -284,7 +299,7 @@ export class JobLifecycle {
     crashAt(this.options.fault, 'finish:before-record');
     const now = Date.now();
     const done: JobRecord = { ...record, status: 'succeeded', outputs, finishedAt: now, renderMs, progress: { step: record.progress.total, total: record.progress.total } };
-    const fields = ['status', 'succeeded', 'outputs', JSON.stringify(outputs), 'finished_at', String(now), 'render_ms', String(Math.round(renderMs))];
+    const fields = ['status', 'succeeded', 'outputs', JSON.stringify(outputs), 'finished_at', String(now), 'render_ms', String(Math.round(renderMs)), 'progress', JSON.stringify(done.progress)];
     return this.transition(done, ['running'], 'job.succeeded', fields, {}, workerId, 'finish:after-record', indexes, this.usageEffect(done, { renderMs: usageMs ?? renderMs }, now));
   }
 

@@ -6,22 +6,30 @@
 // Quotas, deadlines and usage metering (fair-scripts.ts) run inside these scripts too.
 //
 import { QUOTA_CHECK, QUOTA_RESERVE_AND_DEADLINE, TERMINAL_EFFECTS } from '../fair-scripts.js';
+import { FAIR_ASSIGN_FUNCTION } from '../fair-share.js';
 
 // The record is a hash `<prefix>:job:<id>`: status, progress, attempt, worker, times, outputs,
 // error... and `request`, the pipeline request the worker renders (BullMQ only carries the id).
 
 /**
  * KEYS: idem (or job when unused), active, job, tenantJobs, events, tenantPolicy, dayQuota,
- *       monthQuota, deadlines, dispatch, retention.
+ *       monthQuota, deadlines, dispatch, retention, fairState, fairTenantQueue, BullMQ prioritized,
+ *       BullMQ wait.
  * ARGV: id, useIdem, bodyHash, maxActive, idemTtlSec, fields (flat JSON array), createdMs,
  *       terminalEventJson ('' for a queued job), retentionScore, extrasJson (quota and deadline,
- *       fair-scripts.ts), retentionMember.
- * Returns {'created'|'existing'|'conflict', id}, {'full', activeCount} or {'quota', ...breach}.
+ *       fair-scripts.ts), retentionMember, fairJson (`{rank, cost, unit, queuePrefix, tenant}`, or ''
+ *       for first in, first out).
+ * A queued job gets its dispatch priority here (the fair-share slot, fair-share.ts, or 1), kept
+ * in the record as `prio`, and its queue position once its token is added: the tokens that run
+ * before it (lower priority, or the same and added earlier) plus the wait list.
+ * Returns {'created', id, priority, position}, {'existing'|'conflict', id}, {'full', activeCount}
+ * or {'quota', ...breach}.
  * A queued job also gets an outbox entry in `dispatch`: the API adds its BullMQ token next; the
  * start script removes the entry, and the reconciler dispatches entries that stay (a crash
  * between record and token) and drops those of jobs no longer queued.
  */
 export const SUBMIT = `
+${FAIR_ASSIGN_FUNCTION}
 if ARGV[2] == '1' then
   local prev = redis.call('GET', KEYS[1])
   if prev then
@@ -37,15 +45,23 @@ ${QUOTA_CHECK}
 redis.call('HSET', KEYS[3], unpack(cjson.decode(ARGV[6])))
 redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
 if ARGV[2] == '1' then redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'EX', ARGV[5]) end
+local prio, position = 0, -1
 if ARGV[8] == '' then
   redis.call('SADD', KEYS[2], ARGV[1])
   redis.call('ZADD', KEYS[10], ARGV[7], ARGV[1])
+  prio = 1
+  if ARGV[12] ~= '' then
+    local f = cjson.decode(ARGV[12])
+    prio = fairAssign({KEYS[12], KEYS[13], KEYS[14], KEYS[6]}, {ARGV[1], tostring(f.rank), tostring(f.cost), tostring(f.unit), f.queuePrefix, f.tenant})
+  end
+  redis.call('HSET', KEYS[3], 'prio', prio)
+  position = redis.call('ZCOUNT', KEYS[14], '-inf', '(' .. string.format('%.0f', (prio + 1) * 4294967296)) + redis.call('LLEN', KEYS[15])
 else
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', '10000', '*', 'e', ARGV[8])
   redis.call('ZADD', KEYS[11], ARGV[9], ARGV[11])
 end
 ${QUOTA_RESERVE_AND_DEADLINE}
-return {'created', ARGV[1]}
+return {'created', ARGV[1], prio, position}
 `;
 
 /**
