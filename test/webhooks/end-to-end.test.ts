@@ -124,7 +124,7 @@ describe('webhooks through a real farm', () => {
     // notifying; BullMQ still holds the render job and hands it to the next worker.
     const queues = new RenderQueues(farm.redis, farmKeys(farm.prefix), { attempts: 1, backoffMs: 0 });
     const lifecycle = new JobLifecycle(farm.redis, farmKeys(farm.prefix), queues, { retentionMs: 3_600_000 });
-    const started = await lifecycle.start(jobId, 'the-dead-worker', 1);
+    const started = await lifecycle.start(jobId, 'the-dead-worker', 1, MODEL);
     expect(started.kind).toBe('ok');
     expect((await lifecycle.succeed((started as { record: JobRecord }).record, 'the-dead-worker', [], 1)).kind).toBe('ok');
     await queues.close();

@@ -75,7 +75,8 @@ export function createRenderProcessor(deps: ProcessorDeps) {
     let record: JobRecord | null = null;
     let model: string | null = null;
     try {
-      const started = await lifecycle.start(jobId, workerId, attempt);
+      // the token's queue is its model's (`render.<model>`)
+      const started = await lifecycle.start(jobId, workerId, attempt, job.queueName.slice('render.'.length));
       if (started.kind === 'missing') return { status: 'missing' };
       // A re-run after a worker died between finishing the job and telling BullMQ: nothing to do.
       if (started.kind === 'terminal') return { status: started.record.status };

@@ -28,7 +28,9 @@ export const STEPS_PER_DEFAULT_JOB = 64;
  * BullMQ priorities end at 2^21: when a tag would pass it, every queued job's priority moves
  * down by the head's (a rebase, O(queued jobs), once per ~2^21 steps of virtual time).
  *
- * KEYS: 1 fair state hash, 2 the tenant's fair-queue set, 3 BullMQ prioritized set, 4 tenant policy hash.
+ * KEYS: 1 fair state hash, 2 the tenant's fair-queue set, 3 BullMQ prioritized set, 4 tenant policy hash,
+ *       5 (optional) the model's pending set: start tags of jobs not started yet (the lifecycle's
+ *       submit script assigns before the token is added; the start script removes the entry).
  * ARGV: 1 job id, 2 class rank (0 high, 1 normal, 2 low), 3 cost, 4 unit (fixed at first use),
  *       5 BullMQ job key prefix (`<prefix>:render.<model>:`), 6 tenant.
  * Returns the BullMQ priority for the job.
@@ -55,6 +57,12 @@ local V
 local head = redis.call('ZRANGE', prioritized, 0, 0, 'WITHSCORES')
 if head[2] then V = tagOf(prioOf(tonumber(head[2])))
 else V = tonumber(redis.call('HGET', state, 'vmax') or '0') end
+-- KEYS[5] (the submit script's): start tags of jobs recorded whose tokens may not be in the
+-- prioritized set yet; the next job to run may be one of them
+if KEYS[5] then
+  local pending = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+  if pending[2] and (not head[2] or tonumber(pending[2]) < V) then V = tonumber(pending[2]) end
+end
 if V < base then V = base end
 local start = math.max(V, tonumber(redis.call('HGET', state, 'f:' .. tenant) or '0'))
 redis.call('HSET', state, 'f:' .. tenant, fmt(start + cost / weight))
@@ -110,6 +118,7 @@ if #lower > 0 then
   end
 end
 redis.call('ZADD', mine, fmt(tag), rank .. '|' .. jobId)
+if KEYS[5] then redis.call('ZADD', KEYS[5], fmt(tag), jobId) end
 return p
 `;
 

@@ -39,6 +39,8 @@ export interface FarmKeys {
   readonly tenantPolicies: string;
   /** Hash: a model queue's fair-share state (virtual time base, each tenant's finish tag). */
   fairState(model: string): string;
+  /** Sorted set: jobs of one model not started yet, by fair start tag (the next to run is the first). */
+  fairPending(model: string): string;
   /** Sorted set: a tenant's queued jobs of one model by fair tag (for priority classes). */
   fairTenantQueue(model: string, tenant: string): string;
   /** Hash: images and pixel-steps a tenant reserved in one quota period (`d:YYYY-MM-DD`, `m:YYYY-MM`). */
@@ -79,6 +81,7 @@ export function farmKeys(prefix: string): FarmKeys {
     tenantPolicies: k('tenants', 'policies'),
     fairState: (model) => k('fair', model),
     fairTenantQueue: (model, tenant) => k('fair', model, 't', tenant),
+    fairPending: (model) => k('fair', model, 'pending'),
     quotaCounter: (tenant, period) => k('quota', tenant, period),
     usageDay: (tenant, day) => k('usage', tenant, day),
     usageTenants: (day) => k('usage', 'tenants', day),

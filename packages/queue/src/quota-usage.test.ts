@@ -17,7 +17,7 @@ async function create(r: JobRecord) {
   return out;
 }
 async function started(r: JobRecord): Promise<JobRecord> {
-  const out = await lifecycle.start(r.id, 'w1', 1);
+  const out = await lifecycle.start(r.id, 'w1', 1, r.model);
   if (out.kind !== 'ok') throw new Error('not started');
   return out.record;
 }

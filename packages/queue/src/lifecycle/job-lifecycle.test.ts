@@ -37,7 +37,7 @@ function record(tenant = 't1', model = 'mini'): JobRecord {
 }
 
 async function started(id: string, worker = 'w1', attempt = 1): Promise<JobRecord> {
-  const outcome = await lifecycle.start(id, worker, attempt);
+  const outcome = await lifecycle.start(id, worker, attempt, (await store.get(id))!.model);
   if (outcome.kind !== 'ok') throw new Error(`not started: ${outcome.kind}`);
   return outcome.record;
 }
@@ -89,7 +89,7 @@ describe('JobLifecycle', () => {
     expect((await lifecycle.cancel(queued)).kind).toBe('canceled_now');
     expect((await store.get(queued.id))?.status).toBe('canceled');
     expect(await queues.queue(queued.model).getJob(queued.id)).toBeUndefined();
-    expect((await lifecycle.start(queued.id, 'w1', 1)).kind).toBe('terminal');
+    expect((await lifecycle.start(queued.id, 'w1', 1, queued.model)).kind).toBe('terminal');
 
     const running = record();
     await lifecycle.submit(running, { maxActive: 10 });

@@ -175,6 +175,7 @@ export class JobLifecycle {
         k.fairTenantQueue(record.model, record.tenant),
         `${queuePrefix}prioritized`,
         `${queuePrefix}wait`,
+        k.fairPending(record.model),
       ],
       [
         record.id,
@@ -233,8 +234,11 @@ export class JobLifecycle {
   async reconcileDispatch(graceMs: number, limit = 200): Promise<number> {
     const ids = await this.redis.zrangebyscore(this.keys.dispatch, '-inf', Date.now() - graceMs, 'LIMIT', 0, limit);
     if (ids.length === 0) return 0;
-    for (const record of await this.store.getMany(ids)) {
+    const records = await this.store.getMany(ids);
+    for (const record of records) {
       if (record.status === 'queued') await this.dispatch(record);
+      // its token is in the queue now, or it will never run: no longer pending for fair share
+      else await this.redis.zrem(this.keys.fairPending(record.model), record.id);
     }
     await this.redis.zrem(this.keys.dispatch, ...ids);
     return ids.length;
@@ -244,12 +248,12 @@ export class JobLifecycle {
    * queued|running → running for `workerId`: a first run, a retry, or a re-run after the previous
    * holder died. Returns the record (the request the worker renders is in it).
    */
-  async start(jobId: string, workerId: string, attempt: number): Promise<StartOutcome> {
+  async start(jobId: string, workerId: string, attempt: number, model: string): Promise<StartOutcome> {
     const k = this.keys;
     const answer = (await runScript(
       this.redis,
       START,
-      [k.job(jobId), k.jobEvents(jobId), k.workerJobs(workerId), k.holders, k.dispatch],
+      [k.job(jobId), k.jobEvents(jobId), k.workerJobs(workerId), k.holders, k.dispatch, k.fairPending(model)],
       [workerId, String(attempt), String(Date.now()), JSON.stringify(this.event('job.started', jobId, { attempt })), k.jobChannel(jobId)],
     )) as string[];
     const [kind, , cancel] = answer;

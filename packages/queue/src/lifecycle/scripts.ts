@@ -14,7 +14,7 @@ import { FAIR_ASSIGN_FUNCTION } from '../fair-share.js';
 /**
  * KEYS: idem (or job when unused), active, job, tenantJobs, events, tenantPolicy, dayQuota,
  *       monthQuota, deadlines, dispatch, retention, fairState, fairTenantQueue, BullMQ prioritized,
- *       BullMQ wait.
+ *       BullMQ wait, fairPending.
  * ARGV: id, useIdem, bodyHash, maxActive, idemTtlSec, fields (flat JSON array), createdMs,
  *       terminalEventJson ('' for a queued job), retentionScore, extrasJson (quota and deadline,
  *       fair-scripts.ts), retentionMember, fairJson (`{rank, cost, unit, queuePrefix, tenant}`, or ''
@@ -52,7 +52,7 @@ if ARGV[8] == '' then
   prio = 1
   if ARGV[12] ~= '' then
     local f = cjson.decode(ARGV[12])
-    prio = fairAssign({KEYS[12], KEYS[13], KEYS[14], KEYS[6]}, {ARGV[1], tostring(f.rank), tostring(f.cost), tostring(f.unit), f.queuePrefix, f.tenant})
+    prio = fairAssign({KEYS[12], KEYS[13], KEYS[14], KEYS[6], KEYS[16]}, {ARGV[1], tostring(f.rank), tostring(f.cost), tostring(f.unit), f.queuePrefix, f.tenant})
   end
   redis.call('HSET', KEYS[3], 'prio', prio)
   position = redis.call('ZCOUNT', KEYS[14], '-inf', '(' .. string.format('%.0f', (prio + 1) * 4294967296)) + redis.call('LLEN', KEYS[15])
@@ -65,9 +65,9 @@ return {'created', ARGV[1], prio, position}
 `;
 
 /**
- * KEYS: job, events, workerJobs, holders, dispatch.
+ * KEYS: job, events, workerJobs, holders, dispatch, fairPending (of the job's model).
  * ARGV: workerId, attempt, nowMs, eventJson, channel.
- * A started job was dispatched: its outbox entry (if still there) goes.
+ * A started job was dispatched: its outbox and fair pending entries (if still there) go.
  * queued|running → running for this worker (a first run, a retry, or a re-run after the previous
  * holder died). Returns {'ok', eventId, cancelRequested, record...} with the whole record as flat
  * field/value pairs, {'terminal', status, '', record...} when the job already ended, {'missing'}.
@@ -97,6 +97,7 @@ local id = redis.call('HGET', KEYS[1], 'id')
 redis.call('HSET', KEYS[3], id, redis.call('HGET', KEYS[1], 'model'))
 redis.call('SADD', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[5], id)
+redis.call('ZREM', KEYS[6], id)
 redis.call('PUBLISH', ARGV[5], eid)
 local out = {'ok', eid, redis.call('HGET', KEYS[1], 'cancel_requested') or ''}
 for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
