@@ -94,6 +94,10 @@ redis.call('HSET', KEYS[1], 'status', 'running', 'attempt', ARGV[2], 'worker', A
 redis.call('HSETNX', KEYS[1], 'started_at', ARGV[3])
 local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[4])
 local id = redis.call('HGET', KEYS[1], 'id')
+local held = redis.call('HGETALL', KEYS[3])
+for i = 1, #held, 2 do
+  if string.sub(held[i + 1], -5) == ' done' then redis.call('HDEL', KEYS[3], held[i]) end
+end
 redis.call('HSET', KEYS[3], id, redis.call('HGET', KEYS[1], 'model'))
 redis.call('SADD', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[5], id)
@@ -148,7 +152,11 @@ if ARGV[12] == 'failed' then
   redis.call('ZADD', KEYS[6], ARGV[11], ARGV[4])
   redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -1 - tonumber(ARGV[10]))
 end
-if cur[2] then redis.call('HDEL', KEYS[5], ARGV[4]) end
+-- the holder keeps the entry, marked done, until its next start: a worker that dies before
+-- BullMQ hears of the end still has its token handed back at once
+if cur[2] and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 1 then
+  redis.call('HSET', KEYS[5], ARGV[4], redis.call('HGET', KEYS[1], 'model') .. ' done')
+end
 for i, entry in ipairs(cjson.decode(ARGV[13])) do redis.call('SET', KEYS[8 + i], entry[1], 'EX', entry[2]) end
 redis.call('PUBLISH', ARGV[8], eid)
 return {'ok', eid, cur[3] or ''}

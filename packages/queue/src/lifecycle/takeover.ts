@@ -11,7 +11,8 @@ export type StalledMove = (model: string) => Promise<void>;
 
 /**
  * Fast takeover of a dead worker's jobs. Workers record the jobs they hold (the start script
- * writes `worker:<id>:jobs`; the finish script removes the entry) and announce themselves with a
+ * writes `worker:<id>:jobs`; the finish script marks the entry done, the worker's next start
+ * removes it) and announce themselves with a
  * heartbeat key that expires within seconds of their death. For a worker in `holders` whose
  * heartbeat is gone, each job the record still says it runs loses its BullMQ lock and is put in
  * the queue's `stalled` set, and BullMQ's stalled check runs at once: the job is back in the queue
@@ -33,11 +34,13 @@ export async function reapDeadWorkers(redis: Redis, keys: FarmKeys, stalledMove:
     const release = redis.multi();
     ids.forEach((jobId, i) => {
       const [status, holder] = (states?.[i]?.[1] ?? []) as [string | null, string | null];
-      if (status !== 'running' || holder !== workerId) return;
-      const queue = `${keys.bullPrefix}:${renderQueueName(held[jobId])}`;
+      // `<model> done`: the run ended, BullMQ may not have heard (its token's re-run finds the end)
+      const [model, done] = held[jobId].split(' ');
+      if (holder !== workerId || (status !== 'running' && !done)) return;
+      const queue = `${keys.bullPrefix}:${renderQueueName(model)}`;
       release.del(`${queue}:${jobId}:lock`).sadd(`${queue}:stalled`, jobId).del(`${queue}:stalled-check`);
-      models.add(held[jobId]);
-      handedBack.push(jobId);
+      models.add(model);
+      if (status === 'running') handedBack.push(jobId);
     });
     release.del(keys.workerJobs(workerId)).srem(keys.holders, workerId);
     await release.exec();
