@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlowfarmClient } from '@flowfarm/client';
 import { REPO_ROOT, startTestFarm, type TestFarm } from '../client/test-farm.js';
@@ -89,6 +90,48 @@ describe('web UI', { timeout: 180_000 }, () => {
     await tab.close();
     expect(json.status).toBe('succeeded');
     expect(json.outputs.map((o) => String(o.seed))).toContain(seed);
+    await page.close();
+  });
+
+  it('playground: image-to-image from a result above or from a file', async () => {
+    const page = await context.newPage();
+    await page.goto(`${farm.url}/`);
+    await enterKey(page, '#api-key', farm.apiKey);
+    await generateInPlayground(page, 'a red circle', { steps: 4, seed: 5, model: farm.model });
+
+    /** Generates and resolves with the JSON of the new job (once its status line says Done). */
+    const generateNext = async () => {
+      const before = await page.getAttribute('#job-json', 'title');
+      await page.click('#generate');
+      await page.waitForFunction((old) => {
+        const link = document.getElementById('job-json');
+        return link?.title && link.title !== old && document.getElementById('job-status')?.textContent === 'Done';
+      }, before, { timeout: 60_000 });
+      const [tab] = await Promise.all([context.waitForEvent('page'), page.getByRole('link', { name: 'Job JSON' }).click()]);
+      await tab.waitForLoadState();
+      const job = JSON.parse(await tab.evaluate(() => document.body.innerText)) as { status: string; input: { strength?: number }; input_image: { width: number; sha256: string } | null };
+      await tab.close();
+      return job;
+    };
+
+    await page.locator('#job-outputs li[data-index="0"]').getByRole('button', { name: 'Use as starting image' }).click();
+    expect(await page.textContent('#start-image-from')).toMatch(/^image 1 of job_/);
+    await page.fill('#strength', '0.5');
+    const fromResult = await generateNext();
+    expect(fromResult.status).toBe('succeeded');
+    expect(fromResult.input.strength).toBe(0.5);
+    expect(fromResult.input_image?.width).toBe(64);
+
+    // a file from disk (96 px wide, so the view shows it is this one)
+    const file = await sharp({ create: { width: 96, height: 64, channels: 3, background: '#2040c0' } }).png().toBuffer();
+    await page.setInputFiles('#start-image', { name: 'blue.png', mimeType: 'image/png', buffer: file });
+    await page.waitForFunction(() => document.getElementById('start-image-from')?.textContent === 'blue.png');
+    const fromFile = await generateNext();
+    expect(fromFile.input_image?.width).toBe(96);
+
+    // and back to text-to-image
+    await page.click('#clear-start-image');
+    expect((await generateNext()).input_image).toBeNull();
     await page.close();
   });
 

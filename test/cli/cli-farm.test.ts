@@ -1,6 +1,7 @@
 // The `flowfarm` commands that talk to a farm, run as real processes against a running farm:
 // each command's --json output, the human output of `generate --api`, exit codes, and the
 // one-line errors people hit (wrong key, farm down, bad flags).
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,31 @@ describe('flowfarm CLI against a running farm', { timeout: 180_000 }, () => {
     const png = await readFile(result.outputs[0]!);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     jobId = result.id;
+  });
+
+  it('generate --api --image starts from a file or from a result URL of the farm', async () => {
+    const start = await readFile(path.join(outDir, 'circle.png'));
+    const fromFile = json<{ id: string; status: string }>(
+      await flowfarm(['generate', 'a red circle on a green background', '--api', farm.url, '--image', 'circle.png', '--strength', '0.5', '--out', 'from-file.png', '--json']),
+    );
+    expect(fromFile.status).toBe('succeeded');
+    const job = json<{ input: { strength: number }; input_image: { sha256: string } }>(await flowfarm(['jobs', 'get', fromFile.id, '--json']));
+    expect(job.input.strength).toBe(0.5);
+    expect(job.input_image.sha256).toBe(createHash('sha256').update(start).digest('hex'));
+
+    // the first job's output URL, handed back as the starting image
+    const first = json<{ outputs: Array<{ url: string }> }>(await flowfarm(['jobs', 'get', jobId, '--json']));
+    const fromUrl = json<{ id: string; status: string }>(
+      await flowfarm(['generate', 'a red circle on a green background', '--api', farm.url, '--image', first.outputs[0]!.url, '--out', 'from-url.png', '--json']),
+    );
+    expect(fromUrl.status).toBe('succeeded');
+    const again = json<{ input_image: { sha256: string } }>(await flowfarm(['jobs', 'get', fromUrl.id, '--json']));
+    expect(again.input_image.sha256).toBe(job.input_image.sha256);
+
+    const missing = await flowfarm(['generate', 'x', '--api', farm.url, '--image', 'no-such-file.png']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read no-such-file.png');
+    expect((await flowfarm(['generate', 'x', '--api', farm.url, '--strength', '0.5'])).code).toBe(2);
   });
 
   it('generate --api shows the queue position, each step, then the saved file', async () => {

@@ -100,6 +100,32 @@ describe('POST /v1/jobs with image', () => {
     expect(JSON.stringify(job).length).toBeLessThan(4000);
   });
 
+  it("starts from one of the tenant's own result URLs; another tenant's file, a tampered or an expired link is refused", async () => {
+    const storage = api.deps.storage;
+    const bytes = await solid('png', 64, 64);
+    await storage.put('i2i/job_earlier/0.png', bytes, 'image/png');
+    await storage.put('other/job_theirs/0.png', bytes, 'image/png');
+    const own = await storage.url('i2i/job_earlier/0.png');
+
+    const res = await submit({ prompt: 'a red circle on a green background', model: 'shapes', image: own, strength: 0.5 });
+    expect(res.status).toBe(202);
+    expect(res.body.input_image.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    // the same link as an absolute URL (as PUBLIC_URL gives it) works too
+    expect((await submit({ prompt: 'x', model: 'shapes', image: `https://farm.example.com${own}` })).status).toBe(202);
+
+    const refused = {
+      theirs: await storage.url('other/job_theirs/0.png'),
+      tampered: own.replace(/signature=\w/, (m) => (m.endsWith('a') ? 'signature=b' : 'signature=a')),
+      expired: await storage.url('i2i/job_earlier/0.png', { expiresInSec: -60 }),
+      missing: await storage.url('i2i/job_gone/0.png'),
+    };
+    for (const [name, url] of Object.entries(refused)) {
+      const answer = await submit({ prompt: 'x', model: 'shapes', image: url });
+      expect(answer.status, name).toBe(422);
+      expect(answer.body.errors.map((e: { path: string }) => e.path), name).toEqual(['image']);
+    }
+  });
+
   it('keeps a given strength', async () => {
     const res = await submit({ prompt: 'x', model: 'shapes', image: dataUrl(await solid('png')), strength: 0.35 });
     expect(res.status).toBe(202);

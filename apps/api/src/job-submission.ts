@@ -40,6 +40,8 @@ export async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, 
 export async function resolveAgainstModel(
   deps: ApiDeps,
   input: JobInput,
+  /** the submitting tenant: a job may start from one of its own result URLs */
+  tenant?: string,
 ): Promise<{ input: JobInput; request: RenderRequest; image?: InputImage; defaultJobCost: number }> {
   const { known, live } = await servedModels(deps);
   if (known.size === 0) throw new ServiceUnavailableError('no worker has announced a model yet; retry shortly', { retryAfter: 5 });
@@ -70,7 +72,7 @@ export async function resolveAgainstModel(
   if (outputFormat === 'png' && input.output_quality !== undefined) {
     errors.push({ path: 'output_quality', message: 'output_quality applies to jpeg and webp only (png is lossless)', code: 'not_applicable' });
   }
-  const image = await inputImageOf(input, name, limits, errors);
+  const image = await inputImageOf(input, name, limits, errors, tenant === undefined ? undefined : { tenant, storage: deps.storage });
   if (errors.length) throw new ValidationError(errors);
   const outputQuality = outputFormat === 'png' ? undefined : (input.output_quality ?? DEFAULT_OUTPUT_QUALITY);
   const layout = layoutOfJob(input, width, height);
@@ -142,7 +144,7 @@ export interface SubmitResult {
  */
 export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string, who: Submitter = {}, view?: ViewOf): Promise<SubmitResult> {
   const styled = await resolveJobStyle(deps, tenant, parsed);
-  const { input, request, image } = await resolveAgainstModel(deps, styled.input);
+  const { input, request, image } = await resolveAgainstModel(deps, styled.input, tenant);
   input.priority = await priorityFor(deps, tenant, input, who);
   request.prompt = styled.prompt;
   const moderation = await moderatePrompt(deps, tenant, input);

@@ -20,6 +20,10 @@ export const MAX_INPUT_IMAGE_PIXELS = 4096 * 4096;
 export const DEFAULT_IMAGE_STRENGTH = 0.6;
 /** `data:` URL prefixes `image` accepts. */
 export const INPUT_IMAGE_DATA_URL = /^data:image\/(png|jpeg|webp);base64,/;
+/** A result URL of this farm: absolute http(s), or the relative `/files/…` form local storage hands out. */
+export const INPUT_IMAGE_RESULT_URL = /^(https?:\/\/[^\s]+|\/files\/[^\s]+)$/;
+/** Longest result URL `image` may name. */
+export const MAX_INPUT_IMAGE_URL_CHARS = 4096;
 
 /** Largest `metadata` object, serialized as JSON, in bytes. */
 export const MAX_METADATA_BYTES = 2048;
@@ -104,10 +108,12 @@ export const JobInput = z
     output_quality: z.number().int().min(1).max(100).optional().describe('quality of jpeg and webp output, 1-100 (default 90); not allowed with png'),
     image: z
       .string()
-      .regex(INPUT_IMAGE_DATA_URL, { message: 'image must be a data:image/png|jpeg|webp;base64,… URL' })
+      .refine((value) => INPUT_IMAGE_DATA_URL.test(value) || (value.length <= MAX_INPUT_IMAGE_URL_CHARS && INPUT_IMAGE_RESULT_URL.test(value)), {
+        message: 'image must be a data:image/png|jpeg|webp;base64,… URL or the URL of one of your results on this farm',
+      })
       .max(Math.ceil((MAX_INPUT_IMAGE_BYTES * 4) / 3) + 64, { message: `image must be at most ${MAX_INPUT_IMAGE_BYTES} bytes decoded` })
       .optional()
-      .describe(`image-to-image: the starting image as a data: URL (png, jpeg or webp, at most ${MAX_INPUT_IMAGE_BYTES} bytes and ${MAX_INPUT_IMAGE_PIXELS} pixels; resized to width x height). The model must have a VAE encoder (GET /v1/models image_input). Not kept in the job: the view shows its sha256`),
+      .describe(`image-to-image: the starting image, as a data: URL (png, jpeg or webp, at most ${MAX_INPUT_IMAGE_BYTES} bytes and ${MAX_INPUT_IMAGE_PIXELS} pixels) or as the output URL of one of your jobs on this farm (a signed link that has not expired); resized to width x height. The model must have a VAE encoder (GET /v1/models image_input). Not kept in the job: the view shows its sha256`),
     strength: z
       .number()
       .gt(0, { message: 'strength must be greater than 0' })

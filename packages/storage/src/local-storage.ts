@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { access, mkdir, readFile, readdir, rename, rm, writeFile, constants } from 'node:fs/promises';
 import path from 'node:path';
-import { assertSafeKey, signingTimeSec, type ResultStorage } from './result-storage.js';
+import { assertSafeKey, keyFromPath, signingTimeSec, type ResultStorage } from './result-storage.js';
 
 export interface LocalStorageOptions {
   /** Folder that holds the files. */
@@ -59,6 +59,20 @@ export class LocalStorage implements ResultStorage {
     const signature = this.sign(key, expires);
     const encoded = key.split('/').map(encodeURIComponent).join('/');
     return `${this.options.publicBaseUrl ?? ''}/files/${encoded}?expires=${expires}&signature=${signature}`;
+  }
+
+  /** Only links this farm signed (and not yet expired) name a file: the signature is the proof. */
+  keyOfUrl(url: string): string | null {
+    let parsed: URL;
+    try {
+      parsed = new URL(url, 'http://farm.invalid');
+    } catch {
+      return null;
+    }
+    if (!parsed.pathname.startsWith('/files/')) return null;
+    const key = keyFromPath(parsed.pathname.slice('/files/'.length).split('/'));
+    if (!key) return null;
+    return this.verify(key, parsed.searchParams.get('expires') ?? undefined, parsed.searchParams.get('signature') ?? undefined) === 'ok' ? key : null;
   }
 
   /** Checks a URL's `expires` and `signature` for a key. */

@@ -7,6 +7,11 @@ export interface ResultStorage {
   get(key: string): Promise<Uint8Array>;
   /** A download URL that expires (signed). Local URLs are relative unless a public base URL is set. */
   url(key: string, options?: { expiresInSec?: number }): Promise<string>;
+  /**
+   * The key of a file from a download URL this storage issued (a result URL handed back as a
+   * job's starting image), or null when the URL is not one of this storage's.
+   */
+  keyOfUrl(url: string): string | null;
   /** Removes every file under `prefix` (e.g. `tenant/job/`); returns how many. */
   removePrefix(prefix: string): Promise<number>;
   /** Rejects when the storage cannot be reached (for /readyz). */
@@ -33,4 +38,15 @@ export function outputKey(tenant: string, jobId: string, index: number, ext = 'p
 export function signingTimeSec(nowMs: number, ttlSec: number): number {
   const window = Math.max(1, Math.floor(ttlSec / 4));
   return Math.floor(nowMs / 1000 / window) * window;
+}
+
+/** The key from URL path segments (each percent-decoded), or null when they do not form a safe key. */
+export function keyFromPath(segments: string[]): string | null {
+  try {
+    const key = segments.map(decodeURIComponent).join('/');
+    assertSafeKey(key);
+    return key;
+  } catch {
+    return null;
+  }
 }

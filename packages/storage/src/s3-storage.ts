@@ -7,7 +7,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { assertSafeKey, signingTimeSec, type ResultStorage } from './result-storage.js';
+import { assertSafeKey, keyFromPath, signingTimeSec, type ResultStorage } from './result-storage.js';
 
 export interface S3StorageOptions {
   bucket: string;
@@ -78,6 +78,24 @@ export class S3Storage implements ResultStorage {
     const expiresIn = options.expiresInSec ?? this.options.urlTtlSec ?? 3600;
     // signed at the start of the current window: the same URL for every read within it
     return getSignedUrl(this.presigner, command, { expiresIn, signingDate: new Date(signingTimeSec(Date.now(), expiresIn) * 1000) });
+  }
+
+  /** Presigned URLs of this bucket (path-style or virtual-hosted), under this farm's key prefix. */
+  keyOfUrl(url: string): string | null {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return null;
+    }
+    if (!parsed.searchParams.has('X-Amz-Signature')) return null;
+    const segments = parsed.pathname.split('/').slice(1);
+    const { bucket } = this.options;
+    const inBucket = segments[0] === bucket ? segments.slice(1) : parsed.hostname.startsWith(`${bucket}.`) ? segments : null;
+    const objectKey = inBucket && keyFromPath(inBucket);
+    const prefix = this.options.keyPrefix ?? '';
+    if (!objectKey || !objectKey.startsWith(prefix)) return null;
+    return keyFromPath(objectKey.slice(prefix.length).split('/'));
   }
 
   async removePrefix(prefix: string): Promise<number> {

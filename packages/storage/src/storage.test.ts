@@ -88,6 +88,10 @@ describe('S3Storage against s3rver', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(png);
+    // a presigned link handed back (a job's starting image) names its key; other URLs do not
+    expect(storage.keyOfUrl(url)).toBe(key);
+    expect(storage.keyOfUrl(url.replace(/[?&]X-Amz-Signature=[^&]*/, ''))).toBeNull();
+    expect(storage.keyOfUrl('https://example.com/acme/j_3/0.png?X-Amz-Signature=abc')).toBeNull();
     expect(await storage.removePrefix('acme/j_3/')).toBe(1);
     expect((await fetch(url)).status).toBe(404);
   });

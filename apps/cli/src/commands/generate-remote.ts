@@ -9,10 +9,12 @@ import { EXIT_FAILED, EXIT_OK, UsageError, farmContext, parseCommandArgs, runFar
 import { printJson } from '../farm/print-output.js';
 import { aspectRatioFlags, extensionOf, jobAspectRatio, jobOutputFormat, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import { ProgressReporter } from '../farm/progress-reporter.js';
+import { imageField, imageFlags } from './image-flags.js';
 
 const USAGE = `usage: flowfarm generate "<prompt>" --api URL [--out FILE] [--model M] [--width W] [--height H]
          [--steps N] [--seed N] [--guidance G] [--num-images N] [--format png|jpeg|webp] [--quality Q]
          [--aspect-ratio R] [--ultra] [--palette #rrggbb,…] [--style NAME] [--raw]
+         [--image FILE|RESULT_URL [--strength S]]
          [--priority high|normal|low] [--start-timeout SECONDS] [--cancel-after 5m]
          [--timeout SECONDS] [--json]
 (uses FLOWFARM_API_KEY; --out defaults to <job id>.png, .jpg or .webp)
@@ -57,6 +59,8 @@ export function runRemote(argv: string[]): Promise<number> {
       palette: { type: 'string' },
       style: { type: 'string' },
       raw: { type: 'boolean' },
+      image: { type: 'string' },
+      strength: { type: 'string' },
       model: { type: 'string', short: 'm' },
       'models-dir': { type: 'string' },
       timeout: { type: 'string' },
@@ -73,6 +77,7 @@ export function runRemote(argv: string[]): Promise<number> {
     const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
     if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError('--guidance must be a number');
     const timeoutSeconds = integer('timeout', values.timeout);
+    const image = imageFlags(values.image, values.strength, UsageError, true);
     const input: JobInput = {
       prompt: positionals[0]!,
       model: values.model,
@@ -87,6 +92,7 @@ export function runRemote(argv: string[]): Promise<number> {
       ...paletteFlag(values.palette, UsageError),
       ...(values.style === undefined ? {} : { style: values.style }),
       ...(values.raw ? { raw: true } : {}),
+      ...(image ? { image: imageField(image, UsageError), strength: image.strength } : {}),
       ...priorityFlags(values.priority, values['start-timeout']),
     };
     const cancelAfter = values['cancel-after'];

@@ -1,11 +1,11 @@
 // `flowfarm generate "<prompt>" --out x.png`: runs the pipeline in-process (no farm needed).
 // With --api URL the request goes to a farm instead (generate-remote.ts).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_IMAGE_STRENGTH } from '@flowfarm/contracts';
+import { imageFlags } from './image-flags.js';
 import { applyLocalStyle, aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import {
   ModelLoadError, PipelineInputError, ProviderConfigError, initFromImageFile, listModelDirs, loadModel, parseProviderList, providerEnvironment,
@@ -35,7 +35,7 @@ options:
                      its prompt template and defaults apply
   --raw              no preset, template or palette processing (recorded in the file)
   --image FILE       image-to-image: start from this png/jpeg/webp (stretched to the size;
-                     the model needs a VAE encoder)
+                     the model needs a VAE encoder); with --api also a result URL of the farm
   --strength S       with --image: (0, 1], how much of the schedule runs (default 0.6)
   --format F         png (default), jpeg or webp; the parameters are embedded in every format
   --quality Q        1-100 for jpeg and webp (default 90)
@@ -84,23 +84,6 @@ const OPTIONS = {
 } as const;
 
 class UsageError extends Error {}
-
-/** --image FILE and --strength S (strength alone is a usage error, as it is a 422 in the API). */
-function imageFlags(file: string | undefined, strength: string | undefined): { bytes: Uint8Array; strength: number } | undefined {
-  if (file === undefined) {
-    if (strength !== undefined) throw new UsageError('--strength needs --image');
-    return undefined;
-  }
-  const s = strength === undefined ? DEFAULT_IMAGE_STRENGTH : Number(strength);
-  if (!(Number.isFinite(s) && s > 0 && s <= 1)) throw new UsageError(`--strength must be a number in (0, 1] (got "${strength}")`);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(file));
-  } catch (err) {
-    throw new UsageError(`--image: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  return { bytes, strength: s };
-}
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -172,7 +155,8 @@ export async function run(argv: string[]): Promise<number> {
       ...aspectRatioFlags(values['aspect-ratio'], values.ultra, UsageError),
       ...paletteFlag(values.palette, UsageError),
     }, values.style, values.raw, UsageError);
-    image = imageFlags(values.image, values.strength);
+    const flag = imageFlags(values.image, values.strength, UsageError, false);
+    image = flag && 'bytes' in flag ? flag : undefined;
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
     if (err instanceof ProviderConfigError) return fail(`--provider: ${err.message}`, 2);

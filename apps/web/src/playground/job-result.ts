@@ -27,15 +27,23 @@ export function showJobJson(job: JobView): void {
   byId('job-actions').hidden = false;
 }
 
-/** One entry per output: the picture (the first is the large image above), a download link and "reuse this seed". */
-export function renderOutputs(job: JobView, reuseSeed: (seed: number) => void): void {
+export interface OutputActions {
+  reuseSeed(seed: number): void;
+  /** image-to-image from this output (its result URL) */
+  startFrom(url: string, index: number): void;
+}
+
+/** One entry per output: the picture (the first is the large image above), a download link, "reuse this seed" and "use as starting image". */
+export function renderOutputs(job: JobView, act: OutputActions): void {
   const list = byId('job-outputs');
   list.replaceChildren(
     ...job.outputs.map((output, index) => {
       const name = `${job.id}-${index}.${FILE_EXTENSIONS[output.content_type] ?? 'png'}`;
       const reuse = el('button', { type: 'button', class: 'secondary', 'data-seed': String(output.seed) }, `Reuse seed ${output.seed}`);
-      reuse.addEventListener('click', () => reuseSeed(output.seed));
-      const actions = el('div', { class: 'actions' }, el('a', { href: output.url, download: name }, 'Download'), reuse);
+      reuse.addEventListener('click', () => act.reuseSeed(output.seed));
+      const start = el('button', { type: 'button', class: 'secondary' }, 'Use as starting image');
+      start.addEventListener('click', () => act.startFrom(output.url, index));
+      const actions = el('div', { class: 'actions' }, el('a', { href: output.url, download: name }, 'Download'), reuse, start);
       if (index === 0) return el('li', { 'data-index': '0' }, actions);
       const picture = el('img', { src: output.url, alt: `image ${index + 1}`, width: String(output.width) });
       reportBrokenImage(picture, index);

@@ -7,6 +7,7 @@ import { bindKeyForm, localKeyStore } from '../shared/key-store.js';
 import { renderGallery } from './gallery.js';
 import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
+import { bindStartImage, startImageFields, useStartImage } from './start-image.js';
 import { bindUsageExport, renderUsage } from './usage-panel.js';
 import { clearOutputs, renderOutputs, reportBrokenImage, showJobJson } from './job-result.js';
 
@@ -68,6 +69,7 @@ function readInput(): JobInput {
     seed: numberOf('seed'),
     ...schedulingInput(numberOf('start-timeout')),
     num_images: numberOf('num-images'),
+    ...startImageFields(),
   });
 }
 
@@ -119,9 +121,12 @@ async function follow(job: JobView): Promise<void> {
     current = finished;
     showJob(finished);
     showJobJson(finished);
-    renderOutputs(finished, (seed) => {
-      byId<HTMLInputElement>('seed').value = String(seed);
-      byId<HTMLTextAreaElement>('prompt').focus();
+    renderOutputs(finished, {
+      reuseSeed: (seed) => {
+        byId<HTMLInputElement>('seed').value = String(seed);
+        byId<HTMLTextAreaElement>('prompt').focus();
+      },
+      startFrom: (url, index) => useStartImage(url, `image ${index + 1} of ${finished.id}`),
     });
     const output = finished.outputs[0];
     if (finished.status === 'succeeded' && output) {
@@ -173,6 +178,9 @@ cancelButton.addEventListener('click', () => {
 });
 
 bindCreativeControls();
+bindStartImage((message) => {
+  formError.textContent = message;
+});
 bindUsageExport(() => client, (error) => (formError.textContent = explain(error)));
 const refreshUsage = () => {
   if (client) renderUsage(client).catch((error: unknown) => (formError.textContent = explain(error)));
