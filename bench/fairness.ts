@@ -74,7 +74,7 @@ async function withFarm<T>(run: (farm: Farm, store: JobStore) => Promise<T>): Pr
     workerEnv: { LOG_LEVEL: 'warn', ...(BATCH_MAX ? { BATCH_MAX } : {}) },
   });
   try {
-    return await run(farm, new JobStore(farm.redis, farmKeys(farm.prefix), { retentionMs: 3_600_000 }));
+    return await run(farm, new JobStore(farm.redis, farmKeys(farm.prefix)));
   } finally {
     await farm.close();
   }

@@ -14,28 +14,30 @@ export const STEPS_PER_DEFAULT_JOB = 64;
  *
  * Every tenant has a finish tag F per model queue. A job of cost c (megapixel-steps) from a
  * tenant of weight w starts at S = max(V, F) and moves F to S + c/w; V, the virtual time, is the
- * tag of the job that runs next (the head of BullMQ's `prioritized` set, or of the jobs whose
- * add has not landed yet). The job's BullMQ priority is S in steps of `unit` above
+ * tag of the job that runs next (the head of BullMQ's `prioritized` set, or of the pending set
+ * of jobs recorded whose tokens may not be there yet). The job's BullMQ priority is S in steps of `unit` above
  * `base`, so workers take jobs in start-tag order: competing tenants interleave in proportion to
  * their weights, a lone tenant takes every worker (nothing else is queued), and a tenant coming
  * back from idle starts at V (no credit saved up while away). When nothing waits, V is the
- * largest finish tag handed out (SFQ's rule for an idle server), so all tenants start level.
+ * largest finish tag handed out (SFQ's rule for an idle server), so every tenant starts level:
+ * no credit for being away, no charge for work already done.
+ *
+ * A job whose tenant is not backlogged (S = V) is placed one step before V, ahead of the job
+ * that shares its tag, so a tenant coming back to a flooded queue waits only for a free worker.
  *
  * Priority classes reorder a tenant's jobs inside its own slots: the tenant's queued jobs (its
  * fair-queue set, by tag) keep their slots, and a job of a higher class takes the slot of the
  * tenant's first queued job of a lower class, which moves one slot back, and so on; the last
  * takes the new slot. Other tenants see the same slots as before.
  *
- * A job whose tenant is not backlogged (S = V) is placed one step before V, ahead of the job
- * that shares its tag, so a tenant coming back to a flooded queue waits only for a free worker.
- *
  * BullMQ priorities end at 2^21: when a tag would pass it, every queued job's priority moves
  * down so the head sits at 2 (a rebase, O(queued jobs), once per ~2^21 steps of virtual time).
  *
- * KEYS: 1 fair state hash, 2 the tenant's fair-queue set, 3 BullMQ prioritized set, 4 tenant policy
- *       hash, 5 the model's pending set (tags given, BullMQ add not seen yet).
+ * KEYS: 1 fair state hash, 2 the tenant's fair-queue set, 3 BullMQ prioritized set, 4 tenant policy hash,
+ *       5 (optional) the model's pending set: start tags of jobs not started yet (the lifecycle's
+ *       submit script assigns before the token is added; the start script removes the entry).
  * ARGV: 1 job id, 2 class rank (0 high, 1 normal, 2 low), 3 cost, 4 unit (fixed at first use),
- *       5 BullMQ job key prefix (`<prefix>:render.<model>:`), 6 tenant, 7 now (ms).
+ *       5 BullMQ job key prefix (`<prefix>:render.<model>:`), 6 tenant.
  * Returns the BullMQ priority for the job.
  */
 export const FAIR_ASSIGN = `
@@ -56,23 +58,15 @@ local prioOf = function(score) return math.floor(score / TWO32) end
 local tagOf = function(p) return base + (p - 1) * unit end
 local prioFor = function(tag) return math.max(1, math.floor((tag - base) / unit + 1e-9) + 1) end
 
--- Jobs given a tag whose BullMQ add has not landed yet wait too (a burst of concurrent submits):
--- V is the lowest tag among them and the queue's head. Entries leave the pending set once their
--- job exists in BullMQ (it is then in the queue, running or done), or a minute after a submit
--- that never added its job.
-local pendingHead
-for _ = 1, 100 do
-  local e = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  if not e[1] then break end
-  local sep = string.find(e[1], '|', 1, true)
-  local at, id = tonumber(string.sub(e[1], 1, sep - 1)), string.sub(e[1], sep + 1)
-  if redis.call('EXISTS', ARGV[5] .. id) == 1 or at < tonumber(ARGV[7]) - 60000 then redis.call('ZREM', KEYS[5], e[1])
-  else pendingHead = tonumber(e[2]); break end
-end
 local V
 local head = redis.call('ZRANGE', prioritized, 0, 0, 'WITHSCORES')
 if head[2] then V = tagOf(prioOf(tonumber(head[2]))) end
-if pendingHead and (not V or pendingHead < V) then V = pendingHead end
+-- KEYS[5] (the submit script's): start tags of jobs recorded whose tokens may not be in the
+-- prioritized set yet; the next job to run may be one of them
+if KEYS[5] then
+  local pending = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+  if pending[2] and (not V or tonumber(pending[2]) < V) then V = tonumber(pending[2]) end
+end
 -- nothing waits: as in SFQ, the virtual time of an idle queue is the largest finish tag handed
 -- out, so every tenant starts level (no credit, and no charge for work already done)
 if not V then V = tonumber(redis.call('HGET', state, 'fmax') or '0') end
@@ -135,9 +129,22 @@ if #lower > 0 then
   end
 end
 redis.call('ZADD', mine, fmt(tag), rank .. '|' .. jobId)
-redis.call('ZADD', KEYS[5], fmt(tag), ARGV[7] .. '|' .. jobId)
+if KEYS[5] then redis.call('ZADD', KEYS[5], fmt(tag), jobId) end
 return p
 `;
+
+/**
+ * FAIR_ASSIGN as a Lua function, `fairAssign(KEYS, ARGV)` with the script's keys and arguments,
+ * for the submit script (lifecycle/scripts.ts): the record and its fair-share slot in one step.
+ */
+export const FAIR_ASSIGN_FUNCTION = `
+local function fairAssign(KEYS, ARGV)
+${FAIR_ASSIGN}
+end
+`;
+
+/** Priority steps of one default job (`unit` of FAIR_ASSIGN). */
+export const fairUnit = (defaultJobCost: number): number => Math.max(defaultJobCost, 1e-9) / STEPS_PER_DEFAULT_JOB;
 
 export interface FairAssignment {
   model: string;
@@ -168,21 +175,19 @@ export class FairScheduler {
   /** The BullMQ priority to add the job with (call once per job, after its record is created). */
   async assign(a: FairAssignment): Promise<number> {
     const queueKey = `${this.keys.bullPrefix}:${renderQueueName(a.model)}:`;
-    const unit = Math.max(a.defaultJobCost, 1e-9) / STEPS_PER_DEFAULT_JOB;
+    const unit = fairUnit(a.defaultJobCost);
     const args = [
-      5,
+      4,
       this.keys.fairState(a.model),
       this.keys.fairTenantQueue(a.model, a.tenant),
       `${queueKey}prioritized`,
       this.keys.tenantPolicy(a.tenant),
-      this.keys.fairPending(a.model),
       a.jobId,
       String(a.rank),
       String(a.cost),
       String(unit),
       queueKey,
       a.tenant,
-      String(Date.now()),
     ] as const;
     try {
       return Number(await this.redis.evalsha(FairScheduler.sha, ...args));
