@@ -231,16 +231,16 @@ export class JobLifecycle {
    * between the record and the token. Tokens are added again for jobs still queued (a no-op when
    * the token is there), and the entries are dropped. Returns how many entries were handled.
    */
-  async reconcileDispatch(graceMs: number, limit = 200): Promise<number> {
+  async reconcileDispatch(graceMs: number, limit = 1000): Promise<number> {
     const ids = await this.redis.zrangebyscore(this.keys.dispatch, '-inf', Date.now() - graceMs, 'LIMIT', 0, limit);
     if (ids.length === 0) return 0;
     const records = await this.store.getMany(ids);
-    for (const record of records) {
-      if (record.status === 'queued') await this.dispatch(record);
-      // its token is in the queue now, or it will never run: no longer pending for fair share
-      else await this.redis.zrem(this.keys.fairPending(record.model), record.id);
-    }
-    await this.redis.zrem(this.keys.dispatch, ...ids);
+    await Promise.all(records.filter((record) => record.status === 'queued').map((record) => this.dispatch(record)));
+    // Each token is in its queue now (the prioritized set holds its slot for fair share), or the
+    // job will never run: the entries go, so they cost memory only for a job's first seconds.
+    const cleanup = this.redis.pipeline().zrem(this.keys.dispatch, ...ids);
+    for (const record of records) cleanup.zrem(this.keys.fairPending(record.model), record.id);
+    await cleanup.exec();
     return ids.length;
   }
 
