@@ -11,9 +11,12 @@
 // is the same in both. Throughput = jobs finished between the 10th and 90th percentile finish
 // time (server timestamps) ÷ that time, so start-up and the last partial batch do not count.
 // Worker CPU per job (all threads, from /proc) is printed too: it does not depend on what else
-// the machine runs, the wall-clock figures do.
+// the machine runs, the wall-clock figures do. On a busy machine with sched_autogroup (Linux
+// desktops and VMs) every session gets a fair share of the CPU, so this bench's workers share
+// one slice however many they are: WORKERS=2 cannot add throughput there, and the ratio shows
+// only what a second process costs (see docs/worker-performance.md).
 //   npx tsx --conditions=development bench/workers.ts   (BENCH_JOBS=200 BENCH_ROUNDS=1)
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { startFarm, type Farm } from '../test/farm/support/farm.js';
 
@@ -80,6 +83,10 @@ function clockTicksMs(pid: number): number {
 }
 
 console.log(`machine: ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)} before the run (other work on the machine shows in the wall-clock figures)`);
+const autogroup = '/proc/sys/kernel/sched_autogroup_enabled';
+if (os.loadavg()[0] > os.availableParallelism() && existsSync(autogroup) && readFileSync(autogroup, 'utf8').trim() === '1') {
+  console.log('  the machine is busy and shares its CPU per session (autogroup): WORKERS=2 gets no more CPU than WORKERS=1 here; compare CPU-ms/job');
+}
 console.log(`workers bench: ${JOBS} jobs of 64x64, 4 steps, submitted at once; real worker processes through the farm`);
 const f1 = (x: number) => x.toFixed(1);
 for (let round = 0; round < ROUNDS; round++) {

@@ -25,6 +25,9 @@ beforeAll(async () => {
     redisUrl: cluster.url,
     workers: 1,
     maxSteps: 200,
+    // One job at a time, so the second job below waits in the queue (a batching worker takes
+    // jobs that wait while it is busy).
+    workerEnv: { BATCH_MAX: '1' },
     apiEnv: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCALE: '0.0002' },
     // The real API's notifier and webhook routes (with the delivery worker).
     apiOptions: defaultIntegrations(),
@@ -67,7 +70,7 @@ describe('the farm on a 3-primary Redis Cluster', () => {
   it('cancels a queued and a running job: the worker stops it and the canceled webhooks arrive', async () => {
     const slow = { prompt: 'a slow big circle', width: 256, height: 256, steps: 200, num_images: 4, webhook: { url: receiver!.url } };
     const job = (await (await farm!.call('POST', '/v1/jobs', { body: slow })).json()) as JobBody;
-    const queued = (await (await farm!.call('POST', '/v1/jobs', { body: slow })).json()) as JobBody;
+    const queued = (await (await farm!.call('POST', '/v1/jobs', { body: { prompt: 'waiting behind the slow one', width: 64, height: 64, webhook: { url: receiver!.url } } })).json()) as JobBody;
     await farm!.waitForJob(job.id, (j) => (j as unknown as JobBody).progress.step >= 2);
     const cancelQueued = await farm!.call('POST', `/v1/jobs/${queued.id}/cancel`);
     expect(cancelQueued.status).toBe(202);

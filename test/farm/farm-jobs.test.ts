@@ -60,7 +60,8 @@ describe.each(['local', 's3'] as const)('a job end to end with %s storage', (sto
 describe('event stream and idempotency with a live worker', () => {
   let farm: Farm;
   beforeAll(async () => {
-    farm = await startFarm();
+    // every step as an event (by default progress is written at most every 200 ms)
+    farm = await startFarm({ workerEnv: { PROGRESS_INTERVAL_MS: '0' } });
   });
   afterAll(() => farm?.close());
 

@@ -50,7 +50,8 @@ describe('retries, retention and batching', () => {
 
   it('runs same-shape jobs waiting together as one batch, each with its own images and events', async () => {
     // The first job waits up to 2 s for companions of the same shape; the others arrive meanwhile.
-    farm = await startFarm({ workerEnv: { BATCH_MAX: '4', BATCH_WINDOW_MS: '2000' } });
+    // PROGRESS_INTERVAL_MS=0: every step as an event (by default at most one per 200 ms)
+    farm = await startFarm({ workerEnv: { BATCH_MAX: '4', BATCH_WINDOW_MS: '2000', PROGRESS_INTERVAL_MS: '0' } });
     const jobs = await Promise.all([1, 2, 3, 4].map((seed) => submit(farm!, { prompt: `circle number ${seed}`, seed, width: 128, height: 128, steps: 8 })));
     const done = [] as JobBody[];
     for (const job of jobs) done.push((await farm.waitForJob(job.id, ended)) as JobBody);

@@ -66,7 +66,8 @@ describe('worker faults', () => {
   });
 
   it('keeps the lock of a render that runs longer than the lock duration (no second run)', async () => {
-    farm = await startFarm({ workers: 2, workerEnv: FAST_RECOVERY, maxSteps: LONG_STEPS });
+    // every step as an event (by default progress is written at most every 200 ms)
+    farm = await startFarm({ workers: 2, workerEnv: { ...FAST_RECOVERY, PROGRESS_INTERVAL_MS: '0' }, maxSteps: LONG_STEPS });
     const job = await submit(farm, SLOWER);
     const done = await farm.waitForJob(job.id, (j) => j.status === 'succeeded' || j.status === 'failed');
     expect(done.status).toBe('succeeded');

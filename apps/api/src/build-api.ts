@@ -1,15 +1,17 @@
 import pino, { type Logger } from 'pino';
 import type { JobNotifier } from '@flowfarm/contracts';
 import { noopNotifier } from '@flowfarm/contracts';
-import { FairScheduler, JobEventHub, JobStore, RenderQueues, TenantPolicyStore, UsageLedger, WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
+import { FairScheduler, JobEventHub, JobLifecycle, RenderQueues, TenantPolicyStore, UsageLedger, WorkerRegistry, createRedisConnection, farmKeys, toJobView } from '@flowfarm/queue';
+import { jobLifecycleMetrics } from '@flowfarm/metrics';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import type { Express } from 'express';
 import { AuditLog, ModerationPolicyStore } from '@flowfarm/trust';
 import { ApiKeyStore } from './api-key-store.js';
 import { createAuth } from './auth.js';
 import { parseStaticKeys, type ApiConfig } from './config.js';
-import type { ApiDeps, ExtraRouter } from './deps.js';
+import { absoluteUrl, type ApiDeps, type ExtraRouter } from './deps.js';
 import { createApp } from './app.js';
+import { fairShareOf } from './fair-submit.js';
 import { createRequestRateLimiter } from './rate-limit.js';
 
 export interface BuildApiOptions {
@@ -36,14 +38,28 @@ export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): Buil
   const signingSecret = config.STORAGE === 'local' ? (config.FILES_SIGNING_SECRET ?? loadOrCreateSigningSecret(config.DATA_DIR)) : '';
   const storage = createStorage(storageConfigFromEnv(config, signingSecret));
   const apiKeys = new ApiKeyStore(redis, keys);
+  const queues = new RenderQueues(redis, keys, { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS }, onError);
+  const baseUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+  const lifecycle = new JobLifecycle(redis, keys, queues, {
+    retentionMs: config.JOB_RETENTION_SECONDS * 1000,
+    // deps.notifier is set below (its factory gets the deps); read it at each notice
+    notifier: { notify: (notice) => deps.notifier.notify(notice) },
+    observer: jobLifecycleMetrics,
+    view: (record) => toJobView(record, { apiBaseUrl: baseUrl, outputUrl: async (key) => absoluteUrl(baseUrl, await storage.url(key)) }),
+    // fair share: each token's priority from the tenant's weight, the job's class and its cost
+    fair: (record) => fairShareOf(deps, record),
+    fault: config.FLOWFARM_FAULT,
+    onError: (err, context) => logger.error({ err }, context),
+  });
   const deps: ApiDeps = {
     config,
     logger,
     redis,
     keys,
-    store: new JobStore(redis, keys, { retentionMs: config.JOB_RETENTION_SECONDS * 1000 }),
-    queues: new RenderQueues(redis, keys, { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, retentionMs: config.JOB_RETENTION_SECONDS * 1000 }, onError),
-    hub: new JobEventHub(subscriber, keys.eventsChannel),
+    lifecycle,
+    store: lifecycle.store,
+    queues,
+    hub: new JobEventHub(subscriber, keys),
     workers: new WorkerRegistry(redis, keys),
     fair: new FairScheduler(redis, keys),
     policies: new TenantPolicyStore(redis, keys),

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JobNotifier } from '@flowfarm/contracts';
-import type { FairScheduler, FarmKeys, JobEventHub, JobStore, RenderQueues, TenantPolicyStore, UsageLedger, WorkerRegistry } from '@flowfarm/queue';
+import type { FairScheduler, FarmKeys, JobEventHub, JobLifecycle, JobStore, RenderQueues, TenantPolicyStore, UsageLedger, WorkerRegistry } from '@flowfarm/queue';
 import type { ResultStorage } from '@flowfarm/storage';
 import type { AuditLog, ModerationPolicyStore } from '@flowfarm/trust';
 import type { ApiKeyStore } from './api-key-store.js';
@@ -23,6 +23,9 @@ export interface ApiDeps {
   logger: Logger;
   redis: Redis;
   keys: FarmKeys;
+  /** Every change of a job goes through here (submit, cancel; the workers do the rest). */
+  lifecycle: JobLifecycle;
+  /** Reads of job records (`lifecycle.store`). */
   store: JobStore;
   queues: RenderQueues;
   hub: JobEventHub;
@@ -48,4 +51,9 @@ export interface ApiDeps {
 export function apiBaseUrl(deps: ApiDeps, req: Request): string {
   if (deps.config.PUBLIC_URL) return deps.config.PUBLIC_URL.replace(/\/$/, '');
   return `${req.protocol}://${req.get('host')}`;
+}
+
+/** A storage URL as clients use it: local storage answers paths on the API. */
+export function absoluteUrl(base: string, url: string): string {
+  return url.startsWith('/') ? `${base}${url}` : url;
 }

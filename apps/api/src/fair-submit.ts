@@ -2,7 +2,8 @@
 // highest allowed class, the deadlines from start_timeout and Cancel-After, and the fair-share
 // priority the job is queued with. docs/fair-scheduling.md explains the design.
 import { MIN_CANCEL_AFTER_SECONDS, MAX_START_TIMEOUT_SECONDS, ValidationError, parseCancelAfter, priorityRank, type JobInput, type JobPriority } from '@flowfarm/contracts';
-import { megapixelSteps, type JobRecord, type RenderJobData } from '@flowfarm/queue';
+import { megapixelSteps, type JobRecord } from '@flowfarm/queue';
+import { defaultJobCostOf, servedModels } from './job-submission.js';
 import type { ApiDeps } from './deps.js';
 
 /** Who submits: the key's id and its own priority cap (null: the tenant's applies). */
@@ -51,15 +52,12 @@ export function deadlinesOf(createdAt: number, input: JobInput, who: Submitter):
   };
 }
 
-/** Queues the job's render token with its fair-share priority. */
-export async function enqueueFairly(deps: ApiDeps, record: JobRecord, data: RenderJobData, defaultJobCost: number): Promise<void> {
-  const priority = await deps.fair.assign({
-    model: record.model,
-    tenant: record.tenant,
-    jobId: record.id,
+/** What the submit script needs for the job's fair-share slot (the lifecycle asks at submit). */
+export async function fairShareOf(deps: ApiDeps, record: JobRecord): Promise<{ rank: number; cost: number; defaultJobCost: number }> {
+  const limits = (await servedModels(deps)).known.get(record.model);
+  return {
     rank: priorityRank(record.input.priority ?? 'normal'),
-    cost: megapixelSteps(data.request),
-    defaultJobCost,
-  });
-  await deps.queues.enqueue(data, priority);
+    cost: record.request ? megapixelSteps(record.request) : 0,
+    defaultJobCost: limits ? defaultJobCostOf(limits) : 1,
+  };
 }

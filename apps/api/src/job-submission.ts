@@ -9,15 +9,14 @@ import {
   type FieldError,
   type JobInput,
 } from '@flowfarm/contracts';
-import type { JobRecord, ModelLimits, RenderJobData } from '@flowfarm/queue';
+import type { JobRecord, ModelLimits, RenderRequest, ViewOf } from '@flowfarm/queue';
 import { sizeFromAspectRatio } from './aspect-ratio-size.js';
 import { resolveJobStyle } from './job-style.js';
 import type { ApiDeps } from './deps.js';
-import { countFinishedInApi, countSubmitted } from './job-metrics.js';
 import { moderatePrompt } from './prompt-moderation.js';
 import { layoutOfJob } from './layout-input.js';
 import { inputImageOf, type InputImage } from './input-image.js';
-import { deadlinesOf, enqueueFairly, priorityFor, type Submitter } from './fair-submit.js';
+import { deadlinesOf, priorityFor, type Submitter } from './fair-submit.js';
 
 /** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
 const DEFAULT_OUTPUT_QUALITY = 90;
@@ -29,7 +28,7 @@ const MODEL_CACHE_MS = 2000;
 let modelCache: { at: number; prefix: string; known: Map<string, ModelLimits>; live: string[] } | null = null;
 
 /** Models a job may name: announced by a worker (live now or earlier, so scale-to-zero still validates). */
-async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLimits>; live: string[] }> {
+export async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLimits>; live: string[] }> {
   const now = Date.now();
   if (modelCache && modelCache.prefix === deps.keys.bullPrefix && now - modelCache.at < MODEL_CACHE_MS) return modelCache;
   const [known, live] = await Promise.all([deps.workers.knownModels(), deps.workers.liveModels()]);
@@ -43,7 +42,7 @@ export async function resolveAgainstModel(
   input: JobInput,
   /** the submitting tenant: a job may start from one of its own result URLs */
   tenant?: string,
-): Promise<{ input: JobInput; request: RenderJobData['request']; image?: InputImage; defaultJobCost: number }> {
+): Promise<{ input: JobInput; request: RenderRequest; image?: InputImage; defaultJobCost: number }> {
   const { known, live } = await servedModels(deps);
   if (known.size === 0) throw new ServiceUnavailableError('no worker has announced a model yet; retry shortly', { retryAfter: 5 });
   const served = live.length ? live : [...known.keys()].sort();
@@ -98,7 +97,7 @@ export async function resolveAgainstModel(
     ...(outputQuality === undefined ? {} : { output_quality: outputQuality }),
     ...(guidance === undefined ? {} : { guidance }),
   };
-  const request: RenderJobData['request'] = {
+  const request: RenderRequest = {
     prompt: input.prompt, width, height, steps, seed, numImages, outputFormat,
     ...(sized ? { aspectRatio: input.aspect_ratio ?? '1:1' } : {}),
     ...(input.ultra ? { ultra: true } : {}),
@@ -110,8 +109,12 @@ export async function resolveAgainstModel(
     ...(layout ? { layout } : {}),
     ...(image ? { strength: image.strength } : {}),
   };
-  const defaultJobCost = (limits.default_size.width * limits.default_size.height * limits.steps.default) / 1e6;
-  return { input: filled, request, ...(image ? { image } : {}), defaultJobCost };
+  return { input: filled, request, ...(image ? { image } : {}), defaultJobCost: defaultJobCostOf(limits) };
+}
+
+/** Megapixel-steps of the model's default job: the fair-share tag resolution of its queue. */
+export function defaultJobCostOf(limits: ModelLimits): number {
+  return (limits.default_size.width * limits.default_size.height * limits.steps.default) / 1e6;
 }
 
 /** Stable hash of a JSON body (object keys sorted), for Idempotency-Key comparison. */
@@ -129,12 +132,19 @@ export interface SubmitResult {
   record: JobRecord;
   /** false when an Idempotency-Key replay returned an earlier job. */
   created: boolean;
+  /** A new queued job's position, as the submit script saw it (undefined: ask the queue). */
+  queuePosition?: number | null;
 }
 
-/** Creates the job record (idempotency, active cap and quotas checked atomically) and enqueues it with its fair-share priority. */
-export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string, who: Submitter = {}): Promise<SubmitResult> {
+/**
+ * Records the job and dispatches it, through the lifecycle: record, idempotency key, tenant
+ * index, active cap, quotas and the dispatch outbox in one script, so no crash leaves a
+ * half-submitted job; the token goes out with its fair-share priority. A job stopped by prompt
+ * moderation is recorded as moderated and never queued.
+ */
+export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown, parsed: JobInput, idempotencyKey?: string, who: Submitter = {}, view?: ViewOf): Promise<SubmitResult> {
   const styled = await resolveJobStyle(deps, tenant, parsed);
-  const { input, request, image, defaultJobCost } = await resolveAgainstModel(deps, styled.input, tenant);
+  const { input, request, image } = await resolveAgainstModel(deps, styled.input, tenant);
   input.priority = await priorityFor(deps, tenant, input, who);
   request.prompt = styled.prompt;
   const moderation = await moderatePrompt(deps, tenant, input);
@@ -161,13 +171,25 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     attempt: 0,
     ...(styled.style ? { style: styled.style } : {}),
     ...(inputImage ? { inputImage } : {}),
+    ...(moderation ? {} : { request }),
     keyId: who.keyId ?? null,
     ...deadlinesOf(createdAt, input, who),
   };
-  const outcome = await deps.store.create(record, {
-    maxActive: deps.config.MAX_ACTIVE_JOBS_PER_TENANT,
-    idempotency: idempotencyKey ? { key: idempotencyKey, bodyHash: bodyHash(rawBody), ttlSec: deps.config.IDEMPOTENCY_TTL_SECONDS } : undefined,
-  });
+  // the starting image is stored before the job exists, so a worker never finds it missing
+  if (image && inputImage && !moderation) await deps.storage.put(inputImage.key, image.bytes, image.contentType);
+  let outcome;
+  try {
+    outcome = await deps.lifecycle.submit(record, {
+      maxActive: deps.config.MAX_ACTIVE_JOBS_PER_TENANT,
+      idempotency: idempotencyKey ? { key: idempotencyKey, bodyHash: bodyHash(rawBody), ttlSec: deps.config.IDEMPOTENCY_TTL_SECONDS } : undefined,
+      moderation,
+      view,
+    });
+  } catch (err) {
+    // Redis failed: the job is either not recorded, or recorded with an outbox entry the
+    // reconciler dispatches; a retry with the same Idempotency-Key answers that job.
+    throw new ServiceUnavailableError('the job queue is not reachable', { cause: err, retryAfter: 5 });
+  }
   if (outcome.kind === 'full') {
     throw new RateLimitedError('too_many_active_jobs', `at most ${deps.config.MAX_ACTIVE_JOBS_PER_TENANT} queued or running jobs per tenant`, 5);
   }
@@ -175,28 +197,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
   if (outcome.kind === 'conflict') {
     throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key was used with another request body', { extra: { job_id: outcome.jobId } });
   }
-  if (outcome.kind === 'existing') {
-    const existing = await deps.store.get(outcome.jobId);
-    if (!existing) throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
-    return { record: existing, created: false };
-  }
-  if (moderation) {
-    // Never rendered: the job is recorded (so it can be looked up, audited and replayed by
-    // Idempotency-Key) and ends at once as moderated, without reaching a queue.
-    countSubmitted(record);
-    await deps.store.markModerated(record, moderation);
-    const moderated: JobRecord = { ...record, status: 'moderated', moderation, finishedAt: Date.now() };
-    countFinishedInApi(moderated, 'moderated');
-    return { record: moderated, created: true };
-  }
-  try {
-    if (image && inputImage) await deps.storage.put(inputImage.key, image.bytes, image.contentType);
-    await enqueueFairly(deps, record, { jobId: record.id, tenant, model: record.model, request, outputFormat: request.outputFormat ?? 'png', submittedAt: record.createdAt }, defaultJobCost);
-  } catch (err) {
-    await deps.store.markFailed(record, { code: 'enqueue_failed', message: 'the job could not be queued' }).catch(() => {});
-    countFinishedInApi(record, 'failed');
-    throw new ServiceUnavailableError('the job queue is not reachable', { cause: err, retryAfter: 5 });
-  }
-  countSubmitted(record);
-  return { record, created: true };
+  if (outcome.kind === 'gone') throw new ConflictError('idempotency_key_reused', 'this Idempotency-Key belongs to a job that no longer exists');
+  if (outcome.kind === 'existing') return { record: outcome.record, created: false };
+  return { record: outcome.record, created: true, queuePosition: outcome.queuePosition };
 }

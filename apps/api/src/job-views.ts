@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { NotFoundError, type JobView } from '@flowfarm/contracts';
 import { toJobView, type JobRecord } from '@flowfarm/queue';
-import { apiBaseUrl, type ApiDeps } from './deps.js';
+import { absoluteUrl, apiBaseUrl, type ApiDeps } from './deps.js';
 import { requireTenant } from './auth.js';
 
 /** The caller's job, or 404 — also for another tenant's job, so ids of others are not confirmed. */
@@ -12,15 +12,15 @@ export async function loadOwnJob(deps: ApiDeps, req: Request, id: string): Promi
   return record;
 }
 
-export async function jobViewFor(deps: ApiDeps, req: Request, record: JobRecord): Promise<JobView> {
+/** The job's view for this request; `knownPosition`: a queue position just read (by the submit script). */
+export async function jobViewFor(deps: ApiDeps, req: Request, record: JobRecord, knownPosition?: number | null): Promise<JobView> {
   const base = apiBaseUrl(deps, req);
-  const queuePosition = record.status === 'queued' ? await deps.queues.queuePosition(record.model, record.id) : null;
-  return toJobView(record, {
-    apiBaseUrl: base,
-    queuePosition,
-    outputUrl: async (key) => {
-      const url = await deps.storage.url(key);
-      return url.startsWith('/') ? `${base}${url}` : url;
-    },
-  });
+  const queuePosition = record.status !== 'queued' ? null : knownPosition !== undefined ? knownPosition : await deps.queues.queuePosition(record.model, record.id);
+  return toJobView(record, { apiBaseUrl: base, queuePosition, outputUrl: async (key) => absoluteUrl(base, await deps.storage.url(key)) });
 }
+
+/** How the views of this request's notifications are built (links to the request's origin). */
+export const viewsFor =
+  (deps: ApiDeps, req: Request) =>
+  (record: JobRecord): Promise<JobView> =>
+    jobViewFor(deps, req, record);

@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 const submit = (body: unknown) => request(api.app).post('/v1/jobs').set('Authorization', 'Bearer key-acme').send(body as object);
-const queuedRequest = async (id: string) => (await api.deps.queues.queue('shapes').getJob(id))!.data.request;
+const queuedRequest = async (id: string) => (await api.deps.store.get(id))!.request!;
 
 describe('layout jobs', () => {
   it('queues the layout with the render request', async () => {

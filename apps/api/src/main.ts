@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createQueueCollector, readBullmqQueue } from '@flowfarm/metrics';
-import { startSharedFolderProbe } from '@flowfarm/queue';
+import { startChore, startSharedFolderProbe } from '@flowfarm/queue';
 import { buildApi, type BuildApiOptions } from './build-api.js';
 import { loadConfig } from './config.js';
 import { answerOutsideExpress } from './server-errors.js';
@@ -13,6 +13,10 @@ import type { ApiDeps } from './deps.js';
 import { webhookNotifierFor, webhooksRouter } from './routes/webhooks.js';
 import { webRouters } from './web/index.js';
 import { startDeadlineExpiry } from './deadline-expiry.js';
+
+/** How often the dispatch outbox is checked, and how old an entry must be to count as left behind. */
+const RECONCILE_INTERVAL_MS = 2000;
+const RECONCILE_GRACE_MS = 3000;
 
 export interface RunningApi {
   server: Server;
@@ -54,6 +58,19 @@ export async function startApi(env: Record<string, string | undefined>, options:
     },
     onError: (err) => deps.logger.warn({ err }, 'queue metrics read failed'),
   });
+  // Jobs recorded whose dispatch token may never have been added (an API died between the two):
+  // dispatched again by one API process at a time.
+  const reconciler = startChore(
+    deps.redis,
+    deps.keys,
+    'reconcile',
+    RECONCILE_INTERVAL_MS,
+    async () => {
+      const checked = await deps.lifecycle.reconcileDispatch(RECONCILE_GRACE_MS);
+      if (checked) deps.logger.info({ checked }, 'dispatch outbox: tokens of jobs not started yet checked');
+    },
+    (err) => deps.logger.warn({ err }, 'dispatch reconcile failed'),
+  );
   const deadlines = startDeadlineExpiry(deps, config.DEADLINE_SWEEP_INTERVAL_MS);
   const server = api.app.listen(config.PORT, config.HOST);
   answerOutsideExpress(server);
@@ -70,6 +87,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
   const close = () =>
     (closing ??= (async () => {
       collector.stop();
+      await reconciler.stop();
       await deadlines.stop();
       // Event streams never end on their own: stop taking connections, then cut the rest.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

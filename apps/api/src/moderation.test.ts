@@ -8,7 +8,7 @@ import path from 'node:path';
 import request from 'supertest';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobNotice } from '@flowfarm/contracts';
+import { noticeJobId, type JobNotice } from '@flowfarm/contracts';
 import { buildApi, loadConfig, type BuiltApi } from './index.js';
 
 const prefix = `ff-test-${randomUUID()}`;
@@ -46,7 +46,7 @@ describe('prompt moderation at submit', () => {
     expect(again.body).toMatchObject({ status: 'moderated', finished_at: expect.any(String) });
     const events = await api.deps.store.readEvents(res.body.id);
     expect(events.map((e) => e.event.type)).toEqual(['job.queued', 'job.moderated']);
-    expect(notices.filter((n) => n.job.id === res.body.id).map((n) => n.type)).toEqual(['job.moderated']);
+    expect(notices.filter((n) => noticeJobId(n) === res.body.id).map((n) => n.type)).toEqual(['job.moderated']);
     expect((await request(api.app).get('/v1/jobs?status=moderated').set('Authorization', acme)).body.data.map((j: { id: string }) => j.id)).toContain(res.body.id);
   });
 

@@ -4,7 +4,9 @@ import type { ApiDeps } from './deps.js';
 
 /** Resolves with the job once it is finished, or with its latest state when `timeoutMs` runs out. */
 export async function waitForJob(deps: ApiDeps, id: string, timeoutMs: number, signal?: AbortSignal): Promise<JobRecord | null> {
-  await deps.hub.start();
+  let notice: () => void = () => {};
+  // subscribed before the first read, so no change between the two is missed
+  const off = await deps.hub.on(id, () => notice());
   return new Promise((resolve, reject) => {
     let settled = false;
     let checking = false;
@@ -39,7 +41,7 @@ export async function waitForJob(deps: ApiDeps, id: string, timeoutMs: number, s
       }
     };
     const onAbort = () => void deps.store.get(id).then(finish, () => finish(null));
-    const off = deps.hub.on(id, () => void check());
+    notice = () => void check();
     const timer = setTimeout(onAbort, timeoutMs);
     signal?.addEventListener('abort', onAbort);
     void check();

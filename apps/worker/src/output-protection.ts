@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { JobRecord, RenderJobData } from '@flowfarm/queue';
+import type { JobRecord, OutputIndex, RenderJobData } from '@flowfarm/queue';
 import {
   ProvenanceKeyRegistry,
   WATERMARK_SCHEME,
@@ -36,6 +36,8 @@ export interface ProtectedOutput {
   provenance?: SignedProvenance;
   /** watermark payload (8 hex digits) */
   watermark?: string;
+  /** watermark → job index entry, set when the job succeeds */
+  index?: OutputIndex;
 }
 
 interface ModelFiles {
@@ -121,10 +123,11 @@ export class OutputProtection {
   /** Signs one rendered image (PNG) and indexes its watermark; other formats pass unsigned. */
   async protect(data: RenderJobData, record: JobRecord, index: number, image: { data: Uint8Array; contentType: string; pixelsSha256?: string }): Promise<ProtectedOutput> {
     const watermark = this.watermarked(data) ? hex32(watermarkPayloadFor(data.jobId, index)) : undefined;
-    if (watermark) {
-      await this.redis.set(watermarkIndexKey(this.config.REDIS_PREFIX, watermark), `${data.jobId}/${index}`, 'EX', Math.max(60, this.config.JOB_RETENTION_SECONDS));
-    }
-    if (!this.key || image.contentType !== 'image/png') return { data: image.data, ...(watermark ? { watermark } : {}) };
+    // watermark → job, written with the job's success (the lifecycle's succeed)
+    const indexEntry = watermark
+      ? { index: { key: watermarkIndexKey(this.config.REDIS_PREFIX, watermark), value: `${data.jobId}/${index}`, ttlSec: Math.max(60, this.config.JOB_RETENTION_SECONDS) } }
+      : {};
+    if (!this.key || image.contentType !== 'image/png') return { data: image.data, ...(watermark ? { watermark } : {}), ...indexEntry };
     const { webhook: _webhook, metadata: _metadata, ...params } = record.input;
     const signed = embedPngProvenance(
       image.data,
@@ -144,6 +147,6 @@ export class OutputProtection {
       // the render thread hashed the pixels it encoded: no decode of the file here
       image.pixelsSha256 ? { sha256: image.pixelsSha256 } : undefined,
     );
-    return { data: signed.png, provenance: signed.record, ...(watermark ? { watermark } : {}) };
+    return { data: signed.png, provenance: signed.record, ...(watermark ? { watermark } : {}), ...indexEntry };
   }
 }

@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { Worker, type ConnectionOptions } from 'bullmq';
 import pino, { type Logger } from 'pino';
 import { noopDatasetNotifier, noopNotifier, type DatasetNotifier, type JobNotifier } from '@flowfarm/contracts';
-import { DatasetStore, JobStore, WorkerRegistry, createRedisConnection, datasetQueueName, farmKeys, pingRedis, renderQueueName, startSharedFolderProbe, type DatasetJobData, type RenderJobData } from '@flowfarm/queue';
+import { DatasetStore, JobLifecycle, RenderQueues, WorkerRegistry, createRedisConnection, datasetQueueName, farmKeys, pingRedis, reapDeadWorkers, renderQueueName, startChore, startSharedFolderProbe, toJobView, type DatasetJobData, type RenderToken } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
-import { setTenantLabelCap, startMetricsServer } from '@flowfarm/metrics';
+import { jobLifecycleMetrics, setTenantLabelCap, startMetricsServer } from '@flowfarm/metrics';
 import type { Redis } from 'ioredis';
 import { CancelWatch } from './cancel-watch.js';
 import { batcherOptions, bullConcurrency, type WorkerConfig } from './config.js';
@@ -46,12 +46,22 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const redis = createRedisConnection(config.REDIS_URL, { name: `flowfarm-worker-${id}`, onError });
   const subscriber = createRedisConnection(config.REDIS_URL, { name: `flowfarm-worker-cancel-${id}`, onError });
   const keys = farmKeys(config.REDIS_PREFIX);
-  const store = new JobStore(redis, keys, { retentionMs: config.JOB_RETENTION_SECONDS * 1000 });
   const registry = new WorkerRegistry(redis, keys);
   const signingSecret = config.STORAGE === 'local' ? (config.FILES_SIGNING_SECRET ?? loadOrCreateSigningSecret(config.DATA_DIR)) : '';
   const apiBaseUrl = (config.PUBLIC_URL ?? 'http://localhost:8080').replace(/\/$/, '');
   const storage = createStorage(storageConfigFromEnv(config, signingSecret, apiBaseUrl));
   const notifier = typeof options.notifier === 'function' ? options.notifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.notifier ?? noopNotifier);
+  const queues = new RenderQueues(redis, keys, { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS }, onError);
+  const lifecycle = new JobLifecycle(redis, keys, queues, {
+    retentionMs: config.JOB_RETENTION_SECONDS * 1000,
+    notifier,
+    observer: jobLifecycleMetrics,
+    view: (record) => toJobView(record, { apiBaseUrl, outputUrl: async (key) => absolute(await storage.url(key)) }),
+    fault: config.FLOWFARM_FAULT,
+    onError: (err, context) => logger.error({ err }, context),
+  });
+  const absolute = (url: string) => (url.startsWith('/') ? `${apiBaseUrl}${url}` : url);
+  const store = lifecycle.store;
 
   // Local storage: refuse to start when the API serves files from a folder this process cannot see.
   const probe =
@@ -69,11 +79,13 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const current = new Set<string>();
   const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, batcherOptions(config))]));
   const protection = await OutputProtection.create(config, redis, new Map([...models].map(([name, m]) => [name, { name, dir: m.dir, manifest: m.manifest }])), logger);
-  const { processRenderJob, failAbandoned } = createRenderProcessor({ store, storage, cancels, renderers, notifier, logger, apiBaseUrl, current, protection });
+  const { processRenderJob, failAbandoned } = createRenderProcessor({
+    lifecycle, storage, cancels, renderers, logger, workerId: id, progressIntervalMs: config.PROGRESS_INTERVAL_MS, current, protection,
+  });
 
   const concurrency = bullConcurrency(config);
   const workers = [...models.keys()].map((model) => {
-    const worker = new Worker<RenderJobData>(renderQueueName(model), processRenderJob, {
+    const worker = new Worker<RenderToken>(renderQueueName(model), processRenderJob, {
       connection: redis as unknown as ConnectionOptions,
       prefix: keys.bullPrefix,
       concurrency,
@@ -86,8 +98,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     worker.on('stalled', (jobId) => logger.warn({ jobId, model }, 'job stalled (its worker died); handed to another worker'));
     worker.on('failed', (job, err) => {
       if (!job) return;
+      // for good: failed, or already removed (removeOnFail); a retry waits as delayed
       void job.getState().then(
-        (state) => (state === 'failed' ? failAbandoned(job.id!, err.message) : undefined),
+        (state) => (state === 'failed' || state === 'unknown' ? failAbandoned(job.id!, err.message) : undefined),
         () => {},
       );
     });
@@ -117,6 +130,24 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const heartbeat = startHeartbeat(registry, state, config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TTL_MS, logger);
   await heartbeat.beat();
   const sweeper = startRetentionSweeper(store, storage, config.RETENTION_SWEEP_INTERVAL_MS, logger);
+  // Fast takeover: jobs of workers whose heartbeat expired go back to the queue at once, through
+  // BullMQ's own stalled-job move run by one of this worker's queue workers.
+  const renderWorkers = new Map([...models.keys()].map((model, i) => [model, workers[i]]));
+  const takeover = startChore(
+    redis,
+    keys,
+    'takeover',
+    config.TAKEOVER_INTERVAL_MS,
+    async () => {
+      const handedBack = await reapDeadWorkers(redis, keys, async (model) => {
+        const worker = renderWorkers.get(model) as unknown as { moveStalledJobsToWait?: () => Promise<void> } | undefined;
+        // BullMQ's periodic stalled check (the backstop) moves them when this is not available
+        await worker?.moveStalledJobsToWait?.();
+      });
+      if (handedBack.length) logger.warn({ jobs: handedBack }, 'jobs of a dead worker handed back to the queue');
+    },
+    (err) => logger.warn({ err }, 'takeover check failed'),
+  );
   const metrics = await startMetricsServer(config.METRICS_PORT, config.METRICS_HOST, async () => {
     const checks = await Promise.allSettled([pingRedis(redis), storage.check()]);
     const [redisOk, storageOk] = checks.map((c) => c.status === 'fulfilled');
@@ -141,7 +172,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         await Promise.allSettled(workers.map((w) => w.close(true)));
       }
       const steps: Array<() => Promise<unknown>> = [
+        () => takeover.stop(),
         () => heartbeat.stop(),
+        () => queues.close(),
         async () => probe?.close(),
         () => sweeper.stop(),
         () => metrics.close(),

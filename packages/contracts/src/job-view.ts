@@ -44,6 +44,13 @@ export const JobView = z
     created_at: z.iso.datetime(),
     started_at: z.iso.datetime().nullable(),
     finished_at: z.iso.datetime().nullable(),
+    timings: z
+      .object({
+        queue_ms: z.number().int().nullable().describe('submit to the start of the (latest) run; null until it starts'),
+        render_ms: z.number().int().nullable().describe("the worker's own time for the run that succeeded: start to stored outputs"),
+      })
+      .optional()
+      .describe('where the time went (for benchmarks: round trip minus render_ms is the farm overhead)'),
     urls: JobUrls,
   })
   ;
@@ -65,12 +72,21 @@ export const JobListQuery = z.object({
 });
 export type JobListQuery = z.infer<typeof JobListQuery>;
 
-/** What the api and worker tell the outside world (webhooks) at each job transition. */
-export interface JobNotice {
-  type: import('./job-events.js').JobEventType;
-  tenant: string;
-  job: JobView;
-}
+/**
+ * What the api and worker tell the outside world (webhooks) at each job transition: the job's
+ * view, or (`view`) a function that builds it, called only when an endpoint wants the event, with
+ * what picking the endpoint needs (the job's own webhook, its progress).
+ */
+export type JobNotice =
+  | { type: import('./job-events.js').JobEventType; tenant: string; job: JobView }
+  | {
+      type: import('./job-events.js').JobEventType;
+      tenant: string;
+      jobId: string;
+      webhook?: import('./job-input.js').WebhookSpec;
+      progress: { step: number; total: number };
+      view: () => Promise<JobView>;
+    };
 
 /** Injected into the api and worker; the webhooks package provides the real one. */
 export interface JobNotifier {
@@ -78,3 +94,6 @@ export interface JobNotifier {
 }
 
 export const noopNotifier: JobNotifier = { notify: async () => {} };
+
+/** The id of the job a notice is about. */
+export const noticeJobId = (notice: JobNotice): string => ('job' in notice ? notice.job.id : notice.jobId);

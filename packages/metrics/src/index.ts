@@ -11,4 +11,5 @@ export {
   type QueueCollectorOptions,
   type QueueSnapshot,
 } from './queue-collector.js';
+export { jobLifecycleMetrics } from './job-lifecycle-metrics.js';
 export { OTHER_TENANTS, countTenantUsage, setTenantLabelCap, tenantLabel } from './tenant-labels.js';

@@ -2,13 +2,11 @@ import type { Redis } from 'ioredis';
 import { isTerminalStatus } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
 import type { JobRecord } from './job-record.js';
-import type { JobStore } from './job-store.js';
+import type { JobLifecycle } from './lifecycle/job-lifecycle.js';
 
 export interface DeadlineHandlers {
-  /** Takes the expired job's token out of its BullMQ queue (so no worker pulls it). */
-  removeFromQueue(record: JobRecord): Promise<unknown>;
-  /** The job ended expired (or was canceled while queued by Cancel-After): notify, count. */
-  onFinished(record: JobRecord, status: 'expired' | 'canceled'): Promise<void>;
+  /** The job ended expired (or was canceled while queued by Cancel-After); the lifecycle already notified and counted. */
+  onFinished?(record: JobRecord, status: 'expired' | 'canceled'): Promise<void>;
 }
 
 /**
@@ -26,8 +24,8 @@ export class DeadlineSweeper {
   constructor(
     private readonly redis: Redis,
     private readonly keys: FarmKeys,
-    private readonly store: JobStore,
-    private readonly handlers: DeadlineHandlers,
+    private readonly lifecycle: JobLifecycle,
+    private readonly handlers: DeadlineHandlers = {},
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
@@ -55,13 +53,12 @@ export class DeadlineSweeper {
   }
 
   private async handle(id: string, now: number): Promise<boolean> {
-    const record = await this.store.get(id);
+    const record = await this.lifecycle.store.get(id);
     if (!record || isTerminalStatus(record.status)) return false;
     if (record.status === 'queued' && record.startedAt === null && record.startBy && record.startBy <= now) {
-      const outcome = await this.store.markExpired(record);
+      const outcome = await this.lifecycle.expire(record);
       if (outcome.kind !== 'ok') return false;
-      await this.handlers.removeFromQueue(record).catch(this.onError);
-      await this.handlers.onFinished({ ...record, status: 'expired', finishedAt: Date.now() }, 'expired');
+      await this.handlers.onFinished?.({ ...record, status: 'expired', finishedAt: Date.now() }, 'expired');
       return true;
     }
     if (!record.cancelAt) return false;
@@ -69,12 +66,9 @@ export class DeadlineSweeper {
       await this.redis.zadd(this.keys.deadlines, record.cancelAt, id); // started in time: watch the run deadline
       return false;
     }
-    const outcome = await this.store.requestCancel(record);
-    if (outcome === 'canceled_now') {
-      await this.handlers.removeFromQueue(record).catch(this.onError);
-      await this.handlers.onFinished({ ...record, status: 'canceled', finishedAt: Date.now() }, 'canceled');
-    }
-    return outcome === 'canceled_now' || outcome === 'requested';
+    const outcome = await this.lifecycle.cancel(record);
+    if (outcome.kind === 'canceled_now') await this.handlers.onFinished?.(outcome.record, 'canceled');
+    return outcome.kind === 'canceled_now' || outcome.kind === 'requested';
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,9 @@
 export { farmKeys, renderQueueName, type FarmKeys } from './keys.js';
 export { createRedisConnection, pingRedis } from './redis-connection.js';
-export { recordFromHash, recordToHash, toJobView, type InputImageRef, type JobRecord, type QuotaReservation, type StoredOutput, type ViewContext } from './job-record.js';
-export { JobStore, USAGE_FIELDS, usageField, type CreateOutcome, type JobStoreOptions, type JobUsage, type ListPosition, type StoredEvent, type TransitionOutcome } from './job-store.js';
-export { RenderQueues, renderJobOptions, type RenderJobData, type RenderJobPolicy } from './render-queues.js';
+export { recordFromHash, recordToHash, toJobView, type InputImageRef, type JobRecord, type QuotaReservation, type RenderRequest, type StoredOutput, type ViewContext } from './job-record.js';
+export { JobStore, SUBMIT_EVENT_ID, USAGE_FIELDS, usageField, type JobUsage, type ListPosition, type StoredEvent } from './job-store.js';
+export { RenderQueues, renderJobOptions, type RenderJobData, type RenderJobPolicy, type RenderToken } from './render-queues.js';
+export * from './lifecycle/index.js';
 export { JobEventHub } from './job-event-hub.js';
 export { WorkerRegistry, type ModelLimits } from './worker-registry.js';
 export { DATASET_CHUNK, DATASET_WINDOW, DatasetStore, datasetFileKey, datasetImageKey, datasetQueueName, type DatasetJobData, type DatasetRecord, type FilledDatasetSpec } from './dataset-store.js';

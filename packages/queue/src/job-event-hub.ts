@@ -1,49 +1,57 @@
 import type { Redis } from 'ioredis';
+import type { FarmKeys } from './keys.js';
 
 type Listener = () => void;
 
 /**
- * Fans the farm's job-event notices (one pub/sub channel, the job id as message) out to the
- * listeners of this process, so any number of SSE streams and `Prefer: wait` requests share
- * one Redis subscription. A notice only says "read the stream again": readers fetch events
- * from the job's Redis stream, which is what makes resume gap-free.
+ * Fans the notices of jobs this process's clients wait on (SSE streams, `Prefer: wait`) out to
+ * their listeners. Each job has its own pub/sub channel, subscribed while at least one listener
+ * waits on it, so an API process receives only what its clients wait for. A notice only says
+ * "read again": readers fetch events from the job's stream (or the record), which keeps resume
+ * gap-free even when a notice is lost.
  */
 export class JobEventHub {
   private readonly listeners = new Map<string, Set<Listener>>();
-  private ready: Promise<unknown> | null = null;
+  /** Channel → job id, for the channels subscribed now. */
+  private readonly channels = new Map<string, string>();
 
   constructor(
     private readonly subscriber: Redis,
-    private readonly channel: string,
+    private readonly keys: FarmKeys,
   ) {
-    subscriber.on('message', (ch: string, jobId: string) => {
-      if (ch !== this.channel) return;
+    subscriber.on('message', (channel: string) => {
+      const jobId = this.channels.get(channel);
+      if (jobId === undefined) return;
       for (const listener of this.listeners.get(jobId) ?? []) listener();
     });
   }
 
-  /** Subscribes to the channel (idempotent); await it before relying on notices. */
-  start(): Promise<unknown> {
-    this.ready ??= this.subscriber.subscribe(this.channel);
-    return this.ready;
-  }
-
-  /** Calls `listener` on every notice for `jobId`; returns the unsubscribe function. */
-  on(jobId: string, listener: Listener): () => void {
+  /**
+   * Calls `listener` on every notice for `jobId`; resolves, once the subscription is in place,
+   * with the unsubscribe function. Read the job after this resolves, so no change is missed.
+   */
+  async on(jobId: string, listener: Listener): Promise<() => void> {
     let set = this.listeners.get(jobId);
+    const channel = this.keys.jobChannel(jobId);
     if (!set) {
       set = new Set();
       this.listeners.set(jobId, set);
+      this.channels.set(channel, jobId);
     }
     set.add(listener);
+    await this.subscriber.subscribe(channel);
     return () => {
       set.delete(listener);
-      if (set.size === 0) this.listeners.delete(jobId);
+      if (set.size > 0 || this.listeners.get(jobId) !== set) return;
+      this.listeners.delete(jobId);
+      this.channels.delete(channel);
+      void this.subscriber.unsubscribe(channel).catch(() => {});
     };
   }
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.channels.clear();
     this.subscriber.disconnect();
   }
 }

@@ -1,4 +1,15 @@
-import type { AppliedStyle, JobErrorInfo, JobInput, JobModeration, JobProgress, JobStatus, JobView } from '@flowfarm/contracts';
+import type { AppliedStyle, AspectRatio, JobErrorInfo, JobInput, JobModeration, JobProgress, JobStatus, JobView, Layout, OutputFormat } from '@flowfarm/contracts';
+
+/** The pipeline request of a job, defaults already filled in by the API (kept in the record). */
+export interface RenderRequest {
+  prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number;
+  outputFormat?: OutputFormat; outputQuality?: number; layout?: Layout;
+  aspectRatio?: AspectRatio; ultra?: boolean; palette?: string[];
+  /** recorded in the file's metadata (the API already applied the preset to prompt and defaults) */
+  style?: string; raw?: boolean;
+  /** image-to-image: (0, 1] and the stored starting image (the worker reads, resizes and encodes it) */
+  strength?: number; image?: { key: string; sha256: string };
+}
 
 /** A stored output: where the file is, not a URL (URLs are signed when a view is built). */
 export interface StoredOutput {
@@ -14,7 +25,6 @@ export interface StoredOutput {
   watermark?: string;
 }
 
-/** A job as kept in its Redis hash (`<prefix>:job:<id>`). Times are epoch milliseconds. */
 /** Where a job's starting image is stored, and what the view says of it. */
 export interface InputImageRef {
   key: string;
@@ -24,6 +34,7 @@ export interface InputImageRef {
   height: number;
 }
 
+/** A job as kept in its Redis hash (`<prefix>:job:<id>`): the one record of the job. Times are epoch milliseconds. */
 export interface JobRecord {
   id: string;
   tenant: string;
@@ -45,6 +56,14 @@ export interface JobRecord {
   style?: AppliedStyle | null;
   /** The image-to-image starting image (stored under `key`; the input's data URL is not kept). */
   inputImage?: InputImageRef | null;
+  /** What the worker renders (absent on records of jobs that never reach a queue). */
+  request?: RenderRequest | null;
+  /** The worker that holds (or last held) the job. */
+  worker?: string | null;
+  /** The worker's own time for the run that succeeded: start to stored outputs. */
+  renderMs?: number | null;
+  /** The BullMQ priority its dispatch token got (fair-share slot), set by the submit script. */
+  dispatchPriority?: number | null;
   /** Id of the API key that submitted the job (usage is metered per key). */
   keyId?: string | null;
   /** Epoch ms: not started by then, the job ends expired (start_timeout or Cancel-After). */
@@ -65,35 +84,42 @@ export interface QuotaReservation {
   pixelSteps: number;
 }
 
-/** Hash fields of a new record. */
-export function recordToHash(r: JobRecord): Record<string, string> {
-  return {
-    id: r.id,
-    tenant: r.tenant,
-    model: r.model,
-    input: JSON.stringify(r.input),
-    status: r.status,
-    progress: JSON.stringify(r.progress),
-    outputs: JSON.stringify(r.outputs),
-    error: r.error ? JSON.stringify(r.error) : '',
-    moderation: r.moderation ? JSON.stringify(r.moderation) : '',
-    created_at: String(r.createdAt),
-    started_at: r.startedAt === null ? '' : String(r.startedAt),
-    finished_at: r.finishedAt === null ? '' : String(r.finishedAt),
-    cancel_requested: r.cancelRequested ? '1' : '',
-    attempt: String(r.attempt),
-    ...(r.style ? { style: JSON.stringify(r.style) } : {}),
-    ...(r.inputImage ? { input_image: JSON.stringify(r.inputImage) } : {}),
-    ...(r.keyId ? { key_id: r.keyId } : {}),
-    ...(r.startBy ? { start_by: String(r.startBy) } : {}),
-    ...(r.cancelAt ? { cancel_at: String(r.cancelAt) } : {}),
-    ...(r.reserved ? { reserved: JSON.stringify(r.reserved) } : {}),
-  };
+/**
+ * Hash fields of a new record as flat field/value pairs. Empty fields are left out, so a queued
+ * job's record stays small (the reader fills in their defaults).
+ */
+export function recordToHash(r: JobRecord): string[] {
+  const pairs: Array<[string, string | null | undefined | false]> = [
+    ['id', r.id],
+    ['tenant', r.tenant],
+    ['model', r.model],
+    ['input', JSON.stringify(r.input)],
+    ['status', r.status],
+    ['progress', JSON.stringify(r.progress)],
+    ['outputs', r.outputs.length ? JSON.stringify(r.outputs) : null],
+    ['error', r.error && JSON.stringify(r.error)],
+    ['moderation', r.moderation && JSON.stringify(r.moderation)],
+    ['created_at', String(r.createdAt)],
+    ['started_at', r.startedAt !== null && String(r.startedAt)],
+    ['finished_at', r.finishedAt !== null && String(r.finishedAt)],
+    ['cancel_requested', r.cancelRequested && '1'],
+    ['attempt', r.attempt ? String(r.attempt) : null],
+    ['style', r.style && JSON.stringify(r.style)],
+    ['input_image', r.inputImage && JSON.stringify(r.inputImage)],
+    ['request', r.request && JSON.stringify(r.request)],
+    ['key_id', r.keyId],
+    ['start_by', r.startBy ? String(r.startBy) : null],
+    ['cancel_at', r.cancelAt ? String(r.cancelAt) : null],
+    ['reserved', r.reserved && JSON.stringify(r.reserved)],
+  ];
+  return pairs.flatMap(([field, value]) => (value ? [field, value] : []));
 }
 
 const num = (s: string | undefined) => (s ? Number(s) : null);
 
-export function recordFromHash(h: Record<string, string>): JobRecord | null {
+/** A record from HGETALL's answer (an object, or the flat field/value pairs a script returns). */
+export function recordFromHash(raw: Record<string, string> | string[]): JobRecord | null {
+  const h: Record<string, string> = Array.isArray(raw) ? pairsToObject(raw) : raw;
   if (!h.id) return null;
   return {
     id: h.id,
@@ -112,11 +138,21 @@ export function recordFromHash(h: Record<string, string>): JobRecord | null {
     attempt: Number(h.attempt ?? 0),
     style: h.style ? (JSON.parse(h.style) as AppliedStyle) : null,
     inputImage: h.input_image ? (JSON.parse(h.input_image) as InputImageRef) : null,
+    request: h.request ? (JSON.parse(h.request) as RenderRequest) : null,
+    worker: h.worker || null,
+    renderMs: num(h.render_ms),
+    dispatchPriority: num(h.prio),
     keyId: h.key_id || null,
     startBy: num(h.start_by),
     cancelAt: num(h.cancel_at),
     reserved: h.reserved ? (JSON.parse(h.reserved) as QuotaReservation) : null,
   };
+}
+
+function pairsToObject(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < pairs.length; i += 2) out[pairs[i]] = pairs[i + 1];
+  return out;
 }
 
 export interface ViewContext {
@@ -162,6 +198,10 @@ export async function toJobView(r: JobRecord, ctx: ViewContext): Promise<JobView
     created_at: iso(r.createdAt)!,
     started_at: iso(r.startedAt),
     finished_at: iso(r.finishedAt),
+    timings: {
+      queue_ms: r.startedAt === null ? null : Math.max(0, r.startedAt - r.createdAt),
+      render_ms: r.renderMs ?? null,
+    },
     urls: { self, events: `${self}/events`, cancel: `${self}/cancel` },
   };
 }

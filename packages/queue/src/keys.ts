@@ -11,11 +11,22 @@ export interface FarmKeys {
   tenantJobs(tenant: string): string;
   tenantActive(tenant: string): string;
   idempotency(tenant: string, key: string): string;
+  /** Pub/sub channel of one job: its transitions (API processes subscribe only to jobs their clients wait on). */
+  jobChannel(id: string): string;
   worker(id: string): string;
+  /** Hash: job id → model of the render jobs a worker holds now (written by the start/finish scripts). */
+  workerJobs(id: string): string;
+  /** Set: ids of workers that have held jobs (the takeover reaper looks for dead ones here). */
+  readonly holders: string;
   readonly workers: string;
+  /** Sorted set (outbox): jobs recorded whose BullMQ token may not be added yet, scored by record time. */
+  readonly dispatch: string;
+  /** Sorted set: the most recent failed jobs (capped), scored by failure time, for the ops view. */
+  readonly failures: string;
+  /** Short SET NX locks so one process at a time runs a periodic chore (`reconcile`, `reap`). */
+  chore(name: string): string;
   readonly knownModels: string;
   readonly retention: string;
-  readonly eventsChannel: string;
   readonly cancelChannel: string;
   apiKey(hash: string): string;
   readonly apiKeys: string;
@@ -28,6 +39,8 @@ export interface FarmKeys {
   readonly tenantPolicies: string;
   /** Hash: a model queue's fair-share state (virtual time base, each tenant's finish tag). */
   fairState(model: string): string;
+  /** Sorted set: jobs of one model not started yet, by fair start tag (the next to run is the first). */
+  fairPending(model: string): string;
   /** Sorted set: a tenant's queued jobs of one model by fair tag (for priority classes). */
   fairTenantQueue(model: string, tenant: string): string;
   /** Hash: images and pixel-steps a tenant reserved in one quota period (`d:YYYY-MM-DD`, `m:YYYY-MM`). */
@@ -49,11 +62,16 @@ export function farmKeys(prefix: string): FarmKeys {
     tenantJobs: (tenant) => k('tenant', tenant, 'jobs'),
     tenantActive: (tenant) => k('tenant', tenant, 'active'),
     idempotency: (tenant, key) => k('idem', tenant, key),
+    jobChannel: (id) => k('jc', id),
     worker: (id) => k('worker', id),
+    workerJobs: (id) => k('worker', id, 'jobs'),
+    holders: k('holders'),
     workers: k('workers'),
+    dispatch: k('dispatch'),
+    failures: k('failures'),
+    chore: (name) => k('chore', name),
     knownModels: k('models'),
     retention: k('retention'),
-    eventsChannel: k('events'),
     cancelChannel: k('cancel'),
     apiKey: (hash) => k('apikey', hash),
     apiKeys: k('apikeys'),
@@ -63,6 +81,7 @@ export function farmKeys(prefix: string): FarmKeys {
     tenantPolicies: k('tenants', 'policies'),
     fairState: (model) => k('fair', model),
     fairTenantQueue: (model, tenant) => k('fair', model, 't', tenant),
+    fairPending: (model) => k('fair', model, 'pending'),
     quotaCounter: (tenant, period) => k('quota', tenant, period),
     usageDay: (tenant, day) => k('usage', tenant, day),
     usageTenants: (day) => k('usage', 'tenants', day),

@@ -2,16 +2,30 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { DeadlineSweeper, JobStore, TenantPolicyStore, UsageLedger, farmKeys, quotaPeriods, usageCsv, utcDay, type JobRecord } from './index.js';
+import { DeadlineSweeper, JobLifecycle, RenderQueues, TenantPolicyStore, UsageLedger, farmKeys, quotaPeriods, usageCsv, utcDay, type JobRecord } from './index.js';
 
 const prefix = `ff-test-${randomUUID()}`;
 const redis = new Redis('redis://127.0.0.1:6379');
 const keys = farmKeys(prefix);
-const store = new JobStore(redis, keys, { retentionMs: 60_000 });
+const queues = new RenderQueues(redis, keys, { attempts: 1, backoffMs: 0 });
+const lifecycle = new JobLifecycle(redis, keys, queues, { retentionMs: 60_000 });
+const store = lifecycle.store;
+/** The submit as the API does it: the record (with its quota reservation) is what later steps get. */
+async function create(r: JobRecord) {
+  const out = await lifecycle.submit(r, { maxActive: 10 });
+  if (out.kind === 'created') Object.assign(r, out.record);
+  return out;
+}
+async function started(r: JobRecord): Promise<JobRecord> {
+  const out = await lifecycle.start(r.id, 'w1', 1, r.model);
+  if (out.kind !== 'ok') throw new Error('not started');
+  return out.record;
+}
 const policies = new TenantPolicyStore(redis, keys);
 const usage = new UsageLedger(redis, keys);
 
 afterAll(async () => {
+  await queues.close();
   const found = await redis.keys(`${prefix}:*`);
   if (found.length) await redis.del(...found);
   redis.disconnect();
@@ -44,17 +58,17 @@ describe('quotas', () => {
     await policies.update('q1', { quotas: { daily_images: 4 } });
     const a = record('q1');
     const b = record('q1');
-    expect((await store.create(a, { maxActive: 10 })).kind).toBe('created');
-    expect((await store.create(b, { maxActive: 10 })).kind).toBe('created');
-    const over = await store.create(record('q1'), { maxActive: 10 });
+    expect((await create(a)).kind).toBe('created');
+    expect((await create(b)).kind).toBe('created');
+    const over = await create(record('q1'));
     expect(over).toEqual({ kind: 'quota', breach: { quota: 'daily_images', limit: 4, used: 4, requested: 2, resetsAtMs: quotaPeriods(Date.now()).dayResetMs } });
 
     // a failed job does not count: its reservation comes back, once
-    expect((await store.markFailed(a, { code: 'x', message: 'x' })).kind).toBe('ok');
-    expect((await store.markFailed(a, { code: 'x', message: 'x' })).kind).toBe('refused');
+    expect((await lifecycle.fail(a, '', { code: 'x', message: 'x' })).kind).toBe('ok');
+    expect((await lifecycle.fail(a, '', { code: 'x', message: 'x' })).kind).toBe('refused');
     expect((await usage.quotaUsage('q1')).day.images).toBe(2);
-    expect((await store.create(record('q1'), { maxActive: 10 })).kind).toBe('created');
-    expect((await store.create(record('q1'), { maxActive: 10 })).kind).toBe('quota');
+    expect((await create(record('q1'))).kind).toBe('created');
+    expect((await create(record('q1'))).kind).toBe('quota');
   });
 
   it('checks megapixel-steps per month and releases on cancel and expiry', async () => {
@@ -62,12 +76,12 @@ describe('quotas', () => {
     await policies.update('q2', { quotas: { monthly_megapixel_steps: 0.4 } });
     const a = record('q2');
     const b = record('q2', { startBy: Date.now() - 1 });
-    expect((await store.create(a, { maxActive: 10 })).kind).toBe('created');
-    expect((await store.create(b, { maxActive: 10 })).kind).toBe('created');
-    const over = await store.create(record('q2'), { maxActive: 10 });
+    expect((await create(a)).kind).toBe('created');
+    expect((await create(b)).kind).toBe('created');
+    const over = await create(record('q2'));
     expect(over.kind === 'quota' && over.breach).toMatchObject({ quota: 'monthly_megapixel_steps', limit: 0.4, used: 0.4, requested: 0.2 });
-    expect(await store.requestCancel(a)).toBe('canceled_now');
-    expect((await store.markExpired(b)).kind).toBe('ok');
+    expect((await lifecycle.cancel(a)).kind).toBe('canceled_now');
+    expect((await lifecycle.expire(b)).kind).toBe('ok');
     expect((await usage.quotaUsage('q2')).month).toEqual({ images: 0, megapixel_steps: 0 });
     expect(await policies.update('q2', { quotas: { monthly_megapixel_steps: null } })).toMatchObject({ quotas: { monthly_megapixel_steps: null } });
   });
@@ -76,11 +90,11 @@ describe('quotas', () => {
 describe('usage', () => {
   it('meters a succeeded job once, with its images, megapixel-steps and render time', async () => {
     const r = record('u1');
-    await store.create(r, { maxActive: 10 });
-    await store.markStarted(r, 1);
-    expect((await store.markSucceeded(r, [output(0), output(1)], { renderMs: 1500 })).kind).toBe('ok');
+    await create(r);
+    const run = await started(r);
+    expect((await lifecycle.succeed(run, 'w1', [output(0), output(1)], 1500)).kind).toBe('ok');
     // a worker that died after finishing reports again on its re-run: refused, not counted
-    expect((await store.markSucceeded(r, [output(0), output(1)], { renderMs: 1500 })).kind).toBe('refused');
+    expect((await lifecycle.succeed(run, 'w1', [output(0), output(1)], 1500)).kind).toBe('refused');
     const today = utcDay(Date.now());
     const report = await usage.report({ tenants: ['u1'], from: today, to: today, groupBy: 'model', byTenant: false });
     expect(report.data).toEqual([{ model: 'mini', jobs: 1, images: 2, megapixel_steps: 0.2, gpu_seconds: 1.5 }]);
@@ -92,24 +106,23 @@ describe('usage', () => {
 
 describe('deadlines', () => {
   it('expires a queued job past its start deadline and cancels a running one past Cancel-After', async () => {
-    const removed: string[] = [];
     const finished: string[] = [];
-    const sweeper = new DeadlineSweeper(redis, keys, store, {
-      removeFromQueue: async (r) => removed.push(r.id),
+    const sweeper = new DeadlineSweeper(redis, keys, lifecycle, {
       onFinished: async (r, status) => void finished.push(`${r.id}:${status}`),
     });
     const now = Date.now();
-    const waiting = record('d1', { startBy: now + 50 });
-    const running = record('d1', { startBy: now + 50, cancelAt: now + 50 });
+    const waiting = record('d1', { startBy: now + 2000 });
+    const running = record('d1', { startBy: now + 2000, cancelAt: now + 2000 });
     const later = record('d1', { startBy: now + 60_000 });
-    for (const r of [waiting, running, later]) await store.create(r, { maxActive: 10 });
-    await store.markStarted(running, 1);
+    for (const r of [waiting, running, later]) await create(r);
+    await started(running);
     expect(await sweeper.sweep(now)).toBe(0);
-    expect(await sweeper.sweep(now + 100)).toBe(2);
+    expect(await sweeper.sweep(now + 3000)).toBe(2);
     expect((await store.get(waiting.id))!.status).toBe('expired');
     expect((await store.get(running.id))!).toMatchObject({ status: 'running', cancelRequested: true });
     expect((await store.get(later.id))!.status).toBe('queued');
-    expect(removed).toEqual([waiting.id]);
+    // the expired job's token left its queue
+    expect(await queues.queue('mini').getJob(waiting.id)).toBeUndefined();
     expect(finished).toEqual([`${waiting.id}:expired`]);
     const events = await store.readEvents(waiting.id);
     expect(events.at(-1)!.event.type).toBe('job.expired');

@@ -1,24 +1,26 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AspectRatio, Layout, OutputFormat } from '@flowfarm/contracts';
+import type { OutputFormat } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
 import { renderQueueName } from './keys.js';
+import type { RenderRequest } from './job-record.js';
+import { runScript } from './lua.js';
+import { QUEUE_POSITION } from './lifecycle/scripts.js';
 
-/** What a render job carries through BullMQ (small: the full record lives in the job hash). */
+/**
+ * What a render job carries through BullMQ: only the id. BullMQ is dispatch only; the job's one
+ * record (request included) is the farm's hash, which the worker's start script returns.
+ */
+export interface RenderToken {
+  jobId: string;
+}
+
+/** What the worker renders: the record's request with the job's identity (built from the record). */
 export interface RenderJobData {
   jobId: string;
   tenant: string;
   model: string;
-  /** Pipeline request, defaults already filled in by the API. */
-  request: {
-    prompt: string; width: number; height: number; steps: number; guidance?: number; seed: number; numImages: number;
-    outputFormat?: OutputFormat; outputQuality?: number; layout?: Layout;
-    aspectRatio?: AspectRatio; ultra?: boolean; palette?: string[];
-    /** recorded in the file's metadata (the API already applied the preset to prompt and defaults) */
-    style?: string; raw?: boolean;
-    /** image-to-image: (0, 1] and the stored starting image (the worker reads, resizes and encodes it) */
-    strength?: number; image?: { key: string; sha256: string };
-  };
+  request: RenderRequest;
   /** Format of the stored files (jobs queued before formats existed say png). */
   outputFormat: OutputFormat;
   /** Epoch ms of the submit, for queue-wait and end-to-end timings. */
@@ -30,23 +32,24 @@ export interface RenderJobPolicy {
   attempts: number;
   /** First retry delay; doubles per attempt. */
   backoffMs: number;
-  /** BullMQ's own job entries are removed this long after they finish. */
-  retentionMs: number;
 }
 
+/**
+ * BullMQ's entry goes as soon as the job ends: the farm's record keeps its history, and retention
+ * runs once, in the farm's sweeper.
+ */
 export function renderJobOptions(policy: RenderJobPolicy): JobsOptions {
-  const age = Math.max(1, Math.ceil(policy.retentionMs / 1000));
   return {
     attempts: policy.attempts,
     backoff: { type: 'exponential', delay: policy.backoffMs },
-    removeOnComplete: { age },
-    removeOnFail: { age },
+    removeOnComplete: true,
+    removeOnFail: true,
   };
 }
 
-/** One BullMQ queue per model, created on first use; typed enqueue and queue position. */
+/** One BullMQ queue per model, created on first use: dispatch tokens and queue positions. */
 export class RenderQueues {
-  private readonly queues = new Map<string, Queue<RenderJobData>>();
+  private readonly queues = new Map<string, Queue<RenderToken>>();
 
   constructor(
     private readonly connection: Redis,
@@ -55,10 +58,10 @@ export class RenderQueues {
     private readonly onError: (err: Error) => void = () => {},
   ) {}
 
-  queue(model: string): Queue<RenderJobData> {
+  queue(model: string): Queue<RenderToken> {
     let queue = this.queues.get(model);
     if (!queue) {
-      queue = new Queue<RenderJobData>(renderQueueName(model), {
+      queue = new Queue<RenderToken>(renderQueueName(model), {
         connection: this.connection as unknown as ConnectionOptions,
         prefix: this.keys.bullPrefix,
         defaultJobOptions: renderJobOptions(this.policy),
@@ -70,11 +73,11 @@ export class RenderQueues {
   }
 
   /**
-   * Adds a render job; the BullMQ job id is the API's job id. `priority` (1 … 2^21-1, lower runs
-   * first) comes from the fair scheduler (fair-share.ts); ties run in submit order.
+   * Adds the job's dispatch token with its priority (lower runs first). The BullMQ job id is the
+   * farm's job id, so adding a token that exists already is a no-op.
    */
-  async enqueue(data: RenderJobData, priority?: number): Promise<void> {
-    await this.queue(data.model).add('render', data, { jobId: data.jobId, ...(priority ? { priority } : {}) });
+  async dispatch(model: string, jobId: string, priority: number): Promise<void> {
+    await this.queue(model).add('render', { jobId }, { jobId, priority });
   }
 
   /** Removes a job that has not started yet; false when a worker holds it. */
@@ -90,26 +93,14 @@ export class RenderQueues {
   }
 
   /**
-   * Jobs ahead of this one in its model's queue (0 = next), or null when not waiting. Render jobs
-   * carry a fair-share priority, so they sit in BullMQ's `prioritized` sorted set in the order
-   * workers take them: the position is its rank there, after any job without a priority (those
-   * run first). Jobs queued without a priority are found in the wait list (bounded LPOS scan).
+   * Jobs ahead of this one in its model's queue (0 = next), or null when it is not waiting there
+   * (delayed for a retry, or running). O(log n): every token has a priority, so waiting tokens
+   * sit in BullMQ's prioritized sorted set.
    */
-  async queuePosition(model: string, jobId: string, maxScan = 1000): Promise<number | null> {
-    const queueKey = `${this.keys.bullPrefix}:${renderQueueName(model)}`;
-    const [[, rank], [, waiting]] = (await this.connection.multi().zrank(`${queueKey}:prioritized`, jobId).llen(`${queueKey}:wait`).exec()) as [[Error | null, number | null], [Error | null, number]];
-    if (rank !== null) return waiting + rank;
-    const waitKey = `${queueKey}:wait`;
-    // BullMQ pushes new jobs on the left and workers take from the right: scan from the right
-    // for jobs about to run, from the left for jobs just submitted.
-    const [[, fromRight], [, fromLeft], [, length]] = (await this.connection
-      .multi()
-      .lpos(waitKey, jobId, 'RANK', -1, 'MAXLEN', maxScan)
-      .lpos(waitKey, jobId, 'MAXLEN', maxScan)
-      .llen(waitKey)
-      .exec()) as [[Error | null, number | null], [Error | null, number | null], [Error | null, number]];
-    const index = fromRight ?? fromLeft;
-    return index === null ? null : length - 1 - index;
+  async queuePosition(model: string, jobId: string): Promise<number | null> {
+    const base = `${this.keys.bullPrefix}:${renderQueueName(model)}`;
+    const position = Number(await runScript(this.connection, QUEUE_POSITION, [`${base}:prioritized`, `${base}:wait`], [jobId]));
+    return position < 0 ? null : position;
   }
 
   async close(): Promise<void> {

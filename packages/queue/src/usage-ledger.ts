@@ -26,7 +26,7 @@ export function daysBetween(from: string, to: string): string[] {
 const empty = (): UsageRow => ({ jobs: 0, images: 0, megapixel_steps: 0, gpu_seconds: 0 });
 
 /**
- * Reads the usage the job store meters when a job succeeds (JobStore.markSucceeded): one hash
+ * Reads the usage the job store meters when a job succeeds (JobLifecycle.succeed): one hash
  * per tenant and UTC day with counters per model and API key.
  */
 export class UsageLedger {

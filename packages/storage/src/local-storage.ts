@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { access, mkdir, readFile, readdir, rename, rm, writeFile, constants } from 'node:fs/promises';
 import path from 'node:path';
-import { assertSafeKey, keyFromPath, type ResultStorage } from './result-storage.js';
+import { assertSafeKey, keyFromPath, signingTimeSec, type ResultStorage } from './result-storage.js';
 
 export interface LocalStorageOptions {
   /** Folder that holds the files. */
@@ -53,7 +53,9 @@ export class LocalStorage implements ResultStorage {
 
   async url(key: string, options: { expiresInSec?: number } = {}): Promise<string> {
     assertSafeKey(key);
-    const expires = Math.floor(this.now() / 1000) + (options.expiresInSec ?? this.options.urlTtlSec ?? 3600);
+    const ttl = options.expiresInSec ?? this.options.urlTtlSec ?? 3600;
+    // signed at the start of the current window: the same URL for every read within it
+    const expires = signingTimeSec(this.now(), ttl) + ttl;
     const signature = this.sign(key, expires);
     const encoded = key.split('/').map(encodeURIComponent).join('/');
     return `${this.options.publicBaseUrl ?? ''}/files/${encoded}?expires=${expires}&signature=${signature}`;

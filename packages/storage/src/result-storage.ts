@@ -30,6 +30,16 @@ export function outputKey(tenant: string, jobId: string, index: number, ext = 'p
   return `${tenant}/${jobId}/${index}.${ext}`;
 }
 
+/**
+ * When a URL asked for at `nowMs` is signed: the start of the current window of a quarter of its
+ * lifetime. Every read within one window gets the same URL (so browsers and CDNs can cache it),
+ * and a URL handed out is still valid for at least three quarters of `ttlSec`.
+ */
+export function signingTimeSec(nowMs: number, ttlSec: number): number {
+  const window = Math.max(1, Math.floor(ttlSec / 4));
+  return Math.floor(nowMs / 1000 / window) * window;
+}
+
 /** The key from URL path segments (each percent-decoded), or null when they do not form a safe key. */
 export function keyFromPath(segments: string[]): string | null {
   try {

@@ -7,7 +7,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { assertSafeKey, keyFromPath, type ResultStorage } from './result-storage.js';
+import { assertSafeKey, keyFromPath, signingTimeSec, type ResultStorage } from './result-storage.js';
 
 export interface S3StorageOptions {
   bucket: string;
@@ -75,7 +75,9 @@ export class S3Storage implements ResultStorage {
 
   async url(key: string, options: { expiresInSec?: number } = {}): Promise<string> {
     const command = new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) });
-    return getSignedUrl(this.presigner, command, { expiresIn: options.expiresInSec ?? this.options.urlTtlSec ?? 3600 });
+    const expiresIn = options.expiresInSec ?? this.options.urlTtlSec ?? 3600;
+    // signed at the start of the current window: the same URL for every read within it
+    return getSignedUrl(this.presigner, command, { expiresIn, signingDate: new Date(signingTimeSec(Date.now(), expiresIn) * 1000) });
   }
 
   /** Presigned URLs of this bucket (path-style or virtual-hosted), under this farm's key prefix. */

@@ -37,6 +37,18 @@ describe('LocalStorage', () => {
     expect(storage.verify(q.key, q.expires, q.signature)).toBe('expired');
   });
 
+  it('answers the same URL for every read within a signing window, valid for at least 3/4 of its lifetime', async () => {
+    let now = 1_000_000_000_000;
+    const storage = new LocalStorage({ root, signingSecret: 's3cret', urlTtlSec: 60, now: () => now });
+    const key = outputKey('acme', 'j_2', 0);
+    const first = await storage.url(key);
+    now += 1000;
+    expect(await storage.url(key)).toBe(first);
+    expect(Number(query(first).expires) * 1000 - now).toBeGreaterThanOrEqual(44_000);
+    now += 15_000;
+    expect(await storage.url(key)).not.toBe(first);
+  });
+
   it('refuses keys that would leave its folder', async () => {
     const storage = new LocalStorage({ root, signingSecret: 'x' });
     await expect(storage.put('../evil.png', png, 'image/png')).rejects.toThrow(/invalid storage key/);
@@ -70,6 +82,8 @@ describe('S3Storage against s3rver', () => {
     await storage.put(key, png, 'image/png');
     const url = await storage.url(key);
     expect(url).toContain('X-Amz-Signature=');
+    // stable within its signing window, so caches hit
+    expect(await storage.url(key)).toBe(url);
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');

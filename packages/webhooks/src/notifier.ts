@@ -8,10 +8,13 @@ import type { Redis } from 'ioredis';
 import { DeliveryLog, FINAL_DELIVERY_STATUSES, type NewDelivery } from './delivery-log.js';
 import { createWebhookQueue, deliveryIdFor, deliveryJobOptions, type DeliveryJobData } from './delivery-queue.js';
 import { WebhookEndpointStore } from './endpoint-store.js';
-import { DEFAULT_WEBHOOK_EVENTS, type JobEventType, type JobNotification, type JobNotifier, type JobViewLike } from './types.js';
+import { DEFAULT_WEBHOOK_EVENTS, type JobEventType, type JobNotification, type JobNotifier, type JobViewLike, type WebhookSpec } from './types.js';
 
 /** At most 2 progress deliveries per second per job. */
 export const PROGRESS_INTERVAL_MS = 500;
+
+/** How long a tenant's default endpoint is reused without asking Redis again. */
+export const ENDPOINT_CACHE_MS = 1000;
 
 const TERMINAL = DEFAULT_WEBHOOK_EVENTS;
 
@@ -61,10 +64,23 @@ export function createWebhookNotifier<J extends JobViewLike = JobViewLike>(deps:
   const log = new DeliveryLog(redis, prefix);
   let closing: Promise<void> | undefined;
 
-  async function endpointFor(tenant: string, job: J): Promise<{ url: string; events: readonly JobEventType[] } | null> {
-    const own = job.input.webhook;
+  // Tenants' default endpoints, kept for a moment: a job asks at every transition, and most
+  // tenants have none. A changed endpoint applies to events ENDPOINT_CACHE_MS later at the latest.
+  const endpointCache = new Map<string, { at: number; endpoint: Promise<{ url: string; events: readonly JobEventType[] } | null> }>();
+  function tenantEndpoint(tenant: string) {
+    const now = Date.now();
+    const cached = endpointCache.get(tenant);
+    if (cached && now - cached.at < ENDPOINT_CACHE_MS) return cached.endpoint;
+    const endpoint = endpoints.getDefault(tenant);
+    endpointCache.set(tenant, { at: now, endpoint });
+    endpoint.catch(() => endpointCache.delete(tenant));
+    if (endpointCache.size > 10_000) endpointCache.delete(endpointCache.keys().next().value!);
+    return endpoint;
+  }
+
+  async function endpointFor(tenant: string, own: WebhookSpec | undefined): Promise<{ url: string; events: readonly JobEventType[] } | null> {
     if (own) return { url: own.url, events: own.events ?? DEFAULT_WEBHOOK_EVENTS };
-    return endpoints.getDefault(tenant);
+    return tenantEndpoint(tenant);
   }
 
   /** Claims the job's one terminal delivery; false if another terminal event already has it. */
@@ -75,18 +91,21 @@ export function createWebhookNotifier<J extends JobViewLike = JobViewLike>(deps:
   }
 
   return {
-    async notify({ type, tenant, job }: JobNotification<J>): Promise<void> {
-      const endpoint = await endpointFor(tenant, job);
+    async notify(notice: JobNotification<J>): Promise<void> {
+      const { type, tenant } = notice;
+      const jobId = 'job' in notice ? notice.job.id : notice.jobId;
+      const endpoint = await endpointFor(tenant, 'job' in notice ? notice.job.input.webhook : notice.webhook);
       if (!endpoint || !endpoint.events.includes(type)) return;
       let step: number | undefined;
       if (type === 'job.progress') {
-        step = job.progress.step;
-        const fresh = await redis.set(`${prefix}:wh:progress:${job.id}`, String(step), 'PX', PROGRESS_INTERVAL_MS, 'NX');
+        step = ('job' in notice ? notice.job : notice).progress.step;
+        const fresh = await redis.set(`${prefix}:wh:progress:${jobId}`, String(step), 'PX', PROGRESS_INTERVAL_MS, 'NX');
         if (fresh !== 'OK') return;
       }
-      if (TERMINAL.includes(type) && !(await claimTerminal(job.id, type))) return;
-      const id = deliveryIdFor(job.id, type, step);
-      const delivery: NewDelivery = { id, tenant, jobId: job.id, event: type, url: endpoint.url, payload: webhookPayload(type, job) };
+      if (TERMINAL.includes(type) && !(await claimTerminal(jobId, type))) return;
+      const job = 'job' in notice ? notice.job : await notice.view();
+      const id = deliveryIdFor(jobId, type, step);
+      const delivery: NewDelivery = { id, tenant, jobId, event: type, url: endpoint.url, payload: webhookPayload(type, job) };
       await enqueueDelivery(log, queue, delivery);
     },
     close(): Promise<void> {

@@ -20,11 +20,13 @@ export interface JobViewLike {
   input: { webhook?: WebhookSpec };
 }
 
-export interface JobNotification<J extends JobViewLike = JobViewLike> {
-  type: JobEventType;
-  tenant: string;
-  job: J;
-}
+/**
+ * A job transition: with the job's view, or with `view`, which builds it and is called only when
+ * an endpoint wants the event (most tenants have none: no signed URLs are made for them).
+ */
+export type JobNotification<J extends JobViewLike = JobViewLike> =
+  | { type: JobEventType; tenant: string; job: J }
+  | { type: JobEventType; tenant: string; jobId: string; webhook?: WebhookSpec; progress: { step: number; total: number }; view: () => Promise<J> };
 
 /** What the api and the worker call at each job transition. */
 export interface JobNotifier<J extends JobViewLike = JobViewLike> {

@@ -17,7 +17,6 @@ export function jobEventsRouter(deps: ApiDeps): Router {
     const record = await loadOwnJob(deps, req, req.params.id);
     const resumeFrom = req.get('last-event-id') ?? (typeof req.query.last_event_id === 'string' ? req.query.last_event_id : undefined);
     let lastId = resumeFrom && /^\d+-\d+$/.test(resumeFrom) ? resumeFrom : '0';
-    await deps.hub.start();
 
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -29,6 +28,7 @@ export function jobEventsRouter(deps: ApiDeps): Router {
     res.write(`retry: 2000\n\n`);
 
     let closed = false;
+    let off: () => void = () => {};
     let pumping = false;
     let again = false;
     const heartbeat = setInterval(() => res.write(`: keep-alive ${new Date().toISOString()}\n\n`), deps.config.SSE_HEARTBEAT_SECONDS * 1000);
@@ -71,8 +71,11 @@ export function jobEventsRouter(deps: ApiDeps): Router {
       }
     };
 
-    const off = deps.hub.on(record.id, () => void pump());
     req.on('close', stop);
+    // subscribed before the first read, so no event between the two is missed
+    const unsubscribe = await deps.hub.on(record.id, () => void pump());
+    if (closed) return unsubscribe();
+    off = unsubscribe;
     await pump();
   });
 

@@ -17,9 +17,8 @@ import type { JobRecord } from '@flowfarm/queue';
 import { z } from 'zod';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { countFinishedInApi } from '../job-metrics.js';
 import { submitJob } from '../job-submission.js';
-import { jobViewFor } from '../job-views.js';
+import { viewsFor } from '../job-views.js';
 
 const JobsQuery = z.object({ state: AdminJobState, limit: z.coerce.number().int().min(1).max(100).default(20) });
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -81,15 +80,18 @@ export function createOpsRouter(deps: ApiDeps): Router {
     const parsed = JobsQuery.safeParse(req.query);
     if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
     const { state, limit } = parsed.data;
-    const bullStates = state === 'waiting' ? (['waiting', 'prioritized', 'delayed'] as const) : ([state] as const);
-    const ids = new Set<string>();
-    for (const model of await modelNames(deps)) {
-      const jobs = await deps.queues.queue(model).getJobs([...bullStates], 0, limit - 1, false);
-      for (const job of jobs) if (job?.id) ids.add(job.id);
+    // Failed jobs: the recent-failures list the terminal transition writes. Waiting and active:
+    // the ids of the queues' tokens; what is shown always comes from the job records.
+    const ids = new Set<string>(state === 'failed' ? await deps.store.recentFailures(limit) : []);
+    if (state !== 'failed') {
+      const bullStates = state === 'waiting' ? (['waiting', 'prioritized', 'delayed'] as const) : (['active'] as const);
+      for (const model of await modelNames(deps)) {
+        const jobs = await deps.queues.queue(model).getJobs([...bullStates], 0, limit - 1, false);
+        for (const job of jobs) if (job?.id) ids.add(job.id);
+      }
     }
-    const records = (await Promise.all([...ids].map((id) => deps.store.get(id)))).filter((r): r is JobRecord => r !== null);
-    // BullMQ's failed set also holds canceled runs; the job record says what really happened.
-    const wanted = records.filter((record) => state !== 'failed' || record.status === 'failed');
+    const records = await deps.store.getMany([...ids]);
+    const wanted = records.filter((record) => (state === 'failed' ? record.status === 'failed' : state === 'active' ? record.status === 'running' : record.status === 'queued'));
     const time = (r: JobRecord) => r.finishedAt ?? r.startedAt ?? r.createdAt;
     wanted.sort((a, b) => time(b) - time(a));
     res.json({ data: wanted.slice(0, limit).map(summarize) });
@@ -102,32 +104,20 @@ export function createOpsRouter(deps: ApiDeps): Router {
     if (record.status !== 'failed' && record.status !== 'canceled') {
       throw new ConflictError('job_not_failed', `job ${record.id} is ${record.status}; only failed or canceled jobs can be retried`);
     }
-    const { record: retried } = await submitJob(deps, record.tenant, record.input, record.input, undefined, { asOperator: true, ...(record.keyId ? { keyId: record.keyId } : {}) });
-    await notify(deps, 'job.queued', retried, req);
+    const who = { asOperator: true, ...(record.keyId ? { keyId: record.keyId } : {}) };
+    const { record: retried } = await submitJob(deps, record.tenant, record.input, record.input, undefined, who, viewsFor(deps, req));
     res.status(202).json({ ...summarize(retried), retry_of: record.id });
   });
 
   router.post('/jobs/:id/cancel', async (req: Request<{ id: string }>, res) => {
     const record = await loadJob(deps, req.params.id);
-    const outcome = await deps.store.requestCancel(record);
-    if (outcome === 'missing') throw new NotFoundError(`no job ${record.id}`);
-    if (outcome !== 'canceled_now' && outcome !== 'requested') {
-      throw new ConflictError('job_finished', `job ${record.id} already ${outcome}`, { extra: { status: outcome } });
+    const outcome = await deps.lifecycle.cancel(record, viewsFor(deps, req));
+    if (outcome.kind === 'missing') throw new NotFoundError(`no job ${record.id}`);
+    if (outcome.kind === 'finished') {
+      throw new ConflictError('job_finished', `job ${record.id} already ${outcome.status}`, { extra: { status: outcome.status } });
     }
-    if (outcome === 'canceled_now') await deps.queues.removeWaiting(record.model, record.id);
-    const latest = (await deps.store.get(record.id)) ?? record;
-    if (outcome === 'canceled_now') countFinishedInApi(latest, 'canceled');
-    if (outcome === 'canceled_now') await notify(deps, 'job.canceled', latest, req);
-    res.status(202).json(summarize(latest));
+    res.status(202).json(summarize(outcome.record));
   });
 
   return router;
-}
-
-async function notify(deps: ApiDeps, type: 'job.queued' | 'job.canceled', record: JobRecord, req: Request): Promise<void> {
-  try {
-    await deps.notifier.notify({ type, tenant: record.tenant, job: await jobViewFor(deps, req, record) });
-  } catch (err) {
-    deps.logger.error({ err, jobId: record.id, type }, 'notifier failed');
-  }
 }

@@ -1,0 +1,15 @@
+export {
+  JobLifecycle,
+  dispatchPriority,
+  type CancelOutcome,
+  type LifecycleObserver,
+  type LifecycleOptions,
+  type OutputIndex,
+  type StartOutcome,
+  type SubmitOutcome,
+  type TransitionOutcome,
+  type ViewOf,
+} from './job-lifecycle.js';
+export { startChore, type Chore } from './chores.js';
+export { reapDeadWorkers, type StalledMove } from './takeover.js';
+export { FAULT_POINTS, crashAt, type FaultPoint } from './faults.js';

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { farmKeys, JobLifecycle, RenderQueues, reapDeadWorkers, type JobRecord } from '../index.js';
+
+const prefix = `ff-test-${randomUUID()}`;
+const keys = farmKeys(prefix);
+const redis = new Redis('redis://127.0.0.1:6379');
+const queues = new RenderQueues(redis, keys, { attempts: 2, backoffMs: 10 });
+const lifecycle = new JobLifecycle(redis, keys, queues, { retentionMs: 60_000 });
+const store = lifecycle.store;
+
+afterAll(async () => {
+  await queues.close();
+  const found = await redis.keys(`${prefix}:*`);
+  if (found.length) await redis.del(...found);
+  redis.disconnect();
+});
+
+function record(tenant = 't1', model = 'mini'): JobRecord {
+  return {
+    id: `j_${randomUUID()}`,
+    tenant,
+    model,
+    input: { prompt: 'a red circle', width: 64, height: 64 },
+    status: 'queued',
+    progress: { step: 0, total: 4 },
+    outputs: [],
+    error: null,
+    createdAt: Date.now(),
+    startedAt: null,
+    finishedAt: null,
+    cancelRequested: false,
+    attempt: 0,
+    request: { prompt: 'a red circle', width: 64, height: 64, steps: 4, seed: 1, numImages: 1 },
+  };
+}
+
+async function started(id: string, worker = 'w1', attempt = 1): Promise<JobRecord> {
+  const outcome = await lifecycle.start(id, worker, attempt, (await store.get(id))!.model);
+  if (outcome.kind !== 'ok') throw new Error(`not started: ${outcome.kind}`);
+  return outcome.record;
+}
+
+describe('JobLifecycle', () => {
+  it('answers the same job for the same idempotency key and body, and a conflict for another body', async () => {
+    const first = record();
+    const idem = { key: 'k1', bodyHash: 'h1', ttlSec: 60 };
+    expect(await lifecycle.submit(first, { maxActive: 10, idempotency: idem })).toMatchObject({ kind: 'created', record: { id: first.id } });
+    expect(await lifecycle.submit(record(), { maxActive: 10, idempotency: idem })).toMatchObject({ kind: 'existing', record: { id: first.id } });
+    expect(await lifecycle.submit(record(), { maxActive: 10, idempotency: { ...idem, bodyHash: 'h2' } })).toEqual({ kind: 'conflict', jobId: first.id });
+  });
+
+  it('dispatches a token that carries only the id, in submit order (queue position from the prioritized set)', async () => {
+    const model = `fifo-${randomUUID().slice(0, 6)}`;
+    const jobs = [record('fifo', model), record('fifo', model), record('fifo', model)];
+    const submitted = [];
+    for (const job of jobs) submitted.push(await lifecycle.submit(job, { maxActive: 10 }));
+    // the submit script's own answer, before the token is read back
+    expect(submitted.map((out) => (out.kind === 'created' ? out.queuePosition : 'not created'))).toEqual([0, 1, 2]);
+    const token = await queues.queue(model).getJob(jobs[0].id);
+    expect(token?.data).toEqual({ jobId: jobs[0].id });
+    expect(token?.opts).toMatchObject({ removeOnComplete: true, removeOnFail: true });
+    expect(await Promise.all(jobs.map((j) => queues.queuePosition(model, j.id)))).toEqual([0, 1, 2]);
+    // the record is the truth: the worker gets the request from the start script
+    expect((await started(jobs[0].id)).request).toEqual(jobs[0].request);
+  });
+
+  it('records a moderated job as finished, never dispatched', async () => {
+    const job = record('mod', `mod-${randomUUID().slice(0, 6)}`);
+    const out = await lifecycle.submit(job, { maxActive: 10, moderation: { stage: 'prompt', reason: 'test' } });
+    expect(out).toMatchObject({ kind: 'created', record: { status: 'moderated' } });
+    expect(await queues.queue(job.model).getJob(job.id)).toBeUndefined();
+    expect((await store.readEvents(job.id)).map((e) => e.event.type)).toEqual(['job.queued', 'job.moderated']);
+    expect(await store.activeCount('mod')).toBe(0);
+  });
+
+  it('refuses a job over the active cap and frees the slot when a job finishes', async () => {
+    const a = record('capped');
+    expect((await lifecycle.submit(a, { maxActive: 1 })).kind).toBe('created');
+    expect(await lifecycle.submit(record('capped'), { maxActive: 1 })).toEqual({ kind: 'full', active: 1 });
+    await lifecycle.succeed(await started(a.id), 'w1', [], 5);
+    expect((await lifecycle.submit(record('capped'), { maxActive: 1 })).kind).toBe('created');
+  });
+
+  it('cancels a queued job at once and a running one by request; a finished one stays finished', async () => {
+    const queued = record();
+    await lifecycle.submit(queued, { maxActive: 10 });
+    expect((await lifecycle.cancel(queued)).kind).toBe('canceled_now');
+    expect((await store.get(queued.id))?.status).toBe('canceled');
+    expect(await queues.queue(queued.model).getJob(queued.id)).toBeUndefined();
+    expect((await lifecycle.start(queued.id, 'w1', 1, queued.model)).kind).toBe('terminal');
+
+    const running = record();
+    await lifecycle.submit(running, { maxActive: 10 });
+    const run = await started(running.id);
+    expect((await lifecycle.cancel(running)).kind).toBe('requested');
+    expect(await lifecycle.progress(run, 'w1', 1, 4)).toMatchObject({ kind: 'ok', cancelRequested: true });
+    await lifecycle.canceled(run, 'w1');
+    expect(await lifecycle.cancel(running)).toEqual({ kind: 'finished', status: 'canceled' });
+  });
+
+  it('refuses the progress and finish of a run another worker took over', async () => {
+    const job = record();
+    await lifecycle.submit(job, { maxActive: 10 });
+    const first = await started(job.id, 'w-old', 1);
+    const second = await started(job.id, 'w-new', 2);
+    expect(second.attempt).toBe(2);
+    expect((await lifecycle.progress(first, 'w-old', 2, 4)).kind).toBe('refused');
+    expect((await lifecycle.succeed(first, 'w-old', [], 1)).kind).toBe('refused');
+    expect((await lifecycle.succeed(second, 'w-new', [], 1)).kind).toBe('ok');
+    expect(await store.get(job.id)).toMatchObject({ status: 'succeeded', worker: 'w-new', renderMs: 1 });
+  });
+
+  it('keeps events in order (job.queued made from the record) and resumes after a given event id', async () => {
+    const r = record();
+    await lifecycle.submit(r, { maxActive: 10 });
+    const run = await started(r.id);
+    for (let step = 1; step <= 3; step++) await lifecycle.progress(run, 'w1', step, 3);
+    await lifecycle.succeed(run, 'w1', [{ key: `t1/${r.id}/0.png`, content_type: 'image/png', width: 64, height: 64, seed: 1, bytes: 10 }], 3);
+    const all = await store.readEvents(r.id);
+    expect(all.map((e) => e.event.type)).toEqual(['job.queued', 'job.started', 'job.progress', 'job.progress', 'job.progress', 'job.succeeded']);
+    expect((await store.readEvents(r.id, all[0].id)).map((e) => e.id)).toEqual(all.slice(1).map((e) => e.id));
+    const rest = await store.readEvents(r.id, all[2].id);
+    expect(rest.map((e) => e.event.progress?.step ?? e.event.type)).toEqual([2, 3, 'job.succeeded']);
+  });
+
+  it('lists failed jobs in the recent-failures list', async () => {
+    const r = record();
+    await lifecycle.submit(r, { maxActive: 10 });
+    await lifecycle.fail(await started(r.id), 'w1', { code: 'render_failed', message: 'boom' });
+    expect(await store.recentFailures(5)).toContain(r.id);
+  });
+
+  it('dispatches again, from the outbox, a job whose token was never added', async () => {
+    const r = record('outbox', `outbox-${randomUUID().slice(0, 6)}`);
+    await lifecycle.submit(r, { maxActive: 10 });
+    // what a crash between the record and the token leaves: no token, an outbox entry
+    await queues.queue(r.model).remove(r.id);
+    await redis.zadd(keys.dispatch, Date.now() - 10_000, r.id);
+    expect(await queues.queuePosition(r.model, r.id)).toBeNull();
+    expect(await lifecycle.reconcileDispatch(3000)).toBeGreaterThanOrEqual(1);
+    expect(await queues.queuePosition(r.model, r.id)).toBe(0);
+    expect(await redis.zscore(keys.dispatch, r.id)).toBeNull();
+  });
+
+  it('hands the running jobs of a worker whose heartbeat expired back to the queue', async () => {
+    const r = record('reap', `reap-${randomUUID().slice(0, 6)}`);
+    await lifecycle.submit(r, { maxActive: 10 });
+    await started(r.id, 'w-dead');
+    const moved: string[] = [];
+    // no heartbeat key for w-dead: it is gone
+    expect(await reapDeadWorkers(redis, keys, async (model) => void moved.push(model))).toContain(r.id);
+    expect(moved).toContain(r.model);
+    const queue = `${keys.bullPrefix}:render.${r.model}`;
+    expect(await redis.sismember(`${queue}:stalled`, r.id)).toBe(1);
+    expect(await redis.sismember(keys.holders, 'w-dead')).toBe(0);
+    expect(await reapDeadWorkers(redis, keys, async () => {})).toEqual([]);
+  });
+
+  it('hands out expired jobs once and removes their records', async () => {
+    const shortLived = new JobLifecycle(redis, keys, queues, { retentionMs: 0 });
+    const r = record('ret');
+    await shortLived.submit(r, { maxActive: 10 });
+    await shortLived.cancel(r);
+    const claimed = await store.claimExpired(Date.now() + 1);
+    expect(claimed).toContainEqual({ tenant: 'ret', id: r.id });
+    expect(await store.claimExpired(Date.now() + 1)).not.toContainEqual({ tenant: 'ret', id: r.id });
+    await store.remove('ret', r.id);
+    expect(await store.get(r.id)).toBeNull();
+    expect(await store.listIds('ret', 0, 10)).toEqual([]);
+  });
+});

@@ -1,0 +1,205 @@
+// Lua scripts of the job lifecycle. Each moves a job's record, its event stream, the tenant's
+// active set, the retention schedule, the dispatch outbox and the per-job pub/sub notice in one
+// step, so a cancel racing a worker's start, two API replicas racing on one Idempotency-Key, or a
+// process dying half-way through a transition, cannot leave a half-changed job.
+//
+// Quotas, deadlines and usage metering (fair-scripts.ts) run inside these scripts too.
+//
+import { QUOTA_CHECK, QUOTA_RESERVE_AND_DEADLINE, TERMINAL_EFFECTS } from '../fair-scripts.js';
+import { FAIR_ASSIGN_FUNCTION } from '../fair-share.js';
+
+// The record is a hash `<prefix>:job:<id>`: status, progress, attempt, worker, times, outputs,
+// error... and `request`, the pipeline request the worker renders (BullMQ only carries the id).
+
+/**
+ * KEYS: idem (or job when unused), active, job, tenantJobs, events, tenantPolicy, dayQuota,
+ *       monthQuota, deadlines, dispatch, retention, fairState, fairTenantQueue, BullMQ prioritized,
+ *       BullMQ wait, fairPending.
+ * ARGV: id, useIdem, bodyHash, maxActive, idemTtlSec, fields (flat JSON array), createdMs,
+ *       terminalEventJson ('' for a queued job), retentionScore, extrasJson (quota and deadline,
+ *       fair-scripts.ts), retentionMember, fairJson (`{rank, cost, unit, queuePrefix, tenant}`, or ''
+ *       for first in, first out).
+ * A queued job gets its dispatch priority here (the fair-share slot, fair-share.ts, or 1), kept
+ * in the record as `prio`, and its queue position once its token is added: the tokens that run
+ * before it (lower priority, or the same and added earlier) plus the wait list.
+ * Returns {'created', id, priority, position}, {'existing'|'conflict', id}, {'full', activeCount}
+ * or {'quota', ...breach}.
+ * A queued job also gets an outbox entry in `dispatch`: the API adds its BullMQ token next; the
+ * start script removes the entry, and the reconciler dispatches entries that stay (a crash
+ * between record and token) and drops those of jobs no longer queued.
+ */
+export const SUBMIT = `
+${FAIR_ASSIGN_FUNCTION}
+if ARGV[2] == '1' then
+  local prev = redis.call('GET', KEYS[1])
+  if prev then
+    local sep = string.find(prev, '|', 1, true)
+    local prevId = string.sub(prev, 1, sep - 1)
+    if string.sub(prev, sep + 1) == ARGV[3] then return {'existing', prevId} end
+    return {'conflict', prevId}
+  end
+end
+local active = redis.call('SCARD', KEYS[2])
+if active >= tonumber(ARGV[4]) then return {'full', tostring(active)} end
+${QUOTA_CHECK}
+redis.call('HSET', KEYS[3], unpack(cjson.decode(ARGV[6])))
+redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
+if ARGV[2] == '1' then redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'EX', ARGV[5]) end
+local prio, position = 0, -1
+if ARGV[8] == '' then
+  redis.call('SADD', KEYS[2], ARGV[1])
+  redis.call('ZADD', KEYS[10], ARGV[7], ARGV[1])
+  prio = 1
+  if ARGV[12] ~= '' then
+    local f = cjson.decode(ARGV[12])
+    prio = fairAssign({KEYS[12], KEYS[13], KEYS[14], KEYS[6], KEYS[16]}, {ARGV[1], tostring(f.rank), tostring(f.cost), tostring(f.unit), f.queuePrefix, f.tenant})
+  end
+  redis.call('HSET', KEYS[3], 'prio', prio)
+  position = redis.call('ZCOUNT', KEYS[14], '-inf', '(' .. string.format('%.0f', (prio + 1) * 4294967296)) + redis.call('LLEN', KEYS[15])
+else
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', '10000', '*', 'e', ARGV[8])
+  redis.call('ZADD', KEYS[11], ARGV[9], ARGV[11])
+end
+${QUOTA_RESERVE_AND_DEADLINE}
+return {'created', ARGV[1], prio, position}
+`;
+
+/**
+ * KEYS: job, events, workerJobs, holders, dispatch, fairPending (of the job's model).
+ * ARGV: workerId, attempt, nowMs, eventJson, channel.
+ * A started job was dispatched: its outbox and fair pending entries (if still there) go.
+ * queued|running → running for this worker (a first run, a retry, or a re-run after the previous
+ * holder died). Returns {'ok', eventId, cancelRequested, record...} with the whole record as flat
+ * field/value pairs, {'terminal', status, '', record...} when the job already ended, {'missing'}.
+ */
+export const START = `
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {'missing'} end
+if cur ~= 'queued' and cur ~= 'running' then
+  local out = {'terminal', cur, ''}
+  for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+  return out
+end
+if cur == 'queued' and not redis.call('HGET', KEYS[1], 'started_at') then
+  local startBy = redis.call('HGET', KEYS[1], 'start_by')
+  if startBy and tonumber(startBy) < tonumber(ARGV[3]) then
+    local out = {'overdue', cur, ''}
+    for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+    return out
+  end
+end
+local progress = cjson.decode(redis.call('HGET', KEYS[1], 'progress') or '{"step":0,"total":0}')
+redis.call('HSET', KEYS[1], 'status', 'running', 'attempt', ARGV[2], 'worker', ARGV[1],
+  'progress', '{"step":0,"total":' .. (progress.total or 0) .. '}')
+redis.call('HSETNX', KEYS[1], 'started_at', ARGV[3])
+local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[4])
+local id = redis.call('HGET', KEYS[1], 'id')
+local held = redis.call('HGETALL', KEYS[3])
+for i = 1, #held, 2 do
+  if string.sub(held[i + 1], -5) == ' done' then redis.call('HDEL', KEYS[3], held[i]) end
+end
+redis.call('HSET', KEYS[3], id, redis.call('HGET', KEYS[1], 'model'))
+redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[5], id)
+redis.call('ZREM', KEYS[6], id)
+redis.call('PUBLISH', ARGV[5], eid)
+local out = {'ok', eid, redis.call('HGET', KEYS[1], 'cancel_requested') or ''}
+for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+return out
+`;
+
+/**
+ * KEYS: job, events. ARGV: workerId, progressJson, eventJson, channel.
+ * Records a step of a run this worker holds. Returns {'ok', eventId, cancelRequested} or
+ * {'refused', status, cancelRequested} (the job was taken over, canceled, or ended).
+ */
+export const PROGRESS = `
+local cur = redis.call('HMGET', KEYS[1], 'status', 'worker', 'cancel_requested')
+if cur[1] ~= 'running' or cur[2] ~= ARGV[1] then return {'refused', cur[1] or 'missing', cur[3] or ''} end
+redis.call('HSET', KEYS[1], 'progress', ARGV[2])
+local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[3])
+redis.call('PUBLISH', ARGV[4], eid)
+return {'ok', eid, cur[3] or ''}
+`;
+
+/**
+ * KEYS: job, events, active, retention, workerJobs, failures, effectKey1, effectKey2, then index
+ *       keys to set with it.
+ * ARGV: allowedFrom (comma list), fields (flat JSON array), eventJson, id, terminal ('1'|'0'),
+ *       retentionScore, retentionMember, channel, workerId ('' = whoever holds it), failuresCap,
+ *       nowMs, status, index values and TTLs (JSON array of [value, ttlSec], one per index key),
+ *       effectsJson (quota release or usage, fair-scripts.ts).
+ * Any transition after the start: finish (succeeded/failed/canceled/moderated) or back to queued
+ * for a retry. A worker's transition is refused once another worker took the job over.
+ * Returns {'ok', eventId, cancelRequested} | {'refused', status, cancelRequested} | {'missing'}.
+ */
+export const TRANSITION = `
+${TERMINAL_EFFECTS}
+local cur = redis.call('HMGET', KEYS[1], 'status', 'worker', 'cancel_requested')
+if not cur[1] then return {'missing', '', ''} end
+local ok = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if s == cur[1] then ok = true end end
+if ARGV[9] ~= '' and cur[1] == 'running' and cur[2] ~= ARGV[9] then ok = false end
+if not ok then return {'refused', cur[1], cur[3] or ''} end
+redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[2])))
+local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[3])
+if ARGV[5] == '1' then
+  redis.call('SREM', KEYS[3], ARGV[4])
+  redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
+  applyEffects(KEYS[1], ARGV[14], KEYS[7], KEYS[8])
+end
+if ARGV[12] == 'failed' then
+  redis.call('ZADD', KEYS[6], ARGV[11], ARGV[4])
+  redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -1 - tonumber(ARGV[10]))
+end
+-- the holder keeps the entry, marked done, until its next start: a worker that dies before
+-- BullMQ hears of the end still has its token handed back at once
+if cur[2] and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 1 then
+  redis.call('HSET', KEYS[5], ARGV[4], redis.call('HGET', KEYS[1], 'model') .. ' done')
+end
+for i, entry in ipairs(cjson.decode(ARGV[13])) do redis.call('SET', KEYS[8 + i], entry[1], 'EX', entry[2]) end
+redis.call('PUBLISH', ARGV[8], eid)
+return {'ok', eid, cur[3] or ''}
+`;
+
+/**
+ * KEYS: job, events, active, retention, dayQuota, monthQuota. ARGV: id, nowMs, canceledEventJson,
+ * retentionScore, retentionMember, jobChannel, cancelChannel, releaseEffectsJson.
+ * A queued job is canceled at once; a running one gets a cancel request its worker honours at
+ * the next step. Returns 'canceled_now' | 'requested' | 'missing' | the terminal status.
+ */
+export const REQUEST_CANCEL = `
+${TERMINAL_EFFECTS}
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return 'missing' end
+if cur == 'queued' then
+  redis.call('HSET', KEYS[1], 'status', 'canceled', 'finished_at', ARGV[2], 'cancel_requested', '1')
+  local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[3])
+  redis.call('SREM', KEYS[3], ARGV[1])
+  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
+  applyEffects(KEYS[1], ARGV[8], KEYS[5], KEYS[6])
+  redis.call('PUBLISH', ARGV[6], eid)
+  return 'canceled_now'
+end
+if cur == 'running' then
+  redis.call('HSET', KEYS[1], 'cancel_requested', '1')
+  redis.call('PUBLISH', ARGV[7], ARGV[1])
+  return 'requested'
+end
+return cur
+`;
+
+/**
+ * KEYS: prioritized (zset), wait (list). ARGV: id.
+ * Jobs ahead of this one: BullMQ serves its `wait` list (re-runs of jobs whose worker died)
+ * before the prioritized set, so a prioritized job's position is its rank plus the wait list's
+ * length. O(log n); -1 when the job is in neither (delayed for a retry, or not dispatched yet).
+ */
+export const QUEUE_POSITION = `
+local waiting = redis.call('LLEN', KEYS[2])
+local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
+if rank then return rank + waiting end
+local pos = redis.call('LPOS', KEYS[2], ARGV[1], 'RANK', -1, 'MAXLEN', 1000)
+if pos then return waiting - 1 - pos end
+return -1
+`;
