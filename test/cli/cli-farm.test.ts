@@ -144,6 +144,34 @@ describe('flowfarm CLI against a running farm', { timeout: 180_000 }, () => {
     expect((await flowfarm(['queues'], farm.cliEnv({ FLOWFARM_ADMIN_KEY: '' }))).code).toBe(2);
   });
 
+  it('tenants set, generate --priority and usage: the policy, a high job, and its usage as JSON, a table and CSV', async () => {
+    const policy = json<{ tenant: string; weight: number; max_priority: string; quotas: { daily_images: number | null } }>(
+      await flowfarm(['tenants', 'set', 'acme', '--weight', '2', '--max-priority', 'high', '--daily-images', '1000', '--json']),
+    );
+    expect(policy).toMatchObject({ tenant: 'acme', weight: 2, max_priority: 'high', quotas: { daily_images: 1000 } });
+    const job = json<{ status: string; job: { input: { priority: string; start_timeout: number } } }>(
+      await flowfarm(['generate', 'a small green triangle', '--api', farm.url, '--steps', '2', '--priority', 'high', '--start-timeout', '60', '--cancel-after', '5m', '--out', 'high.png', '--json']),
+    );
+    expect(job).toMatchObject({ status: 'succeeded', job: { input: { priority: 'high', start_timeout: 60 } } });
+
+    const usage = json<{ data: Array<{ model: string; jobs: number; images: number }>; quotas: { daily_images: number }; reserved: { day: { images: number } } }>(await flowfarm(['usage', '--by', 'model', '--json']));
+    expect(usage.data).toEqual([expect.objectContaining({ model: 'tiny-shapes' })]);
+    expect(usage.data[0]!.jobs).toBeGreaterThanOrEqual(3);
+    expect(usage.quotas.daily_images).toBe(1000);
+    const table = await flowfarm(['usage']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^DAY\s+JOBS\s+IMAGES\s+MEGAPIXEL-STEPS\s+GPU-SECONDS/);
+    expect(table.stdout).toContain('images 3 of 1000');
+    const csv = await flowfarm(['usage', '--all', '--by', 'model', '--csv']);
+    expect(csv.stdout.split('\r\n')[0]).toBe('model,tenant,jobs,images,megapixel_steps,gpu_seconds');
+    expect(csv.stdout).toContain('tiny-shapes,acme,');
+
+    expect((await flowfarm(['tenants', 'set', 'acme', '--weight', 'heavy'])).code).toBe(2);
+    expect((await flowfarm(['generate', 'x', '--api', farm.url, '--priority', 'urgent'])).code).toBe(2);
+    expect((await flowfarm(['generate', 'x', '--priority', 'high', '--out', 'x.png'])).code).toBe(2);
+    json(await flowfarm(['tenants', 'set', 'acme', '--weight', '1', '--max-priority', 'normal', '--daily-images', 'none', '--json']));
+  });
+
   it('jobs cancel --json cancels a queued job; cancelling a finished one fails with exit 1', async () => {
     const finished = await flowfarm(['jobs', 'cancel', jobId]);
     expect(finished.code).toBe(1);

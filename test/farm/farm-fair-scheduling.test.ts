@@ -46,7 +46,6 @@ async function withQueuePaused<T>(farm: Farm, submitAll: () => Promise<T>): Prom
   }
 }
 
-const byStart = (jobs: JobBody[]) => [...jobs].sort((a, b) => Date.parse(a.started_at!) - Date.parse(b.started_at!) || a.id.localeCompare(b.id));
 
 describe('fair scheduling with two workers', () => {
   let farm: Farm;
@@ -65,23 +64,27 @@ describe('fair scheduling with two workers', () => {
     await receiver?.stop();
   });
 
+  // While the queue holds, each job's queue_position is the order workers will take them in.
+  const positions = async (jobs: Array<{ id: string; key: string }>) =>
+    Promise.all(jobs.map(async ({ id, key }) => ((await (await farm.call('GET', `/v1/jobs/${id}`, { key })).json()) as { queue_position: number }).queue_position));
+  const inFirst = (ranked: number[], n: number) => ranked.filter((p) => p < n).length;
+
   it('shares the farm between two flooding tenants, 1:1 and then 3:1 by weight', async () => {
-    const [a, b] = await withQueuePaused(farm, () =>
-      Promise.all([Promise.all(Array.from({ length: 16 }, (_, i) => submit(farm, KEYS.acme, { ...QUICK, seed: i }))), Promise.all(Array.from({ length: 16 }, (_, i) => submit(farm, KEYS.globex, { ...QUICK, seed: i })))]),
-    );
-    const jobs = [...(await finished(farm, a.map((j) => j.id))), ...(await finished(farm, b.map((j) => j.id), KEYS.globex))];
-    const first16 = byStart(jobs).slice(0, 16);
-    expect(first16.filter((j) => a.some((x) => x.id === j.id)).length).toBeGreaterThanOrEqual(7);
-    expect(first16.filter((j) => a.some((x) => x.id === j.id)).length).toBeLessThanOrEqual(9);
+    const flood = (key: string, count: number) => Promise.all(Array.from({ length: count }, (_, i) => submit(farm, key, { ...QUICK, seed: i })));
+    const [a, b] = await withQueuePaused(farm, async () => {
+      const [a, b] = await Promise.all([flood(KEYS.acme, 16), flood(KEYS.globex, 16)]);
+      expect(inFirst(await positions(a.map((j) => ({ id: j.id, key: KEYS.acme }))), 16)).toBe(8);
+      return [a, b];
+    });
+    expect([...(await finished(farm, a.map((j) => j.id))), ...(await finished(farm, b.map((j) => j.id), KEYS.globex))].every((j) => j.status === 'succeeded')).toBe(true);
 
     expect((await farm.call('PUT', '/v1/admin/tenants/acme', { key: KEYS.admin, body: { weight: 3 } })).status).toBe(200);
-    const [a3, b3] = await withQueuePaused(farm, () =>
-      Promise.all([Promise.all(Array.from({ length: 30 }, (_, i) => submit(farm, KEYS.acme, { ...QUICK, seed: i }))), Promise.all(Array.from({ length: 30 }, (_, i) => submit(farm, KEYS.globex, { ...QUICK, seed: i })))]),
-    );
-    const weighted = byStart([...(await finished(farm, a3.map((j) => j.id))), ...(await finished(farm, b3.map((j) => j.id), KEYS.globex))]).slice(0, 24);
-    const fromA = weighted.filter((j) => a3.some((x) => x.id === j.id)).length;
-    expect(fromA).toBeGreaterThanOrEqual(17); // 18 of 24 at exactly 3:1
-    expect(fromA).toBeLessThanOrEqual(19);
+    await withQueuePaused(farm, async () => {
+      const [a3] = await Promise.all([flood(KEYS.acme, 30), flood(KEYS.globex, 30)]);
+      const fromA = inFirst(await positions(a3.map((j) => ({ id: j.id, key: KEYS.acme }))), 24);
+      expect(fromA).toBeGreaterThanOrEqual(17); // 18 of 24 at exactly 3:1
+      expect(fromA).toBeLessThanOrEqual(19);
+    });
     await farm.call('PUT', '/v1/admin/tenants/acme', { key: KEYS.admin, body: { weight: 1 } });
   });
 
@@ -96,12 +99,18 @@ describe('fair scheduling with two workers', () => {
     const { lows, highs } = await withQueuePaused(farm, async () => {
       const lows = [];
       for (let i = 0; i < 6; i++) lows.push(await submit(farm, KEYS.acme, { ...QUICK, seed: i, priority: 'low' }));
+      const others = [];
+      for (let i = 0; i < 6; i++) others.push(await submit(farm, KEYS.globex, { ...QUICK, seed: i }));
       const highs = [];
       for (let i = 0; i < 3; i++) highs.push(await submit(farm, KEYS.acme, { ...QUICK, seed: 10 + i, priority: 'high' }));
+      const highAt = await positions(highs.map((j) => ({ id: j.id, key: KEYS.acme })));
+      const lowAt = await positions(lows.map((j) => ({ id: j.id, key: KEYS.acme })));
+      // acme's highs take its first slots; globex keeps every other slot
+      expect(Math.max(...highAt)).toBeLessThan(Math.min(...lowAt));
+      expect(inFirst(await positions(others.map((j) => ({ id: j.id, key: KEYS.globex }))), 12)).toBe(6);
       return { lows, highs };
     });
-    const order = byStart(await finished(farm, [...lows, ...highs].map((j) => j.id))).map((j) => j.id);
-    expect(new Set(order.slice(0, 3))).toEqual(new Set(highs.map((j) => j.id)));
+    expect((await finished(farm, [...lows, ...highs].map((j) => j.id))).every((j) => j.status === 'succeeded')).toBe(true);
 
     const refused = await farm.call('POST', '/v1/jobs', { key: KEYS.globex, body: { ...QUICK, priority: 'high' } });
     expect(refused.status).toBe(422);

@@ -14,11 +14,16 @@ export const STEPS_PER_DEFAULT_JOB = 64;
  *
  * Every tenant has a finish tag F per model queue. A job of cost c (megapixel-steps) from a
  * tenant of weight w starts at S = max(V, F) and moves F to S + c/w; V, the virtual time, is the
- * tag of the job that runs next (the head of BullMQ's `prioritized` set), or the latest start
- * tag given out when nothing waits. The job's BullMQ priority is S in steps of `unit` above
+ * tag of the job that runs next (the head of BullMQ's `prioritized` set, or of the pending set
+ * of jobs recorded whose tokens may not be there yet). The job's BullMQ priority is S in steps of `unit` above
  * `base`, so workers take jobs in start-tag order: competing tenants interleave in proportion to
  * their weights, a lone tenant takes every worker (nothing else is queued), and a tenant coming
- * back from idle starts at V (no credit saved up while away).
+ * back from idle starts at V (no credit saved up while away). When nothing waits, V is the
+ * largest finish tag handed out (SFQ's rule for an idle server), so every tenant starts level:
+ * no credit for being away, no charge for work already done.
+ *
+ * A job whose tenant is not backlogged (S = V) is placed one step before V, ahead of the job
+ * that shares its tag, so a tenant coming back to a flooded queue waits only for a free worker.
  *
  * Priority classes reorder a tenant's jobs inside its own slots: the tenant's queued jobs (its
  * fair-queue set, by tag) keep their slots, and a job of a higher class takes the slot of the
@@ -26,7 +31,7 @@ export const STEPS_PER_DEFAULT_JOB = 64;
  * takes the new slot. Other tenants see the same slots as before.
  *
  * BullMQ priorities end at 2^21: when a tag would pass it, every queued job's priority moves
- * down by the head's (a rebase, O(queued jobs), once per ~2^21 steps of virtual time).
+ * down so the head sits at 2 (a rebase, O(queued jobs), once per ~2^21 steps of virtual time).
  *
  * KEYS: 1 fair state hash, 2 the tenant's fair-queue set, 3 BullMQ prioritized set, 4 tenant policy hash,
  *       5 (optional) the model's pending set: start tags of jobs not started yet (the lifecycle's
@@ -55,22 +60,28 @@ local prioFor = function(tag) return math.max(1, math.floor((tag - base) / unit 
 
 local V
 local head = redis.call('ZRANGE', prioritized, 0, 0, 'WITHSCORES')
-if head[2] then V = tagOf(prioOf(tonumber(head[2])))
-else V = tonumber(redis.call('HGET', state, 'vmax') or '0') end
+if head[2] then V = tagOf(prioOf(tonumber(head[2]))) end
 -- KEYS[5] (the submit script's): start tags of jobs recorded whose tokens may not be in the
 -- prioritized set yet; the next job to run may be one of them
 if KEYS[5] then
   local pending = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
-  if pending[2] and (not head[2] or tonumber(pending[2]) < V) then V = tonumber(pending[2]) end
+  if pending[2] and (not V or tonumber(pending[2]) < V) then V = tonumber(pending[2]) end
 end
+-- nothing waits: as in SFQ, the virtual time of an idle queue is the largest finish tag handed
+-- out, so every tenant starts level (no credit, and no charge for work already done)
+if not V then V = tonumber(redis.call('HGET', state, 'fmax') or '0') end
 if V < base then V = base end
 local start = math.max(V, tonumber(redis.call('HGET', state, 'f:' .. tenant) or '0'))
-redis.call('HSET', state, 'f:' .. tenant, fmt(start + cost / weight))
-if start > tonumber(redis.call('HGET', state, 'vmax') or '0') then redis.call('HSET', state, 'vmax', fmt(start)) end
+local finish = start + cost / weight
+redis.call('HSET', state, 'f:' .. tenant, fmt(finish))
+if finish > tonumber(redis.call('HGET', state, 'fmax') or '0') then redis.call('HSET', state, 'fmax', fmt(finish)) end
 
 local p = prioFor(start)
+-- A tenant that is not backlogged (its start is V itself) goes just before the head's ties: it
+-- waits for a free worker, not for the job that happens to share its tag.
+if start <= V and p > 1 then p = p - 1 end
 if p > LIMIT then
-  local delta = (head[2] and prioOf(tonumber(head[2])) or prioFor(V)) - 1
+  local delta = (head[2] and prioOf(tonumber(head[2])) or prioFor(V)) - 2
   if delta > 0 then
     local all = redis.call('ZRANGE', prioritized, 0, -1, 'WITHSCORES')
     for i = 1, #all, 2 do
@@ -87,7 +98,7 @@ end
 
 -- the tenant's jobs that already ran (tags before V) leave its fair-queue set
 redis.call('ZREMRANGEBYSCORE', mine, '-inf', '(' .. fmt(V))
-local tag = tagOf(p)
+local tag = start
 local lower = {}
 local tail = redis.call('ZRANGE', mine, -1, -1)
 if tail[1] and tonumber(string.sub(tail[1], 1, 1)) > rank then
