@@ -107,6 +107,19 @@ describe('event stream and idempotency with a live worker', () => {
     expect(list.data.filter((j) => j.input && (j.input as { prompt: string }).prompt === 'idempotent circle')).toHaveLength(1);
   });
 
+  it("ends a job whose render the model's output check flags as moderated, storing nothing", async () => {
+    // the shipped classifier's stand-in policy: no red triangles (models/tiny-shapes model.json `moderation`)
+    const submitted = await farm.call('POST', '/v1/jobs', { body: { prompt: 'a large red triangle in the center on a blue background', seed: 3 } });
+    const { id } = (await submitted.json()) as JobBody;
+    const job = (await farm.waitForJob(id, (j) => j.status !== 'queued' && j.status !== 'running')) as JobBody & { moderation: unknown };
+    expect(job.status).toBe('moderated');
+    expect(job.moderation).toEqual({ stage: 'output', reason: 'red_triangle' });
+    expect(job.outputs).toEqual([]);
+    const types = (await readEvents(farm, id)).events.map((e) => e.type);
+    expect(types.at(-1)).toBe('job.moderated');
+    expect(types).not.toContain('job.succeeded');
+  });
+
   it('lists the model the worker serves, with its limits', async () => {
     const models = (await (await farm.call('GET', '/v1/models')).json()) as { data: Array<Record<string, unknown>> };
     expect(models.data).toEqual([expect.objectContaining({ name: 'tiny-shapes', workers: 1, resolution: { min: 32, max: 256, multiple: 16 } })]);

@@ -129,6 +129,15 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       pipelineStage.observe(stage('decode'), t.decodeMs / 1000);
       pipelineStage.observe(stage('encode_image'), t.encodeImageMs / 1000);
 
+      // The model's output check flagged an image: nothing of the job is stored or linked.
+      const flagged = result.images.flatMap((image) => (image.moderation?.flagged ? image.moderation.labels : []));
+      if (flagged.length) {
+        const moderation = { stage: 'output' as const, reason: [...new Set(flagged)].join(', ') };
+        const done = await lifecycle.moderated(running, workerId, moderation);
+        log.info({ status: done.kind === 'ok' ? 'moderated' : 'not recorded', moderation }, 'output check flagged the render; nothing stored');
+        return { status: done.kind === 'ok' ? 'moderated' : done.kind === 'refused' ? done.status : 'missing' };
+      }
+
       // A failed upload rejects here: the attempt fails and is retried; never succeeded without files.
       const protectStart = performance.now();
       const files: ProtectedOutput[] = await Promise.all(result.images.map((image, index) => (deps.protection ? deps.protection.protect(data, running, index, image) : { data: image.data })));

@@ -20,6 +20,7 @@ import { OnnxClock, SubModel, type Feed, type SessionOptions } from './session.j
 import { subModelSpecs, type SubModelName } from './tensor-specs.js';
 import { PromptTokenizer } from './tokenize.js';
 import { decodeLatents, encodeImages, vaeEncoderSpec, type EncodedImages, type ImageInput } from './vae-encoder.js';
+import { classifierSpec, moderateImages } from './output-moderation.js';
 import { layoutPrompts, RegionalRows } from './regional-guidance.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 
@@ -53,6 +54,8 @@ export class FlowModel {
     private readonly resident?: ResidentSteps,
     /** present when the manifest declares files.vaeEncoder */
     private readonly vaeEncoder?: SubModel,
+    /** present when the manifest declares `moderation` (the output check) */
+    private readonly classifier?: SubModel,
   ) {}
 
   /** The execution provider the model runs on (cpu, webgpu, cuda:0, …). */
@@ -83,9 +86,11 @@ export class FlowModel {
     const latents = latentPlacement(requested.latents ?? 'auto', choice);
     const device = latents.where === 'device' && choice.spec.name !== 'cpu';
     const encoderFile = manifest.files.vaeEncoder === undefined ? undefined : fileOf(manifest.files.vaeEncoder, 'files.vaeEncoder');
+    const classifierFile = manifest.moderation ? fileOf(manifest.moderation.classifier, 'moderation.classifier') : undefined;
     const loaded = await Promise.allSettled([
       ...names.map((n, i) => SubModel.load(files[i], specs[n], options, n === 'transformer' && device ? { latent: 'gpu-buffer' } : undefined)),
       ...(encoderFile ? [SubModel.load(encoderFile, vaeEncoderSpec(manifest), options)] : []),
+      ...(classifierFile ? [SubModel.load(classifierFile, classifierSpec(manifest), options)] : []),
     ]);
     const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -93,6 +98,7 @@ export class FlowModel {
       throw failed.reason;
     }
     const encoder = encoderFile ? (loaded[names.length] as PromiseFulfilledResult<SubModel>).value : undefined;
+    const classifier = classifierFile ? (loaded.at(-1) as PromiseFulfilledResult<SubModel>).value : undefined;
     const parts = Object.fromEntries(
       names.map((n, i) => [n, (loaded[i] as PromiseFulfilledResult<SubModel>).value]),
     ) as Parts;
@@ -101,7 +107,7 @@ export class FlowModel {
       try {
         resident = await ResidentSteps.create(parts.transformer, options);
       } catch (err) {
-        await Promise.all([...Object.values(parts), ...(encoder ? [encoder] : [])].map((p) => p.release()));
+        await Promise.all([...Object.values(parts), ...(encoder ? [encoder] : []), ...(classifier ? [classifier] : [])].map((p) => p.release()));
         throw new ModelLoadError(`${manifest.name}: cannot build the on-device Euler step on ${providerLabel(choice.spec)}: ${(err as Error).message}`);
       }
     }
@@ -112,7 +118,7 @@ export class FlowModel {
       weightBytes: fit.weightBytes,
     };
     if (latents.note) info.latentsNote = latents.note;
-    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, info, resident, encoder);
+    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, info, resident, encoder, classifier);
   }
 
   /** Fills defaults from the manifest and validates; throws PipelineInputError. */
@@ -221,6 +227,8 @@ export class FlowModel {
 
     t = performance.now();
     const rgb = imagesToRgb8(decoded.images.data, B, width, height).map((pixels, b) => applyRequestPalette(pixels, width, height, resolved[owners[b]]));
+    // the output check sees the pixels as they would be stored (palette applied, no watermark yet)
+    const verdicts = this.classifier && this.manifest.moderation ? await moderateImages(this.classifier, this.manifest.moderation, rgb, width, height, clock) : undefined;
     const images: GeneratedImage[] = await Promise.all(rgb.map(async (pixels, b) => {
       const r = resolved[owners[b]];
       // The watermark goes into the pixels, before any encoder (lossless or not) sees them;
@@ -229,7 +237,7 @@ export class FlowModel {
       const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });
       const file = await encodeOutputImage(pixels, width, height, { format: r.outputFormat, quality: r.outputQuality, parameters });
       const pixelsSha256 = createHash('sha256').update(pixels).digest('hex');
-      return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b], pixelsSha256 };
+      return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b], pixelsSha256, ...(verdicts ? { moderation: verdicts[b] } : {}) };
     }));
     const encodeImageMs = performance.now() - t;
 
@@ -281,7 +289,7 @@ export class FlowModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all([...Object.values(this.parts).map((p) => p.release()), this.resident?.release(), this.vaeEncoder?.release()]);
+    await Promise.all([...Object.values(this.parts).map((p) => p.release()), this.resident?.release(), this.vaeEncoder?.release(), this.classifier?.release()]);
   }
 }
 

@@ -14,6 +14,7 @@ export type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, 
 export { MAX_LAYOUT_OBJECTS, type Box, type LayoutRegion, type PipelineLayout, type RegionalOptions } from './regional-guidance.js';
 export { decodePngRgb, type DecodedRgb } from './png.js';
 export type { EncodedImages, ImageInput } from './vae-encoder.js';
+export type { OutputModeration } from './output-moderation.js';
 export { initFromImageFile } from './image-file-input.js';
 export {
   CONTENT_TYPES, DEFAULT_OUTPUT_QUALITY, FILE_EXTENSIONS, OUTPUT_FORMATS, decodeOutputImage, encodeOutputImage, parametersFromXmp,

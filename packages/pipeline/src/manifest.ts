@@ -36,6 +36,20 @@ export const ModelManifest = z
     /** how `ultra` renders: natively at the large size (models whose position ids generalize), or base → upscale → image-to-image */
     ultra: z.object({ mode: z.enum(['native', 'refine']), strength: z.number().gt(0).max(1).optional() }).optional(),
     guidance: z.object({ default: z.number() }).optional(),
+    /**
+     * optional output check: an image classifier (images [B,3,H,W] in [0,1] → scores [B,labels]
+     * as probabilities) run on every decoded image; a score at or over its label's threshold
+     * flags the image (the worker then stores nothing and the job ends `moderated`).
+     */
+    moderation: z
+      .object({
+        classifier: z.string(),
+        labels: z.array(z.string().min(1)).min(1),
+        thresholds: z.record(z.string(), z.number().min(0).max(1)),
+        description: z.string().optional(),
+      })
+      .refine((m) => m.labels.every((label) => label in m.thresholds), { message: 'moderation.thresholds needs a threshold for every label' })
+      .optional(),
   })
   .loose();
 export type ModelManifest = z.infer<typeof ModelManifest>;

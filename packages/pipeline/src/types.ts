@@ -1,3 +1,4 @@
+import type { OutputModeration } from './output-moderation.js';
 import type { AspectRatio } from '@flowfarm/contracts';
 import type { OutputFormat } from './output-image.js';
 import type { PaletteEdges } from './palette-lock.js';
@@ -93,6 +94,8 @@ export interface GeneratedImage {
    * records it without decoding the file again.
    */
   pixelsSha256: string;
+  /** the model's output check (model.json `moderation`), when it declares one */
+  moderation?: OutputModeration;
 }
 
 export interface StageTimings {

@@ -333,6 +333,13 @@ export class JobLifecycle {
     return this.transition(done, ['queued', 'running'], 'job.failed', ['status', 'failed', 'error', JSON.stringify(error), 'finished_at', String(now)], { error }, workerId);
   }
 
+  /** running → moderated: the model's output check flagged an image, so nothing was stored. */
+  moderated(record: JobRecord, workerId: string, moderation: JobModeration): Promise<TransitionOutcome> {
+    const now = Date.now();
+    const done: JobRecord = { ...record, status: 'moderated', moderation, finishedAt: now };
+    return this.transition(done, ['running'], 'job.moderated', ['status', 'moderated', 'moderation', JSON.stringify(moderation), 'finished_at', String(now)], { moderation }, workerId);
+  }
+
   /** running → canceled: the worker stopped the run after a cancel request. */
   canceled(record: JobRecord, workerId: string): Promise<TransitionOutcome> {
     const now = Date.now();

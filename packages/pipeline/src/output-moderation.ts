@@ -1,0 +1,54 @@
+// The optional output check of a model (model.json `moderation`): an ONNX image classifier run
+// on every decoded image, before any file is written. Scores are probabilities per label; one
+// at or over its threshold flags the image.
+import type { ModelManifest } from './manifest.js';
+import type { OnnxClock, SubModel } from './session.js';
+import type { SubModelSpec, TensorSpec } from './tensor-specs.js';
+
+/** What the output check said about one image. */
+export interface OutputModeration {
+  flagged: boolean;
+  /** labels whose score reached the threshold */
+  labels: string[];
+  /** every label's score (probability, 0..1), rounded to 4 decimals */
+  scores: Record<string, number>;
+}
+
+export function classifierSpec(m: ModelManifest): SubModelSpec {
+  const labels = m.moderation?.labels.length ?? 1;
+  const t = (name: string, shape: string, rank: number, fixed: Record<number, number>): TensorSpec => ({ name, shape, rank, fixed, kind: 'float', required: true });
+  return { inputs: [t('images', '[B,3,H,W]', 4, { 1: 3 })], outputs: [t('scores', `[B,${labels}]`, 2, { 1: labels })] };
+}
+
+/** Runs the classifier on RGB8 images of one size; one verdict per image. */
+export async function moderateImages(
+  classifier: SubModel,
+  config: NonNullable<ModelManifest['moderation']>,
+  images: readonly Uint8Array[],
+  width: number,
+  height: number,
+  clock: OnnxClock,
+): Promise<OutputModeration[]> {
+  const plane = width * height;
+  const data = new Float32Array(images.length * 3 * plane);
+  images.forEach((rgb, b) => {
+    const base = b * 3 * plane;
+    for (let i = 0; i < plane; i++) {
+      data[base + i] = rgb[i * 3] / 255;
+      data[base + plane + i] = rgb[i * 3 + 1] / 255;
+      data[base + 2 * plane + i] = rgb[i * 3 + 2] / 255;
+    }
+  });
+  const out = await classifier.run({ images: { data, dims: [images.length, 3, height, width] } }, ['scores'], clock);
+  const n = config.labels.length;
+  return images.map((_, b) => {
+    const scores: Record<string, number> = {};
+    const labels: string[] = [];
+    config.labels.forEach((label, k) => {
+      const score = out.scores.data[b * n + k];
+      scores[label] = Math.round(score * 1e4) / 1e4;
+      if (score >= config.thresholds[label]) labels.push(label);
+    });
+    return { flagged: labels.length > 0, labels, scores };
+  });
+}
