@@ -107,7 +107,7 @@ async function noisyNeighbour(): Promise<void> {
     // (an idle BullMQ worker may sleep a few seconds before it looks again)
     while ((await records(store, aIds.slice(0, 50))).filter((r) => r.finishedAt !== null).length < 8) await sleep(100);
     const aloneFrom = Date.now();
-    await sleep(Math.min(10_000, B_JOBS * B_INTERVAL_MS / 3));
+    await sleep(Math.min(10_000, (B_JOBS * B_INTERVAL_MS) / 6));
     const aloneTo = Date.now();
     const bIds: string[] = [];
     const bFrom = Date.now();
@@ -131,7 +131,10 @@ async function noisyNeighbour(): Promise<void> {
     const idleWait = quantile(idle.map(waitMs), 0.5);
     const render = quantile(idle.map((r) => r.finishedAt! - r.startedAt!), 0.5);
     const doneIn = (from: number, to: number) => a.filter((r) => r.finishedAt !== null && r.finishedAt >= from && r.finishedAt < to).length;
-    const aloneRate = (doneIn(aloneFrom, aloneTo) + doneIn(afterFrom, afterTo)) / ((aloneTo - aloneFrom + afterTo - afterFrom) / 1000);
+    const waitingAt = (t: number) => a.some((r) => r.startedAt === null || r.startedAt > t);
+    // the window after B counts only while A still had jobs waiting at its end
+    const afterCounts = waitingAt(afterTo);
+    const aloneRate = (doneIn(aloneFrom, aloneTo) + (afterCounts ? doneIn(afterFrom, afterTo) : 0)) / ((aloneTo - aloneFrom + (afterCounts ? afterTo - afterFrom : 0)) / 1000);
     // "while B is idle": the parts of B's window in which B had no job queued or running
     const busy = b.map((r) => [r.createdAt, r.finishedAt!] as const).sort((x, y) => x[0] - y[0]);
     let idleMs = 0;
@@ -146,17 +149,22 @@ async function noisyNeighbour(): Promise<void> {
       if (cursor >= bTo) break;
     }
     const withBRate = idleDone / (idleMs / 1000);
-    const aQueuedAtEnd = a.filter((r) => r.startedAt === null || r.startedAt > afterTo).length;
+    const dryBeforeBEnded = !waitingAt(bTo);
     const bP95 = quantile(b.map(waitMs), 0.95);
     const target = 2 * idleWait + render;
+    // one render as long as renders took while B waited (the machine is shared: renders under the
+    // flood, with both workers and the API busy, take longer than on the idle farm)
+    const busyRender = quantile(a.filter((r) => r.finishedAt !== null && r.finishedAt >= bFrom && r.finishedAt < bTo).map((r) => r.finishedAt! - r.startedAt!), 0.5);
+    const loadedTarget = 2 * idleWait + busyRender;
     console.log(`noisy neighbour: A floods ${FLOOD} jobs (submitted in ${((floodSubmitted - floodStart) / 1000).toFixed(1)} s), B submits ${B_JOBS} jobs every ${B_INTERVAL_MS} ms; 2 workers (BATCH_MAX ${BATCH_MAX ?? 'default'}), 64x64, 4 steps`);
     console.log(`  B on the idle farm (10 jobs before the flood, 10 after): wait p50 ${idleWait} ms, render p50 ${render} ms → target B p95 ≤ 2 × ${idleWait} + ${render} = ${target} ms`);
     console.log(`  B wait under the flood: p50 ${quantile(b.map(waitMs), 0.5)} ms, p95 ${bP95} ms, max ${Math.max(...b.map(waitMs))} ms → ${bP95 <= target ? 'meets' : 'MISSES'} the target (ratio to target ${(bP95 / target).toFixed(2)})`);
+    console.log(`  with one render as long as A's renders took meanwhile (start → finished p50 ${busyRender} ms): target ${loadedTarget} ms → ratio ${(bP95 / loadedTarget).toFixed(2)}`);
     console.log(
-      `  A throughput: ${aloneRate.toFixed(1)} jobs/s alone (before and after B), ${withBRate.toFixed(1)} jobs/s while B is idle (${(idleMs / 1000).toFixed(1)} s of B's ${((bTo - bFrom) / 1000).toFixed(1)} s) → ${((withBRate / aloneRate) * 100).toFixed(1)} % (target ≥ 95 %); ` +
+      `  A throughput: ${aloneRate.toFixed(1)} jobs/s alone (${afterCounts ? 'before and after B' : 'before B'}), ${withBRate.toFixed(1)} jobs/s while B is idle (${(idleMs / 1000).toFixed(1)} s of B's ${((bTo - bFrom) / 1000).toFixed(1)} s) → ${((withBRate / aloneRate) * 100).toFixed(1)} % (target ≥ 95 %); ` +
         `A's share of all jobs finished while B submits: ${((doneIn(bFrom, bTo) / (doneIn(bFrom, bTo) + b.filter((r) => r.finishedAt! < bTo).length)) * 100).toFixed(1)} %`,
     );
-    if (aQueuedAtEnd === 0) console.log('  note: A\'s backlog ran dry before B finished: raise FAIR_FLOOD for a meaningful throughput figure');
+    if (dryBeforeBEnded) console.log('  note: A\'s backlog ran dry before B finished: raise FAIR_FLOOD for a meaningful throughput figure');
     // without fairness B would wait behind the whole flood: what FIFO would have given at this rate
     console.log(`  (FIFO for comparison: B's first job would have waited behind ~${a.filter((r) => r.createdAt < b[0].createdAt && (r.startedAt === null || r.startedAt > b[0].createdAt)).length} A jobs ≈ ${((a.filter((r) => r.createdAt < b[0].createdAt && (r.startedAt === null || r.startedAt > b[0].createdAt)).length / aloneRate)).toFixed(1)} s)`);
   });

@@ -113,7 +113,8 @@ type JobView = { id: string; status: string; created_at: string; started_at: str
 const JOB = { prompt: 'a red circle on a blue background', width: 64, height: 64, steps: 4 };
 
 async function overheadAndCommands(): Promise<void> {
-  const farm = await startFarm({ redisUrl: REDIS_URL, workers: 1, workerEnv: { LOG_LEVEL: 'warn' } });
+  // No per-tenant cap or rate limit in the way of the bench's bursts.
+  const farm = await startFarm({ redisUrl: REDIS_URL, workers: 1, workerEnv: { LOG_LEVEL: 'warn' }, apiEnv: { MAX_ACTIVE_JOBS_PER_TENANT: '100000', RATE_LIMIT_PER_MINUTE: '100000000' } });
   try {
     let renderSource = 'timings.render_ms';
     const overhead: number[] = [];
@@ -158,7 +159,11 @@ async function commandsPerJob(farm: Farm, raw: { commandsPerJob: number; byComma
   const ids: string[] = [];
   let polls = 0;
   const measured = await countCommands(async () => {
-    for (let i = 0; i < K; i++) ids.push(((await (await farm.call('POST', '/v1/jobs', { body: { ...JOB, seed: 1000 + i } })).json()) as JobView).id);
+    for (let i = 0; i < K; i++) {
+      const res = await farm.call('POST', '/v1/jobs', { body: { ...JOB, seed: 1000 + i } });
+      if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${await res.text()}`);
+      ids.push(((await res.json()) as JobView).id);
+    }
     for (;;) {
       polls++;
       const last = await getJob(ids.at(-1)!);
