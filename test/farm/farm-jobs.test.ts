@@ -61,7 +61,7 @@ describe('event stream and idempotency with a live worker', () => {
   let farm: Farm;
   beforeAll(async () => {
     // every step as an event (by default progress is written at most every 200 ms)
-    farm = await startFarm({ workerEnv: { PROGRESS_INTERVAL_MS: '0' } });
+    farm = await startFarm({ workerEnv: { PROGRESS_INTERVAL_MS: '0', OUTPUT_MODERATION: 'true' } });
   });
   afterAll(() => farm?.close());
 

@@ -60,7 +60,7 @@ describe('webhook routes', () => {
 
     const put = await request(api.url).put('/v1/webhook-endpoint').set(as(keyA)).send({ url: 'https://93.184.215.14/hook' });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ url: 'https://93.184.215.14/hook', events: ['job.succeeded', 'job.failed', 'job.canceled', 'job.moderated'], disabled: null });
+    expect(put.body).toMatchObject({ url: 'https://93.184.215.14/hook', events: ['job.succeeded', 'job.failed', 'job.canceled', 'job.moderated', 'job.expired'], disabled: null });
     expect((await request(api.url).get('/v1/webhook-endpoint').set(as(keyA))).body.url).toBe('https://93.184.215.14/hook');
     expect((await request(api.url).get('/v1/webhook-endpoint').set(as(keyB))).status).toBe(404);
     expect((await request(api.url).delete('/v1/webhook-endpoint').set(as(keyA))).status).toBe(204);

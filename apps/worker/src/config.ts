@@ -33,12 +33,13 @@ export const workerConfigSchema = farmEnvSchema.extend({
   METRICS_HOST: z.string().default('0.0.0.0').describe('interface of the metrics server'),
   METRICS_TENANT_LABELS: z.coerce.number().int().min(0).default(20).describe('tenants that get their own label on the per-tenant usage metrics (the first this process sees); the rest count as tenant="other"'),
   EXIT_WITH_PARENT: envBoolean.default(false).describe('drain and exit when the parent process dies (set by `flowfarm up` and the tests, so workers never outlive them)'),
-  PROVENANCE: envBoolean.default(true).describe('sign every PNG output with the farm\'s Ed25519 key (a provenance record in the file; public keys at /.well-known/flowfarm-keys.json)'),
+  PROVENANCE: envBoolean.default(true).describe('sign every output (PNG, JPEG, WebP) with the farm\'s Ed25519 key (a provenance record in the file; public keys at /.well-known/flowfarm-keys.json)'),
   PROVENANCE_SIGNING_KEY: z
     .string()
     .optional()
     .transform((v) => (v === '' ? undefined : v))
     .describe('Ed25519 private key (PKCS#8 PEM) for provenance; default: created once under DATA_DIR/provenance. A new key rotates: old public keys stay published'),
+  OUTPUT_MODERATION: envBoolean.default(true).describe('run the output check a model declares in its model.json (`moderation`: an image classifier); a flagged render ends the job moderated and nothing is stored'),
   WATERMARK: envBoolean.default(true).describe('embed the invisible 32-bit watermark (linked to the job) in every output'),
   ...webhookConfigShape,
 });

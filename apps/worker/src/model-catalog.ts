@@ -48,6 +48,7 @@ export async function loadModels(config: WorkerConfig, logger: Logger): Promise<
       executionProviders: config.EXECUTION_PROVIDERS.length ? config.EXECUTION_PROVIDERS : undefined,
       intraOpThreads: threads,
       latents: config.LATENTS,
+      outputModeration: config.OUTPUT_MODERATION,
     });
     const info = model.providerInfo;
     modelLoad.set({ model: model.name, provider: info.provider }, model.loadMs / 1000);

@@ -86,7 +86,7 @@ export class FlowModel {
     const latents = latentPlacement(requested.latents ?? 'auto', choice);
     const device = latents.where === 'device' && choice.spec.name !== 'cpu';
     const encoderFile = manifest.files.vaeEncoder === undefined ? undefined : fileOf(manifest.files.vaeEncoder, 'files.vaeEncoder');
-    const classifierFile = manifest.moderation ? fileOf(manifest.moderation.classifier, 'moderation.classifier') : undefined;
+    const classifierFile = manifest.moderation && requested.outputModeration !== false ? fileOf(manifest.moderation.classifier, 'moderation.classifier') : undefined;
     const loaded = await Promise.allSettled([
       ...names.map((n, i) => SubModel.load(files[i], specs[n], options, n === 'transformer' && device ? { latent: 'gpu-buffer' } : undefined)),
       ...(encoderFile ? [SubModel.load(encoderFile, vaeEncoderSpec(manifest), options)] : []),

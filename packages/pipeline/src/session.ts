@@ -35,6 +35,8 @@ export interface SessionOptions {
    * Default 'auto': device on GPU providers, host on the CPU.
    */
   latents?: 'auto' | 'host' | 'device';
+  /** Whether to load and run the output check the manifest declares (`moderation`). Default true. */
+  outputModeration?: boolean;
   /** @internal the provider FlowModel.load chose; sub-models load on it */
   provider?: ProviderSpec;
 }
