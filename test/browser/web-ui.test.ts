@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { Browser, BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlowfarmClient } from '@flowfarm/client';
+import { FlowfarmAdmin, FlowfarmClient } from '@flowfarm/client';
 import { REPO_ROOT, startTestFarm, type TestFarm } from '../client/test-farm.js';
 import { enterKey, generateInPlayground, launchChromium } from './playground-flow.js';
 
@@ -145,6 +145,27 @@ describe('web UI', { timeout: 180_000 }, () => {
     await page.click('#generate');
     await page.waitForFunction(() => document.getElementById('job-status')?.textContent?.includes('could not be loaded'), undefined, { timeout: 60_000 });
     expect(await page.locator('#job-status').getAttribute('class')).toContain('error');
+    await page.close();
+  });
+
+  it("usage: the playground charts the tenant's images per day with its quota meters; the ops page charts and lists every tenant", async () => {
+    await new FlowfarmAdmin({ baseUrl: farm.url, adminKey: farm.adminKey }).setTenant(farm.tenant, { quotas: { daily_images: 100 } });
+    const page = await context.newPage();
+    await page.goto(`${farm.url}/`);
+    await enterKey(page, '#api-key', farm.apiKey);
+    // the jobs above succeeded today: today's bar is drawn, and the meter counts them against 100
+    await page.locator('#usage svg.usage-chart rect').first().waitFor();
+    expect(await page.locator('#usage .quota-meter').first().getAttribute('aria-label')).toMatch(/^Images today: \d+ of 100$/);
+    expect(await page.locator('#usage').textContent()).toMatch(/Last 30 days: \d+ jobs/);
+
+    const ops = await context.newPage();
+    await ops.goto(`${farm.url}/ops`);
+    await enterKey(ops, '#admin-key', farm.adminKey);
+    await ops.locator('#usage-chart svg.usage-chart rect').first().waitFor();
+    const row = ops.locator('#usage-body tr', { hasText: farm.tenant });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('day 100 img');
+    await ops.close();
     await page.close();
   });
 

@@ -139,6 +139,23 @@ describe('signed provenance and watermark on real renders', { timeout: 180_000 }
     expect((await flowfarm(['verify', 'missing.png'])).code).toBe(2);
   });
 
+  it.each(['jpeg', 'webp'] as const)('signs %s outputs too: the API and `flowfarm verify` say valid, one changed byte says tampered', async (format) => {
+    const client = new FlowfarmClient({ baseUrl: farm.url, apiKey: farm.apiKey });
+    const submitted = await client.submit({ prompt: 'a large blue square in the center on a white background', seed: 4, output_format: format });
+    const job = await client.wait(submitted.id, { timeoutMs: 120_000 });
+    expect(job.status).toBe('succeeded');
+    const file = await client.download(job.outputs[0]);
+    const record = (await client.provenance(job.id)).data[0];
+    expect(record.provenance?.manifest).toMatchObject({ job_id: job.id, params: { output_format: format }, image: { content_type: `image/${format}` } });
+    expect(await client.verify(file, { contentType: `image/${format}` })).toMatchObject({ status: 'valid', kid: record.provenance!.kid });
+    await writeFile(path.join(outDir, `render.${format}`), file);
+    const valid = await flowfarm(['verify', `render.${format}`]);
+    expect(valid.stdout).toContain('valid: signed by this farm and unchanged');
+    const changed = Uint8Array.from(file);
+    changed[changed.length - 60] ^= 1;
+    expect((await client.verify(changed, { contentType: `image/${format}` })).status).toBe('tampered');
+  });
+
   it('finds the watermark of a 256x256 render after JPEG quality 75, a 0.5x resize and a 10 % crop', async () => {
     const client = new FlowfarmClient({ baseUrl: farm.url, apiKey: farm.apiKey });
     const submitted = await client.submit({ prompt: 'a small yellow triangle at the top left on a green background', width: 256, height: 256, seed: 5 });

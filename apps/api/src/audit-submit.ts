@@ -1,21 +1,17 @@
-import type { Request } from 'express';
+import type { JobModeration } from '@flowfarm/contracts';
 import type { JobRecord } from '@flowfarm/queue';
-import type { ApiDeps } from './deps.js';
+import type { AuditInput } from '@flowfarm/trust';
 
-/** Writes a new job to the audit log; a failing write is logged, never fails the submit. */
-export async function auditSubmit(deps: ApiDeps, req: Request, record: JobRecord): Promise<void> {
-  try {
-    await deps.audit.record({
-      tenant: record.tenant,
-      key_id: req.apiKeyId ?? 'unknown',
-      client: req.ip ?? 'unknown',
-      job_id: record.id,
-      model: record.model,
-      outcome: record.status === 'moderated' ? 'moderated' : 'allowed',
-      ...(record.moderation ? { stage: record.moderation.stage, reason: record.moderation.reason } : {}),
-      ...(record.input.safety_tolerance === undefined ? {} : { safety_tolerance: record.input.safety_tolerance }),
-    });
-  } catch (err) {
-    deps.logger.error({ err, jobId: record.id }, 'audit log write failed');
-  }
+/** The audit-log entry of a new job (the submit script writes it with the job). */
+export function auditEntryFor(record: JobRecord, moderation: JobModeration | null, keyId: string | undefined, client: string): AuditInput {
+  return {
+    tenant: record.tenant,
+    key_id: keyId ?? 'unknown',
+    client,
+    job_id: record.id,
+    model: record.model,
+    outcome: moderation ? 'moderated' : 'allowed',
+    ...(moderation ? { stage: moderation.stage, reason: moderation.reason } : {}),
+    ...(record.input.safety_tolerance === undefined ? {} : { safety_tolerance: record.input.safety_tolerance }),
+  };
 }

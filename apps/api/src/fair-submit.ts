@@ -14,6 +14,8 @@ export interface Submitter {
   cancelAfterSeconds?: number;
   /** Operator actions (ops retry) are not held to the tenant's priority cap. */
   asOperator?: boolean;
+  /** The client's address: a submit with one is written to the audit log. */
+  client?: string;
 }
 
 /**

@@ -17,6 +17,7 @@ import { moderatePrompt } from './prompt-moderation.js';
 import { layoutOfJob } from './layout-input.js';
 import { inputImageOf, type InputImage } from './input-image.js';
 import { deadlinesOf, priorityFor, type Submitter } from './fair-submit.js';
+import { auditEntryFor } from './audit-submit.js';
 
 /** Quality of jpeg/webp output when the job names none (the pipeline's default too). */
 const DEFAULT_OUTPUT_QUALITY = 90;
@@ -184,6 +185,8 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
       idempotency: idempotencyKey ? { key: idempotencyKey, bodyHash: bodyHash(rawBody), ttlSec: deps.config.IDEMPOTENCY_TTL_SECONDS } : undefined,
       moderation,
       view,
+      // the audit entry is written with the job it records
+      append: who.client === undefined ? null : deps.audit.entryFor(auditEntryFor(record, moderation, who.keyId, who.client)),
     });
   } catch (err) {
     // Redis failed: the job is either not recorded, or recorded with an outbox entry the

@@ -26,7 +26,7 @@ export const workerConfigSchema = farmEnvSchema.extend({
   HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).default(2000).describe('how often the worker announces itself and its models'),
   HEARTBEAT_TTL_MS: z.coerce.number().int().min(300).default(6000).describe('a worker not heard from for this long is gone: its running jobs go back to the queue at once'),
   TAKEOVER_INTERVAL_MS: z.coerce.number().int().min(100).default(1000).describe('how often workers look for dead workers (expired heartbeat) whose jobs to hand back to the queue'),
-  PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(200).describe('a job\'s progress is written at most this often (a job faster than this reports none; its finish records the final progress)'),
+  PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(200).describe('a job\'s progress is written at most this often after its first step (the final step\'s event comes with the success)'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000).describe('SIGTERM: time to finish the current jobs before exiting (keep below the orchestrator grace period)'),
   RETENTION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000).describe('how often finished jobs past JOB_RETENTION_SECONDS are removed'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464).describe('port of /healthz, /readyz and /metrics (0 = any free port)'),

@@ -1,7 +1,7 @@
 // Signs and watermarks every output: the render request asks the pipeline to embed a 32-bit
 // watermark per image (in the pixels, before encoding), and after rendering each PNG gets a
 // signed provenance record (job, tenant, model file hashes, pipeline version, every parameter,
-// pixel hash) in an iTXt chunk. The watermark payload is indexed in Redis so a file whose
+// pixel hash) in an iTXt chunk (JPEG: an APP15 segment; WebP: a RIFF chunk). The watermark payload is indexed in Redis so a file whose
 // metadata was stripped can still be traced to its job.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -12,6 +12,8 @@ import type { JobRecord, OutputIndex, RenderJobData } from '@flowfarm/queue';
 import {
   ProvenanceKeyRegistry,
   WATERMARK_SCHEME,
+  decodeImageRgb,
+  embedContainerProvenance,
   embedPngProvenance,
   loadOrCreateSigningKey,
   readPngChunks,
@@ -120,33 +122,45 @@ export class OutputProtection {
     return pending;
   }
 
-  /** Signs one rendered image (PNG) and indexes its watermark; other formats pass unsigned. */
+  /** Signs one rendered image (PNG, JPEG or WebP) and indexes its watermark. */
   async protect(data: RenderJobData, record: JobRecord, index: number, image: { data: Uint8Array; contentType: string; pixelsSha256?: string }): Promise<ProtectedOutput> {
     const watermark = this.watermarked(data) ? hex32(watermarkPayloadFor(data.jobId, index)) : undefined;
     // watermark → job, written with the job's success (the lifecycle's succeed)
     const indexEntry = watermark
       ? { index: { key: watermarkIndexKey(this.config.REDIS_PREFIX, watermark), value: `${data.jobId}/${index}`, ttlSec: Math.max(60, this.config.JOB_RETENTION_SECONDS) } }
       : {};
-    if (!this.key || image.contentType !== 'image/png') return { data: image.data, ...(watermark ? { watermark } : {}), ...indexEntry };
+    const format = CONTAINER_FORMATS[image.contentType];
+    if (!this.key || !format) return { data: image.data, ...(watermark ? { watermark } : {}), ...indexEntry };
     const { webhook: _webhook, metadata: _metadata, ...params } = record.input;
-    const signed = embedPngProvenance(
-      image.data,
-      {
-        job_id: data.jobId,
-        tenant: data.tenant,
-        image_index: index,
-        model: { name: data.model, files: await this.modelFileHashes(data.model) },
-        // The version the render thread wrote into the file (importing the pipeline here would
-        // load onnxruntime on the thread that renews job locks).
-        pipeline_version: pngText(image.data, 'pipeline') ?? 'unknown',
-        params: { ...params, image_seed: (data.request.seed + index) >>> 0 },
-        created_at: new Date().toISOString(),
-        ...(watermark ? { watermark: { scheme: WATERMARK_SCHEME, payload: watermark } } : {}),
-      },
-      this.key,
+    const fields = {
+      job_id: data.jobId,
+      tenant: data.tenant,
+      image_index: index,
+      model: { name: data.model, files: await this.modelFileHashes(data.model) },
+      // The version the render thread wrote into the file (importing the pipeline here would
+      // load onnxruntime on the thread that renews job locks).
+      pipeline_version: pipelineVersionOf(image.data, format) ?? 'unknown',
+      params: { ...params, image_seed: (data.request.seed + index) >>> 0 },
+      created_at: new Date().toISOString(),
+      ...(watermark ? { watermark: { scheme: WATERMARK_SCHEME, payload: watermark } } : {}),
+    };
+    if (format === 'png') {
       // the render thread hashed the pixels it encoded: no decode of the file here
-      image.pixelsSha256 ? { sha256: image.pixelsSha256 } : undefined,
-    );
-    return { data: signed.png, provenance: signed.record, ...(watermark ? { watermark } : {}), ...indexEntry };
+      const signed = embedPngProvenance(image.data, fields, this.key, image.pixelsSha256 ? { sha256: image.pixelsSha256 } : undefined);
+      return { data: signed.png, provenance: signed.record, ...(watermark ? { watermark } : {}), ...indexEntry };
+    }
+    // lossy formats: the record names the pixels a decoder gets from the file
+    const decoded = await decodeImageRgb(image.data);
+    const pixelsSha256 = createHash('sha256').update(decoded.rgb).digest('hex');
+    const signed = embedContainerProvenance(image.data, format, fields, this.key, { width: decoded.width, height: decoded.height, pixelsSha256 });
+    return { data: signed.file, provenance: signed.record, ...(watermark ? { watermark } : {}), ...indexEntry };
   }
+}
+
+const CONTAINER_FORMATS: Record<string, 'png' | 'jpeg' | 'webp'> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/webp': 'webp' };
+
+/** The pipeline version the render thread wrote into the file: a PNG text chunk, or the XMP packet. */
+function pipelineVersionOf(file: Uint8Array, format: 'png' | 'jpeg' | 'webp'): string | undefined {
+  if (format === 'png') return pngText(file, 'pipeline');
+  return /<flowfarm:pipeline>([^<]*)<\/flowfarm:pipeline>/.exec(Buffer.from(file).toString('latin1'))?.[1];
 }

@@ -97,17 +97,18 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       }
       log.info({ model: data.model }, 'job started');
 
-      // Progress goes out in order, at most once per interval since the start or the last report:
-      // a job faster than that reports none (the finish records the final progress), a slow one
-      // reports its steps at a bounded rate. Each report also says whether a cancel was requested
-      // (the pub/sub cancel watch is faster).
+      // Progress goes out in order: the first step, then at most once per interval; the final
+      // step's event comes with the success when its own write was skipped. Each report also says
+      // whether a cancel was requested (the pub/sub cancel watch is faster).
       const running = record;
       let reports = Promise.resolve();
-      let lastReport = Date.now();
+      let lastReport = 0;
+      let reportedStep = 0;
       const onProgress = ({ step, total }: { step: number; total: number }) => {
         const now = Date.now();
-        if (now - lastReport < deps.progressIntervalMs) return;
+        if (step !== 1 && now - lastReport < deps.progressIntervalMs) return;
         lastReport = now;
+        reportedStep = step;
         reports = reports.then(async () => {
           const out = await lifecycle.progress(running, workerId, step, total);
           if (out.kind !== 'ok' || out.cancelRequested) deps.cancels.abort(jobId);
@@ -160,7 +161,7 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       const indexes = files.flatMap((file) => (file.index ? [file.index] : []));
       // GPU time for usage: the pipeline's own time, shared evenly among the jobs of a batch
       const gpuMs = t.totalMs / ((result as { batchSize?: number }).batchSize ?? 1);
-      const done = await lifecycle.succeed(running, workerId, outputs, renderMs, indexes, gpuMs);
+      const done = await lifecycle.succeed(running, workerId, outputs, renderMs, indexes, gpuMs, reportedStep);
       if (done.kind !== 'ok') {
         log.info({ status: done.kind === 'refused' ? done.status : 'missing' }, 'job finished elsewhere or taken over; not marked succeeded');
         return { status: done.kind === 'refused' ? done.status : 'missing' };

@@ -5,7 +5,6 @@ import { requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { submitJob } from '../job-submission.js';
 import { cancelAfterSeconds } from '../fair-submit.js';
-import { auditSubmit } from '../audit-submit.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
 import { jobViewFor, loadOwnJob, viewsFor } from '../job-views.js';
 import { preferWaitSeconds, waitForJob } from '../wait-for-job.js';
@@ -34,10 +33,9 @@ export function jobsRouter(deps: ApiDeps): Router {
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw new ValidationError([{ path: 'Idempotency-Key', message: 'must be 1-255 characters' }]);
     }
-    const who = { keyId: req.apiKeyId, keyMaxPriority: req.apiKeyMaxPriority ?? null, cancelAfterSeconds: cancelAfterSeconds(req.get('cancel-after')) };
+    const who = { keyId: req.apiKeyId, keyMaxPriority: req.apiKeyMaxPriority ?? null, cancelAfterSeconds: cancelAfterSeconds(req.get('cancel-after')), client: req.ip ?? 'unknown' };
     const { record, created, queuePosition } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey, who, viewsFor(deps, req));
     let view = await jobViewFor(deps, req, record, queuePosition);
-    if (created) await auditSubmit(deps, req, record);
     if (!created) res.set('Idempotent-Replayed', 'true');
     res.set('Location', view.urls.self);
 

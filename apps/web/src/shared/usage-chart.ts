@@ -23,7 +23,7 @@ export function dayRange(from: string, to: string): string[] {
   return days;
 }
 
-const short = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x >= 10 ? x.toFixed(0) : x.toFixed(x >= 1 ? 1 : 2));
+const short = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : Number.isInteger(x) || x >= 10 ? x.toFixed(0) : x.toFixed(x >= 1 ? 1 : 2));
 
 /**
  * Stacked bars per day: `rows` carry `date` (and `tenant` when `stackBy` is tenant); the top

@@ -127,7 +127,14 @@ export class JobLifecycle {
    */
   async submit(
     record: JobRecord,
-    opts: { maxActive: number; idempotency?: { key: string; bodyHash: string; ttlSec: number }; moderation?: JobModeration | null; view?: ViewOf },
+    opts: {
+      maxActive: number;
+      idempotency?: { key: string; bodyHash: string; ttlSec: number };
+      moderation?: JobModeration | null;
+      view?: ViewOf;
+      /** A stream entry written with the new job (the audit log), not for a replay or a refusal. */
+      append?: { stream: string; minId: string; fields: string[] } | null;
+    },
   ): Promise<SubmitOutcome> {
     const k = this.keys;
     const idem = opts.idempotency;
@@ -176,6 +183,7 @@ export class JobLifecycle {
         `${queuePrefix}prioritized`,
         `${queuePrefix}wait`,
         k.fairPending(record.model),
+        opts.append?.stream ?? k.job(record.id),
       ],
       [
         record.id,
@@ -190,6 +198,7 @@ export class JobLifecycle {
         JSON.stringify(extras),
         retentionMember(record),
         fairArgs,
+        opts.append ? JSON.stringify({ minId: opts.append.minId, fields: opts.append.fields }) : '',
       ],
     )) as Array<string | number>;
     if (kind === 'full') return { kind, active: Number(value) };
@@ -299,12 +308,22 @@ export class JobLifecycle {
    * step, so they exist exactly when the job succeeded. The job's usage (images, pixel-steps,
    * `usageMs` of GPU time, default `renderMs`) is metered in the same step, once.
    */
-  async succeed(record: JobRecord, workerId: string, outputs: StoredOutput[], renderMs: number, indexes: OutputIndex[] = [], usageMs?: number): Promise<TransitionOutcome> {
+  async succeed(
+    record: JobRecord,
+    workerId: string,
+    outputs: StoredOutput[],
+    renderMs: number,
+    indexes: OutputIndex[] = [],
+    usageMs?: number,
+    /** The last step whose progress was written; the final step's event comes with the success when it was not. */
+    reportedStep = record.progress.total,
+  ): Promise<TransitionOutcome> {
     crashAt(this.options.fault, 'finish:before-record');
     const now = Date.now();
     const done: JobRecord = { ...record, status: 'succeeded', outputs, finishedAt: now, renderMs, progress: { step: record.progress.total, total: record.progress.total } };
     const fields = ['status', 'succeeded', 'outputs', JSON.stringify(outputs), 'finished_at', String(now), 'render_ms', String(Math.round(renderMs)), 'progress', JSON.stringify(done.progress)];
-    return this.transition(done, ['running'], 'job.succeeded', fields, {}, workerId, 'finish:after-record', indexes, this.usageEffect(done, { renderMs: usageMs ?? renderMs }, now));
+    const finalStep = reportedStep < done.progress.total ? JSON.stringify(this.event('job.progress', done.id, { progress: done.progress })) : '';
+    return this.transition(done, ['running'], 'job.succeeded', fields, {}, workerId, 'finish:after-record', indexes, this.usageEffect(done, { renderMs: usageMs ?? renderMs }, now), finalStep);
   }
 
   /** queued|running → failed. `workerId` '' when not a worker's own run (the job was abandoned). */
@@ -444,6 +463,7 @@ export class JobLifecycle {
     afterRecord?: FaultPoint,
     indexes: OutputIndex[] = [],
     effect?: Effect,
+    leadingEvent = '',
   ): Promise<TransitionOutcome> {
     const k = this.keys;
     const status = statusAfter(type);
@@ -470,6 +490,7 @@ export class JobLifecycle {
         status,
         JSON.stringify(indexes.map((i) => [i.value, i.ttlSec])),
         effects.json,
+        leadingEvent,
       ],
     )) as [string, string, string];
     if (kind === 'missing') return { kind };

@@ -14,11 +14,12 @@ import { FAIR_ASSIGN_FUNCTION } from '../fair-share.js';
 /**
  * KEYS: idem (or job when unused), active, job, tenantJobs, events, tenantPolicy, dayQuota,
  *       monthQuota, deadlines, dispatch, retention, fairState, fairTenantQueue, BullMQ prioritized,
- *       BullMQ wait, fairPending.
+ *       BullMQ wait, fairPending, audit stream.
  * ARGV: id, useIdem, bodyHash, maxActive, idemTtlSec, fields (flat JSON array), createdMs,
  *       terminalEventJson ('' for a queued job), retentionScore, extrasJson (quota and deadline,
  *       fair-scripts.ts), retentionMember, fairJson (`{rank, cost, unit, queuePrefix, tenant}`, or ''
- *       for first in, first out).
+ *       for first in, first out), appendJson (`{minId, fields}` of an entry for the stream
+ *       KEYS[17], the audit log; '' for none).
  * A queued job gets its dispatch priority here (the fair-share slot, fair-share.ts, or 1), kept
  * in the record as `prio`, and its queue position once its token is added: the tokens that run
  * before it (lower priority, or the same and added earlier) plus the wait list.
@@ -61,6 +62,10 @@ else
   redis.call('ZADD', KEYS[11], ARGV[9], ARGV[11])
 end
 ${QUOTA_RESERVE_AND_DEADLINE}
+if ARGV[13] ~= '' then
+  local a = cjson.decode(ARGV[13])
+  redis.call('XADD', KEYS[17], 'MINID', '~', a.minId, '*', unpack(a.fields))
+end
 return {'created', ARGV[1], prio, position}
 `;
 
@@ -128,7 +133,8 @@ return {'ok', eid, cur[3] or ''}
  * ARGV: allowedFrom (comma list), fields (flat JSON array), eventJson, id, terminal ('1'|'0'),
  *       retentionScore, retentionMember, channel, workerId ('' = whoever holds it), failuresCap,
  *       nowMs, status, index values and TTLs (JSON array of [value, ttlSec], one per index key),
- *       effectsJson (quota release or usage, fair-scripts.ts).
+ *       effectsJson (quota release or usage, fair-scripts.ts), leadingEventJson (an event appended
+ *       just before this one, e.g. the final step's progress; '' for none).
  * Any transition after the start: finish (succeeded/failed/canceled/moderated) or back to queued
  * for a retry. A worker's transition is refused once another worker took the job over.
  * Returns {'ok', eventId, cancelRequested} | {'refused', status, cancelRequested} | {'missing'}.
@@ -142,6 +148,7 @@ for s in string.gmatch(ARGV[1], '[^,]+') do if s == cur[1] then ok = true end en
 if ARGV[9] ~= '' and cur[1] == 'running' and cur[2] ~= ARGV[9] then ok = false end
 if not ok then return {'refused', cur[1], cur[3] or ''} end
 redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[2])))
+if ARGV[15] and ARGV[15] ~= '' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[15]) end
 local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[3])
 if ARGV[5] == '1' then
   redis.call('SREM', KEYS[3], ARGV[4])

@@ -43,12 +43,21 @@ export class AuditLog {
   }
 
   async record(entry: AuditInput): Promise<void> {
+    const write = this.entryFor(entry);
+    if (write) await this.redis.xadd(write.stream, 'MINID', '~', write.minId, '*', ...write.fields);
+  }
+
+  /**
+   * The stream write of an entry (null when the log is off), for a caller that appends it in its
+   * own script (the job submit, so the entry is written with the job it records).
+   */
+  entryFor(entry: AuditInput): { stream: string; minId: string; fields: string[] } | null {
+    if (!this.enabled) return null;
     const now = Date.now();
-    if (!this.enabled) return;
     const fields = Object.entries({ ...entry, at: new Date(now).toISOString() })
       .filter(([, v]) => v !== undefined)
       .flatMap(([k, v]) => [k, String(v)]);
-    await this.redis.xadd(this.key, 'MINID', '~', String(now - this.retentionMs), '*', ...fields);
+    return { stream: this.key, minId: String(now - this.retentionMs), fields };
   }
 
   /** Entries newest first, optionally one tenant's, before a given entry id. */

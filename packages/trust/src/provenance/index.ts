@@ -5,3 +5,4 @@ export { MANIFEST_FORMAT, manifestSignatureValid, signManifest, type ProvenanceM
 export { PROVENANCE_KEYWORD, embedPngProvenance, pixelsSha256, pngPixelsRgb8, readPngProvenance, type ManifestFields } from './png-provenance.js';
 export { imageFormat, verifyImageProvenance, type ProvenanceCheck, type ProvenanceStatus } from './verify-image.js';
 export { insertBeforeIend, itxtChunk, readPngChunks } from './png-chunks.js';
+export { embedContainerProvenance, readContainerProvenance } from './container-provenance.js';

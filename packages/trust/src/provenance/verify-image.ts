@@ -1,5 +1,6 @@
 import { manifestSignatureValid, parseSignedProvenance, type ProvenanceManifest } from './manifest.js';
 import { isPng } from './png-chunks.js';
+import { readContainerProvenance } from './container-provenance.js';
 import { pngPixelsRgb8, readPngProvenance, sha256Hex } from './png-provenance.js';
 import type { KeyRing } from './signing-key.js';
 
@@ -30,12 +31,12 @@ export function imageFormat(bytes: Uint8Array): ProvenanceCheck['format'] {
 /** Checks the provenance record embedded in an image file against the farm's public keys. */
 export function verifyImageProvenance(bytes: Uint8Array, ring: KeyRing): ProvenanceCheck {
   const format = imageFormat(bytes);
-  if (format !== 'png') return { status: 'unsigned', format, problems: [format === 'unknown' ? 'not a PNG, JPEG or WebP file' : `no provenance record (${format} records are not written yet)`] };
-  let found: ReturnType<typeof readPngProvenance>;
+  if (format === 'unknown') return { status: 'unsigned', format, problems: ['not a PNG, JPEG or WebP file'] };
+  let found: { texts: string[]; withoutRecord: Uint8Array };
   try {
-    found = readPngProvenance(bytes);
+    found = format === 'png' ? readPngProvenance(bytes) : readContainerProvenance(bytes, format);
   } catch (err) {
-    return { status: 'unsigned', format, problems: [`unreadable PNG: ${(err as Error).message}`] };
+    return { status: 'unsigned', format, problems: [`unreadable ${format.toUpperCase()}: ${(err as Error).message}`] };
   }
   if (found.texts.length === 0) return { status: 'unsigned', format, problems: ['no provenance record'] };
   if (found.texts.length > 1) return { status: 'tampered', format, problems: ['more than one provenance record'] };
@@ -45,15 +46,20 @@ export function verifyImageProvenance(bytes: Uint8Array, ring: KeyRing): Provena
   if (!ring.has(record.kid)) return { ...base, status: 'unknown_key', problems: [`signed with key ${record.kid}, which this farm does not publish`] };
   const problems: string[] = [];
   if (!manifestSignatureValid(record, ring)) problems.push('the signature does not match the manifest');
-  let pixels: ReturnType<typeof pngPixelsRgb8> | null = null;
-  try {
-    pixels = pngPixelsRgb8(found.withoutRecord);
-  } catch (err) {
-    problems.push(`the pixels cannot be decoded: ${(err as Error).message}`);
-  }
   const image = record.manifest.image;
-  if (pixels && (pixels.width !== image.width || pixels.height !== image.height)) problems.push('the image size differs from the manifest');
-  else if (pixels && sha256Hex(pixels.rgb) !== image.pixels_sha256) problems.push('the pixels differ from the signed ones');
-  if (sha256Hex(found.withoutRecord) !== image.file_sha256) problems.push('the file differs from the signed one outside the record (metadata or encoding)');
+  if (image.content_type !== `image/${format}`) problems.push(`the record is for ${image.content_type}, the file is ${format}`);
+  // PNG pixels are decoded and compared on their own (a lossless re-encode keeps them); in JPEG
+  // and WebP the compressed pixels are part of the file hash below, so any change shows there.
+  if (format === 'png') {
+    let pixels: ReturnType<typeof pngPixelsRgb8> | null = null;
+    try {
+      pixels = pngPixelsRgb8(found.withoutRecord);
+    } catch (err) {
+      problems.push(`the pixels cannot be decoded: ${(err as Error).message}`);
+    }
+    if (pixels && (pixels.width !== image.width || pixels.height !== image.height)) problems.push('the image size differs from the manifest');
+    else if (pixels && sha256Hex(pixels.rgb) !== image.pixels_sha256) problems.push('the pixels differ from the signed ones');
+  }
+  if (sha256Hex(found.withoutRecord) !== image.file_sha256) problems.push('the file differs from the signed one outside the record (pixels, metadata or encoding)');
   return { ...base, status: problems.length ? 'tampered' : 'valid', problems };
 }
