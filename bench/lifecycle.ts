@@ -178,7 +178,10 @@ async function commandsPerJob(farm: Farm, raw: { commandsPerJob: number; byComma
   const perGet = total(perJob(gets, idle, 20));
   const byCommand = perJob(measured, idle, K);
   const commands = total(byCommand) - (polls * perGet) / K;
-  for (const id of ids) if ((await getJob(id)).status !== 'succeeded') throw new Error(`job ${id} did not succeed`);
+  for (const id of ids) {
+    const { status } = await getJob(id);
+    if (status !== 'succeeded') throw new Error(`job ${id} ended ${status}, not succeeded`);
+  }
   const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => `${k} ${f1(v)}`).join(', ');
   console.log(`Redis commands per 4-step job without a webhook (${K} jobs; idle traffic ${f1(total(idle))}/s and ${polls} status polls × ${f1(perGet)} subtracted):`);
   console.log(`  farm        ${f1(commands)} per job: ${top(byCommand)} (each EVALSHA counts once)`);

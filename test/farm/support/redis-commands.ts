@@ -11,7 +11,9 @@ export interface CommandCount {
 }
 
 export async function countRedisCommands(redisUrl: string, during: () => Promise<void>): Promise<CommandCount> {
-  const monitor = await new Redis(redisUrl).monitor();
+  // monitor() opens a connection of its own; the client it came from is closed with it.
+  const client = new Redis(redisUrl);
+  const monitor = await client.monitor();
   const calls = new Map<string, number>();
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     if (source === 'lua') return;
@@ -26,6 +28,7 @@ export async function countRedisCommands(redisUrl: string, during: () => Promise
   } finally {
     await new Promise((r) => setTimeout(r, 200));
     monitor.disconnect();
+    client.disconnect();
   }
   return { calls, seconds: (performance.now() - t0) / 1000 };
 }
