@@ -28,7 +28,8 @@ export interface TestFarmOptions {
 }
 
 export async function startTestFarm(options: TestFarmOptions = {}): Promise<TestFarm> {
-  const farm = await startFarm({ apiEnv: options.apiEnv, apiOptions: { extraRouters: (deps) => webRouters(deps) } });
+  // every step reported (the SDK, CLI and browser tests show each one), not one per 200 ms
+  const farm = await startFarm({ apiEnv: options.apiEnv, workerEnv: { PROGRESS_INTERVAL_MS: '0' }, apiOptions: { extraRouters: (deps) => webRouters(deps) } });
   return {
     url: farm.url,
     apiKey: KEYS.acme,

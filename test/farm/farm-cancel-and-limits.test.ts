@@ -14,7 +14,9 @@ const SLOW = { prompt: 'a slow big square', width: 256, height: 256, steps: LONG
 describe('cancel and tenants', () => {
   let farm: Farm;
   beforeAll(async () => {
-    farm = await startFarm({ apiEnv: { MAX_ACTIVE_JOBS_PER_TENANT: '3' }, maxSteps: LONG_STEPS });
+    // One job at a time: a batching worker takes waiting jobs into its next batch (they show
+    // running), and these tests need a job that stays queued behind the running one.
+    farm = await startFarm({ apiEnv: { MAX_ACTIVE_JOBS_PER_TENANT: '3' }, workerEnv: { BATCH_MAX: '1' }, maxSteps: LONG_STEPS });
   });
   afterAll(() => farm?.close());
 

@@ -44,7 +44,8 @@ describe('worker faults', () => {
   });
 
   it('on SIGTERM finishes the running job, takes no new one, and exits 0', async () => {
-    farm = await startFarm({ workers: 1, workerEnv: { SHUTDOWN_TIMEOUT_MS: '60000' }, maxSteps: LONG_STEPS });
+    // BATCH_MAX=1: a batching worker would already hold the second job for its next batch
+    farm = await startFarm({ workers: 1, workerEnv: { SHUTDOWN_TIMEOUT_MS: '60000', BATCH_MAX: '1' }, maxSteps: LONG_STEPS });
     const [worker] = farm.workers;
     const running = await submit(farm, SLOW);
     const waiting = await submit(farm, { prompt: 'queued behind the slow one' });

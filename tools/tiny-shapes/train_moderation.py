@@ -156,7 +156,8 @@ def main():
     manifest["moderation"] = {
         "classifier": "moderation.onnx",
         "labels": LABELS,
-        "thresholds": {"red_triangle": 0.85},
+        "thresholds": {"red_triangle": 0.85},  # chosen on the model's own renders (output-moderation.test.ts)
+        "maxSide": max(SIZES),
         "description": "stand-in policy for the tiny-shapes domain: no red triangles (tools/tiny-shapes/train_moderation.py)",
     }
     with open(manifest_path, "w") as f:

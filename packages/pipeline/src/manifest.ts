@@ -46,6 +46,8 @@ export const ModelManifest = z
         classifier: z.string(),
         labels: z.array(z.string().min(1)).min(1),
         thresholds: z.record(z.string(), z.number().min(0).max(1)),
+        /** larger images are shrunk by a whole factor (box filter) until their longer side fits: the sizes the classifier knows */
+        maxSide: positiveInt.optional(),
         description: z.string().optional(),
       })
       .refine((m) => m.labels.every((label) => label in m.thresholds), { message: 'moderation.thresholds needs a threshold for every label' })

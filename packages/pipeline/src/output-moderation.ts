@@ -29,17 +29,34 @@ export async function moderateImages(
   height: number,
   clock: OnnxClock,
 ): Promise<OutputModeration[]> {
-  const plane = width * height;
+  // shrink by a whole factor f (box filter over f×f pixels) to the sizes the classifier knows
+  const f = config.maxSide ? Math.max(1, Math.ceil(Math.max(width, height) / config.maxSide)) : 1;
+  const w = Math.floor(width / f);
+  const h = Math.floor(height / f);
+  const plane = w * h;
   const data = new Float32Array(images.length * 3 * plane);
+  const scale = 1 / (255 * f * f);
   images.forEach((rgb, b) => {
     const base = b * 3 * plane;
-    for (let i = 0; i < plane; i++) {
-      data[base + i] = rgb[i * 3] / 255;
-      data[base + plane + i] = rgb[i * 3 + 1] / 255;
-      data[base + 2 * plane + i] = rgb[i * 3 + 2] / 255;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        let r = 0, g = 0, bl = 0;
+        for (let dy = 0; dy < f; dy++) {
+          for (let dx = 0; dx < f; dx++) {
+            const p = ((y * f + dy) * width + x * f + dx) * 3;
+            r += rgb[p];
+            g += rgb[p + 1];
+            bl += rgb[p + 2];
+          }
+        }
+        const i = y * w + x;
+        data[base + i] = r * scale;
+        data[base + plane + i] = g * scale;
+        data[base + 2 * plane + i] = bl * scale;
+      }
     }
   });
-  const out = await classifier.run({ images: { data, dims: [images.length, 3, height, width] } }, ['scores'], clock);
+  const out = await classifier.run({ images: { data, dims: [images.length, 3, h, w] } }, ['scores'], clock);
   const n = config.labels.length;
   return images.map((_, b) => {
     const scores: Record<string, number> = {};

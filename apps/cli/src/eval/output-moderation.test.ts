@@ -50,4 +50,25 @@ describe('output moderation on tiny-shapes', () => {
     expect(counts.truePositive / positives).toBeGreaterThanOrEqual(0.9);
     expect(counts.falsePositive / negatives).toBeLessThanOrEqual(0.05);
   });
+
+  it('judges large renders at the sizes it knows (shrunk to 96 px): red triangles flagged, other shapes not', async () => {
+    const domain = loadDomain(dir);
+    const verdicts: string[] = [];
+    for (const [prompt, size] of [
+      ['a large red triangle in the center on a blue background', 256],
+      ['a large red triangle at the top left on a white background', 128],
+      ['a slow big circle', 256],
+      ['a large red circle in the center on a blue background', 256],
+      ['a large orange square in the center on a white background', 128],
+      ['a large purple triangle in the center on a yellow background', 256],
+    ] as const) {
+      const { images } = await model.generate({ prompt, seed: 3, width: size, height: size });
+      const png = decodePngRgb(images[0].data);
+      const redTriangle = analyzeShapes(png.rgb, png.width, png.height, domain).shapes.some((s) => s.shape === 'triangle' && s.color === 'red');
+      // a render the prompt asked to be a red triangle but the analyzer reads otherwise may go either way
+      const ambiguous = !redTriangle && prompt.includes('red triangle');
+      if (!ambiguous && redTriangle !== images[0].moderation!.flagged) verdicts.push(`${prompt} at ${size}: analyzer ${redTriangle}, classifier ${JSON.stringify(images[0].moderation)}`);
+    }
+    expect(verdicts).toEqual([]);
+  });
 });
