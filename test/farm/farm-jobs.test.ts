@@ -1,7 +1,7 @@
 // Submit → worker → stored PNG → succeeded, with both storage drivers; sync wait; SSE.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodePngRgb } from '@flowfarm/pipeline';
-import { readEvents, startFarm, type Farm } from './support/farm.js';
+import { KEYS, readEvents, startFarm, type Farm } from './support/farm.js';
 
 // Real processes on a small shared machine: starting a worker can take a minute under load.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -118,6 +118,10 @@ describe('event stream and idempotency with a live worker', () => {
     const types = (await readEvents(farm, id)).events.map((e) => e.type);
     expect(types.at(-1)).toBe('job.moderated');
     expect(types).not.toContain('job.succeeded');
+    // the audit log has the submit (allowed) and the output check's verdict for the job
+    const audit = (await (await farm.call('GET', '/v1/admin/audit?tenant=acme&limit=100', { key: KEYS.admin })).json()) as { data: Array<{ job_id: string; outcome: string; stage?: string; reason?: string }> };
+    const entries = audit.data.filter((e) => e.job_id === id);
+    expect(entries.map((e) => [e.outcome, e.stage ?? null, e.reason ?? null]).sort()).toEqual([['allowed', null, null], ['moderated', 'output', 'red_triangle']]);
   });
 
   it('lists the model the worker serves, with its limits', async () => {

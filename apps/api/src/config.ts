@@ -19,7 +19,6 @@ export const apiConfigSchema = farmEnvSchema.extend({
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400).describe('how long an Idempotency-Key is remembered'),
   BODY_LIMIT: z.string().default('64kb').describe('largest request body; more → 413 (POST /v1/jobs: JOB_BODY_LIMIT)'),
   JOB_BODY_LIMIT: z.string().default('9mb').describe('largest POST /v1/jobs body, sized for an image-to-image `image` data URL (6 MB decoded); more → 413'),
-  AUDIT_RETENTION_SECONDS: z.coerce.number().int().min(0).default(2_592_000).describe('how long audit-log entries (tenant, key id, client address, job, moderation outcome) are kept; 0 = no audit log'),
   VERIFY_BODY_LIMIT: z.string().default('25mb').describe('largest image POST /v1/verify accepts; more → 413'),
   DEADLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1000).describe('how often the API ends jobs past their start deadline (start_timeout, Cancel-After) as expired, even when no worker is free'),
   TRUST_PROXY: z.string().default('loopback').describe("Express 'trust proxy' setting (for client IPs and https links behind a proxy)"),

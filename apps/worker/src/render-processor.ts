@@ -1,3 +1,4 @@
+import type { AuditLog } from '@flowfarm/trust';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { isTerminalStatus, type JobErrorInfo } from '@flowfarm/contracts';
@@ -23,6 +24,8 @@ export interface ProcessorDeps {
   current: Set<string>;
   /** Watermark and signed provenance for every output (absent: files are stored as rendered). */
   protection?: OutputProtection;
+  /** Where an output-check verdict is recorded (the API records the submit of the same job). */
+  audit?: Pick<AuditLog, 'record'>;
 }
 
 const isAbort = (err: unknown) => err instanceof Error && err.name === 'AbortError';
@@ -134,6 +137,11 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       if (flagged.length) {
         const moderation = { stage: 'output' as const, reason: [...new Set(flagged)].join(', ') };
         const done = await lifecycle.moderated(running, workerId, moderation);
+        if (done.kind === 'ok') {
+          await deps.audit
+            ?.record({ tenant: running.tenant, key_id: running.keyId ?? '', client: '(worker: output check)', job_id: jobId, model: running.model, outcome: 'moderated', ...moderation })
+            .catch((err: unknown) => log.warn({ err }, 'audit entry not written'));
+        }
         log.info({ status: done.kind === 'ok' ? 'moderated' : 'not recorded', moderation }, 'output check flagged the render; nothing stored');
         return { status: done.kind === 'ok' ? 'moderated' : done.kind === 'refused' ? done.status : 'missing' };
       }

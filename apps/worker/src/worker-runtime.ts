@@ -8,6 +8,7 @@ import { DatasetStore, JobLifecycle, RenderQueues, WorkerRegistry, createRedisCo
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import { jobLifecycleMetrics, setTenantLabelCap, startMetricsServer } from '@flowfarm/metrics';
 import type { Redis } from 'ioredis';
+import { AuditLog } from '@flowfarm/trust';
 import { CancelWatch } from './cancel-watch.js';
 import { batcherOptions, bullConcurrency, type WorkerConfig } from './config.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -81,6 +82,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const protection = await OutputProtection.create(config, redis, new Map([...models].map(([name, m]) => [name, { name, dir: m.dir, manifest: m.manifest }])), logger);
   const { processRenderJob, failAbandoned } = createRenderProcessor({
     lifecycle, storage, cancels, renderers, logger, workerId: id, progressIntervalMs: config.PROGRESS_INTERVAL_MS, current, protection,
+    audit: new AuditLog(redis, config.REDIS_PREFIX, config.AUDIT_RETENTION_SECONDS * 1000),
   });
 
   const concurrency = bullConcurrency(config);

@@ -54,6 +54,7 @@ export const farmEnvSchema = z.object({
   S3_SECRET_ACCESS_KEY: optionalString.describe('S3 secret key'),
   S3_KEY_PREFIX: z.string().default('').describe('prefix of object keys inside the bucket'),
   JOB_RETENTION_SECONDS: z.coerce.number().int().min(0).default(86_400).describe('finished jobs, their events and files are removed after this long'),
+  AUDIT_RETENTION_SECONDS: z.coerce.number().int().min(0).default(2_592_000).describe('how long audit-log entries (tenant, key id, client address, job, moderation outcome at submit or of the output check) are kept; 0 = no audit log'),
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3).describe('runs of a job before a transient failure becomes final'),
   JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2000).describe('first retry delay after a transient failure (doubles per attempt)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
