@@ -1,7 +1,7 @@
 // Image-to-image inputs at submit, against the real Redis and local storage, without a worker: a
 // heartbeat announces one model with a VAE encoder and one without; jobs stay queued.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -124,6 +124,24 @@ describe('POST /v1/jobs with image', () => {
       expect(answer.status, name).toBe(422);
       expect(answer.body.errors.map((e: { path: string }) => e.path), name).toEqual(['image']);
     }
+  });
+
+  it('keeps one stored image per job: an Idempotency-Key replay or a conflict stores none', async () => {
+    const body = { prompt: 'x', model: 'shapes', image: dataUrl(await solid('png', 80, 64)) };
+    const send = (b: object) => request(api.app).post('/v1/jobs').set('Authorization', auth).set('Idempotency-Key', 'i2i-replay').send(b);
+    const folders = async () => {
+      const withFiles: string[] = [];
+      for (const folder of await readdir(path.join(dataDir, 'files', 'i2i'))) {
+        if ((await readdir(path.join(dataDir, 'files', 'i2i', folder)).catch(() => [])).length) withFiles.push(folder);
+      }
+      return withFiles;
+    };
+    const before = new Set(await folders());
+    const first = await send(body);
+    expect(first.status).toBe(202);
+    expect((await send(body)).status).toBe(202);
+    expect((await send({ ...body, prompt: 'y' })).status).toBe(409);
+    expect((await folders()).filter((folder) => !before.has(folder))).toEqual([first.body.id]);
   });
 
   it('keeps a given strength', async () => {

@@ -193,6 +193,10 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     // reconciler dispatches; a retry with the same Idempotency-Key answers that job.
     throw new ServiceUnavailableError('the job queue is not reachable', { cause: err, retryAfter: 5 });
   }
+  // no job was created under this id (a replay, a conflict, a cap or quota): its stored image goes
+  if (outcome.kind !== 'created' && image && inputImage && !moderation) {
+    await deps.storage.removePrefix(`${tenant}/${id}/`).catch((err: unknown) => deps.logger.warn({ err, key: inputImage.key }, 'unused input image not removed'));
+  }
   if (outcome.kind === 'full') {
     throw new RateLimitedError('too_many_active_jobs', `at most ${deps.config.MAX_ACTIVE_JOBS_PER_TENANT} queued or running jobs per tenant`, 5);
   }
