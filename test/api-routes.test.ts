@@ -26,10 +26,12 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'ff-routes-'));
   const config = loadConfig({ REDIS_PREFIX: `ff-routes-${randomUUID()}`, DATA_DIR: dataDir, API_KEYS: 'k:t', ADMIN_API_KEY: 'admin' });
   const recorded = recordRoutes(() => {
-    api = buildApi(config, { ...defaultIntegrations(), logger: pino({ level: 'silent' }) });
+    // the routes of a real API process, without the webhook delivery worker (nothing is delivered here)
+    api = buildApi(config, { extraRouters: defaultIntegrations().extraRouters, logger: pino({ level: 'silent' }) });
     return api.app;
   });
   served = recorded.routes.filter((route) => !WEB_PAGES.has(route));
+  await api.deps.redis.ping();
 });
 
 afterAll(async () => {
