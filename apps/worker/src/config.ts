@@ -39,7 +39,7 @@ export const workerConfigSchema = farmEnvSchema.extend({
     .optional()
     .transform((v) => (v === '' ? undefined : v))
     .describe('Ed25519 private key (PKCS#8 PEM) for provenance; default: created once under DATA_DIR/provenance. A new key rotates: old public keys stay published'),
-  OUTPUT_MODERATION: envBoolean.default(true).describe('run the output check a model declares in its model.json (`moderation`: an image classifier); a flagged render ends the job moderated and nothing is stored'),
+  OUTPUT_MODERATION: envBoolean.default(false).describe('run the output check a model declares in its model.json (`moderation`: an image classifier); a flagged render ends the job moderated and nothing is stored. Off by default while the shipped model carries only a stand-in classifier (it flags some red circles)'),
   WATERMARK: envBoolean.default(true).describe('embed the invisible 32-bit watermark (linked to the job) in every output'),
   ...webhookConfigShape,
 });
