@@ -271,7 +271,7 @@ def main():
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--device", default="cpu", help="cpu or cuda (the GPU machine: PyTorch 2.x with CUDA)")
     ap.add_argument("--init-from", help="a shipped model folder to fine-tune (its decoder stays frozen)")
-    ap.add_argument("--encoder", help="encoder checkpoint of train_encoder.py (with --init-from)")
+    ap.add_argument("--encoder", help="encoder checkpoint of train_encoder.py (with --init-from; default: the folder's vae_encoder.onnx)")
     # Step counts, not time limits, so the result does not depend on how busy the machine is.
     ap.add_argument("--vae-steps", type=int, default=3000)
     ap.add_argument("--vae-batch", type=int, default=32)
@@ -304,8 +304,12 @@ def main():
     if args.init_from:
         manifest, dec, init = load_shipped(args.init_from, vocab)
         shift, scale = manifest["vae"]["shiftFactor"], manifest["vae"]["scalingFactor"]
-        enc = nets.Encoder()
-        enc.load_state_dict(torch.load(args.encoder)["best"])  # train_encoder.py's best checkpoint
+        if args.encoder:
+            enc = nets.Encoder()
+            enc.load_state_dict(torch.load(args.encoder)["best"])  # train_encoder.py's best checkpoint
+        else:  # the shipped vae_encoder.onnx, read back into torch
+            enc = onnx_weights.load_onnx_weights(nets.Encoder(), os.path.join(args.init_from, manifest["files"]["vaeEncoder"]),
+                                                 export.export_encoder)
         enc.eval()
         vae_seconds = 0
     else:
