@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobEvent, JobInput, JobView } from '@flowfarm/client';
-import { JOB_PRIORITIES, parseCancelAfter } from '@flowfarm/contracts';
+import { JOB_PRIORITIES, parseCancelAfter } from '@flowfarm/contracts/plain';
 import { EXIT_FAILED, EXIT_OK, UsageError, farmContext, parseCommandArgs, runFarmCommand } from '../farm/farm-command.js';
 import { printJson } from '../farm/print-output.js';
 import { aspectRatioFlags, extensionOf, jobAspectRatio, jobOutputFormat, outputFormatFlags, paletteFlag } from './output-format-flags.js';

@@ -7,10 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { imageFlags } from './image-flags.js';
 import { applyLocalStyle, aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
-import {
-  ModelLoadError, PipelineInputError, ProviderConfigError, initFromImageFile, listModelDirs, loadModel, parseProviderList, providerEnvironment,
-  type GenerateRequest, type GenerateResult,
-} from '@flowfarm/pipeline';
+import type { GenerateRequest, GenerateResult } from '@flowfarm/pipeline';
 
 /** <repo>/models, found from this file so the command works from any directory. */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'models');
@@ -126,6 +123,10 @@ export async function run(argv: string[]): Promise<number> {
     if (values[farmOnly] !== undefined) return fail(`--${farmOnly} applies to farm jobs only (add --api URL)`, 2);
   }
 
+  // The pipeline (onnxruntime) loads only for a local render: --help and --api never need it.
+  const {
+    ModelLoadError, PipelineInputError, ProviderConfigError, initFromImageFile, listModelDirs, loadModel, parseProviderList, providerEnvironment,
+  } = await import('@flowfarm/pipeline');
   let request: GenerateRequest;
   let image: { bytes: Uint8Array; strength: number } | undefined;
   let providers: string[] = [];
@@ -176,7 +177,14 @@ export async function run(argv: string[]): Promise<number> {
   try {
     // TensorRT reads its options from the environment when it starts (see providerEnvironment)
     Object.assign(process.env, providerEnvironment(parseProviderList(providers)));
-    model = await loadModel(path.join(modelsDir, modelName), { executionProviders: providers, latents });
+    // Only the sessions this render needs: the VAE encoder when --image is given, and not the
+    // output check (the command writes every image and reports no verdict).
+    model = await loadModel(path.join(modelsDir, modelName), {
+      executionProviders: providers,
+      latents,
+      vaeEncoder: image ? 'load' : 'on-demand',
+      outputModeration: false,
+    });
   } catch (err) {
     progress.clear();
     if (err instanceof ModelLoadError) return fail(err.message, 1);
