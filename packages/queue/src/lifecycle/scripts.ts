@@ -94,8 +94,9 @@ if cur == 'queued' and not redis.call('HGET', KEYS[1], 'started_at') then
   end
 end
 local progress = cjson.decode(redis.call('HGET', KEYS[1], 'progress') or '{"step":0,"total":0}')
+-- a prompt chain's later stage starts where the stages done so far left its progress (stages.ts)
 redis.call('HSET', KEYS[1], 'status', 'running', 'attempt', ARGV[2], 'worker', ARGV[1],
-  'progress', '{"step":0,"total":' .. (progress.total or 0) .. '}')
+  'progress', '{"step":' .. (redis.call('HGET', KEYS[1], 'stage_step') or '0') .. ',"total":' .. (progress.total or 0) .. '}')
 redis.call('HSETNX', KEYS[1], 'started_at', ARGV[3])
 local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[4])
 local id = redis.call('HGET', KEYS[1], 'id')
