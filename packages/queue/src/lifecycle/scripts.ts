@@ -102,7 +102,7 @@ local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[4
 local id = redis.call('HGET', KEYS[1], 'id')
 local held = redis.call('HGETALL', KEYS[3])
 for i = 1, #held, 2 do
-  if string.sub(held[i + 1], -5) == ' done' then redis.call('HDEL', KEYS[3], held[i]) end
+  if string.find(held[i + 1], ' done', 1, true) then redis.call('HDEL', KEYS[3], held[i]) end
 end
 redis.call('HSET', KEYS[3], id, redis.call('HGET', KEYS[1], 'model'))
 redis.call('SADD', KEYS[4], ARGV[1])

@@ -69,7 +69,8 @@ export function stageRequest(request: RenderRequest, k: number, previous?: { key
  * running (held by this worker, at this stage) → queued for the next stage, in one step: the
  * outputs so far, the next stage's index, where its progress starts, the time spent, an outbox
  * entry (the reconciler dispatches the next token if the worker dies before it does), the
- * holder's entry marked done. Returns {'ok', eventId, ''}, {'cancel', status, '1'} when a cancel
+ * holder's entry marked done with the stage it ran (`<model> done <k>`: takeover.ts hands that
+ * stage's token back if the worker dies before BullMQ hears of the end). Returns {'ok', eventId, ''}, {'cancel', status, '1'} when a cancel
  * was requested during the stage (the worker cancels the job), or {'refused', status|'stage', c}.
  */
 export const STAGE_DONE = `
@@ -85,7 +86,7 @@ local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[6
 local id = redis.call('HGET', KEYS[1], 'id')
 redis.call('ZADD', KEYS[4], ARGV[8], id)
 if redis.call('HEXISTS', KEYS[3], id) == 1 then
-  redis.call('HSET', KEYS[3], id, redis.call('HGET', KEYS[1], 'model') .. ' done')
+  redis.call('HSET', KEYS[3], id, redis.call('HGET', KEYS[1], 'model') .. ' done ' .. ARGV[2])
 end
 redis.call('PUBLISH', ARGV[7], eid)
 return {'ok', eid, ''}

@@ -35,16 +35,16 @@ export async function reapDeadWorkers(redis: Redis, keys: FarmKeys, stalledMove:
     const release = redis.multi();
     ids.forEach((jobId, i) => {
       const [status, holder, stage] = (states?.[i]?.[1] ?? []) as [string | null, string | null, string | null];
-      // `<model> done`: the run ended, BullMQ may not have heard (its token's re-run finds the end)
-      const [model, done] = held[jobId].split(' ');
-      if (holder !== workerId || (status !== 'running' && !done)) return;
+      // `<model> done`: the run ended, BullMQ may not have heard (its token's re-run finds the end);
+      // `<model> done <k>`: a prompt chain's stage k ended (stages.ts): that stage's token was this
+      // worker's, whoever runs the job now
+      const [model, done, stageRan] = held[jobId].split(' ');
+      if (stageRan === undefined && (holder !== workerId || (status !== 'running' && !done))) return;
       const queue = `${keys.bullPrefix}:${renderQueueName(model)}`;
-      // a prompt chain's token is its stage's; a stage recorded done left the job queued for the next
-      const ran = stage === null ? null : done && status === 'queued' ? Math.max(0, Number(stage) - 1) : Number(stage);
-      const token = dispatchTokenId(jobId, ran);
+      const token = dispatchTokenId(jobId, stageRan !== undefined ? Number(stageRan) : stage === null ? null : Number(stage));
       release.del(`${queue}:${token}:lock`).sadd(`${queue}:stalled`, token).del(`${queue}:stalled-check`);
       models.add(model);
-      if (status === 'running') handedBack.push(jobId);
+      if (status === 'running' && holder === workerId) handedBack.push(jobId);
     });
     release.del(keys.workerJobs(workerId)).srem(keys.holders, workerId);
     await release.exec();
