@@ -21,6 +21,7 @@ import math
 import os
 import random
 import re
+import shutil
 import time
 
 import numpy as np
@@ -342,7 +343,15 @@ def main():
         prev = json.load(open(os.path.join(args.init_from, "training.json")))
         info["encoder"] = prev.get("encoder")
         info["base_model"] = {k: prev[k] for k in ("seed", "flow_steps", "train_seconds", "args") if k in prev}
-    export.export_all(args.out, clip, t5, tr, dec, shift, scale, TEXT_LEN, info, enc=enc)
+    extra = {}
+    if args.init_from:
+        # fields of the base model's manifest that training does not make (ultra, baseSize,
+        # maxPixels, moderation) are kept, and the files they name copied
+        extra = {k: v for k, v in manifest.items() if k not in ("files", "tokenizers", "textLengths", "vae")}
+        classifier = manifest.get("moderation", {}).get("classifier")
+        if classifier:
+            shutil.copyfile(os.path.join(args.init_from, classifier), os.path.join(args.out, classifier))
+    export.export_all(args.out, clip, t5, tr, dec, shift, scale, TEXT_LEN, info, enc=enc, extra=extra)
     print(json.dumps(info), flush=True)
 
 
