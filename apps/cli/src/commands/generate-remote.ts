@@ -82,7 +82,7 @@ export function runRemote(argv: string[]): Promise<number> {
     if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError('--guidance must be a number');
     const timeoutSeconds = integer('timeout', values.timeout);
     const image = imageFlags(values.image, values.strength, UsageError, true);
-    const stages = stageFlags(values.stage as string[] | undefined, values['stage-strength'] as string[] | undefined, values.stages as string | undefined, UsageError);
+    const stages = await stageFlags(values.stage as string[] | undefined, values['stage-strength'] as string[] | undefined, values.stages as string | undefined, UsageError);
     const input: JobInput = {
       prompt: positionals[0]!,
       model: values.model,
