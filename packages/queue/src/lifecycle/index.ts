@@ -13,3 +13,12 @@ export {
 export { startChore, type Chore } from './chores.js';
 export { reapDeadWorkers, type StalledMove } from './takeover.js';
 export { FAULT_POINTS, crashAt, type FaultPoint } from './faults.js';
+export {
+  DEFAULT_STAGE_STRENGTH,
+  chainSteps,
+  dispatchTokenId,
+  progressTotal,
+  stageRequest,
+  stageRunSteps,
+  type StageOutcome,
+} from './stages.js';

@@ -94,14 +94,15 @@ if cur == 'queued' and not redis.call('HGET', KEYS[1], 'started_at') then
   end
 end
 local progress = cjson.decode(redis.call('HGET', KEYS[1], 'progress') or '{"step":0,"total":0}')
+-- a prompt chain's later stage starts where the stages done so far left its progress (stages.ts)
 redis.call('HSET', KEYS[1], 'status', 'running', 'attempt', ARGV[2], 'worker', ARGV[1],
-  'progress', '{"step":0,"total":' .. (progress.total or 0) .. '}')
+  'progress', '{"step":' .. (redis.call('HGET', KEYS[1], 'stage_step') or '0') .. ',"total":' .. (progress.total or 0) .. '}')
 redis.call('HSETNX', KEYS[1], 'started_at', ARGV[3])
 local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[4])
 local id = redis.call('HGET', KEYS[1], 'id')
 local held = redis.call('HGETALL', KEYS[3])
 for i = 1, #held, 2 do
-  if string.sub(held[i + 1], -5) == ' done' then redis.call('HDEL', KEYS[3], held[i]) end
+  if string.find(held[i + 1], ' done', 1, true) then redis.call('HDEL', KEYS[3], held[i]) end
 end
 redis.call('HSET', KEYS[3], id, redis.call('HGET', KEYS[1], 'model'))
 redis.call('SADD', KEYS[4], ARGV[1])
