@@ -187,7 +187,7 @@ def train_flow(args, enc, tok, log, curve_rows, dec, shift, scale, init, ckpt_fi
     opt = torch.optim.AdamW(modules.parameters(), lr=args.lr, weight_decay=0.01)
     step = 0
     if args.resume and os.path.exists(ckpt_file):
-        ck = torch.load(ckpt_file)
+        ck = torch.load(ckpt_file, map_location=args.device)  # a GPU run's checkpoint loads here too
         modules.load_state_dict(ck["modules"])
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["opt"])
