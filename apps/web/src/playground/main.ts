@@ -9,6 +9,7 @@ import { applyCreativeControls, bindCreativeControls, loadStyles } from './creat
 import { fillModelControls } from './model-controls.js';
 import { bindStartImage, startImageFields, useStartImage } from './start-image.js';
 import { bindStages, stageFields } from './stages.js';
+import { bindLayoutEditor, layoutFields, syncLayoutAspect } from './layout-editor.js';
 import { bindUsageExport, renderUsage } from './usage-panel.js';
 import { clearOutputs, renderOutputs, reportBrokenImage, showJobJson } from './job-result.js';
 
@@ -35,11 +36,18 @@ function explain(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The layout canvas takes the image's aspect ratio. */
+function syncAspect(): void {
+  const size = (id: string) => Number(byId<HTMLSelectElement>(id).value) || undefined;
+  syncLayoutAspect(size('width'), size('height'));
+}
+
 async function loadModels(): Promise<void> {
   if (!client) return;
   try {
     models = await client.models();
     fillModelControls(models);
+    syncAspect();
     formError.textContent = models.length ? '' : 'No worker is serving a model right now.';
   } catch (error) {
     formError.textContent = explain(error);
@@ -72,6 +80,7 @@ function readInput(): JobInput {
     num_images: numberOf('num-images'),
     ...startImageFields(),
     ...stageFields(),
+    ...layoutFields(),
   });
 }
 
@@ -182,6 +191,10 @@ cancelButton.addEventListener('click', () => {
 
 bindCreativeControls();
 bindStages();
+bindLayoutEditor((message) => {
+  formError.textContent = message;
+});
+for (const id of ['width', 'height', 'model']) byId(id).addEventListener('change', syncAspect);
 bindStartImage((message) => {
   formError.textContent = message;
 });
