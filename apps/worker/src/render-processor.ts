@@ -7,7 +7,7 @@ import { outputKey, type ResultStorage } from '@flowfarm/storage';
 import { imagesGenerated, jobRun, pipelineStage, workerBusy, type PipelineStage } from '@flowfarm/metrics';
 import type { CancelWatch } from './cancel-watch.js';
 import type { OutputProtection, ProtectedOutput } from './output-protection.js';
-import type { RenderBatcher } from './render-batcher.js';
+import { NotBegunError, type RenderBatcher } from './render-batcher.js';
 import { FILE_EXTENSIONS, renderRequestOf } from './render-request.js';
 
 export interface ProcessorDeps {
@@ -46,7 +46,8 @@ function workOf(record: JobRecord): RenderJobData | null {
 }
 
 /**
- * Runs one render job: marks it running (the start script returns its record), renders with
+ * Runs one render job: claims it (the claim script returns its record; the job stays queued while
+ * it waits in the batcher for its batch), marks it running when the batch starts, renders with
  * progress (and cancel between steps), uploads the images, then marks it succeeded, all through
  * the lifecycle. Permanent errors fail the job at once (UnrecoverableError); transient ones
  * (storage, Redis) are rethrown so BullMQ retries them with backoff, and the job shows as queued
@@ -76,18 +77,15 @@ export function createRenderProcessor(deps: ProcessorDeps) {
     const controller = deps.cancels.register(jobId);
     deps.current.add(jobId);
     let record: JobRecord | null = null;
-    let model: string | null = null;
+    let busy: string | null = null;
     try {
       // the token's queue is its model's (`render.<model>`)
-      const started = await lifecycle.start(jobId, workerId, attempt, job.queueName.slice('render.'.length));
-      if (started.kind === 'missing') return { status: 'missing' };
+      const claimed = await lifecycle.claim(jobId, workerId, job.queueName.slice('render.'.length));
+      if (claimed.kind === 'missing') return { status: 'missing' };
       // A re-run after a worker died between finishing the job and telling BullMQ: nothing to do.
-      if (started.kind === 'terminal') return { status: started.record.status };
-      record = started.record;
-      model = record.model;
-      workerBusy.inc({ model });
-      const startedAt = Date.now();
-      if (started.cancelRequested) {
+      if (claimed.kind === 'terminal') return { status: claimed.record.status };
+      record = claimed.record;
+      if (claimed.cancelRequested) {
         await finish(record, 'canceled', log);
         return { status: 'canceled' };
       }
@@ -98,12 +96,12 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         await finish(record, 'failed', log, { code: data ? 'model_not_loaded' : 'invalid_input', message });
         throw new UnrecoverableError(message);
       }
-      log.info({ model: data.model }, 'job started');
 
       // Progress goes out in order: the first step, then at most once per interval; the final
       // step's event comes with the success when its own write was skipped. Each report also says
       // whether a cancel was requested (the pub/sub cancel watch is faster).
-      const running = record;
+      let running = record;
+      let startedAt = Date.now();
       let reports = Promise.resolve();
       let lastReport = 0;
       let reportedStep = 0;
@@ -117,12 +115,33 @@ export function createRenderProcessor(deps: ProcessorDeps) {
           if (out.kind !== 'ok' || out.cancelRequested) deps.cancels.abort(jobId);
         }).catch((err: unknown) => log.warn({ err }, 'progress report failed'));
       };
+      // The job begins (running, started_at, job.started) when its batch starts, not when this
+      // worker took it: jobs held for the next batch stay queued meanwhile.
+      let notBegun: string | null = null;
+      const begin = async (): Promise<boolean> => {
+        const out = await lifecycle.begin(running, workerId, attempt);
+        if (out.kind !== 'ok') {
+          notBegun = out.status;
+          return false;
+        }
+        running = record = out.record;
+        startedAt = Date.now();
+        busy = running.model;
+        workerBusy.inc({ model: busy });
+        log.info({ model: running.model }, 'job started');
+        if (out.cancelRequested) deps.cancels.abort(jobId);
+        return true;
+      };
       // a missing input file is transient here (storage down): the attempt fails and is retried
       const initImage = data.request.image ? await storage.get(data.request.image.key) : undefined;
-      const result = await renderer.render(
-        { ...renderRequestOf(data, initImage), ...deps.protection?.requestExtras(data) },
-        { onProgress, signal: controller.signal },
-      );
+      let result;
+      try {
+        result = await renderer.render({ ...renderRequestOf(data, initImage), ...deps.protection?.requestExtras(data) }, { onProgress, signal: controller.signal, begin });
+      } catch (err) {
+        if (!(err instanceof NotBegunError)) throw err;
+        log.info({ status: notBegun }, 'job ended or taken over before its batch started; not run');
+        return { status: notBegun ?? 'missing' };
+      }
       await reports;
       if (controller.signal.aborted) throw controller.signal.reason;
       const t = result.timings;
@@ -199,7 +218,7 @@ export function createRenderProcessor(deps: ProcessorDeps) {
     } finally {
       deps.cancels.release(jobId);
       deps.current.delete(jobId);
-      if (model) workerBusy.dec({ model });
+      if (busy) workerBusy.dec({ model: busy });
     }
   }
 

@@ -1,7 +1,9 @@
 export {
   JobLifecycle,
   dispatchPriority,
+  type BeginOutcome,
   type CancelOutcome,
+  type ClaimOutcome,
   type LifecycleObserver,
   type LifecycleOptions,
   type OutputIndex,

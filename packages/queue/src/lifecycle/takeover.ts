@@ -10,8 +10,8 @@ import { renderQueueName } from '../keys.js';
 export type StalledMove = (model: string) => Promise<void>;
 
 /**
- * Fast takeover of a dead worker's jobs. Workers record the jobs they hold (the start script
- * writes `worker:<id>:jobs`; the finish script marks the entry done, the worker's next start
+ * Fast takeover of a dead worker's jobs. Workers record the jobs they hold (the claim script
+ * writes `worker:<id>:jobs`, for jobs claimed for the next batch as well as running ones; the finish script marks the entry done, the worker's next start
  * removes it) and announce themselves with a
  * heartbeat key that expires within seconds of their death. For a worker in `holders` whose
  * heartbeat is gone, each job the record still says it runs loses its BullMQ lock and is put in
@@ -36,11 +36,12 @@ export async function reapDeadWorkers(redis: Redis, keys: FarmKeys, stalledMove:
       const [status, holder] = (states?.[i]?.[1] ?? []) as [string | null, string | null];
       // `<model> done`: the run ended, BullMQ may not have heard (its token's re-run finds the end)
       const [model, done] = held[jobId].split(' ');
-      if (holder !== workerId || (status !== 'running' && !done)) return;
+      // running, or claimed (queued, held for the worker's next batch), or ended but not told BullMQ
+      if (holder !== workerId || (status !== 'running' && status !== 'queued' && !done)) return;
       const queue = `${keys.bullPrefix}:${renderQueueName(model)}`;
       release.del(`${queue}:${jobId}:lock`).sadd(`${queue}:stalled`, jobId).del(`${queue}:stalled-check`);
       models.add(model);
-      if (status === 'running') handedBack.push(jobId);
+      if (!done && (status === 'running' || status === 'queued')) handedBack.push(jobId);
     });
     release.del(keys.workerJobs(workerId)).srem(keys.holders, workerId);
     await release.exec();
