@@ -13,5 +13,5 @@ export {
   type ViewOf,
 } from './job-lifecycle.js';
 export { startChore, type Chore } from './chores.js';
-export { reapDeadWorkers, type StalledMove } from './takeover.js';
+export { bullStalledMover, reapDeadWorkers, type Requeue, type StalledMove } from './takeover.js';
 export { FAULT_POINTS, crashAt, type FaultPoint } from './faults.js';

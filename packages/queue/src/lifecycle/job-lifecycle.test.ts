@@ -162,6 +162,48 @@ describe('JobLifecycle', () => {
     expect(await redis.sismember(`${keys.bullPrefix}:render.${r.model}:stalled`, r.id)).toBe(1);
   });
 
+  it('puts the jobs of a dead worker back to waiting in their records, so cancel ends them at once', async () => {
+    const model = `reapq-${randomUUID().slice(0, 6)}`;
+    const run = record('reapq', model);
+    const held = record('reapq', model);
+    for (const r of [run, held]) await lifecycle.submit(r, { maxActive: 10 });
+    await started(run.id, 'w-gone');
+    await lifecycle.claim(held.id, 'w-gone', model);
+    const handedBack = await reapDeadWorkers(redis, keys, async () => {}, (id, m, w) => lifecycle.abandoned(id, m, w));
+    expect(handedBack.sort()).toEqual([run.id, held.id].sort());
+    const [r1, r2] = [(await store.get(run.id))!, (await store.get(held.id))!];
+    expect(r1).toMatchObject({ status: 'queued', worker: null, claimedAt: null });
+    expect(r1.startedAt).not.toBeNull(); // it did start: no start deadline applies any more
+    expect(r2).toMatchObject({ status: 'queued', worker: null, claimedAt: null, startedAt: null });
+    const events = await store.readEvents(run.id);
+    expect(events.at(-1)?.event).toMatchObject({ type: 'job.queued', error: { code: 'worker_lost' } });
+    // the dead worker's late report is refused; a cancel ends the job now, not at a next step
+    expect((await lifecycle.progress(r1, 'w-gone', 2, 4)).kind).toBe('refused');
+    expect((await lifecycle.cancel(r1)).kind).toBe('canceled_now');
+    // the released job waits again (oldest wait)
+    expect((await queues.stats(model, 60_000)).oldestWaitingAt).toBe(held.createdAt);
+  });
+
+  it('reports the oldest waiting job whatever its place in line, and the failed jobs still kept', async () => {
+    const model = `stats-${randomUUID().slice(0, 6)}`;
+    const old = { ...record('stats-a', model), createdAt: Date.now() - 60_000 };
+    const next = record('stats-b', model);
+    for (const r of [old, next]) await lifecycle.submit(r, { maxActive: 10 });
+    // the old job is not next in line (as a flooding tenant's job under fair share)
+    await (await queues.queue(model).getJob(old.id))!.changePriority({ priority: 100 });
+    expect(await queues.queuePosition(model, next.id)).toBe(0);
+    expect(await queues.stats(model, 60_000)).toEqual({ oldestWaitingAt: old.createdAt, failed: 0 });
+    // claimed by a worker: no longer waiting for one; canceled: gone from the gauge
+    await lifecycle.claim(old.id, 'w1', model);
+    expect((await queues.stats(model, 60_000)).oldestWaitingAt).toBe(next.createdAt);
+    await lifecycle.cancel(next);
+    expect((await queues.stats(model, 60_000)).oldestWaitingAt).toBeNull();
+    await lifecycle.fail(old, 'w1', { code: 'render_failed', message: 'boom' });
+    expect((await queues.stats(model, 60_000)).failed).toBe(1);
+    // older than the retention: no longer kept
+    expect((await queues.stats(model, 60_000, Date.now() + 61_000)).failed).toBe(0);
+  });
+
   it('keeps events in order (job.queued made from the record) and resumes after a given event id', async () => {
     const r = record();
     await lifecycle.submit(r, { maxActive: 10 });

@@ -22,7 +22,7 @@ import { JobStore } from '../job-store.js';
 import { runScript } from '../lua.js';
 import type { RenderQueues } from '../render-queues.js';
 import { crashAt, type FaultPoint } from './faults.js';
-import { BEGIN, CLAIM, PROGRESS, REQUEST_CANCEL, START, SUBMIT, TRANSITION } from './scripts.js';
+import { BEGIN, CLAIM, PROGRESS, REQUEST_CANCEL, REQUEUE_ABANDONED, START, SUBMIT, TRANSITION } from './scripts.js';
 
 export type SubmitOutcome =
   | { kind: 'created'; record: JobRecord; queuePosition: number | null }
@@ -422,6 +422,25 @@ export class JobLifecycle {
   retrying(record: JobRecord, workerId: string, error: JobErrorInfo, attempt: number): Promise<TransitionOutcome> {
     const again: JobRecord = { ...record, status: 'queued', error, claimedAt: null };
     return this.transition(again, ['running'], 'job.queued', ['status', 'queued', 'error', JSON.stringify(error), 'claimed_at', ''], { error, attempt }, workerId);
+  }
+
+  /**
+   * A job `workerId` (whose heartbeat expired) held goes back to waiting in its record: running →
+   * queued (job.queued with error worker_lost, and its webhook), claimed → released. The takeover
+   * reaper calls it before handing the job's token back to the queue.
+   */
+  async abandoned(jobId: string, model: string, workerId: string): Promise<'requeued' | 'released' | 'refused'> {
+    const k = this.keys;
+    const error = { code: 'worker_lost', message: 'its worker stopped; back in the queue' };
+    const outcome = (await runScript(this.redis, REQUEUE_ABANDONED, [k.job(jobId), k.jobEvents(jobId), k.waiting(model)], [workerId, JSON.stringify(this.event('job.queued', jobId, { error })), k.jobChannel(jobId)])) as
+      | 'requeued'
+      | 'released'
+      | 'refused';
+    if (outcome === 'requeued') {
+      const record = await this.store.get(jobId);
+      if (record) await this.notify('job.queued', record);
+    }
+    return outcome;
   }
 
   /**

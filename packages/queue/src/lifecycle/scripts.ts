@@ -269,3 +269,58 @@ local pos = redis.call('LPOS', KEYS[2], ARGV[1], 'RANK', -1, 'MAXLEN', 1000)
 if pos then return waiting - 1 - pos end
 return -1
 `;
+
+/**
+ * KEYS: the model's waiting set (submit time of jobs not claimed yet), BullMQ wait list.
+ * ARGV: job key prefix (`<prefix>:job:`), BullMQ job key prefix (`<prefix>:render.<model>:`).
+ * Submit time (epoch ms) of the oldest job waiting for a worker, or false: the head of the waiting
+ * set (whatever its fair-share place in line), skipping (and dropping) entries of jobs canceled,
+ * expired or failed before a worker claimed them, and the tokens BullMQ serves first (`wait`: jobs
+ * handed back from a dead worker). O(log n) plus the entries dropped (at most 100 per call).
+ */
+export const OLDEST_WAITING = `
+local oldest = nil
+for i = 1, 100 do
+  local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  if not head[1] then break end
+  local h = redis.call('HMGET', ARGV[1] .. head[1], 'status', 'claimed_at')
+  if h[1] == 'queued' and not h[2] then oldest = tonumber(head[2]) break end
+  redis.call('ZREM', KEYS[1], head[1])
+end
+for _, at in ipairs({0, -1}) do
+  local id = redis.call('LINDEX', KEYS[2], at)
+  if id then
+    local ts = tonumber(redis.call('HGET', ARGV[2] .. id, 'timestamp') or '')
+    if ts and (not oldest or ts < oldest) then oldest = ts end
+  end
+end
+if not oldest then return false end
+return tostring(oldest)
+`;
+
+/**
+ * KEYS: job, events, the model's waiting set. ARGV: deadWorkerId, queuedEventJson, channel.
+ * A job of a worker whose heartbeat expired goes back to waiting in its record (its token is
+ * handed back to the queue next): a running one → queued with a job.queued event (error
+ * worker_lost), a claimed one is released (back in the waiting set if it never ran). Either way it
+ * is held by nobody, so cancel and Cancel-After end it at once, and the dead worker's own late
+ * reports are refused. Returns 'requeued', 'released', or 'refused' (another worker holds it, or
+ * it ended).
+ */
+export const REQUEUE_ABANDONED = `
+local cur = redis.call('HMGET', KEYS[1], 'status', 'worker', 'created_at', 'started_at', 'id')
+if not cur[1] or cur[2] ~= ARGV[1] then return 'refused' end
+if cur[1] == 'running' then
+  redis.call('HSET', KEYS[1], 'status', 'queued')
+  redis.call('HDEL', KEYS[1], 'worker', 'claimed_at')
+  local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[2])
+  redis.call('PUBLISH', ARGV[3], eid)
+  return 'requeued'
+end
+if cur[1] == 'queued' then
+  redis.call('HDEL', KEYS[1], 'worker', 'claimed_at')
+  if not cur[4] then redis.call('ZADD', KEYS[3], cur[3], cur[5]) end
+  return 'released'
+end
+return 'refused'
+`;

@@ -1,3 +1,4 @@
+import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FarmKeys } from '../keys.js';
 import { renderQueueName } from '../keys.js';
@@ -9,6 +10,41 @@ import { renderQueueName } from '../keys.js';
  */
 export type StalledMove = (model: string) => Promise<void>;
 
+/** Puts a dead worker's job back to waiting in its record (`JobLifecycle.abandoned`). */
+export type Requeue = (jobId: string, model: string, workerId: string) => Promise<unknown>;
+
+/**
+ * BullMQ's stalled-job move for a process that runs no queue worker (the API): one BullMQ Worker
+ * per model that never fetches jobs (autorun off, no processor), created on first use, with the
+ * farm's MAX_STALLED_COUNT.
+ */
+export function bullStalledMover(connection: Redis, keys: FarmKeys, opts: { maxStalledCount: number; stalledIntervalMs?: number }): { move: StalledMove; close(): Promise<void> } {
+  const workers = new Map<string, Worker>();
+  return {
+    async move(model) {
+      let worker = workers.get(model);
+      if (!worker) {
+        worker = new Worker(renderQueueName(model), null, {
+          connection: connection as unknown as ConnectionOptions,
+          prefix: keys.bullPrefix,
+          autorun: false,
+          maxStalledCount: opts.maxStalledCount,
+          stalledInterval: opts.stalledIntervalMs ?? 30_000,
+          name: 'takeover',
+        });
+        worker.on('error', () => {}); // the chore reports its own failure
+        workers.set(model, worker);
+      }
+      // BullMQ's own stalled check (private in its typings; the workers call it the same way)
+      await (worker as unknown as { moveStalledJobsToWait(): Promise<void> }).moveStalledJobsToWait();
+    },
+    async close() {
+      await Promise.allSettled([...workers.values()].map((w) => w.close()));
+      workers.clear();
+    },
+  };
+}
+
 /**
  * Fast takeover of a dead worker's jobs. Workers record the jobs they hold (the claim script
  * writes `worker:<id>:jobs`, for jobs claimed for the next batch as well as running ones; the finish script marks the entry done, the worker's next start
@@ -17,10 +53,12 @@ export type StalledMove = (model: string) => Promise<void>;
  * heartbeat is gone, each job the record still says it runs loses its BullMQ lock and is put in
  * the queue's `stalled` set, and BullMQ's stalled check runs at once: the job is back in the queue
  * in about one heartbeat TTL instead of after the lock duration plus a stall interval. BullMQ's
- * own periodic stalled check stays as the backstop (e.g. when no worker of the model is alive).
- * Returns the ids of the jobs handed back.
+ * own periodic stalled check stays as the backstop. With `requeue` each job's record goes back
+ * to waiting first (running → queued, claimed → released), so it does not look running while no
+ * one runs it. Workers and API processes run this (one at a time), so a farm with no live worker
+ * still hands jobs back. Returns the ids of the jobs handed back.
  */
-export async function reapDeadWorkers(redis: Redis, keys: FarmKeys, stalledMove: StalledMove): Promise<string[]> {
+export async function reapDeadWorkers(redis: Redis, keys: FarmKeys, stalledMove: StalledMove, requeue?: Requeue): Promise<string[]> {
   const holders = await redis.smembers(keys.holders);
   if (holders.length === 0) return [];
   const beats = await redis.mget(holders.map((id) => keys.worker(id)));
@@ -32,6 +70,7 @@ export async function reapDeadWorkers(redis: Redis, keys: FarmKeys, stalledMove:
     const ids = Object.keys(held);
     const states = ids.length ? await redis.pipeline(ids.map((id) => ['hmget', keys.job(id), 'status', 'worker'])).exec() : [];
     const release = redis.multi();
+    const abandoned: Array<[string, string]> = [];
     ids.forEach((jobId, i) => {
       const [status, holder] = (states?.[i]?.[1] ?? []) as [string | null, string | null];
       // `<model> done`: the run ended, BullMQ may not have heard (its token's re-run finds the end)
@@ -41,8 +80,13 @@ export async function reapDeadWorkers(redis: Redis, keys: FarmKeys, stalledMove:
       const queue = `${keys.bullPrefix}:${renderQueueName(model)}`;
       release.del(`${queue}:${jobId}:lock`).sadd(`${queue}:stalled`, jobId).del(`${queue}:stalled-check`);
       models.add(model);
-      if (!done && (status === 'running' || status === 'queued')) handedBack.push(jobId);
+      if (!done && (status === 'running' || status === 'queued')) {
+        handedBack.push(jobId);
+        abandoned.push([jobId, model]);
+      }
     });
+    // the records first: held by nobody, waiting (a new holder's claim makes these refuse)
+    if (requeue) for (const [jobId, model] of abandoned) await requeue(jobId, model, workerId);
     release.del(keys.workerJobs(workerId)).srem(keys.holders, workerId);
     await release.exec();
   }
