@@ -84,6 +84,12 @@ describe('datasets', () => {
     const summary = (await (await fetch(done.files!.summary)).json()) as { succeeded: number };
     expect(summary.succeeded).toBe(40);
 
+    // metered like jobs: 40 images of 64x64 at 4 steps, the dataset as one job, with GPU time
+    const usage = (await (await farm.call('GET', '/v1/usage')).json()) as { totals: { jobs: number; images: number; megapixel_steps: number; gpu_seconds: number }; reserved: { day: { images: number } } };
+    expect(usage.totals).toMatchObject({ jobs: 1, images: 40, megapixel_steps: (40 * 64 * 64 * 4) / 1e6 });
+    expect(usage.totals.gpu_seconds).toBeGreaterThan(0);
+    expect(usage.reserved.day.images).toBe(40);
+
     await waitUntil(() => receiver!.requests.length >= 1, 'the dataset webhook');
     const hook = JSON.parse(receiver.requests[0].body) as { type: string; data: { id: string; counts: { succeeded: number } } };
     expect(hook).toMatchObject({ type: 'dataset.succeeded', data: { id: first.id, counts: { succeeded: 40 } } });
@@ -92,6 +98,26 @@ describe('datasets', () => {
 
     const again = await waitForDataset(farm, (await create(farm, SPEC)).id, finished);
     expect(receiver.requests).toHaveLength(1); // one per dataset, and the second named no webhook
+
+    // canceled: one dataset.canceled webhook (not one per image), the view says canceled with counts
+    const doomed = await create(farm, { ...SPEC, count: 400, seed: 8, webhook: { url: `${receiver.url}/datasets` } });
+    const cancel = await farm.call('POST', `/v1/datasets/${doomed.id}/cancel`);
+    expect(cancel.status).toBe(202);
+    await waitUntil(() => receiver!.requests.length >= 2, 'the dataset.canceled webhook');
+    const canceledHook = JSON.parse(receiver.requests[1].body) as { type: string; data: DatasetBody };
+    expect(canceledHook.type).toBe('dataset.canceled');
+    expect(canceledHook.data).toMatchObject({ id: doomed.id, status: 'canceled', count: 400 });
+    expect(receiver.requests[1].headers['webhook-id']).toBe(`wh.${doomed.id}.dataset.canceled`);
+    await new Promise((r) => setTimeout(r, 2000)); // a chunk still rendering at the cancel ends by itself
+    const canceledView = (await (await farm.call('GET', `/v1/datasets/${doomed.id}`)).json()) as DatasetBody;
+    expect(canceledView.status).toBe('canceled');
+    expect(canceledView.counts.succeeded + canceledView.counts.failed + canceledView.counts.pending).toBe(400);
+    expect(canceledView.counts.pending).toBeGreaterThan(400 - 2 * 16); // nothing more started
+    expect(receiver.requests).toHaveLength(2);
+    // the unrendered items gave their quota reservation back: reserved = rendered images
+    const after = (await (await farm.call('GET', '/v1/usage')).json()) as { totals: { images: number }; reserved: { day: { images: number } } };
+    expect(after.reserved.day.images).toBe(80 + canceledView.counts.succeeded);
+    expect(after.totals.images).toBe(80 + canceledView.counts.succeeded);
     for (const index of [0, 17, 39]) {
       const [a, b] = await Promise.all([first.id, again.id].map(async (id) => Buffer.from(await (await farm!.call('GET', `/v1/datasets/${id}/images/${index}`)).arrayBuffer())));
       expect(a.length).toBeGreaterThan(100);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { DATASET_WINDOW, DatasetStore } from '@flowfarm/queue';
+import { DATASET_CHUNK, DATASET_WINDOW, DatasetStore, renderQueueName } from '@flowfarm/queue';
 import { buildApi, loadConfig, type BuiltApi } from './index.js';
 
 const prefix = `ff-test-${randomUUID()}`;
@@ -20,7 +20,7 @@ const model = {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'ff-api-datasets-'));
-  const config = loadConfig({ REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-acme:acme,key-globex:globex', RATE_LIMIT_PER_MINUTE: '1000', LOG_LEVEL: 'silent' });
+  const config = loadConfig({ REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-acme:acme,key-globex:globex,key-initech:initech,key-umbrella:umbrella,key-hooli:hooli,key-wayne:wayne', RATE_LIMIT_PER_MINUTE: '1000', LOG_LEVEL: 'silent' });
   api = buildApi(config, { logger: pino({ level: 'silent' }) });
   await api.deps.workers.beat(
     { id: 'w1', host: 'h', pid: 1, models: [model], concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false },
@@ -41,13 +41,88 @@ const get = (route: string, key = 'key-acme') => request(api.app).get(route).set
 const paths = (res: { body: { errors?: Array<{ path: string }> } }) => (res.body.errors ?? []).map((e) => e.path);
 
 describe('datasets API', () => {
-  it('accepts a 100,000-item spec by queuing only the first window of chunks', async () => {
+  it('accepts a 100,000-item spec by queuing only the first window of chunks (in the render queue, fair-share priorities)', async () => {
     const res = await post({ count: 100_000, prompt: 'a {size} {color} circle', variables: { size: ['small', 'large'], color: ['red', 'blue'] }, seed: 3 });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'queued', count: 100_000, model: 'shapes', counts: { succeeded: 0, failed: 0, pending: 100_000 }, files: null });
     expect(res.body.spec).toMatchObject({ seed: 3, width: 64, height: 64, steps: 4, model: 'shapes' });
-    const counts = await new DatasetStore(api.deps.redis, api.deps.keys).queue('shapes').getJobCounts('waiting', 'delayed', 'active');
-    expect(counts.waiting + counts.delayed + counts.active).toBe(DATASET_WINDOW);
+    const store = new DatasetStore(api.deps.redis, api.deps.keys);
+    const counts = await store.renderQueue('shapes').getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+    expect(counts.waiting + counts.prioritized + counts.delayed + counts.active).toBe(DATASET_WINDOW);
+    expect(counts.prioritized).toBe(DATASET_WINDOW);
+    await store.close();
+  });
+
+  it('puts dataset chunks in fair-share order: another tenant\'s job is not queued behind them, the owner\'s own job is', async () => {
+    // acme's 100,000-item dataset (above) has its window of chunks queued; wayne starts one too
+    expect((await post({ count: 1000, prompt: 'a blue square' }, 'key-wayne')).status).toBe(202);
+    const job = (key: string) => request(api.app).post('/v1/jobs').set('Authorization', `Bearer ${key}`).send({ prompt: 'a red circle', model: 'shapes' });
+    const newcomer = await job('key-umbrella');
+    expect(newcomer.status).toBe(202);
+    // next in line, or level with the two chunks at the head (a fresh queue is at virtual time 0,
+    // where nothing can go before the head), not behind the 16 queued chunks
+    expect(newcomer.body.queue_position).toBeLessThanOrEqual(2);
+    // acme's dataset counts against acme's share: its next job waits behind its own chunks
+    const owner = await job('key-acme');
+    expect(owner.status).toBe(202);
+    expect(owner.body.queue_position).toBeGreaterThanOrEqual(DATASET_WINDOW);
+    // queued work in the model's queue: 16 chunks of 16 items and the two jobs
+    const q = new DatasetStore(api.deps.redis, api.deps.keys).renderQueue('shapes');
+    expect(await q.getJobCountByTypes('prioritized')).toBe(2 * DATASET_WINDOW + 2);
+    expect(renderQueueName('shapes')).toBe(q.name);
+    expect(DATASET_CHUNK).toBe(16);
+    await q.close();
+  });
+
+  it('reserves the whole set against the tenant\'s quotas at create: 429 quota_exceeded when it cannot fit, given back on cancel', async () => {
+    await api.deps.policies.update('initech', { quotas: { daily_images: 100 } });
+    const tooMany = await post({ count: 150, prompt: 'a red circle' }, 'key-initech');
+    expect(tooMany.status).toBe(429);
+    expect(tooMany.headers['content-type']).toContain('application/problem+json');
+    expect(tooMany.body).toMatchObject({ code: 'quota_exceeded', quota: 'daily_images', limit: 100, used: 0, requested: 150 });
+    expect(tooMany.body.detail).toContain('this dataset of 150 items needs 150');
+    expect(Number(tooMany.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await get('/v1/datasets', 'key-initech')).body.data).toEqual([]); // nothing stored
+
+    const first = await post({ count: 60, prompt: 'a red circle' }, 'key-initech');
+    expect(first.status).toBe(202);
+    const usage = await get('/v1/usage', 'key-initech');
+    expect(usage.body.reserved.day.images).toBe(60);
+    expect(usage.body.reserved.day.megapixel_steps).toBeCloseTo((60 * 64 * 64 * 4) / 1e6, 6);
+    const second = await post({ count: 60, prompt: 'a red circle' }, 'key-initech');
+    expect(second.status).toBe(429);
+    expect(second.body).toMatchObject({ quota: 'daily_images', used: 60, requested: 60 });
+
+    // canceled before anything rendered: all 60 go back
+    expect((await request(api.app).post(`/v1/datasets/${first.body.id}/cancel`).set('Authorization', 'Bearer key-initech')).status).toBe(202);
+    expect((await get('/v1/usage', 'key-initech')).body.reserved.day.images).toBe(0);
+    expect((await post({ count: 60, prompt: 'a red circle' }, 'key-initech')).status).toBe(202);
+
+    // a megapixel-steps quota counts the items' size and steps
+    await api.deps.policies.update('initech', { quotas: { daily_images: null, daily_megapixel_steps: 1 } });
+    const big = await post({ count: 100, prompt: 'a red circle', width: 256, height: 256, steps: 4 }, 'key-initech');
+    expect(big.status).toBe(429);
+    expect(big.body).toMatchObject({ quota: 'daily_megapixel_steps', requested: (100 * 256 * 256 * 4) / 1e6 });
+  });
+
+  it('removes a finished dataset\'s records once past retention, like a job', async () => {
+    const created = await post({ count: 20, prompt: 'a red circle' }, 'key-hooli');
+    const id = created.body.id as string;
+    const store = new DatasetStore(api.deps.redis, api.deps.keys, { retentionMs: 60_000 });
+    const record = (await store.get(id))!;
+    await store.recordItem(record, 0, { index: 0, status: 'succeeded' }, false, 5);
+    expect((await request(api.app).post(`/v1/datasets/${id}/cancel`).set('Authorization', 'Bearer key-hooli')).status).toBe(202);
+    expect(await store.claimExpired(Date.now())).toEqual([]); // not due yet
+    const due = await store.claimExpired(Date.now() + 86_400_000 + 1000); // the API's retention: JOB_RETENTION_SECONDS (1 day)
+    expect(due.map((r) => r.id)).toContain(id); // (and the datasets canceled above)
+    for (const r of due) await store.remove(r);
+    expect(await store.claimExpired(Date.now() + 86_400_000 + 1000)).toEqual([]); // claimed once
+    expect((await get(`/v1/datasets/${id}`, 'key-hooli')).status).toBe(404);
+    expect((await get('/v1/datasets', 'key-hooli')).body.data).toEqual([]);
+    expect(await api.deps.redis.exists(`${prefix}:dataset:${id}:items`, `${prefix}:dataset:${id}:done`)).toBe(0);
+    // an item recorded after removal (a chunk still rendering) writes nothing back
+    expect(await store.recordItem(record, 1, { index: 1 }, false)).toBe(false);
+    await store.close();
   });
 
   it('lists, shows and cancels only the tenant\'s own datasets', async () => {

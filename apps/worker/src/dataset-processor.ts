@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { datasetItem, type DatasetNotifier } from '@flowfarm/contracts';
 import { DATASET_CHUNK, buildDatasetView, datasetFileKey, datasetImageKey, type DatasetJobData, type DatasetRecord, type DatasetStore } from '@flowfarm/queue';
@@ -19,6 +19,8 @@ export interface DatasetProcessorDeps {
 
 /** Items per pipeline batch: a dataset always batches (its items are known in advance). */
 export const DATASET_BATCH = 8;
+/** A chunk taken while this worker renders another of the same model goes back to the queue for this long. */
+export const CHUNK_PUT_BACK_MS = 500;
 
 const isPermanent = (err: unknown) => err instanceof Error && err.name === 'PipelineInputError';
 const active = (r: DatasetRecord) => r.status === 'queued' || r.status === 'running';
@@ -56,6 +58,7 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
     if (!model) throw new Error(`this worker does not serve ${record.spec.model}`);
     const items = indices.map((index) => itemOf(record, index));
     let results;
+    const started = performance.now();
     try {
       results = await model.generateBatch(items.map((it) => it.request));
     } catch (err) {
@@ -66,15 +69,17 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
         return;
       }
       const line: ManifestLine = { ...items[0].base, status: 'failed', file: null, key: null, pipeline: null, error: (err as Error).message };
-      await datasets.recordItem(id, indices[0], line as unknown as Record<string, unknown>, true);
+      await datasets.recordItem(record, indices[0], line as unknown as Record<string, unknown>, true);
       return;
     }
+    // GPU time for usage: the pipeline's own time for the batch, shared evenly among its items
+    const gpuMs = (results[0]?.timings.totalMs ?? performance.now() - started) / results.length;
     await Promise.all(results.map(async (result, k) => {
       const image = result.images[0];
       const key = datasetImageKey(tenant, id, indices[k]);
       await storage.put(key, image.data, image.contentType);
       const line: ManifestLine = { ...items[k].base, status: 'succeeded', file: key.slice(`${tenant}/${id}/`.length), key, pipeline: pngPipelineVersion(image.data) };
-      await datasets.recordItem(id, indices[k], line as unknown as Record<string, unknown>, false);
+      await datasets.recordItem(record, indices[k], line as unknown as Record<string, unknown>, false, gpuMs);
     }));
   }
 
@@ -84,7 +89,11 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
     const indices = Array.from({ length: Math.min(DATASET_CHUNK, record.spec.count - first) }, (_, i) => first + i);
     const todo: number[] = [];
     for (const index of indices) if (!(await datasets.isDone(record.id, index))) todo.push(index);
-    for (let k = 0; k < todo.length; k += DATASET_BATCH) await renderItems(record, todo.slice(k, k + DATASET_BATCH));
+    for (let k = 0; k < todo.length; k += DATASET_BATCH) {
+      // canceled meanwhile: render no more of it
+      if (k > 0 && !active((await datasets.get(record.id)) ?? { ...record, status: 'canceled' })) return;
+      await renderItems(record, todo.slice(k, k + DATASET_BATCH));
+    }
     const latest = await datasets.get(record.id);
     if (!latest || !active(latest)) return; // canceled meanwhile: queue nothing more
     await datasets.advance(latest, chunk);
@@ -108,7 +117,7 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
     await storage.put(datasetFileKey(record.tenant, record.id, 'annotations.json'), Buffer.from(files.annotations), 'application/json');
     await storage.put(datasetFileKey(record.tenant, record.id, 'summary.json'), Buffer.from(JSON.stringify(summary, null, 2)), 'application/json');
     const status = files.succeeded === 0 ? 'failed' : 'succeeded';
-    if (await datasets.finish(record.id, status, status === 'failed' ? 'every item failed' : undefined)) {
+    if (await datasets.finish(record, status, status === 'failed' ? 'every item failed' : undefined)) {
       log.info({ succeeded: files.succeeded, failed: files.failed }, `dataset ${status}`);
     }
     await notifyFinished(record.id, log);
@@ -117,14 +126,15 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
   /** The one terminal webhook (its delivery id is per dataset and event, so a re-run sends nothing new). */
   async function notifyFinished(id: string, log: Logger): Promise<void> {
     const record = await datasets.get(id);
-    if (!record || (record.status !== 'succeeded' && record.status !== 'failed')) return;
+    if (!record || record.status === 'queued' || record.status === 'running') return;
+    const status = record.status;
     try {
       const link = async (key: string) => {
         const url = await storage.url(key);
         return url.startsWith('/') ? `${deps.apiBaseUrl}${url}` : url;
       };
       const dataset = await buildDatasetView(record, await datasets.counts(record.id, record.spec.count), deps.apiBaseUrl, link);
-      await deps.notifier.notify({ type: `dataset.${record.status}`, tenant: record.tenant, dataset, ...(record.spec.webhook ? { url: record.spec.webhook.url } : {}) });
+      await deps.notifier.notify({ type: `dataset.${status}`, tenant: record.tenant, dataset, ...(record.spec.webhook ? { url: record.spec.webhook.url } : {}) });
     } catch (err) {
       log.error({ err }, 'dataset notifier failed');
       throw err; // the finalize job is retried; the delivery id keeps it to one webhook
@@ -136,12 +146,38 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
     const record = await datasets.get(data.datasetId);
     if (!record) return;
     const log = deps.logger.child({ datasetId: record.id, model: record.spec.model });
-    // A finalize re-run after a crash between finishing and notifying: notify (deduplicated).
+    // A finalize re-run after a crash between finishing and notifying, or queued by a cancel:
+    // notify (deduplicated per dataset and event).
     if (data.kind === 'finalize' && !active(record)) return notifyFinished(record.id, log);
     if (!active(record)) return;
     if (data.kind === 'chunk') await runChunk(record, data.chunk, log);
     else await finalize(record, log);
   }
 
-  return { processDatasetJob };
+  /**
+   * A chunk taken from the model's render queue (where chunks wait in fair-share order with the
+   * farm's jobs). A worker renders one chunk per model at a time: one it takes while rendering
+   * another goes back to the queue for a moment with its priority (its place in line), so an
+   * idle worker can take it instead of it waiting here.
+   */
+  const rendering = new Set<string>();
+  async function processChunkJob(job: Job<DatasetJobData>, token?: string): Promise<void> {
+    const data = job.data;
+    if (data.kind !== 'chunk') return processDatasetJob(job);
+    const record = await datasets.get(data.datasetId);
+    if (!record || !active(record)) return;
+    const model = record.spec.model;
+    if (rendering.has(model)) {
+      await job.moveToDelayed(Date.now() + CHUNK_PUT_BACK_MS, token);
+      throw new DelayedError();
+    }
+    rendering.add(model);
+    try {
+      await runChunk(record, data.chunk, deps.logger.child({ datasetId: record.id, model }));
+    } finally {
+      rendering.delete(model);
+    }
+  }
+
+  return { processDatasetJob, processChunkJob };
 }

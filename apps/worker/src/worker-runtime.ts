@@ -1,10 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Worker, type ConnectionOptions } from 'bullmq';
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import pino, { type Logger } from 'pino';
 import { noopDatasetNotifier, noopNotifier, type DatasetNotifier, type JobNotifier } from '@flowfarm/contracts';
-import { DatasetStore, JobLifecycle, RenderQueues, WorkerRegistry, createRedisConnection, datasetQueueName, farmKeys, pingRedis, reapDeadWorkers, renderQueueName, startChore, startSharedFolderProbe, toJobView, type DatasetJobData, type RenderToken } from '@flowfarm/queue';
+import { DATASET_CHUNK_JOB, DatasetStore, JobLifecycle, RenderQueues, WorkerRegistry, createRedisConnection, datasetQueueName, farmKeys, pingRedis, reapDeadWorkers, renderQueueName, startChore, startSharedFolderProbe, toJobView, type DatasetJobData, type RenderToken } from '@flowfarm/queue';
 import { createStorage, loadOrCreateSigningSecret, storageConfigFromEnv } from '@flowfarm/storage';
 import { jobLifecycleMetrics, setTenantLabelCap, startMetricsServer } from '@flowfarm/metrics';
 import type { Redis } from 'ioredis';
@@ -23,7 +23,7 @@ export interface StartWorkerOptions {
   logger?: Logger;
   /** A notifier, or a factory that gets the worker's Redis connection and prefix. */
   notifier?: JobNotifier | ((ctx: { redis: Redis; prefix: string; config: WorkerConfig }) => JobNotifier);
-  /** dataset.succeeded / dataset.failed: a notifier or a factory, as for `notifier`. */
+  /** dataset.succeeded / dataset.failed / dataset.canceled: a notifier or a factory, as for `notifier`. */
   datasetNotifier?: DatasetNotifier | ((ctx: { redis: Redis; prefix: string; config: WorkerConfig }) => DatasetNotifier);
 }
 
@@ -85,9 +85,17 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     audit: new AuditLog(redis, config.REDIS_PREFIX, config.AUDIT_RETENTION_SECONDS * 1000),
   });
 
+  // Datasets: chunks wait in the render queue (fair share with the farm's jobs), one rendering
+  // per model at a time; the dataset queue holds the finalize jobs.
+  const datasets = new DatasetStore(redis, keys, { retentionMs: config.JOB_RETENTION_SECONDS * 1000 });
+  const datasetNotifier = typeof options.datasetNotifier === 'function' ? options.datasetNotifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.datasetNotifier ?? noopDatasetNotifier);
+  const { processDatasetJob, processChunkJob } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
+  const processRenderQueueJob = (job: Job<RenderToken>, token?: string) =>
+    job.name === DATASET_CHUNK_JOB ? processChunkJob(job as unknown as Job<DatasetJobData>, token) : processRenderJob(job);
+
   const concurrency = bullConcurrency(config);
   const workers = [...models.keys()].map((model) => {
-    const worker = new Worker<RenderToken>(renderQueueName(model), processRenderJob, {
+    const worker = new Worker<RenderToken>(renderQueueName(model), processRenderQueueJob, {
       connection: redis as unknown as ConnectionOptions,
       prefix: keys.bullPrefix,
       concurrency,
@@ -99,7 +107,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     worker.on('error', (err) => logger.error({ err, model }, 'bullmq worker error'));
     worker.on('stalled', (jobId) => logger.warn({ jobId, model }, 'job stalled (its worker died); handed to another worker'));
     worker.on('failed', (job, err) => {
-      if (!job) return;
+      if (!job || job.name === DATASET_CHUNK_JOB) return;
       // for good: failed, or already removed (removeOnFail); a retry waits as delayed
       void job.getState().then(
         (state) => (state === 'failed' || state === 'unknown' ? failAbandoned(job.id!, err.message) : undefined),
@@ -109,10 +117,6 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     return worker;
   });
 
-  // Dataset chunks: one chunk at a time per model; its items go through the same batcher.
-  const datasets = new DatasetStore(redis, keys);
-  const datasetNotifier = typeof options.datasetNotifier === 'function' ? options.datasetNotifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.datasetNotifier ?? noopDatasetNotifier);
-  const { processDatasetJob } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
   const datasetWorkers = [...models.keys()].map((model) => {
     const worker = new Worker<DatasetJobData>(datasetQueueName(model), processDatasetJob, {
       connection: redis as unknown as ConnectionOptions,
@@ -131,7 +135,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const state = { id, models: [...models.values()].map(limitsOf), concurrency, current, startedAt: new Date().toISOString(), draining: false };
   const heartbeat = startHeartbeat(registry, state, config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TTL_MS, logger);
   await heartbeat.beat();
-  const sweeper = startRetentionSweeper(store, storage, config.RETENTION_SWEEP_INTERVAL_MS, logger);
+  const sweeper = startRetentionSweeper(store, storage, config.RETENTION_SWEEP_INTERVAL_MS, logger, datasets);
   // Fast takeover: jobs of workers whose heartbeat expired go back to the queue at once, through
   // BullMQ's own stalled-job move run by one of this worker's queue workers. API processes run the
   // same chore (one process at a time holds its lock), so it runs with no worker alive too.

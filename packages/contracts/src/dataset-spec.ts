@@ -67,7 +67,7 @@ export const DatasetSpec = z
     prompt: template.max(2000).optional().describe('prompt template, e.g. "a {size} {color} {shape} on a {bg} background"'),
     variables: Variables.optional(),
     layout: DatasetLayoutGenerator.optional(),
-    webhook: z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict().optional().describe('receives dataset.succeeded / dataset.failed'),
+    webhook: z.object({ url: z.url({ protocol: /^https?$/ }).max(2048) }).strict().optional().describe('receives dataset.succeeded / dataset.failed / dataset.canceled'),
   })
   .strict()
   .superRefine((spec, ctx) => {

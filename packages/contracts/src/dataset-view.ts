@@ -33,8 +33,8 @@ export type DatasetView = z.infer<typeof DatasetView>;
 export const DatasetList = z.object({ data: z.array(DatasetView) });
 export type DatasetList = z.infer<typeof DatasetList>;
 
-/** Webhook events of a dataset: exactly one of them per dataset, when it finishes. */
-export const DatasetEventType = z.enum(['dataset.succeeded', 'dataset.failed']);
+/** Webhook events of a dataset: exactly one of them per dataset, when it ends (succeeded, failed or canceled). */
+export const DatasetEventType = z.enum(['dataset.succeeded', 'dataset.failed', 'dataset.canceled']);
 export type DatasetEventType = z.infer<typeof DatasetEventType>;
 
 export interface DatasetNotification {

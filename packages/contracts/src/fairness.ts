@@ -86,10 +86,11 @@ export interface QuotaBreach {
 
 export class QuotaExceededError extends AppError {
   override readonly name = 'QuotaExceededError';
-  constructor(breach: QuotaBreach, now = Date.now()) {
+  /** `subject`: what asked (a job, or a dataset that reserves its whole set at create). */
+  constructor(breach: QuotaBreach, now = Date.now(), subject = 'this job') {
     const unit = breach.quota.endsWith('images') ? 'images' : 'megapixel-steps';
     const resets = new Date(breach.resetsAtMs).toISOString();
-    super('quota_exceeded', 429, `${breach.quota} quota: ${breach.used} of ${breach.limit} ${unit} used, this job needs ${breach.requested}; resets ${resets}`, {
+    super('quota_exceeded', 429, `${breach.quota} quota: ${breach.used} of ${breach.limit} ${unit} used, ${subject} needs ${breach.requested}; resets ${resets}`, {
       retryAfter: Math.max(1, Math.ceil((breach.resetsAtMs - now) / 1000)),
       extra: { quota: breach.quota, limit: breach.limit, used: breach.used, requested: breach.requested, resets_at: resets },
     });

@@ -152,7 +152,10 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
         post: {
           summary: 'Create a dataset: a prompt template or layout generator expanded into count labelled images',
           requestBody: { required: true, content: { 'application/json': { schema: ref('DatasetSpec') } } },
-          responses: { '202': json('DatasetView', 'dataset accepted'), '422': problem('invalid fields (with field paths) or unknown model'), ...commonErrors },
+          responses: {
+            '202': json('DatasetView', 'dataset accepted'), '422': problem('invalid fields (with field paths) or unknown model'), ...commonErrors,
+            '429': retryLater('rate limit, or the whole set does not fit a quota (`quota_exceeded`: a dataset reserves all its items at create)'),
+          },
         },
         get: {
           summary: "The tenant's datasets, newest first",
@@ -169,7 +172,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
         },
       },
       '/v1/datasets/{id}/cancel': {
-        post: { summary: 'Cancel a dataset (no more chunks start)', parameters: [jobId], responses: { '202': json('DatasetView', 'canceled'), '404': problem('no such dataset'), '409': problem('dataset already finished'), ...commonErrors } },
+        post: { summary: 'Cancel a dataset (no more chunks start; unrendered items give their quota back; one dataset.canceled webhook)', parameters: [jobId], responses: { '202': json('DatasetView', 'canceled'), '404': problem('no such dataset'), '409': problem('dataset already finished'), ...commonErrors } },
       },
       '/v1/models': { get: { summary: 'Models served by live workers', responses: { '200': json('ModelList', 'models with limits and defaults'), ...commonErrors } } },
       '/v1/admin/keys': {

@@ -6,7 +6,7 @@ export { RenderQueues, renderJobOptions, type RenderJobData, type RenderJobPolic
 export * from './lifecycle/index.js';
 export { JobEventHub } from './job-event-hub.js';
 export { WorkerRegistry, type ModelLimits } from './worker-registry.js';
-export { DATASET_CHUNK, DATASET_WINDOW, DatasetStore, datasetFileKey, datasetImageKey, datasetQueueName, type DatasetJobData, type DatasetRecord, type FilledDatasetSpec } from './dataset-store.js';
+export { DATASET_CHUNK, DATASET_CHUNK_JOB, DATASET_WINDOW, DatasetStore, datasetFileKey, datasetImageKey, datasetQueueName, type DatasetCreateOutcome, type DatasetJobData, type DatasetRecord, type DatasetStoreOptions, type FilledDatasetSpec } from './dataset-store.js';
 export { buildDatasetView } from './dataset-view.js';
 export { SharedFolderError, startSharedFolderProbe, type SharedFolderProbe } from './shared-folder-probe.js';
 export { BULLMQ_PRIORITY_LIMIT, FAIR_ASSIGN, FairScheduler, STEPS_PER_DEFAULT_JOB, megapixelSteps, type FairAssignment } from './fair-share.js';

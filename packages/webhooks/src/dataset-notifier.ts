@@ -1,4 +1,4 @@
-// Dataset webhooks: `dataset.succeeded` or `dataset.failed`, one per dataset (the delivery id
+// Dataset webhooks: `dataset.succeeded`, `dataset.failed` or `dataset.canceled`, one per dataset (the delivery id
 // is derived from the dataset and the event, so a finalize that runs twice enqueues nothing
 // new). Deliveries go through the same durable queue, signing and retries as job events.
 import type { Queue } from 'bullmq';

@@ -1,22 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { ConflictError, DatasetSpec, NotFoundError, ValidationError, fieldErrorsFromZod, type DatasetView } from '@flowfarm/contracts';
+import { ConflictError, DatasetSpec, NotFoundError, QuotaExceededError, ValidationError, fieldErrorsFromZod, type DatasetView } from '@flowfarm/contracts';
 import { DatasetStore, buildDatasetView, datasetImageKey, type DatasetRecord, type FilledDatasetSpec } from '@flowfarm/queue';
 import { requireTenant } from '../auth.js';
 import { apiBaseUrl, type ApiDeps } from '../deps.js';
-import { resolveAgainstModel } from '../job-submission.js';
+import { defaultJobCostOf, resolveAgainstModel, servedModels } from '../job-submission.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
 
 const newDatasetId = (): string => `ds_${randomBytes(12).toString('base64url')}`;
 
 /**
- * POST/GET /v1/datasets, GET /v1/datasets/:id, POST /v1/datasets/:id/cancel. A create stores
- * the spec and queues the first few chunks; items are made from the spec when rendered, so
- * accepting 100,000 items costs the same as accepting 10.
+ * POST/GET /v1/datasets, GET /v1/datasets/:id, POST /v1/datasets/:id/cancel. A create reserves
+ * the whole set against the tenant's quotas (429 when it does not fit), stores the spec and
+ * queues the first few chunks in the model's render queue with fair-share priorities; items
+ * are made from the spec when rendered, so accepting 100,000 items costs the same as accepting 10.
  */
 export function datasetsRouter(deps: ApiDeps): Router {
   const router = Router();
-  const datasets = new DatasetStore(deps.redis, deps.keys);
+  const datasets = new DatasetStore(deps.redis, deps.keys, { retentionMs: deps.config.JOB_RETENTION_SECONDS * 1000 });
 
   async function view(req: Request, record: DatasetRecord): Promise<DatasetView> {
     const base = apiBaseUrl(deps, req);
@@ -52,8 +53,13 @@ export function datasetsRouter(deps: ApiDeps): Router {
       ...(input.guidance === undefined ? {} : { guidance: input.guidance }),
       seed: spec.seed ?? randomBytes(4).readUInt32LE(0),
     };
-    const record: DatasetRecord = { id: newDatasetId(), tenant, spec: filled, status: 'queued', createdAt: Date.now(), startedAt: null, finishedAt: null, error: null };
-    await datasets.create(record);
+    const limits = (await servedModels(deps)).known.get(filled.model);
+    const record: DatasetRecord = {
+      id: newDatasetId(), tenant, spec: filled, status: 'queued', createdAt: Date.now(), startedAt: null, finishedAt: null, error: null,
+      keyId: req.apiKeyId ?? null, defaultJobCost: limits ? defaultJobCostOf(limits) : 1,
+    };
+    const outcome = await datasets.create(record);
+    if (outcome.kind === 'quota') throw new QuotaExceededError(outcome.breach, Date.now(), `this dataset of ${filled.count} items`);
     const body = await view(req, record);
     res.set('Location', body.urls.self).status(202).json(body);
   });
@@ -81,11 +87,14 @@ export function datasetsRouter(deps: ApiDeps): Router {
     res.redirect(302, url.startsWith('/') ? `${apiBaseUrl(deps, req)}${url}` : url);
   });
 
+  // Canceled: no more chunks start, unrendered items give their quota back, and a worker sends
+  // the one dataset.canceled webhook (the finalize job, which finds the dataset canceled).
   router.post('/datasets/:id/cancel', async (req, res) => {
     const record = await loadOwn(req);
-    if (!(await datasets.finish(record.id, 'canceled'))) {
+    if (!(await datasets.finish(record, 'canceled'))) {
       throw new ConflictError('dataset_finished', `dataset ${record.id} has already finished (${record.status})`);
     }
+    await datasets.queueFinalize(record);
     res.status(202).json(await view(req, (await datasets.get(record.id))!));
   });
 
