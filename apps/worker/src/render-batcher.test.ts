@@ -169,4 +169,21 @@ describe('RenderBatcher', () => {
     expect(renderer.batches.at(-1)).toEqual([7]);
     await c;
   });
+
+  it('reserves a slot for a job that starts at once only while the model is idle', async () => {
+    const { renderer, batcher } = setup({ maxBatch: 2 });
+    expect(batcher.reserve()).toBe(true);
+    // the slot is promised: a job claimed meanwhile waits for it (and joins the reserved job's batch)
+    expect(batcher.reserve()).toBe(false);
+    const waiting = batcher.render(job(2), { begin: async () => true });
+    expect(renderer.batches).toEqual([]);
+    const direct = batcher.render(job(1), { reserved: true });
+    await Promise.all([direct, waiting]);
+    expect(renderer.batches).toEqual([[2, 1]]);
+    // a reservation given back frees the slot
+    expect(batcher.reserve()).toBe(true);
+    batcher.unreserve();
+    expect(batcher.reserve()).toBe(true);
+    batcher.unreserve();
+  });
 });

@@ -69,6 +69,8 @@ export class RenderBatcher {
   /** requests not started yet, oldest first */
   private readonly queue: Pending[] = [];
   private running = 0;
+  /** Slots promised to jobs that start at once (`reserve`) and have not reached `render` yet. */
+  private reserved = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   /** After a full batch: a batch that is not full waits for companions until then. */
@@ -99,7 +101,8 @@ export class RenderBatcher {
    * just before the model runs it (the job becomes running then); when it answers false the
    * request leaves the batch with NotBegunError.
    */
-  render(request: ThreadRenderRequest, options: { onProgress?: Progress; signal?: AbortSignal; begin?: () => Promise<boolean> } = {}): Promise<GenerateResult> {
+  render(request: ThreadRenderRequest, options: { onProgress?: Progress; signal?: AbortSignal; begin?: () => Promise<boolean>; reserved?: boolean } = {}): Promise<GenerateResult> {
+    if (options.reserved) this.reserved--;
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted) return reject(abortError(options.signal));
       const shape = `${request.width}x${request.height}x${request.steps}x${request.strength ?? 1}`;
@@ -108,6 +111,23 @@ export class RenderBatcher {
       this.queue.push(member);
       this.dispatch();
     });
+  }
+
+  /**
+   * A free slot for a job that starts at once (the worker claims and begins it in one step), when
+   * the model is idle: no batch waits, none fills up after a full one. The job's `render` call
+   * (with `reserved`) takes the slot, or `unreserve` gives it back. False: claim the job and let
+   * it begin when its batch starts.
+   */
+  reserve(): boolean {
+    if (this.running + this.reserved >= this.options.slots || this.queue.length > 0 || this.refillUntil > this.now()) return false;
+    this.reserved++;
+    return true;
+  }
+
+  unreserve(): void {
+    this.reserved--;
+    this.dispatch();
   }
 
   /** A request canceled before its batch started: out of the queue, rejected now. */
@@ -122,7 +142,7 @@ export class RenderBatcher {
   private dispatch(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.running < this.options.slots && this.queue.length > 0) {
+    while (this.running + this.reserved < this.options.slots && this.queue.length > 0) {
       const { shape, arrivedAt } = this.queue[0];
       const batch = this.queue.filter((m) => m.shape === shape).slice(0, this.options.maxBatch);
       const now = this.now();

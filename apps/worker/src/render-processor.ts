@@ -78,13 +78,25 @@ export function createRenderProcessor(deps: ProcessorDeps) {
     deps.current.add(jobId);
     let record: JobRecord | null = null;
     let busy: string | null = null;
+    // the token's queue is its model's (`render.<model>`)
+    const queueModel = job.queueName.slice('render.'.length);
+    const slots = deps.renderers.get(queueModel);
+    // A job that finds its model idle starts at once: claim and begin in one step, its render slot
+    // reserved meanwhile. Otherwise the job is claimed (still queued) and begins with its batch.
+    let reserved = slots?.reserve() ?? false;
+    let startedAt = Date.now();
     try {
-      // the token's queue is its model's (`render.<model>`)
-      const claimed = await lifecycle.claim(jobId, workerId, job.queueName.slice('render.'.length));
+      const claimed = reserved ? await lifecycle.start(jobId, workerId, attempt, queueModel) : await lifecycle.claim(jobId, workerId, queueModel);
       if (claimed.kind === 'missing') return { status: 'missing' };
       // A re-run after a worker died between finishing the job and telling BullMQ: nothing to do.
       if (claimed.kind === 'terminal') return { status: claimed.record.status };
       record = claimed.record;
+      if (reserved) {
+        startedAt = Date.now();
+        busy = record.model;
+        workerBusy.inc({ model: busy });
+        log.info({ model: record.model }, 'job started');
+      }
       if (claimed.cancelRequested) {
         await finish(record, 'canceled', log);
         return { status: 'canceled' };
@@ -101,7 +113,6 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       // step's event comes with the success when its own write was skipped. Each report also says
       // whether a cancel was requested (the pub/sub cancel watch is faster).
       let running = record;
-      let startedAt = Date.now();
       let reports = Promise.resolve();
       let lastReport = 0;
       let reportedStep = 0;
@@ -136,7 +147,10 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       const initImage = data.request.image ? await storage.get(data.request.image.key) : undefined;
       let result;
       try {
-        result = await renderer.render({ ...renderRequestOf(data, initImage), ...deps.protection?.requestExtras(data) }, { onProgress, signal: controller.signal, begin });
+        const direct = reserved && renderer === slots;
+        if (reserved && !direct) slots?.unreserve();
+        reserved = false; // render takes the reserved slot
+        result = await renderer.render({ ...renderRequestOf(data, initImage), ...deps.protection?.requestExtras(data) }, { onProgress, signal: controller.signal, ...(direct ? { reserved: true } : { begin }) });
       } catch (err) {
         if (!(err instanceof NotBegunError)) throw err;
         log.info({ status: notBegun }, 'job ended or taken over before its batch started; not run');
@@ -216,6 +230,7 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       else await lifecycle.retrying(latest, workerId, error, attempt).catch(() => {});
       throw err;
     } finally {
+      if (reserved) slots?.unreserve();
       deps.cancels.release(jobId);
       deps.current.delete(jobId);
       if (busy) workerBusy.dec({ model: busy });
