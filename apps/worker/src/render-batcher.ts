@@ -115,12 +115,13 @@ export class RenderBatcher {
 
   /**
    * A free slot for a job that starts at once (the worker claims and begins it in one step), when
-   * the model is idle: no batch waits, none fills up after a full one. The job's `render` call
+   * the model is idle: no batch waits, none fills up after a full one, and no window is set. The job's `render` call
    * (with `reserved`) takes the slot, or `unreserve` gives it back. False: claim the job and let
    * it begin when its batch starts.
    */
   reserve(): boolean {
-    if (this.running + this.reserved >= this.options.slots || this.queue.length > 0 || this.refillUntil > this.now()) return false;
+    // with a window a lone job waits for companions: it begins with its batch
+    if (this.options.windowMs > 0 || this.running + this.reserved >= this.options.slots || this.queue.length > 0 || this.refillUntil > this.now()) return false;
     this.reserved++;
     return true;
   }
