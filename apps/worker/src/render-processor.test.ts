@@ -39,7 +39,7 @@ class GatedRenderer implements Renderer {
   generate(request: ThreadRenderRequest, options?: GenerateOptions): Promise<GenerateResult> {
     return this.generateBatch([request], options).then((r) => r[0]);
   }
-  async generateBatch(requests: ThreadRenderRequest[]): Promise<GenerateResult[]> {
+  async generateBatch(requests: ThreadRenderRequest[], _options?: GenerateOptions): Promise<GenerateResult[]> {
     this.batches.push(requests.map((r) => r.seed!));
     await new Promise<void>((resolve) => this.gates.push(resolve));
     return requests.map((r) => ({
