@@ -61,7 +61,8 @@ def export_encoder(enc, path, text_len=None):
                       dynamic_axes={"images": {0: "B", 2: "H", 3: "W"}, "latent": {0: "B", 2: "h", 3: "w"}})
 
 
-def export_all(out, clip, t5, tr, dec, shift, scale, text_len, info, enc=None):
+def export_all(out, clip, t5, tr, dec, shift, scale, text_len, info, enc=None, extra=None):
+    """`extra`: manifest fields this script does not make (ultra, baseSize, moderation, ...), kept as given."""
     with torch.no_grad():
         export_clip(clip, os.path.join(out, "clip.onnx"), text_len)
         export_t5(t5, os.path.join(out, "t5.onnx"), text_len)
@@ -86,6 +87,7 @@ def export_all(out, clip, t5, tr, dec, shift, scale, text_len, info, enc=None):
         "resolution": {"min": 32, "max": 256, "multiple": 16},
         "defaultSize": {"width": 64, "height": 64},
     }
+    manifest.update({k: v for k, v in (extra or {}).items() if k not in manifest})
     with open(os.path.join(out, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

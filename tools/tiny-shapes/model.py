@@ -68,7 +68,7 @@ class TextEncoder(nn.Module):
 
 def timestep_embedding(t, dim, scale=1000.0):
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     args = t[:, None].float() * scale * freqs[None]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
@@ -77,7 +77,7 @@ def rope(ids, axes_dim, theta=10000.0):
     """ids [N, 3] -> (cos, sin) each [N, sum(axes_dim)/2]."""
     parts = []
     for axis, d in enumerate(axes_dim):
-        omega = 1.0 / theta ** (torch.arange(0, d, 2, dtype=torch.float32) / d)
+        omega = 1.0 / theta ** (torch.arange(0, d, 2, dtype=torch.float32, device=ids.device) / d)
         parts.append(ids[:, axis:axis + 1].float() * omega[None])
     angles = torch.cat(parts, dim=-1)
     return torch.cos(angles), torch.sin(angles)
@@ -91,7 +91,7 @@ def grid_position(img_ids, n_freq=4):
     ij = img_ids[:, 1:3]
     extent = torch.amax(ij, dim=0, keepdim=True) + 1.0
     frac = (ij + 0.5) / extent
-    angles = frac[:, :, None] * (math.pi * 2.0 ** torch.arange(n_freq, dtype=torch.float32))
+    angles = frac[:, :, None] * (math.pi * 2.0 ** torch.arange(n_freq, dtype=torch.float32, device=img_ids.device))
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1).flatten(1)
 
 

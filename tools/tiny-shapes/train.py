@@ -21,6 +21,7 @@ import math
 import os
 import random
 import re
+import shutil
 import time
 
 import numpy as np
@@ -109,16 +110,18 @@ def edge_map(x):
 
 def train_autoencoder(args, rng, log):
     """From scratch only (fine-tuning keeps the shipped decoder)."""
-    enc, dec = nets.Encoder(), nets.Decoder()
+    enc, dec = nets.Encoder().to(args.device), nets.Decoder().to(args.device)
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.Adam(params, lr=2e-3)
     _, val = render_batch(random.Random(12345), 256)
+    val = val.to(args.device)
     best, best_state, step, t0 = float("inf"), None, 0, time.time()
     while step < args.vae_steps:
         frac = step / args.vae_steps
         for g in opt.param_groups:
             g["lr"] = 2e-3 * min(1.0, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * frac))
         _, x = render_batch(rng, args.vae_batch)
+        x = x.to(args.device)
         z = enc(x)
         # Noise on the latent makes the decoder tolerant of imperfect flow samples.
         err = dec(z + 0.05 * z.detach().std() * torch.randn_like(z)) - x
@@ -140,7 +143,7 @@ def train_autoencoder(args, rng, log):
                               {k: v.clone() for k, v in dec.state_dict().items()})
     enc.load_state_dict(best_state[0])
     dec.load_state_dict(best_state[1])
-    return enc.eval(), dec.eval(), best
+    return enc.cpu().eval(), dec.cpu().eval(), best
 
 
 def sample_sigmas(n):
@@ -340,7 +343,15 @@ def main():
         prev = json.load(open(os.path.join(args.init_from, "training.json")))
         info["encoder"] = prev.get("encoder")
         info["base_model"] = {k: prev[k] for k in ("seed", "flow_steps", "train_seconds", "args") if k in prev}
-    export.export_all(args.out, clip, t5, tr, dec, shift, scale, TEXT_LEN, info, enc=enc)
+    extra = {}
+    if args.init_from:
+        # fields of the base model's manifest that training does not make (ultra, baseSize,
+        # maxPixels, moderation) are kept, and the files they name copied
+        extra = {k: v for k, v in manifest.items() if k not in ("files", "tokenizers", "textLengths", "vae")}
+        classifier = manifest.get("moderation", {}).get("classifier")
+        if classifier:
+            shutil.copyfile(os.path.join(args.init_from, classifier), os.path.join(args.out, classifier))
+    export.export_all(args.out, clip, t5, tr, dec, shift, scale, TEXT_LEN, info, enc=enc, extra=extra)
     print(json.dumps(info), flush=True)
 
 

@@ -9,7 +9,8 @@ import {
   type FieldError,
   type JobInput,
 } from '@flowfarm/contracts';
-import type { JobRecord, ModelLimits, RenderRequest, ViewOf } from '@flowfarm/queue';
+import { progressTotal, type JobRecord, type ModelLimits, type RenderRequest, type ViewOf } from '@flowfarm/queue';
+import { stagesOf, styleStages } from './job-stages.js';
 import { sizeFromAspectRatio } from './aspect-ratio-size.js';
 import { resolveJobStyle } from './job-style.js';
 import type { ApiDeps } from './deps.js';
@@ -74,18 +75,20 @@ export async function resolveAgainstModel(
     errors.push({ path: 'output_quality', message: 'output_quality applies to jpeg and webp only (png is lossless)', code: 'not_applicable' });
   }
   const image = await inputImageOf(input, name, limits, errors, tenant === undefined ? undefined : { tenant, storage: deps.storage });
+  const seed = input.seed ?? randomBytes(4).readUInt32LE(0);
+  const stages = stagesOf(input, { name, limits, steps, seed, fromImage: input.image !== undefined, imageStrength: image?.strength }, errors);
   if (errors.length) throw new ValidationError(errors);
   const outputQuality = outputFormat === 'png' ? undefined : (input.output_quality ?? DEFAULT_OUTPUT_QUALITY);
   const layout = layoutOfJob(input, width, height);
 
   const guidance = limits.variant === 'dev' ? (input.guidance ?? limits.guidance?.default ?? 3.5) : undefined;
-  const seed = input.seed ?? randomBytes(4).readUInt32LE(0);
   const numImages = input.num_images ?? 1;
   // the data URL is not kept in the record (megabytes in Redis): the view shows its hash instead
   const { image: _dataUrl, ...rest } = input;
   const filled: JobInput = {
     ...rest,
-    ...(image ? { strength: image.strength } : {}),
+    ...(image ? { strength: stages?.input[0].strength ?? image.strength } : {}),
+    ...(stages ? { stages: stages.input } : {}),
     model: name,
     width,
     height,
@@ -109,6 +112,7 @@ export async function resolveAgainstModel(
     ...(guidance === undefined ? {} : { guidance }),
     ...(layout ? { layout } : {}),
     ...(image ? { strength: image.strength } : {}),
+    ...(stages ? { stages: stages.render } : {}),
   };
   return { input: filled, request, ...(image ? { image } : {}), defaultJobCost: defaultJobCostOf(limits) };
 }
@@ -148,6 +152,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
   const { input, request, image } = await resolveAgainstModel(deps, styled.input, tenant);
   input.priority = await priorityFor(deps, tenant, input, who);
   request.prompt = styled.prompt;
+  if (request.stages) request.stages = styleStages(request.stages, styled.style?.preset);
   const moderation = await moderatePrompt(deps, tenant, input);
   const id = newJobId();
   // stored beside the job's outputs, so retention removes it with them
@@ -162,7 +167,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     model: input.model!,
     input,
     status: 'queued',
-    progress: { step: 0, total: request.steps },
+    progress: { step: 0, total: progressTotal(request) },
     outputs: [],
     error: null,
     createdAt,
@@ -173,6 +178,7 @@ export async function submitJob(deps: ApiDeps, tenant: string, rawBody: unknown,
     ...(styled.style ? { style: styled.style } : {}),
     ...(inputImage ? { inputImage } : {}),
     ...(moderation ? {} : { request }),
+    ...(request.stages && !moderation ? { stage: 0 } : {}),
     keyId: who.keyId ?? null,
     ...deadlinesOf(createdAt, input, who),
   };

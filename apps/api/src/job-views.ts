@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { NotFoundError, type JobView } from '@flowfarm/contracts';
-import { toJobView, type JobRecord } from '@flowfarm/queue';
+import { dispatchTokenId, toJobView, type JobRecord } from '@flowfarm/queue';
 import { absoluteUrl, apiBaseUrl, type ApiDeps } from './deps.js';
 import { requireTenant } from './auth.js';
 
@@ -15,7 +15,7 @@ export async function loadOwnJob(deps: ApiDeps, req: Request, id: string): Promi
 /** The job's view for this request; `knownPosition`: a queue position just read (by the submit script). */
 export async function jobViewFor(deps: ApiDeps, req: Request, record: JobRecord, knownPosition?: number | null): Promise<JobView> {
   const base = apiBaseUrl(deps, req);
-  const queuePosition = record.status !== 'queued' ? null : knownPosition !== undefined ? knownPosition : await deps.queues.queuePosition(record.model, record.id);
+  const queuePosition = record.status !== 'queued' ? null : knownPosition !== undefined ? knownPosition : await deps.queues.queuePosition(record.model, dispatchTokenId(record.id, record.stage));
   return toJobView(record, { apiBaseUrl: base, queuePosition, outputUrl: async (key) => absoluteUrl(base, await deps.storage.url(key)) });
 }
 

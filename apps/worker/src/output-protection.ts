@@ -101,9 +101,10 @@ export class OutputProtection {
   }
 
   /** Extra fields of the pipeline request: one watermark payload per image. */
-  requestExtras(data: RenderJobData): { watermarks?: number[] } {
+  /** `firstIndex`: the output index of the first image (a prompt chain's stage k makes output k). */
+  requestExtras(data: RenderJobData, firstIndex = 0): { watermarks?: number[] } {
     if (!this.watermarked(data)) return {};
-    return { watermarks: Array.from({ length: data.request.numImages }, (_, k) => watermarkPayloadFor(data.jobId, k)) };
+    return { watermarks: Array.from({ length: data.request.numImages }, (_, k) => watermarkPayloadFor(data.jobId, firstIndex + k)) };
   }
 
   /** SHA-256 of each model file named in model.json, computed once per process (streamed). */
@@ -140,7 +141,8 @@ export class OutputProtection {
       // The version the render thread wrote into the file (importing the pipeline here would
       // load onnxruntime on the thread that renews job locks).
       pipeline_version: pipelineVersionOf(image.data, format) ?? 'unknown',
-      params: { ...params, image_seed: (data.request.seed + index) >>> 0 },
+      // a prompt chain's stage renders one image with the stage's own seed
+      params: { ...params, image_seed: record.stage != null ? data.request.seed : (data.request.seed + index) >>> 0, ...(record.stage != null ? { stage: index } : {}) },
       created_at: new Date().toISOString(),
       ...(watermark ? { watermark: { scheme: WATERMARK_SCHEME, payload: watermark } } : {}),
     };

@@ -2,7 +2,8 @@ import type { AuditLog } from '@flowfarm/trust';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { isTerminalStatus, type JobErrorInfo } from '@flowfarm/contracts';
-import type { JobLifecycle, JobRecord, RenderJobData, RenderToken, StoredOutput } from '@flowfarm/queue';
+import { createHash } from 'node:crypto';
+import { stageRequest, stageRunSteps, type JobLifecycle, type JobRecord, type RenderJobData, type RenderToken, type StoredOutput } from '@flowfarm/queue';
 import { outputKey, type ResultStorage } from '@flowfarm/storage';
 import { imagesGenerated, jobRun, pipelineStage, workerBusy, type PipelineStage } from '@flowfarm/metrics';
 import type { CancelWatch } from './cancel-watch.js';
@@ -95,19 +96,36 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         startedAt = Date.now();
         busy = record.model;
         workerBusy.inc({ model: busy });
-        log.info({ model: record.model }, 'job started');
       }
       if (claimed.cancelRequested) {
         await finish(record, 'canceled', log);
         return { status: 'canceled' };
       }
-      const data = workOf(record);
+      const whole = workOf(record);
       const renderer = deps.renderers.get(record.model);
-      if (!data || !renderer) {
-        const message = data ? `this worker does not serve ${record.model}` : 'the job has no render request';
-        await finish(record, 'failed', log, { code: data ? 'model_not_loaded' : 'invalid_input', message });
+      if (!whole || !renderer) {
+        const message = whole ? `this worker does not serve ${record.model}` : 'the job has no render request';
+        await finish(record, 'failed', log, { code: whole ? 'model_not_loaded' : 'invalid_input', message });
         throw new UnrecoverableError(message);
       }
+      // Prompt chaining: this run renders the record's current stage, from the previous stage's
+      // stored output (any worker may run any stage; the record says which is next).
+      const chain = whole.request.stages;
+      const stageIndex = chain ? (record.stage ?? 0) : undefined;
+      const previous = stageIndex ? record.outputs.find((o) => o.stage === stageIndex - 1) : undefined;
+      if (stageIndex && !previous) {
+        await finish(record, 'failed', log, { code: 'render_failed', message: `the output of stage ${stageIndex - 1} is missing` });
+        throw new UnrecoverableError('chain stage output missing');
+      }
+      // a missing input file is transient here (storage down): the attempt fails and is retried
+      const fromKey = previous?.key ?? whole.request.image?.key;
+      const initImage = fromKey ? await storage.get(fromKey) : undefined;
+      const data: RenderJobData = chain
+        ? { ...whole, request: stageRequest(whole.request, stageIndex!, previous && initImage ? { key: previous.key, sha256: createHash('sha256').update(initImage).digest('hex') } : undefined) }
+        : whole;
+      const stepBase = chain ? (record.stageStep ?? 0) : 0;
+      const startLog = { model: data.model, ...(chain ? { stage: stageIndex } : {}) };
+      if (reserved) log.info(startLog, 'job started');
 
       // Progress goes out in order: the first step, then at most once per interval; the final
       // step's event comes with the success when its own write was skipped. Each report also says
@@ -122,7 +140,8 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         lastReport = now;
         reportedStep = step;
         reports = reports.then(async () => {
-          const out = await lifecycle.progress(running, workerId, step, total);
+          // a chain's progress runs across all its stages
+          const out = chain ? await lifecycle.progress(running, workerId, stepBase + step, running.progress.total) : await lifecycle.progress(running, workerId, step, total);
           if (out.kind !== 'ok' || out.cancelRequested) deps.cancels.abort(jobId);
         }).catch((err: unknown) => log.warn({ err }, 'progress report failed'));
       };
@@ -139,18 +158,19 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         startedAt = Date.now();
         busy = running.model;
         workerBusy.inc({ model: busy });
-        log.info({ model: running.model }, 'job started');
+        log.info(startLog, 'job started');
         if (out.cancelRequested) deps.cancels.abort(jobId);
         return true;
       };
-      // a missing input file is transient here (storage down): the attempt fails and is retried
-      const initImage = data.request.image ? await storage.get(data.request.image.key) : undefined;
       let result;
       try {
         const direct = reserved && renderer === slots;
         if (reserved && !direct) slots?.unreserve();
         reserved = false; // render takes the reserved slot
-        result = await renderer.render({ ...renderRequestOf(data, initImage), ...deps.protection?.requestExtras(data) }, { onProgress, signal: controller.signal, ...(direct ? { reserved: true } : { begin }) });
+        result = await renderer.render(
+          { ...renderRequestOf(data, initImage, chain ? { index: stageIndex!, count: chain.length } : undefined), ...deps.protection?.requestExtras(data, stageIndex ?? 0) },
+          { onProgress, signal: controller.signal, ...(direct ? { reserved: true } : { begin }) },
+        );
       } catch (err) {
         if (!(err instanceof NotBegunError)) throw err;
         log.info({ status: notBegun }, 'job ended or taken over before its batch started; not run');
@@ -181,18 +201,21 @@ export function createRenderProcessor(deps: ProcessorDeps) {
 
       // A failed upload rejects here: the attempt fails and is retried; never succeeded without files.
       const protectStart = performance.now();
-      const files: ProtectedOutput[] = await Promise.all(result.images.map((image, index) => (deps.protection ? deps.protection.protect(data, running, index, image) : { data: image.data })));
+      // a chain's stage k makes output k (its own key, so a re-run of the stage replaces it)
+      const first = stageIndex ?? 0;
+      const files: ProtectedOutput[] = await Promise.all(result.images.map((image, index) => (deps.protection ? deps.protection.protect(data, running, first + index, image) : { data: image.data })));
       if (deps.protection) pipelineStage.observe(stage('provenance'), (performance.now() - protectStart) / 1000);
       const uploadStart = performance.now();
       const outputs: StoredOutput[] = await Promise.all(
         result.images.map(async (image, index) => {
-          const key = outputKey(data.tenant, data.jobId, index, FILE_EXTENSIONS[data.outputFormat] ?? 'png');
+          const key = outputKey(data.tenant, data.jobId, first + index, FILE_EXTENSIONS[data.outputFormat] ?? 'png');
           const file = files[index];
           await storage.put(key, file.data, image.contentType);
           return {
             key, content_type: image.contentType, width: image.width, height: image.height, seed: image.seed, bytes: file.data.byteLength,
             ...(file.provenance ? { provenance: file.provenance } : {}),
             ...(file.watermark ? { watermark: file.watermark } : {}),
+            ...(stageIndex === undefined ? {} : { stage: stageIndex }),
           };
         }),
       );
@@ -202,7 +225,27 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       const indexes = files.flatMap((file) => (file.index ? [file.index] : []));
       // GPU time for usage: the pipeline's own time, shared evenly among the jobs of a batch
       const gpuMs = t.totalMs / ((result as { batchSize?: number }).batchSize ?? 1);
-      const done = await lifecycle.succeed(running, workerId, outputs, renderMs, indexes, gpuMs, reportedStep);
+      if (chain && stageIndex! < chain.length - 1) {
+        // not the last stage: record it (the job is queued for the next one) and hand it on
+        const kept = [...running.outputs.filter((o) => o.stage !== undefined && o.stage < stageIndex!), ...outputs];
+        const stepsDone = stepBase + stageRunSteps(data.request.steps, data.request.strength, data.request.image !== undefined);
+        const staged = await lifecycle.stageDone(running, workerId, kept, { stage: stageIndex!, stepsDone, renderMs, gpuMs });
+        if (staged.kind === 'cancel') {
+          await finish(running, 'canceled', log);
+          return { status: 'canceled' };
+        }
+        if (staged.kind !== 'ok') {
+          log.info({ status: staged.status }, 'job moved on elsewhere or taken over; stage not recorded');
+          return { status: staged.status };
+        }
+        imagesGenerated.inc({ model: data.model }, outputs.length);
+        log.info({ stage: stageIndex, stages: chain.length }, 'stage done; next stage dispatched');
+        return { status: 'staged' };
+      }
+      const all = chain ? [...running.outputs.filter((o) => o.stage !== undefined && o.stage < stageIndex!), ...outputs] : outputs;
+      const done = await lifecycle.succeed(
+        running, workerId, all, renderMs + (running.stageRenderMs ?? 0), indexes, gpuMs + (running.stageGpuMs ?? 0), chain ? stepBase + reportedStep : reportedStep,
+      );
       if (done.kind !== 'ok') {
         log.info({ status: done.kind === 'refused' ? done.status : 'missing' }, 'job finished elsewhere or taken over; not marked succeeded');
         return { status: done.kind === 'refused' ? done.status : 'missing' };

@@ -14,7 +14,7 @@ export const FILE_EXTENSIONS: Record<OutputFormat, string> = { png: 'png', jpeg:
  * The pipeline request of a queued job (jobs queued before output formats existed render png).
  * `initImage` is the starting image's file for image-to-image, read from storage by the caller.
  */
-export function renderRequestOf(data: RenderJobData, initImage?: Uint8Array): ThreadRenderRequest {
+export function renderRequestOf(data: RenderJobData, initImage?: Uint8Array, stage?: { index: number; count: number }): ThreadRenderRequest {
   const r = data.request;
   return {
     prompt: r.prompt, width: r.width, height: r.height, steps: r.steps, guidance: r.guidance, seed: r.seed, numImages: r.numImages,
@@ -29,5 +29,6 @@ export function renderRequestOf(data: RenderJobData, initImage?: Uint8Array): Th
     ...(r.strength === undefined ? {} : { strength: r.strength }),
     ...(r.image ? { inputImageSha256: r.image.sha256 } : {}),
     ...(initImage ? { initImage } : {}),
+    ...(stage ? { stage } : {}),
   };
 }

@@ -110,7 +110,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       if (!job || job.name === DATASET_CHUNK_JOB) return;
       // for good: failed, or already removed (removeOnFail); a retry waits as delayed
       void job.getState().then(
-        (state) => (state === 'failed' || state === 'unknown' ? failAbandoned(job.id!, err.message) : undefined),
+        (state) => (state === 'failed' || state === 'unknown' ? failAbandoned(job.data.jobId, err.message) : undefined),
         () => {},
       );
     });

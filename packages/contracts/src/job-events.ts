@@ -74,6 +74,7 @@ export const JobStreamEvent = z
     error: JobErrorInfo.optional(),
     moderation: JobModeration.optional(),
     attempt: z.number().int().optional().describe('worker attempt (1 = first run)'),
+    stage: z.number().int().optional().describe('prompt chaining: the stage the job is queued for (job.queued between stages)'),
   })
   ;
 export type JobStreamEvent = z.infer<typeof JobStreamEvent>;

@@ -25,6 +25,29 @@ export const INPUT_IMAGE_RESULT_URL = /^(https?:\/\/[^\s]+|\/files\/[^\s]+)$/;
 /** Longest result URL `image` may name. */
 export const MAX_INPUT_IMAGE_URL_CHARS = 4096;
 
+/** Most stages a prompt chain (`stages`) may have. */
+export const MAX_STAGES = 8;
+
+/**
+ * One stage of a prompt chain. Each stage after the first refines the previous stage's output
+ * with image-to-image; the first renders from noise, or from `image` like any job.
+ */
+export const JobStage = z
+  .object({
+    prompt: z.string().trim().min(1, { message: 'prompt must not be empty' }).max(MAX_PROMPT_CHARS).optional().describe("this stage's prompt (default: the job's prompt)"),
+    strength: z
+      .number()
+      .gt(0, { message: 'strength must be greater than 0' })
+      .max(1, { message: 'strength must be at most 1' })
+      .optional()
+      .describe(`(0, 1]: how much of the schedule runs from the previous stage's output (default ${DEFAULT_IMAGE_STRENGTH}); on the first stage only with image (instead of the job's strength)`),
+    steps: z.number().int().positive().optional().describe("this stage's flow steps (default: the job's steps)"),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe("this stage's seed (default: the job's seed plus the stage's index)"),
+  })
+  .strict()
+  ;
+export type JobStage = z.infer<typeof JobStage>;
+
 /** Largest `metadata` object, serialized as JSON, in bytes. */
 export const MAX_METADATA_BYTES = 2048;
 
@@ -120,6 +143,12 @@ export const JobInput = z
       .max(1)
       .optional()
       .describe(`image-to-image, with image only: (0, 1], how much of the schedule runs from the image (1: all of it, from noise; default ${DEFAULT_IMAGE_STRENGTH})`),
+    stages: z
+      .array(JobStage)
+      .min(1, { message: 'stages must have at least 1 stage' })
+      .max(MAX_STAGES, { message: `stages must have at most ${MAX_STAGES} stages` })
+      .optional()
+      .describe(`prompt chaining: 1-${MAX_STAGES} stages rendered in order in one job, each refining the previous stage's output with image-to-image; every stage's image is kept in outputs (marked with its stage), the last is the final image. Not with layout, scene, ultra or num_images above 1`),
     webhook: WebhookSpec.optional(),
     metadata: Metadata.optional(),
     priority: JobPriority.optional().describe("within the tenant's share, higher runs first (default normal; at most the key's or tenant's max_priority)"),

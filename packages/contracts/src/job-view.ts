@@ -11,6 +11,7 @@ export const JobOutput = z
     height: z.number().int(),
     seed: z.number().int(),
     bytes: z.number().int(),
+    stage: z.number().int().min(0).optional().describe('prompt chaining: the index in input.stages of the stage that made this image'),
   })
   ;
 export type JobOutput = z.infer<typeof JobOutput>;

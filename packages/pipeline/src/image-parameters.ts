@@ -18,6 +18,11 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
   if (r.raw) p.raw = 'true';
   if (r.strength !== undefined) p.strength = String(r.strength);
   if (r.inputImageSha256 !== undefined) p.input_image_sha256 = r.inputImageSha256;
+  if (r.stage) {
+    // prompt chaining: this file is stage `stage` (from 0) of `stages`; input_image_sha256 is the previous stage's file
+    p.stage = String(r.stage.index);
+    p.stages = String(r.stage.count);
+  }
   if (r.paletteEdges) p.palette_edges = r.paletteEdges;
   if (r.layout) p.layout = JSON.stringify(r.layout);
   // png files written before output formats existed carry no format key: keep their bytes as they were

@@ -57,6 +57,7 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     ...(req.raw ? { raw: true } : {}),
     ...resolveStrength(req),
     ...(typeof req.inputImageSha256 === 'string' ? { inputImageSha256: req.inputImageSha256 } : {}),
+    ...resolveStage(req),
   };
   if (resolved.width * resolved.height > (m.maxPixels ?? m.resolution.max ** 2)) {
     throw new PipelineInputError(`${resolved.width}x${resolved.height} is more than the model's ${m.maxPixels} pixels`);
@@ -112,6 +113,14 @@ function resolvePalette(req: GenerateRequest): { palette?: string[]; paletteEdge
   const edges = req.paletteEdges ?? 'hard';
   if (edges !== 'hard' && edges !== 'edges') throw new PipelineInputError(`paletteEdges must be hard or edges (got ${String(edges)})`);
   return { palette: req.palette.map((c) => c.toLowerCase()), ...(edges === 'hard' ? {} : { paletteEdges: edges }) };
+}
+
+/** Prompt chaining: which stage of how many this render is (recorded in the file). */
+function resolveStage(req: GenerateRequest): { stage?: { index: number; count: number } } {
+  if (req.stage === undefined) return {};
+  const { index, count } = req.stage;
+  if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || count < 1 || index >= count) throw new PipelineInputError('stage must be {index, count} with 0 <= index < count');
+  return { stage: { index, count } };
 }
 
 function resolveStrength(req: GenerateRequest): { strength?: number; init?: { latents: Float32Array } } {

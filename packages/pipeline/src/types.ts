@@ -37,6 +37,8 @@ export interface GenerateRequest {
   init?: { latents: Float32Array };
   /** sha256 of the starting image's file, recorded in the output's parameters (input_image_sha256) */
   inputImageSha256?: string;
+  /** prompt chaining: this render is stage `index` (from 0) of `count`, recorded in the file (stage, stages) */
+  stage?: { index: number; count: number };
   /** png (default), jpeg or webp; the parameters are embedded in every format */
   outputFormat?: OutputFormat;
   /** 1-100 for jpeg/webp (default 90); ignored for png */
@@ -68,6 +70,7 @@ export interface ResolvedRequest {
   strength?: number;
   init?: { latents: Float32Array };
   inputImageSha256?: string;
+  stage?: { index: number; count: number };
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;

@@ -1,6 +1,6 @@
 export { farmKeys, renderQueueName, type FarmKeys } from './keys.js';
 export { createRedisConnection, pingRedis } from './redis-connection.js';
-export { recordFromHash, recordToHash, toJobView, type InputImageRef, type JobRecord, type QuotaReservation, type RenderRequest, type StoredOutput, type ViewContext } from './job-record.js';
+export { recordFromHash, recordToHash, toJobView, type InputImageRef, type JobRecord, type QuotaReservation, type RenderRequest, type RenderStage, type StoredOutput, type ViewContext } from './job-record.js';
 export { JobStore, SUBMIT_EVENT_ID, USAGE_FIELDS, usageField, type JobUsage, type ListPosition, type StoredEvent } from './job-store.js';
 export { RenderQueues, renderJobOptions, type RenderJobData, type RenderJobPolicy, type RenderToken } from './render-queues.js';
 export * from './lifecycle/index.js';
@@ -13,4 +13,4 @@ export { BULLMQ_PRIORITY_LIMIT, FAIR_ASSIGN, FairScheduler, STEPS_PER_DEFAULT_JO
 export { TenantPolicyStore } from './tenant-policy.js';
 export { MAX_USAGE_DAYS, UsageLedger, daysBetween, usageCsv, type UsageRequest } from './usage-ledger.js';
 export { DeadlineSweeper, type DeadlineHandlers } from './deadline-sweeper.js';
-export { pixelSteps, quotaPeriods, utcDay, utcMonth } from './quota-periods.js';
+export { imagesOf, pixelSteps, quotaPeriods, utcDay, utcMonth } from './quota-periods.js';

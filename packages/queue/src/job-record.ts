@@ -9,6 +9,17 @@ export interface RenderRequest {
   style?: string; raw?: boolean;
   /** image-to-image: (0, 1] and the stored starting image (the worker reads, resizes and encodes it) */
   strength?: number; image?: { key: string; sha256: string };
+  /** prompt chaining: every stage with its defaults filled in (prompts styled); stages.ts */
+  stages?: RenderStage[];
+}
+
+/** One stage of a prompt chain as the worker renders it (stage 0 may start from `image`). */
+export interface RenderStage {
+  prompt: string;
+  steps: number;
+  seed: number;
+  /** image-to-image strength from the previous stage's output (stage 0: from the job's image, if any) */
+  strength?: number;
 }
 
 /** A stored output: where the file is, not a URL (URLs are signed when a view is built). */
@@ -23,6 +34,8 @@ export interface StoredOutput {
   provenance?: Record<string, unknown> | object;
   /** Invisible watermark payload (8 hex digits). */
   watermark?: string;
+  /** Prompt chaining: the index of the stage that made this image. */
+  stage?: number;
 }
 
 /** Where a job's starting image is stored, and what the view says of it. */
@@ -77,6 +90,13 @@ export interface JobRecord {
   cancelAt?: number | null;
   /** What the job reserved against its tenant's quotas at submit (released unless it succeeds). */
   reserved?: QuotaReservation | null;
+  /** Prompt chaining: the index of the stage to render next (absent for other jobs). */
+  stage?: number | null;
+  /** Prompt chaining: steps of the stages already done (where the next stage's progress starts). */
+  stageStep?: number | null;
+  /** Prompt chaining: render and GPU time of the stages already done. */
+  stageRenderMs?: number | null;
+  stageGpuMs?: number | null;
 }
 
 /** Images and pixel-steps counted against the quota periods a job was submitted in. */
@@ -116,6 +136,7 @@ export function recordToHash(r: JobRecord): string[] {
     ['start_by', r.startBy ? String(r.startBy) : null],
     ['cancel_at', r.cancelAt ? String(r.cancelAt) : null],
     ['reserved', r.reserved && JSON.stringify(r.reserved)],
+    ['stage', r.stage !== undefined && r.stage !== null && String(r.stage)],
   ];
   return pairs.flatMap(([field, value]) => (value ? [field, value] : []));
 }
@@ -152,6 +173,7 @@ export function recordFromHash(raw: Record<string, string> | string[]): JobRecor
     startBy: num(h.start_by),
     cancelAt: num(h.cancel_at),
     reserved: h.reserved ? (JSON.parse(h.reserved) as QuotaReservation) : null,
+    ...(h.stage === undefined ? {} : { stage: Number(h.stage), stageStep: Number(h.stage_step ?? 0), stageRenderMs: Number(h.stage_render_ms ?? 0), stageGpuMs: Number(h.stage_gpu_ms ?? 0) }),
   };
 }
 
@@ -182,6 +204,7 @@ export async function toJobView(r: JobRecord, ctx: ViewContext): Promise<JobView
       height: o.height,
       seed: o.seed,
       bytes: o.bytes,
+      ...(o.stage === undefined ? {} : { stage: o.stage }),
     })),
   );
   return {

@@ -16,6 +16,13 @@ export const dayPeriod = (day: string): string => `d:${day}`;
 export const monthPeriod = (month: string): string => `m:${month}`;
 
 /** Pixel-steps of a job (integer): width × height × steps × images. Megapixel-steps = this / 10⁶. */
-export function pixelSteps(input: { width?: number; height?: number; steps?: number; num_images?: number }): number {
+export function pixelSteps(input: { width?: number; height?: number; steps?: number; num_images?: number; stages?: Array<{ steps?: number }> }): number {
+  // a prompt chain renders one image per stage, each with its own steps
+  if (input.stages?.length) return input.stages.reduce((sum, stage) => sum + (input.width ?? 0) * (input.height ?? 0) * (stage.steps ?? input.steps ?? 0), 0);
   return (input.width ?? 0) * (input.height ?? 0) * (input.steps ?? 0) * (input.num_images ?? 1);
+}
+
+/** Images a job makes: one per stage of a prompt chain, else num_images. */
+export function imagesOf(input: { num_images?: number; stages?: unknown[] }): number {
+  return input.stages?.length ? input.stages.length : (input.num_images ?? 1);
 }

@@ -6,6 +6,7 @@ import { renderQueueName } from './keys.js';
 import type { RenderRequest } from './job-record.js';
 import { runScript } from './lua.js';
 import { OLDEST_WAITING, QUEUE_POSITION } from './lifecycle/scripts.js';
+import { dispatchTokenId } from './lifecycle/stages.js';
 
 /**
  * What a render job carries through BullMQ: only the id. BullMQ is dispatch only; the job's one
@@ -13,6 +14,8 @@ import { OLDEST_WAITING, QUEUE_POSITION } from './lifecycle/scripts.js';
  */
 export interface RenderToken {
   jobId: string;
+  /** Prompt chaining: the stage this token was dispatched for (absent: the job's first run). */
+  stage?: number;
 }
 
 /** What the worker renders: the record's request with the job's identity (built from the record). */
@@ -74,10 +77,11 @@ export class RenderQueues {
 
   /**
    * Adds the job's dispatch token with its priority (lower runs first). The BullMQ job id is the
-   * farm's job id, so adding a token that exists already is a no-op.
+   * farm's job id (a chain's later stages: `<id>-s<k>`, stages.ts), so adding a token that exists
+   * already is a no-op.
    */
-  async dispatch(model: string, jobId: string, priority: number): Promise<void> {
-    await this.queue(model).add('render', { jobId }, { jobId, priority });
+  async dispatch(model: string, jobId: string, priority: number, stage?: number | null): Promise<void> {
+    await this.queue(model).add('render', stage ? { jobId, stage } : { jobId }, { jobId: dispatchTokenId(jobId, stage), priority });
   }
 
   /** Removes a job that has not started yet; false when a worker holds it. */

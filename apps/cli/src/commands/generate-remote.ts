@@ -10,11 +10,12 @@ import { printJson } from '../farm/print-output.js';
 import { aspectRatioFlags, extensionOf, jobAspectRatio, jobOutputFormat, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import { ProgressReporter } from '../farm/progress-reporter.js';
 import { imageField, imageFlags } from './image-flags.js';
+import { stageFlags, stagePaths } from './stage-flags.js';
 
 const USAGE = `usage: flowfarm generate "<prompt>" --api URL [--out FILE] [--model M] [--width W] [--height H]
          [--steps N] [--seed N] [--guidance G] [--num-images N] [--format png|jpeg|webp] [--quality Q]
          [--aspect-ratio R] [--ultra] [--palette #rrggbb,…] [--style NAME] [--raw]
-         [--image FILE|RESULT_URL [--strength S]]
+         [--image FILE|RESULT_URL [--strength S]] [--stage PROMPT [--stage-strength S]]… | [--stages FILE]
          [--priority high|normal|low] [--start-timeout SECONDS] [--cancel-after 5m]
          [--timeout SECONDS] [--json]
 (uses FLOWFARM_API_KEY; --out defaults to <job id>.png, .jpg or .webp)
@@ -61,6 +62,9 @@ export function runRemote(argv: string[]): Promise<number> {
       raw: { type: 'boolean' },
       image: { type: 'string' },
       strength: { type: 'string' },
+      stage: { type: 'string', multiple: true },
+      'stage-strength': { type: 'string', multiple: true },
+      stages: { type: 'string' },
       model: { type: 'string', short: 'm' },
       'models-dir': { type: 'string' },
       timeout: { type: 'string' },
@@ -78,6 +82,7 @@ export function runRemote(argv: string[]): Promise<number> {
     if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError('--guidance must be a number');
     const timeoutSeconds = integer('timeout', values.timeout);
     const image = imageFlags(values.image, values.strength, UsageError, true);
+    const stages = stageFlags(values.stage as string[] | undefined, values['stage-strength'] as string[] | undefined, values.stages as string | undefined, UsageError);
     const input: JobInput = {
       prompt: positionals[0]!,
       model: values.model,
@@ -92,7 +97,9 @@ export function runRemote(argv: string[]): Promise<number> {
       ...paletteFlag(values.palette, UsageError),
       ...(values.style === undefined ? {} : { style: values.style }),
       ...(values.raw ? { raw: true } : {}),
-      ...(image ? { image: imageField(image, UsageError), strength: image.strength } : {}),
+      // a chain's first stage may carry its own strength (--stages FILE); then the job gives none
+      ...(image ? { image: imageField(image, UsageError), ...(stages?.[0]?.strength === undefined ? { strength: image.strength } : {}) } : {}),
+      ...(stages ? { stages } : {}),
       ...priorityFlags(values.priority, values['start-timeout']),
     };
     const cancelAfter = values['cancel-after'];
@@ -121,7 +128,8 @@ export function runRemote(argv: string[]): Promise<number> {
 }
 
 async function saveOutputs(job: JobView, out: string, download: (output: { url: string }) => Promise<Uint8Array>): Promise<string[]> {
-  const files = outputPaths(out, job.outputs.length);
+  // a prompt chain: the final stage to --out, the stages before it beside it (as locally)
+  const files = job.input.stages ? stagePaths(out, job.outputs.length) : outputPaths(out, job.outputs.length);
   await mkdir(path.dirname(path.resolve(files[0] ?? out)), { recursive: true });
   for (const [k, output] of job.outputs.entries()) await writeFile(files[k]!, await download(output));
   return files;

@@ -102,6 +102,13 @@ describe('flowfarm generate', () => {
       ['a red circle', '--out', 'x.png', '--image', 'x.png', '--strength', '0'],
       ['a red circle', '--out', 'x.png', '--image', path.join(tmp, 'no-such.png')],
       ['a red circle', '--out', path.join(tmp, 'never.png'), '--image', path.join(fixtures, 'mini', 'model.json')], // not an image
+      ['a red circle', '--out', 'x.png', '--stage-strength', '0.5'], // stage strength without a stage
+      ['a red circle', '--out', 'x.png', '--stage', 'a blue circle', '--stage-strength', '1.5'],
+      ['a red circle', '--out', 'x.png', '--stage', 'a', '--stage', 'b', '--stage', 'c', '--stage-strength', '0.5', '--stage-strength', '0.5'],
+      ['a red circle', '--out', 'x.png', ...Array.from({ length: 8 }, () => ['--stage', 'again']).flat()], // 9 stages
+      ['a red circle', '--out', 'x.png', '--stage', 'a blue circle', '--num-images', '2'],
+      ['a red circle', '--out', 'x.png', '--stages', path.join(tmp, 'no-such.json')],
+      ['a red circle', '--out', 'x.png', '--stages', path.join(fixtures, 'mini', 'model.json')], // JSON, but no list of stages
     ];
     for (const args of cases) {
       const { code, stderr } = await inProcess(args);
@@ -124,6 +131,20 @@ describe('flowfarm generate', () => {
     expect(image.text).toMatchObject({ strength: '0.5', input_image_sha256: createHash('sha256').update(png).digest('hex') });
     // at 0.5 this model keeps the image (see test/farm/farm-image-to-image.test.ts for the fractions)
     expect(analyzeImage(image.rgb, image.width, image.height, domain)).toMatchObject({ color: 'blue', shape: 'square', position: 'center' });
+  });
+
+  it('--stage chains renders: the final image at --out, each earlier stage beside it, each made from the one before; the same flags give the same files', async () => {
+    const out = path.join(tmp, 'chain.png');
+    const args = ['generate', 'a large red circle in the center on a white background', '--out', out, '--stage', 'a large red circle in the center on a blue background', '--stage-strength', '0.75', '--seed', '5', '--steps', '4', '--width', '64', '--height', '64'];
+    const r = await flowfarm(args);
+    expect(r.code, r.stderr).toBe(0);
+    const first = readFileSync(path.join(tmp, 'chain-stage0.png'));
+    const last = readFileSync(out);
+    expect(decodePngRgb(first).text).toMatchObject({ stage: '0', stages: '2', seed: '5', steps: '4' });
+    expect(decodePngRgb(last).text).toMatchObject({ stage: '1', stages: '2', seed: '6', strength: '0.75', input_image_sha256: createHash('sha256').update(first).digest('hex') });
+    expect((await flowfarm(args)).code).toBe(0);
+    expect(readFileSync(out).equals(last)).toBe(true);
+    expect(readFileSync(path.join(tmp, 'chain-stage0.png')).equals(first)).toBe(true);
   });
 
   it('fails with the load error when the model folder is broken', async () => {

@@ -1,11 +1,13 @@
 // `flowfarm generate "<prompt>" --out x.png`: runs the pipeline in-process (no farm needed).
 // With --api URL the request goes to a farm instead (generate-remote.ts).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_IMAGE_STRENGTH, type JobStage } from '@flowfarm/contracts';
 import { imageFlags } from './image-flags.js';
+import { stageFlags, stagePaths } from './stage-flags.js';
 import { applyLocalStyle, aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
 import {
   ModelLoadError, PipelineInputError, ProviderConfigError, initFromImageFile, listModelDirs, loadModel, parseProviderList, providerEnvironment,
@@ -37,6 +39,12 @@ options:
   --image FILE       image-to-image: start from this png/jpeg/webp (stretched to the size;
                      the model needs a VAE encoder); with --api also a result URL of the farm
   --strength S       with --image: (0, 1], how much of the schedule runs (default 0.6)
+  --stage PROMPT     prompt chaining: after the first render (the prompt above), refine the
+                     previous image with this prompt (image-to-image); repeat for up to 8
+                     stages in all. The final image goes to --out, stage k to FILE-stage<k>.png
+  --stage-strength S (0, 1] for every --stage, or one per --stage (default 0.6)
+  --stages FILE      the whole chain as JSON: [{"prompt"?, "strength"?, "steps"?, "seed"?}, …]
+                     (stage 0 first; a stage's prompt defaults to the command's prompt)
   --format F         png (default), jpeg or webp; the parameters are embedded in every format
   --quality Q        1-100 for jpeg and webp (default 90)
   --model NAME       a folder under the models dir (default ${DEFAULT_MODEL})
@@ -71,6 +79,9 @@ const OPTIONS = {
   raw: { type: 'boolean' },
   image: { type: 'string' },
   strength: { type: 'string' },
+  stage: { type: 'string', multiple: true },
+  'stage-strength': { type: 'string', multiple: true },
+  stages: { type: 'string' },
   model: { type: 'string', short: 'm' },
   'models-dir': { type: 'string' },
   provider: { type: 'string' },
@@ -128,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let request: GenerateRequest;
   let image: { bytes: Uint8Array; strength: number } | undefined;
+  let stages: JobStage[] | undefined;
   let providers: string[] = [];
   let latents: 'auto' | 'host' | 'device' = 'auto';
   try {
@@ -157,6 +169,15 @@ export async function run(argv: string[]): Promise<number> {
     }, values.style, values.raw, UsageError);
     const flag = imageFlags(values.image, values.strength, UsageError, false);
     image = flag && 'bytes' in flag ? flag : undefined;
+    stages = stageFlags(values.stage, values['stage-strength'], values.stages, UsageError);
+    if (stages) {
+      if ((request.numImages ?? 1) > 1) throw new UsageError('a prompt chain renders one image per stage; leave --num-images out');
+      if (request.ultra) throw new UsageError('--ultra cannot be combined with stages');
+      if (stages[0]!.strength !== undefined && !image) throw new UsageError("the first stage's strength needs --image");
+      if (stages[0]!.strength !== undefined && values.strength !== undefined) throw new UsageError("give the first stage's strength once: --strength or in --stages");
+      // the chain's stages need one seed to count from
+      request.seed ??= randomBytes(4).readUInt32LE(0);
+    }
   } catch (err) {
     if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
     if (err instanceof ProviderConfigError) return fail(`--provider: ${err.message}`, 2);
@@ -181,6 +202,18 @@ export async function run(argv: string[]): Promise<number> {
     progress.clear();
     if (err instanceof ModelLoadError) return fail(err.message, 1);
     throw err;
+  }
+  if (stages) {
+    try {
+      return await generateChain(model, request, image, stages, { out: values.out!, json: values.json === true, style: values.style, raw: values.raw }, progress);
+    } catch (err) {
+      progress.clear();
+      if (err instanceof PipelineInputError) return fail(err.message, 2);
+      if (err instanceof UsageError) return fail(`${err.message} (try flowfarm generate --help)`, 2);
+      throw err;
+    } finally {
+      await model.release();
+    }
   }
   let result: GenerateResult;
   try {
@@ -243,6 +276,52 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(
       `${r.width}x${r.height}, ${r.steps} steps, ${timings.totalMs.toFixed(0)} ms on ${model.provider} (model load ${model.loadMs.toFixed(0)} ms)\n`,
     );
+  }
+  return 0;
+}
+
+/**
+ * Prompt chaining, locally: stage 0 renders the request (from --image if given), each later stage
+ * refines the previous stage's file with image-to-image, as a farm's workers do (same defaults:
+ * the command's prompt and steps, seed + k, strength 0.6), so the same flags give the same files.
+ */
+async function generateChain(
+  model: Awaited<ReturnType<typeof loadModel>>,
+  request: GenerateRequest,
+  image: { bytes: Uint8Array; strength: number } | undefined,
+  stages: JobStage[],
+  options: { out: string; json: boolean; style?: string; raw?: boolean },
+  progress: ProgressBar,
+): Promise<number> {
+  const resolved = model.resolve(request); // usage errors before any work
+  const paths = stagePaths(options.out, stages.length);
+  mkdirSync(path.dirname(path.resolve(paths[0]!)), { recursive: true });
+  let previous = image?.bytes;
+  const made: Array<{ file: string; prompt: string; seed: number; steps: number; strength?: number; totalMs: number }> = [];
+  for (const [k, stage] of stages.entries()) {
+    const prompt = stage.prompt === undefined ? request.prompt : applyLocalStyle({ prompt: stage.prompt }, options.style, options.raw, UsageError).prompt;
+    const strength = k === 0 ? (image ? (stage.strength ?? image.strength) : undefined) : (stage.strength ?? DEFAULT_IMAGE_STRENGTH);
+    const stageRequest: GenerateRequest = {
+      ...request, prompt, numImages: 1,
+      steps: stage.steps ?? resolved.steps,
+      seed: stage.seed ?? (resolved.seed + k) % 2 ** 32,
+      stage: { index: k, count: stages.length },
+    };
+    if (previous && strength !== undefined) {
+      stageRequest.init = await initFromImageFile(model, previous, resolved.width, resolved.height);
+      stageRequest.strength = strength;
+      stageRequest.inputImageSha256 = createHash('sha256').update(previous).digest('hex');
+    }
+    const result = await model.generate(stageRequest, { onProgress: (p) => progress.step(p.step, p.total) });
+    previous = result.images[0]!.data;
+    writeFileSync(paths[k]!, previous);
+    made.push({ file: paths[k]!, prompt, seed: result.images[0]!.seed, steps: stageRequest.steps!, ...(strength === undefined ? {} : { strength }), totalMs: result.timings.totalMs });
+  }
+  progress.clear();
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ outputs: made.map((m) => path.resolve(m.file)), model: model.name, provider: model.provider, width: resolved.width, height: resolved.height, stages: made.map((m) => ({ ...m, file: path.resolve(m.file), totalMs: Math.round(m.totalMs * 100) / 100 })) })}\n`);
+  } else {
+    for (const [k, m] of made.entries()) process.stdout.write(`wrote ${m.file} (stage ${k}, seed ${m.seed}${m.strength === undefined ? '' : `, strength ${m.strength}`})\n`);
   }
   return 0;
 }

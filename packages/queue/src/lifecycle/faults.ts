@@ -13,6 +13,10 @@ export const FAULT_POINTS = [
   'finish:before-record',
   /** Worker: the record says succeeded; neither the notifier nor BullMQ has been told. */
   'finish:after-record',
+  /** Worker, prompt chaining: a stage's output is stored, the record does not say the stage is done yet. */
+  'stage:before-record',
+  /** Worker, prompt chaining: the stage is recorded (job queued for the next), its token not dispatched yet. */
+  'stage:after-record',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 

@@ -15,3 +15,12 @@ export {
 export { startChore, type Chore } from './chores.js';
 export { bullStalledMover, reapDeadWorkers, type Requeue, type StalledMove } from './takeover.js';
 export { FAULT_POINTS, crashAt, type FaultPoint } from './faults.js';
+export {
+  DEFAULT_STAGE_STRENGTH,
+  chainSteps,
+  dispatchTokenId,
+  progressTotal,
+  stageRequest,
+  stageRunSteps,
+  type StageOutcome,
+} from './stages.js';

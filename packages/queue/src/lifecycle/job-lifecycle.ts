@@ -16,13 +16,14 @@ import type { FarmKeys } from '../keys.js';
 import { renderQueueName } from '../keys.js';
 import { fairUnit } from '../fair-share.js';
 import { USAGE_FIELDS, usageField, type JobUsage } from '../job-store.js';
-import { dayPeriod, monthPeriod, pixelSteps, quotaPeriods, utcDay } from '../quota-periods.js';
+import { dayPeriod, imagesOf, monthPeriod, pixelSteps, quotaPeriods, utcDay } from '../quota-periods.js';
 import { recordFromHash, recordToHash, type JobRecord, type StoredOutput } from '../job-record.js';
 import { JobStore } from '../job-store.js';
 import { runScript } from '../lua.js';
 import type { RenderQueues } from '../render-queues.js';
 import { crashAt, type FaultPoint } from './faults.js';
 import { BEGIN, CLAIM, PROGRESS, REQUEST_CANCEL, REQUEUE_ABANDONED, START, SUBMIT, TRANSITION } from './scripts.js';
+import { completeStage, dispatchTokenId, type StageOutcome } from './stages.js';
 
 export type SubmitOutcome =
   | { kind: 'created'; record: JobRecord; queuePosition: number | null }
@@ -150,7 +151,7 @@ export class JobLifecycle {
     // Quotas: a queued job reserves its images and pixel-steps with its record (released unless
     // it succeeds); a moderated one reserves nothing. Its start deadline is scheduled with it.
     const periods = quotaPeriods(record.createdAt);
-    const images = record.input.num_images ?? 1;
+    const images = imagesOf(record.input);
     const px = pixelSteps(record.input);
     const reserved = moderated ? null : { day: periods.day, month: periods.month, images, pixelSteps: px };
     const extras = moderated
@@ -239,8 +240,22 @@ export class JobLifecycle {
    * removed when the job starts, or by the reconciler.
    */
   async dispatch(record: JobRecord): Promise<void> {
-    await this.queues.dispatch(record.model, record.id, record.dispatchPriority ?? dispatchPriority(record));
+    await this.queues.dispatch(record.model, record.id, record.dispatchPriority ?? dispatchPriority(record), record.stage);
     crashAt(this.options.fault, 'submit:after-dispatch');
+  }
+
+  /**
+   * Prompt chaining: stage `done.stage` of the job is stored; the job goes back to queued for the
+   * next stage and that stage's token goes out, for any worker (stages.ts).
+   */
+  stageDone(record: JobRecord, workerId: string, outputs: StoredOutput[], done: { stage: number; stepsDone: number; renderMs: number; gpuMs: number }): Promise<StageOutcome> {
+    const ctx = {
+      redis: this.redis, keys: this.keys, fault: this.options.fault, onError: this.options.onError,
+      event: (type: JobEventType, jobId: string, extra: Partial<JobStreamEvent>) => this.event(type, jobId, extra),
+      notify: (type: JobEventType, r: JobRecord) => this.notify(type, r),
+      dispatch: (r: JobRecord) => this.queues.dispatch(r.model, r.id, r.dispatchPriority ?? dispatchPriority(r), r.stage),
+    };
+    return completeStage(ctx, record, workerId, outputs, done);
   }
 
   /**
@@ -305,7 +320,8 @@ export class JobLifecycle {
       attempt,
       worker: workerId,
       startedAt: record.startedAt ?? now,
-      progress: { step: 0, total: record.progress.total },
+      // a prompt chain's later stage starts where the stages done so far left its progress
+      progress: { step: record.stageStep ?? 0, total: record.progress.total },
       cancelRequested: record.cancelRequested || cancel === '1',
     };
     crashAt(this.options.fault, 'start:after-mark');
@@ -414,7 +430,7 @@ export class JobLifecycle {
     const error = { code: 'start_timeout', message: 'not started before its deadline' };
     const done: JobRecord = { ...record, status: 'expired', finishedAt: now, error };
     const outcome = await this.transition(done, ['queued'], 'job.expired', ['status', 'expired', 'finished_at', String(now), 'error', JSON.stringify(error)], {}, WORKER_ANY);
-    if (outcome.kind === 'ok') await this.queues.removeWaiting(record.model, record.id).catch((err: unknown) => this.options.onError?.(err, 'removing an expired job from its queue'));
+    if (outcome.kind === 'ok') await this.queues.removeWaiting(record.model, dispatchTokenId(record.id, record.stage)).catch((err: unknown) => this.options.onError?.(err, 'removing an expired job from its queue'));
     return outcome;
   }
 
@@ -470,7 +486,7 @@ export class JobLifecycle {
     if (outcome !== 'canceled_now' && outcome !== 'requested') return { kind: 'finished', status: outcome };
     if (outcome === 'requested') return { kind: outcome, record: { ...record, cancelRequested: true } };
     const canceled: JobRecord = { ...record, status: 'canceled', finishedAt: now, cancelRequested: true };
-    await this.queues.removeWaiting(record.model, record.id);
+    await this.queues.removeWaiting(record.model, dispatchTokenId(record.id, record.stage));
     this.options.observer?.finished(canceled, 'canceled');
     await this.notify('job.canceled', canceled, view);
     return { kind: outcome, record: canceled };

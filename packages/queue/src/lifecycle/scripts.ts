@@ -95,7 +95,7 @@ end
 local id = redis.call('HGET', KEYS[1], 'id')
 local held = redis.call('HGETALL', KEYS[3])
 for i = 1, #held, 2 do
-  if string.sub(held[i + 1], -5) == ' done' then redis.call('HDEL', KEYS[3], held[i]) end
+  if string.find(held[i + 1], ' done', 1, true) then redis.call('HDEL', KEYS[3], held[i]) end
 end
 redis.call('HSET', KEYS[3], id, redis.call('HGET', KEYS[1], 'model'))
 redis.call('HSET', KEYS[1], 'worker', ARGV[1], 'claimed_at', ARGV[3])
@@ -108,8 +108,9 @@ redis.call('ZREM', KEYS[7], id)
 // queued|running (held by this worker) → running: attempt, started_at (first run), job.started.
 const BEGIN_BODY = `
 local progress = cjson.decode(redis.call('HGET', KEYS[1], 'progress') or '{"step":0,"total":0}')
+-- a prompt chain's later stage starts where the stages done so far left its progress (stages.ts)
 redis.call('HSET', KEYS[1], 'status', 'running', 'attempt', ARGV[2], 'worker', ARGV[1],
-  'progress', '{"step":0,"total":' .. (progress.total or 0) .. '}')
+  'progress', '{"step":' .. (redis.call('HGET', KEYS[1], 'stage_step') or '0') .. ',"total":' .. (progress.total or 0) .. '}')
 redis.call('HSETNX', KEYS[1], 'started_at', ARGV[3])
 local eid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', '10000', '*', 'e', ARGV[4])
 redis.call('PUBLISH', ARGV[5], eid)

@@ -2,6 +2,7 @@ import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FarmKeys } from '../keys.js';
 import { renderQueueName } from '../keys.js';
+import { dispatchTokenId } from './stages.js';
 
 /**
  * Runs BullMQ's own stalled-job move for a model's queue now (a Worker's moveStalledJobsToWait:
@@ -68,19 +69,22 @@ export async function reapDeadWorkers(redis: Redis, keys: FarmKeys, stalledMove:
   for (const workerId of dead) {
     const held = await redis.hgetall(keys.workerJobs(workerId));
     const ids = Object.keys(held);
-    const states = ids.length ? await redis.pipeline(ids.map((id) => ['hmget', keys.job(id), 'status', 'worker'])).exec() : [];
+    const states = ids.length ? await redis.pipeline(ids.map((id) => ['hmget', keys.job(id), 'status', 'worker', 'stage'])).exec() : [];
     const release = redis.multi();
     const abandoned: Array<[string, string]> = [];
     ids.forEach((jobId, i) => {
-      const [status, holder] = (states?.[i]?.[1] ?? []) as [string | null, string | null];
-      // `<model> done`: the run ended, BullMQ may not have heard (its token's re-run finds the end)
-      const [model, done] = held[jobId].split(' ');
-      // running, or claimed (queued, held for the worker's next batch), or ended but not told BullMQ
-      if (holder !== workerId || (status !== 'running' && status !== 'queued' && !done)) return;
+      const [status, holder, stage] = (states?.[i]?.[1] ?? []) as [string | null, string | null, string | null];
+      // `<model> done`: the run ended, BullMQ may not have heard (its token's re-run finds the end);
+      // `<model> done <k>`: a prompt chain's stage k ended (stages.ts): that stage's token was this
+      // worker's, whoever runs the job now. Otherwise the job is running, or claimed (queued, held
+      // for the worker's next batch).
+      const [model, done, stageRan] = held[jobId].split(' ');
+      if (stageRan === undefined && (holder !== workerId || (status !== 'running' && status !== 'queued' && !done))) return;
       const queue = `${keys.bullPrefix}:${renderQueueName(model)}`;
-      release.del(`${queue}:${jobId}:lock`).sadd(`${queue}:stalled`, jobId).del(`${queue}:stalled-check`);
+      const token = dispatchTokenId(jobId, stageRan !== undefined ? Number(stageRan) : stage === null ? null : Number(stage));
+      release.del(`${queue}:${token}:lock`).sadd(`${queue}:stalled`, token).del(`${queue}:stalled-check`);
       models.add(model);
-      if (!done && (status === 'running' || status === 'queued')) {
+      if (holder === workerId && !done && (status === 'running' || status === 'queued')) {
         handedBack.push(jobId);
         abandoned.push([jobId, model]);
       }

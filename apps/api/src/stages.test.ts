@@ -1,0 +1,102 @@
+// Prompt chaining at submit (`stages`), against the real Redis, without a worker: a heartbeat
+// announces one model with a VAE encoder and one without; jobs stay queued.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { buildApi, loadConfig, type BuiltApi } from './index.js';
+
+const prefix = `ff-test-${randomUUID()}`;
+let api: BuiltApi;
+let dataDir: string;
+const auth = 'Bearer key-chain';
+
+const limits = {
+  variant: 'schnell',
+  steps: { default: 4, min: 1, max: 50 },
+  resolution: { min: 32, max: 256, multiple: 16 },
+  default_size: { width: 64, height: 64 },
+  guidance: null,
+  provider: 'cpu',
+  latents: 'host' as const,
+};
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'ff-chain-'));
+  const config = loadConfig({
+    REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-chain:chain', ADMIN_API_KEY: 'admin-secret',
+    MAX_ACTIVE_JOBS_PER_TENANT: '50', RATE_LIMIT_PER_MINUTE: '1000', LOG_LEVEL: 'silent',
+  });
+  api = buildApi(config, { logger: pino({ level: 'silent' }) });
+  await api.deps.workers.beat(
+    {
+      id: 'w1', host: 'h', pid: 1, concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false,
+      models: [{ name: 'shapes', image_input: true, ...limits }, { name: 'no-encoder', image_input: false, ...limits }],
+    },
+    60_000,
+  );
+});
+
+afterAll(async () => {
+  const keys = await api.deps.redis.keys(`${prefix}*`);
+  if (keys.length) await api.deps.redis.del(...keys);
+  await api.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const submit = (body: object) => request(api.app).post('/v1/jobs').set('Authorization', auth).send(body);
+const png = () => sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toBuffer();
+
+describe('POST /v1/jobs with stages', () => {
+  it.each<[string, () => Promise<object>, string]>([
+    ['no stages', async () => ({ prompt: 'x', model: 'shapes', stages: [] }), 'stages'],
+    ['nine stages', async () => ({ prompt: 'x', model: 'shapes', stages: Array.from({ length: 9 }, () => ({})) }), 'stages'],
+    ['a stage strength of 0', async () => ({ prompt: 'x', model: 'shapes', stages: [{}, { strength: 0 }] }), 'stages.1.strength'],
+    ['a stage strength above 1', async () => ({ prompt: 'x', model: 'shapes', stages: [{}, { strength: 1.2 }] }), 'stages.1.strength'],
+    ['an unknown stage field', async () => ({ prompt: 'x', model: 'shapes', stages: [{}, { guidance: 3 }] }), 'stages.1.guidance'],
+    ['an empty stage prompt', async () => ({ prompt: 'x', model: 'shapes', stages: [{}, { prompt: ' ' }] }), 'stages.1.prompt'],
+    ['stage steps over the model', async () => ({ prompt: 'x', model: 'shapes', stages: [{}, { steps: 80 }] }), 'stages.1.steps'],
+    ['a first-stage strength without image', async () => ({ prompt: 'x', model: 'shapes', stages: [{ strength: 0.5 }, {}] }), 'stages.0.strength'],
+    ['strength given twice', async () => ({ prompt: 'x', model: 'shapes', image: `data:image/png;base64,${(await png()).toString('base64')}`, strength: 0.5, stages: [{ strength: 0.4 }] }), 'stages.0.strength'],
+    ['with num_images', async () => ({ prompt: 'x', model: 'shapes', num_images: 2, stages: [{}, {}] }), 'num_images'],
+    ['with ultra', async () => ({ prompt: 'x', model: 'shapes', ultra: true, stages: [{}, {}] }), 'ultra'],
+    ['with layout', async () => ({ prompt: 'x', model: 'shapes', layout: { objects: [{ box: [0, 0, 0.5, 0.5], prompt: 'a red circle' }] }, stages: [{}, {}] }), 'layout'],
+    ['on a model without VAE encoder', async () => ({ prompt: 'x', model: 'no-encoder', stages: [{}, {}] }), 'stages'],
+  ])('%s → 422 naming the field', async (_name, body, field) => {
+    const res = await submit(await body());
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
+  });
+
+  it('fills in every stage (prompt, steps, seed, strength), counts progress across stages and reserves one image per stage', async () => {
+    const res = await submit({
+      prompt: 'a red circle at the center on a white background', model: 'shapes', seed: 7, steps: 8,
+      stages: [{}, { prompt: 'a red circle at the center on a blue background', strength: 0.5 }, { steps: 4, seed: 99 }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body.input.stages).toEqual([
+      { prompt: 'a red circle at the center on a white background', steps: 8, seed: 7 },
+      { prompt: 'a red circle at the center on a blue background', steps: 8, seed: 8, strength: 0.5 },
+      { prompt: 'a red circle at the center on a white background', steps: 4, seed: 99, strength: 0.6 },
+    ]);
+    // stage 0 from noise: 8 steps; stage 1 at 0.5: 4; stage 2 at 0.6 of 4: 2
+    expect(res.body.progress).toEqual({ step: 0, total: 14 });
+    expect(res.body.outputs).toEqual([]);
+    const job = await api.deps.store.get(res.body.id);
+    expect(job?.stage).toBe(0);
+    expect(job?.reserved?.images).toBe(3);
+  });
+
+  it('starts the first stage from image with its own strength', async () => {
+    const res = await submit({ prompt: 'x', model: 'shapes', image: `data:image/png;base64,${(await png()).toString('base64')}`, stages: [{ strength: 0.25 }, { prompt: 'y' }] });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body.input.strength).toBe(0.25);
+    expect(res.body.input.stages[0].strength).toBe(0.25);
+    expect(res.body.progress.total).toBe(1 + 2);
+  });
+});
