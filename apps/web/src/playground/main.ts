@@ -8,6 +8,7 @@ import { renderGallery } from './gallery.js';
 import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
 import { bindStartImage, startImageFields, useStartImage } from './start-image.js';
+import { bindLayoutEditor, layoutFields, syncLayoutAspect } from './layout-editor.js';
 import { bindUsageExport, renderUsage } from './usage-panel.js';
 import { clearOutputs, renderOutputs, reportBrokenImage, showJobJson } from './job-result.js';
 
@@ -34,11 +35,18 @@ function explain(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The layout canvas takes the image's aspect ratio. */
+function syncAspect(): void {
+  const size = (id: string) => Number(byId<HTMLSelectElement>(id).value) || undefined;
+  syncLayoutAspect(size('width'), size('height'));
+}
+
 async function loadModels(): Promise<void> {
   if (!client) return;
   try {
     models = await client.models();
     fillModelControls(models);
+    syncAspect();
     formError.textContent = models.length ? '' : 'No worker is serving a model right now.';
   } catch (error) {
     formError.textContent = explain(error);
@@ -70,6 +78,7 @@ function readInput(): JobInput {
     ...schedulingInput(numberOf('start-timeout')),
     num_images: numberOf('num-images'),
     ...startImageFields(),
+    ...layoutFields(),
   });
 }
 
@@ -178,6 +187,10 @@ cancelButton.addEventListener('click', () => {
 });
 
 bindCreativeControls();
+bindLayoutEditor((message) => {
+  formError.textContent = message;
+});
+for (const id of ['width', 'height', 'model']) byId(id).addEventListener('change', syncAspect);
 bindStartImage((message) => {
   formError.textContent = message;
 });
