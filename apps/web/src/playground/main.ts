@@ -8,6 +8,8 @@ import { renderGallery } from './gallery.js';
 import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
 import { bindStartImage, startImageFields, useStartImage } from './start-image.js';
+import { bindStages, stageFields } from './stages.js';
+import { bindLayoutEditor, layoutFields, syncLayoutAspect } from './layout-editor.js';
 import { bindUsageExport, renderUsage } from './usage-panel.js';
 import { clearOutputs, renderOutputs, reportBrokenImage, showJobJson } from './job-result.js';
 
@@ -34,11 +36,18 @@ function explain(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The layout canvas takes the image's aspect ratio. */
+function syncAspect(): void {
+  const size = (id: string) => Number(byId<HTMLSelectElement>(id).value) || undefined;
+  syncLayoutAspect(size('width'), size('height'));
+}
+
 async function loadModels(): Promise<void> {
   if (!client) return;
   try {
     models = await client.models();
     fillModelControls(models);
+    syncAspect();
     formError.textContent = models.length ? '' : 'No worker is serving a model right now.';
   } catch (error) {
     formError.textContent = explain(error);
@@ -70,6 +79,8 @@ function readInput(): JobInput {
     ...schedulingInput(numberOf('start-timeout')),
     num_images: numberOf('num-images'),
     ...startImageFields(),
+    ...stageFields(),
+    ...layoutFields(),
   });
 }
 
@@ -128,7 +139,8 @@ async function follow(job: JobView): Promise<void> {
       },
       startFrom: (url, index) => useStartImage(url, `image ${index + 1} of ${finished.id}`),
     });
-    const output = finished.outputs[0];
+    // a prompt chain's final image is its last stage's
+    const output = finished.input.stages ? finished.outputs.at(-1) : finished.outputs[0];
     if (finished.status === 'succeeded' && output) {
       image.src = output.url;
       image.width = output.width;
@@ -178,6 +190,11 @@ cancelButton.addEventListener('click', () => {
 });
 
 bindCreativeControls();
+bindStages();
+bindLayoutEditor((message) => {
+  formError.textContent = message;
+});
+for (const id of ['width', 'height', 'model']) byId(id).addEventListener('change', syncAspect);
 bindStartImage((message) => {
   formError.textContent = message;
 });
