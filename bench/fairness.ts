@@ -8,7 +8,7 @@
 //  3. priority: one tenant keeps FAIR_PRIORITY_LOWS low jobs queued and submits high ones under
 //     load from another tenant; high p95 wait against low p95 wait (target ≤ 20 %).
 // Waits are started_at − created_at from the job records.
-// Workers use the farm's defaults unless FAIR_BATCH_MAX sets BATCH_MAX.
+// Workers use the farm's defaults unless FAIR_BATCH_MAX sets BATCH_MAX (FAIR_PREFETCH=true: BATCH_PREFETCH).
 // Run: npx tsx --conditions=development bench/fairness.ts
 //      quick: FAIR_FLOOD=1500 FAIR_B_JOBS=15 FAIR_WEIGHT_JOBS=300 FAIR_PRIORITY_LOWS=200 npx tsx --conditions=development bench/fairness.ts
 import { farmKeys, JobStore, renderQueueName, type JobRecord } from '@flowfarm/queue';
@@ -25,6 +25,8 @@ const MODEL = 'tiny-shapes';
 // BATCH_MAX of the workers (unset: the farm's default). Batching workers hold a batch they have
 // pulled but not started yet, which a newly arriving tenant waits behind.
 const BATCH_MAX = process.env.FAIR_BATCH_MAX;
+// BATCH_PREFETCH of the workers (unset: the default, off): hold one more batch than they render.
+const PREFETCH = process.env.FAIR_PREFETCH;
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,7 +73,7 @@ async function withFarm<T>(run: (farm: Farm, store: JobStore) => Promise<T>): Pr
   const farm = await startFarm({
     workers: 2,
     apiEnv: { MAX_ACTIVE_JOBS_PER_TENANT: '1000000', RATE_LIMIT_PER_MINUTE: '10000000', LOG_LEVEL: 'silent' },
-    workerEnv: { LOG_LEVEL: 'warn', ...(BATCH_MAX ? { BATCH_MAX } : {}) },
+    workerEnv: { LOG_LEVEL: 'warn', ...(BATCH_MAX ? { BATCH_MAX } : {}), ...(PREFETCH ? { BATCH_PREFETCH: PREFETCH } : {}) },
   });
   try {
     return await run(farm, new JobStore(farm.redis, farmKeys(farm.prefix)));
@@ -156,9 +158,13 @@ async function noisyNeighbour(): Promise<void> {
     // flood, with both workers and the API busy, take longer than on the idle farm)
     const busyRender = quantile(a.filter((r) => r.finishedAt !== null && r.finishedAt >= bFrom && r.finishedAt < bTo).map((r) => r.finishedAt! - r.startedAt!), 0.5);
     const loadedTarget = 2 * idleWait + busyRender;
-    console.log(`noisy neighbour: A floods ${FLOOD} jobs (submitted in ${((floodSubmitted - floodStart) / 1000).toFixed(1)} s), B submits ${B_JOBS} jobs every ${B_INTERVAL_MS} ms; 2 workers (BATCH_MAX ${BATCH_MAX ?? 'default'}), 64x64, 4 steps`);
+    console.log(`noisy neighbour: A floods ${FLOOD} jobs (submitted in ${((floodSubmitted - floodStart) / 1000).toFixed(1)} s), B submits ${B_JOBS} jobs every ${B_INTERVAL_MS} ms; 2 workers (BATCH_MAX ${BATCH_MAX ?? 'default'}, BATCH_PREFETCH ${PREFETCH ?? 'default'}), 64x64, 4 steps`);
     console.log(`  B on the idle farm (10 jobs before the flood, 10 after): wait p50 ${idleWait} ms, render p50 ${render} ms → target B p95 ≤ 2 × ${idleWait} + ${render} = ${target} ms`);
     console.log(`  B wait under the flood: p50 ${quantile(b.map(waitMs), 0.5)} ms, p95 ${bP95} ms, max ${Math.max(...b.map(waitMs))} ms → ${bP95 <= target ? 'meets' : 'MISSES'} the target (ratio to target ${(bP95 / target).toFixed(2)})`);
+    // where B's wait goes: until a worker took (claimed) its token, then until its batch began
+    const claimWait = b.filter((r) => r.claimedAt).map((r) => r.claimedAt! - r.createdAt);
+    const heldFor = b.filter((r) => r.claimedAt).map((r) => r.startedAt! - r.claimedAt!);
+    if (claimWait.length) console.log(`  B: submit → claimed p50 ${quantile(claimWait, 0.5)} ms, p95 ${quantile(claimWait, 0.95)} ms; claimed → began (held for its batch) p50 ${quantile(heldFor, 0.5)} ms, p95 ${quantile(heldFor, 0.95)} ms`);
     console.log(`  with one render as long as A's renders took meanwhile (start → finished p50 ${busyRender} ms): target ${loadedTarget} ms → ratio ${(bP95 / loadedTarget).toFixed(2)}`);
     console.log(
       `  A throughput: ${aloneRate.toFixed(1)} jobs/s alone (${afterCounts ? 'before and after B' : 'before B'}), ${withBRate.toFixed(1)} jobs/s while B is idle (${(idleMs / 1000).toFixed(1)} s of B's ${((bTo - bFrom) / 1000).toFixed(1)} s) → ${((withBRate / aloneRate) * 100).toFixed(1)} % (target ≥ 95 %); ` +

@@ -187,7 +187,7 @@ def train_flow(args, enc, tok, log, curve_rows, dec, shift, scale, init, ckpt_fi
     opt = torch.optim.AdamW(modules.parameters(), lr=args.lr, weight_decay=0.01)
     step = 0
     if args.resume and os.path.exists(ckpt_file):
-        ck = torch.load(ckpt_file)
+        ck = torch.load(ckpt_file, map_location=args.device)  # a GPU run's checkpoint loads here too
         modules.load_state_dict(ck["modules"])
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["opt"])
@@ -288,6 +288,8 @@ def main():
     ap.add_argument("--check-every", type=int, default=0, help="quick check of the EMA weights every N flow steps (0: never)")
     ap.add_argument("--stop-at", type=float, default=0, help="unix time: stop early (and export) when reached")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--skip-export", action="store_true",
+                    help="stop after training (checkpoint only): export later with --resume on a machine with torch 1.13's exporter")
     ap.add_argument("--encoder-reload", action="store_true", help="reload --encoder when it changes (train_encoder.py still running)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -329,6 +331,9 @@ def main():
     torch.set_num_threads(args.threads)
     ckpt_file = os.path.join(ckpt, f"flow-{args.seed}.pt")
     clip, t5, tr, flow_steps = train_flow(args, enc, tok, log, curve_rows, dec, shift, scale, init, ckpt_file)
+    if args.skip_export:
+        print(f"checkpoint {ckpt_file} at step {flow_steps}; export with --resume --flow-steps {flow_steps}", flush=True)
+        return
     check = quick_check(clip, t5, tr, dec, shift, scale, tok)
     print(f"quick check (Python analyzer, 4 steps, 64x64): {check}", flush=True)
     flow_seconds = curve_rows[-1][2] if curve_rows else 0

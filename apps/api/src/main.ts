@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createQueueCollector, readBullmqQueue } from '@flowfarm/metrics';
-import { startChore, startSharedFolderProbe } from '@flowfarm/queue';
+import { bullStalledMover, reapDeadWorkers, startChore, startSharedFolderProbe } from '@flowfarm/queue';
 import { buildApi, type BuildApiOptions } from './build-api.js';
 import { loadConfig } from './config.js';
 import { answerOutsideExpress } from './server-errors.js';
@@ -49,11 +49,11 @@ export async function startApi(env: Record<string, string | undefined>, options:
     readCounts: async () => {
       const [known, live] = await Promise.all([deps.workers.knownModels(), deps.workers.liveModels()]);
       return Promise.all(
-        [...known.keys()].map(async (model) => ({
-          model,
-          ...(await readBullmqQueue(deps.queues.queue(model))),
-          workers: live.find((m) => m.name === model)?.workers ?? 0,
-        })),
+        [...known.keys()].map(async (model) => {
+          const [{ counts }, { oldestWaitingAt }] = await Promise.all([readBullmqQueue(deps.queues.queue(model)), deps.queues.stats(model, config.JOB_RETENTION_SECONDS * 1000)]);
+          // the oldest wait from the records: under fair share the next in line is not always the oldest
+          return { model, counts, oldestWaitingAt, workers: live.find((m) => m.name === model)?.workers ?? 0 };
+        }),
       );
     },
     onError: (err) => deps.logger.warn({ err }, 'queue metrics read failed'),
@@ -70,6 +70,21 @@ export async function startApi(env: Record<string, string | undefined>, options:
       if (checked) deps.logger.info({ checked }, 'dispatch outbox: tokens of jobs not started yet checked');
     },
     (err) => deps.logger.warn({ err }, 'dispatch reconcile failed'),
+  );
+  // Fast takeover of dead workers' jobs, the same chore (and lock) the workers run: with no worker
+  // alive, their records still go back to waiting (cancel and deadlines end them at once) and
+  // their tokens back to the queue.
+  const stalled = bullStalledMover(deps.redis, deps.keys, { maxStalledCount: config.MAX_STALLED_COUNT });
+  const takeover = startChore(
+    deps.redis,
+    deps.keys,
+    'takeover',
+    config.TAKEOVER_INTERVAL_MS,
+    async () => {
+      const handedBack = await reapDeadWorkers(deps.redis, deps.keys, stalled.move, (jobId, model, worker) => deps.lifecycle.abandoned(jobId, model, worker));
+      if (handedBack.length) deps.logger.warn({ jobs: handedBack }, 'jobs of a dead worker handed back to the queue');
+    },
+    (err) => deps.logger.warn({ err }, 'takeover check failed'),
   );
   const deadlines = startDeadlineExpiry(deps, config.DEADLINE_SWEEP_INTERVAL_MS);
   const server = api.app.listen(config.PORT, config.HOST);
@@ -88,6 +103,8 @@ export async function startApi(env: Record<string, string | undefined>, options:
     (closing ??= (async () => {
       collector.stop();
       await reconciler.stop();
+      await takeover.stop();
+      await stalled.close();
       await deadlines.stop();
       // Event streams never end on their own: stop taking connections, then cut the rest.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,7 +5,8 @@ describe('worker defaults', () => {
   it('batch by default, start a lone job at once, and divide the cores automatically', () => {
     const c = loadConfig({});
     expect([c.BATCH_MAX, c.BATCH_WINDOW_MS, c.INTRA_OP_THREADS, c.WORKERS_PER_HOST, c.WORKER_CONCURRENCY]).toEqual([4, 0, 0, 1, 1]);
-    expect(batcherOptions(c)).toEqual({ maxBatch: 4, windowMs: 0, slots: 1 });
+    expect(batcherOptions(c)).toEqual({ maxBatch: 4, windowMs: 0, slots: 1, refillMs: 250 });
+    expect(batcherOptions(loadConfig({ BATCH_PREFETCH: 'true' })).refillMs).toBe(0);
   });
 
   it('gives each render its share of the cores: cores ÷ (workers on the host × concurrency), at least 1', () => {
@@ -19,9 +20,11 @@ describe('worker defaults', () => {
     expect(threads({ INTRA_OP_THREADS: '3', WORKERS_PER_HOST: '2' }, 2)).toBe(3);
   });
 
-  it('lets BullMQ hand a worker one batch more than it renders, so the next batch can fill', () => {
-    expect(bullConcurrency(loadConfig({}))).toBe(8);
-    expect(bullConcurrency(loadConfig({ WORKER_CONCURRENCY: '2', BATCH_MAX: '3' }))).toBe(9);
+  it('lets BullMQ hand a worker the batches it renders, one more with BATCH_PREFETCH', () => {
+    expect(bullConcurrency(loadConfig({}))).toBe(4);
+    expect(bullConcurrency(loadConfig({ WORKER_CONCURRENCY: '2', BATCH_MAX: '3' }))).toBe(6);
+    expect(bullConcurrency(loadConfig({ BATCH_PREFETCH: 'true' }))).toBe(8);
+    expect(bullConcurrency(loadConfig({ WORKER_CONCURRENCY: '2', BATCH_MAX: '3', BATCH_PREFETCH: 'true' }))).toBe(9);
     expect(bullConcurrency(loadConfig({ BATCH_MAX: '1', WORKER_CONCURRENCY: '2' }))).toBe(2);
   });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel, type FlowModel, type GenerateOptions, type GenerateResult } from '@flowfarm/pipeline';
 import type { Renderer } from './model-thread.js';
-import { RenderBatcher, type BatcherOptions } from './render-batcher.js';
+import { NotBegunError, RenderBatcher, type BatcherOptions } from './render-batcher.js';
 import type { ThreadRenderRequest } from './render-thread-protocol.js';
 
 const shipped = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'tiny-shapes');
@@ -115,5 +115,75 @@ describe('RenderBatcher', () => {
     expect(batcher.waiting).toBe(1);
     await Promise.all([first, kept]);
     expect(renderer.batches).toEqual([[1], [3]]);
+  });
+
+  it('begins a job only when its batch starts: a job held for the next batch has not begun', async () => {
+    const { renderer, batcher } = setup({ maxBatch: 2 });
+    const begun: number[] = [];
+    const begin = (seed: number, ok = true) => async () => {
+      begun.push(seed);
+      // the model has not seen this job's batch yet
+      expect(renderer.batches.flat()).not.toContain(seed);
+      return ok;
+    };
+    const first = batcher.render(job(1), { begin: begin(1) });
+    const held = [batcher.render(job(2), { begin: begin(2) }), batcher.render(job(3), { begin: begin(3, false) })];
+    // the first batch is starting; the next two wait in the worker and have not begun
+    await new Promise((r) => setImmediate(r));
+    expect(begun).toEqual([1]);
+    expect(batcher.waiting).toBe(2);
+    await first;
+    await expect(held[1]).rejects.toBeInstanceOf(NotBegunError);
+    await held[0];
+    expect(begun).toEqual([1, 2, 3]);
+    // a job that did not begin (ended or taken over meanwhile) leaves its batch
+    expect(renderer.batches).toEqual([[1], [2]]);
+  });
+
+  it('after a full batch, lets the next batch fill up again before it starts (no prefetched batch)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let now = 0;
+    const { renderer, batcher } = setup({ maxBatch: 2, refillMs: 100, now: () => now });
+    const full = [batcher.render(job(1)), batcher.render(job(2))];
+    expect(renderer.batches).toEqual([[1]]);
+    await full[0];
+    await full[1];
+    // [2] was not full: no refill wait; now a full batch
+    const next = [batcher.render(job(3)), batcher.render(job(4))];
+    await Promise.all(next);
+    expect(renderer.batches).toEqual([[1], [2], [3, 4]]);
+    // the worker takes the next jobs from the queue now: the first to arrive waits for a companion
+    const a = batcher.render(job(5));
+    expect(renderer.batches).toHaveLength(3);
+    now = 5;
+    const b = batcher.render(job(6));
+    expect(renderer.batches.at(-1)).toEqual([5, 6]);
+    await Promise.all([a, b]);
+    // ... but not past the limit, which adapts to twice the refill time seen (5 ms → 10 ms)
+    const c = batcher.render(job(7));
+    now = 14;
+    vi.advanceTimersByTime(9);
+    expect(renderer.batches).toHaveLength(4);
+    now = 15;
+    vi.advanceTimersByTime(1);
+    expect(renderer.batches.at(-1)).toEqual([7]);
+    await c;
+  });
+
+  it('reserves a slot for a job that starts at once only while the model is idle', async () => {
+    const { renderer, batcher } = setup({ maxBatch: 2 });
+    expect(batcher.reserve()).toBe(true);
+    // the slot is promised: a job claimed meanwhile waits for it (and joins the reserved job's batch)
+    expect(batcher.reserve()).toBe(false);
+    const waiting = batcher.render(job(2), { begin: async () => true });
+    expect(renderer.batches).toEqual([]);
+    const direct = batcher.render(job(1), { reserved: true });
+    await Promise.all([direct, waiting]);
+    expect(renderer.batches).toEqual([[2, 1]]);
+    // a reservation given back frees the slot
+    expect(batcher.reserve()).toBe(true);
+    batcher.unreserve();
+    expect(batcher.reserve()).toBe(true);
+    batcher.unreserve();
   });
 });

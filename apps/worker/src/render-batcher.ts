@@ -11,6 +11,8 @@ interface Pending {
   arrivedAt: number;
   onProgress?: Progress;
   signal?: AbortSignal;
+  /** Called when the request's batch starts (the job becomes running); false: leave the batch. */
+  begin?: () => Promise<boolean>;
   resolve(result: GenerateResult): void;
   reject(err: unknown): void;
 }
@@ -25,8 +27,23 @@ export interface BatcherOptions {
   windowMs: number;
   /** renders the model runs at the same time (WORKER_CONCURRENCY) */
   slots: number;
+  /**
+   * After a full batch ends, how long the next batch may wait to fill up again (the worker takes
+   * the next batch's jobs from the queue only when the model is free: BATCH_PREFETCH off). 0: no
+   * refill wait. The wait ends as soon as the batch is full; its limit adapts to twice the refill
+   * time seen (at most this).
+   */
+  refillMs?: number;
   /** clock of the window (tests) */
   now?: () => number;
+}
+
+/** A request whose job did not begin when its batch started (canceled, expired or taken over meanwhile). */
+export class NotBegunError extends Error {
+  override readonly name = 'NotBegunError';
+  constructor() {
+    super('the job did not begin: it ended or another worker holds it');
+  }
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -52,8 +69,15 @@ export class RenderBatcher {
   /** requests not started yet, oldest first */
   private readonly queue: Pending[] = [];
   private running = 0;
+  /** Slots promised to jobs that start at once (`reserve`) and have not reached `render` yet. */
+  private reserved = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** After a full batch: a batch that is not full waits for companions until then. */
+  private refillUntil = 0;
+  private refillSince = 0;
+  /** Recent time a refill took (batch end → next batch full), for the refill wait's limit. */
+  private refillTook = 0;
 
   constructor(
     private readonly model: Renderer,
@@ -72,7 +96,13 @@ export class RenderBatcher {
     return this.queue.length;
   }
 
-  render(request: ThreadRenderRequest, options: { onProgress?: Progress; signal?: AbortSignal } = {}): Promise<GenerateResult> {
+  /**
+   * Renders `request` in the next batch of its shape. `begin` is called when that batch starts,
+   * just before the model runs it (the job becomes running then); when it answers false the
+   * request leaves the batch with NotBegunError.
+   */
+  render(request: ThreadRenderRequest, options: { onProgress?: Progress; signal?: AbortSignal; begin?: () => Promise<boolean>; reserved?: boolean } = {}): Promise<GenerateResult> {
+    if (options.reserved) this.reserved--;
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted) return reject(abortError(options.signal));
       const shape = `${request.width}x${request.height}x${request.steps}x${request.strength ?? 1}`;
@@ -81,6 +111,24 @@ export class RenderBatcher {
       this.queue.push(member);
       this.dispatch();
     });
+  }
+
+  /**
+   * A free slot for a job that starts at once (the worker claims and begins it in one step), when
+   * the model is idle: no batch waits, none fills up after a full one, and no window is set. The job's `render` call
+   * (with `reserved`) takes the slot, or `unreserve` gives it back. False: claim the job and let
+   * it begin when its batch starts.
+   */
+  reserve(): boolean {
+    // with a window a lone job waits for companions: it begins with its batch
+    if (this.options.windowMs > 0 || this.running + this.reserved >= this.options.slots || this.queue.length > 0 || this.refillUntil > this.now()) return false;
+    this.reserved++;
+    return true;
+  }
+
+  unreserve(): void {
+    this.reserved--;
+    this.dispatch();
   }
 
   /** A request canceled before its batch started: out of the queue, rejected now. */
@@ -95,24 +143,64 @@ export class RenderBatcher {
   private dispatch(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.running < this.options.slots && this.queue.length > 0) {
+    while (this.running + this.reserved < this.options.slots && this.queue.length > 0) {
       const { shape, arrivedAt } = this.queue[0];
       const batch = this.queue.filter((m) => m.shape === shape).slice(0, this.options.maxBatch);
-      const wait = arrivedAt + this.options.windowMs - this.now();
+      const now = this.now();
+      const wait = Math.max(arrivedAt + this.options.windowMs, this.refillUntil) - now;
       if (batch.length < this.options.maxBatch && wait > 0) {
         this.timer = setTimeout(() => this.dispatch(), wait);
         return;
+      }
+      if (this.refillUntil > 0) {
+        // the refill ended: full (learn how long it took) or at its limit
+        if (batch.length === this.options.maxBatch) this.refillTook = this.refillTook ? 0.7 * this.refillTook + 0.3 * (now - this.refillSince) : now - this.refillSince;
+        this.refillUntil = 0;
       }
       for (const m of batch) this.queue.splice(this.queue.indexOf(m), 1);
       this.running++;
       void this.run(batch).finally(() => {
         this.running--;
+        this.refill(batch.length);
         this.dispatch();
       });
     }
   }
 
-  private async run(members: Pending[]): Promise<void> {
+  /**
+   * A full batch ended while the queue holds less than a full batch: the worker takes the next
+   * jobs from the farm's queue now, so the next batch waits (briefly) for them to arrive.
+   */
+  private refill(size: number): void {
+    const limit = this.options.refillMs ?? 0;
+    if (limit <= 0 || size < this.options.maxBatch) return;
+    const now = this.now();
+    this.refillSince = now;
+    this.refillUntil = now + (this.refillTook ? Math.min(limit, Math.max(5, 2 * this.refillTook)) : limit);
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    // Each job begins (becomes running) as its batch starts; one that ended meanwhile leaves it.
+    // Without begin hooks the batch reaches the model synchronously, in this call.
+    let members = batch;
+    if (batch.some((m) => m.begin)) {
+      const began = await Promise.all(
+        batch.map((m) =>
+          !m.begin
+            ? true
+            : m.begin().then(
+                (ok) => (ok ? true : (m.reject(new NotBegunError()), false)),
+                (err: unknown) => (m.reject(err), false),
+              ),
+        ),
+      );
+      members = batch.filter((m, i) => {
+        if (!began[i]) return false;
+        if (m.signal?.aborted) m.reject(abortError(m.signal)); // canceled while it began
+        return !m.signal?.aborted;
+      });
+      if (members.length === 0) return;
+    }
     const live = new Set(members);
     const all = new AbortController();
     for (const m of members) {

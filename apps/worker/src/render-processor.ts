@@ -8,7 +8,7 @@ import { outputKey, type ResultStorage } from '@flowfarm/storage';
 import { imagesGenerated, jobRun, pipelineStage, workerBusy, type PipelineStage } from '@flowfarm/metrics';
 import type { CancelWatch } from './cancel-watch.js';
 import type { OutputProtection, ProtectedOutput } from './output-protection.js';
-import type { RenderBatcher } from './render-batcher.js';
+import { NotBegunError, type RenderBatcher } from './render-batcher.js';
 import { FILE_EXTENSIONS, renderRequestOf } from './render-request.js';
 
 export interface ProcessorDeps {
@@ -47,7 +47,8 @@ function workOf(record: JobRecord): RenderJobData | null {
 }
 
 /**
- * Runs one render job: marks it running (the start script returns its record), renders with
+ * Runs one render job: claims it (the claim script returns its record; the job stays queued while
+ * it waits in the batcher for its batch), marks it running when the batch starts, renders with
  * progress (and cancel between steps), uploads the images, then marks it succeeded, all through
  * the lifecycle. Permanent errors fail the job at once (UnrecoverableError); transient ones
  * (storage, Redis) are rethrown so BullMQ retries them with backoff, and the job shows as queued
@@ -77,18 +78,26 @@ export function createRenderProcessor(deps: ProcessorDeps) {
     const controller = deps.cancels.register(jobId);
     deps.current.add(jobId);
     let record: JobRecord | null = null;
-    let model: string | null = null;
+    let busy: string | null = null;
+    // the token's queue is its model's (`render.<model>`)
+    const queueModel = job.queueName.slice('render.'.length);
+    const slots = deps.renderers.get(queueModel);
+    // A job that finds its model idle starts at once: claim and begin in one step, its render slot
+    // reserved meanwhile. Otherwise the job is claimed (still queued) and begins with its batch.
+    let reserved = slots?.reserve() ?? false;
+    let startedAt = Date.now();
     try {
-      // the token's queue is its model's (`render.<model>`)
-      const started = await lifecycle.start(jobId, workerId, attempt, job.queueName.slice('render.'.length));
-      if (started.kind === 'missing') return { status: 'missing' };
+      const claimed = reserved ? await lifecycle.start(jobId, workerId, attempt, queueModel) : await lifecycle.claim(jobId, workerId, queueModel);
+      if (claimed.kind === 'missing') return { status: 'missing' };
       // A re-run after a worker died between finishing the job and telling BullMQ: nothing to do.
-      if (started.kind === 'terminal') return { status: started.record.status };
-      record = started.record;
-      model = record.model;
-      workerBusy.inc({ model });
-      const startedAt = Date.now();
-      if (started.cancelRequested) {
+      if (claimed.kind === 'terminal') return { status: claimed.record.status };
+      record = claimed.record;
+      if (reserved) {
+        startedAt = Date.now();
+        busy = record.model;
+        workerBusy.inc({ model: busy });
+      }
+      if (claimed.cancelRequested) {
         await finish(record, 'canceled', log);
         return { status: 'canceled' };
       }
@@ -115,12 +124,13 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         ? { ...whole, request: stageRequest(whole.request, stageIndex!, previous && initImage ? { key: previous.key, sha256: createHash('sha256').update(initImage).digest('hex') } : undefined) }
         : whole;
       const stepBase = chain ? (record.stageStep ?? 0) : 0;
-      log.info({ model: data.model, ...(chain ? { stage: stageIndex } : {}) }, 'job started');
+      const startLog = { model: data.model, ...(chain ? { stage: stageIndex } : {}) };
+      if (reserved) log.info(startLog, 'job started');
 
       // Progress goes out in order: the first step, then at most once per interval; the final
       // step's event comes with the success when its own write was skipped. Each report also says
       // whether a cancel was requested (the pub/sub cancel watch is faster).
-      const running = record;
+      let running = record;
       let reports = Promise.resolve();
       let lastReport = 0;
       let reportedStep = 0;
@@ -135,10 +145,37 @@ export function createRenderProcessor(deps: ProcessorDeps) {
           if (out.kind !== 'ok' || out.cancelRequested) deps.cancels.abort(jobId);
         }).catch((err: unknown) => log.warn({ err }, 'progress report failed'));
       };
-      const result = await renderer.render(
-        { ...renderRequestOf(data, initImage, chain ? { index: stageIndex!, count: chain.length } : undefined), ...deps.protection?.requestExtras(data, stageIndex ?? 0) },
-        { onProgress, signal: controller.signal },
-      );
+      // The job begins (running, started_at, job.started) when its batch starts, not when this
+      // worker took it: jobs held for the next batch stay queued meanwhile.
+      let notBegun: string | null = null;
+      const begin = async (): Promise<boolean> => {
+        const out = await lifecycle.begin(running, workerId, attempt);
+        if (out.kind !== 'ok') {
+          notBegun = out.status;
+          return false;
+        }
+        running = record = out.record;
+        startedAt = Date.now();
+        busy = running.model;
+        workerBusy.inc({ model: busy });
+        log.info(startLog, 'job started');
+        if (out.cancelRequested) deps.cancels.abort(jobId);
+        return true;
+      };
+      let result;
+      try {
+        const direct = reserved && renderer === slots;
+        if (reserved && !direct) slots?.unreserve();
+        reserved = false; // render takes the reserved slot
+        result = await renderer.render(
+          { ...renderRequestOf(data, initImage, chain ? { index: stageIndex!, count: chain.length } : undefined), ...deps.protection?.requestExtras(data, stageIndex ?? 0) },
+          { onProgress, signal: controller.signal, ...(direct ? { reserved: true } : { begin }) },
+        );
+      } catch (err) {
+        if (!(err instanceof NotBegunError)) throw err;
+        log.info({ status: notBegun }, 'job ended or taken over before its batch started; not run');
+        return { status: notBegun ?? 'missing' };
+      }
       await reports;
       if (controller.signal.aborted) throw controller.signal.reason;
       const t = result.timings;
@@ -236,9 +273,10 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       else await lifecycle.retrying(latest, workerId, error, attempt).catch(() => {});
       throw err;
     } finally {
+      if (reserved) slots?.unreserve();
       deps.cancels.release(jobId);
       deps.current.delete(jobId);
-      if (model) workerBusy.dec({ model });
+      if (busy) workerBusy.dec({ model: busy });
     }
   }
 

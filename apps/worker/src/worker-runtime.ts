@@ -137,7 +137,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   await heartbeat.beat();
   const sweeper = startRetentionSweeper(store, storage, config.RETENTION_SWEEP_INTERVAL_MS, logger, datasets);
   // Fast takeover: jobs of workers whose heartbeat expired go back to the queue at once, through
-  // BullMQ's own stalled-job move run by one of this worker's queue workers.
+  // BullMQ's own stalled-job move run by one of this worker's queue workers. API processes run the
+  // same chore (one process at a time holds its lock), so it runs with no worker alive too.
   const renderWorkers = new Map([...models.keys()].map((model, i) => [model, workers[i]]));
   const takeover = startChore(
     redis,
@@ -145,11 +146,16 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     'takeover',
     config.TAKEOVER_INTERVAL_MS,
     async () => {
-      const handedBack = await reapDeadWorkers(redis, keys, async (model) => {
-        const worker = renderWorkers.get(model) as unknown as { moveStalledJobsToWait?: () => Promise<void> } | undefined;
-        // BullMQ's periodic stalled check (the backstop) moves them when this is not available
-        await worker?.moveStalledJobsToWait?.();
-      });
+      const handedBack = await reapDeadWorkers(
+        redis,
+        keys,
+        async (model) => {
+          const worker = renderWorkers.get(model) as unknown as { moveStalledJobsToWait?: () => Promise<void> } | undefined;
+          // BullMQ's periodic stalled check (the backstop) moves them when this is not available
+          await worker?.moveStalledJobsToWait?.();
+        },
+        (jobId, model, deadWorker) => lifecycle.abandoned(jobId, model, deadWorker),
+      );
       if (handedBack.length) logger.warn({ jobs: handedBack }, 'jobs of a dead worker handed back to the queue');
     },
     (err) => logger.warn({ err }, 'takeover check failed'),

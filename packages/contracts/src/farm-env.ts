@@ -57,6 +57,8 @@ export const farmEnvSchema = z.object({
   AUDIT_RETENTION_SECONDS: z.coerce.number().int().min(0).default(2_592_000).describe('how long audit-log entries (tenant, key id, client address, job, moderation outcome at submit or of the output check) are kept; 0 = no audit log'),
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3).describe('runs of a job before a transient failure becomes final'),
   JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2000).describe('first retry delay after a transient failure (doubles per attempt)'),
+  MAX_STALLED_COUNT: z.coerce.number().int().min(0).default(2).describe('times a job may be recovered from a dead worker before it fails (workers, and API processes when they hand a dead worker\'s jobs back)'),
+  TAKEOVER_INTERVAL_MS: z.coerce.number().int().min(100).default(1000).describe('how often workers and API processes (one at a time) look for dead workers (expired heartbeat) whose jobs to hand back to the queue'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
   FLOWFARM_FAULT: z
     .enum(['submit:after-record', 'submit:after-dispatch', 'start:after-mark', 'finish:before-record', 'finish:after-record', 'stage:before-record', 'stage:after-record', ''])

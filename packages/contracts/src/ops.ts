@@ -6,10 +6,10 @@ export const QueueStats = z
   .object({
     model: z.string(),
     waiting: z.number().int().describe('jobs waiting for a worker (including prioritized)'),
-    active: z.number().int().describe('jobs a worker is running now'),
+    active: z.number().int().describe('jobs workers hold: running now, or claimed for the batch they start next'),
     delayed: z.number().int().describe('jobs waiting for a retry backoff'),
-    failed: z.number().int().describe('failed jobs still kept'),
-    oldest_wait_seconds: z.number().nullable().describe('age of the oldest waiting job; null when none waits'),
+    failed: z.number().int().describe('failed jobs still kept (failed within the job retention time)'),
+    oldest_wait_seconds: z.number().nullable().describe('age of the oldest job waiting for a worker (whatever its place in line under fair share); null when none waits'),
     workers: z.number().int().describe('live workers serving this model'),
   })
   .meta({ id: 'QueueStats' });

@@ -73,6 +73,11 @@ export interface JobRecord {
   request?: RenderRequest | null;
   /** The worker that holds (or last held) the job. */
   worker?: string | null;
+  /**
+   * Epoch ms: a worker took the job's token and holds it for its next batch (still `queued` until
+   * the batch starts); cleared when the job goes back to the queue for a retry.
+   */
+  claimedAt?: number | null;
   /** The worker's own time for the run that succeeded: start to stored outputs. */
   renderMs?: number | null;
   /** The BullMQ priority its dispatch token got (fair-share slot), set by the submit script. */
@@ -161,6 +166,7 @@ export function recordFromHash(raw: Record<string, string> | string[]): JobRecor
     inputImage: h.input_image ? (JSON.parse(h.input_image) as InputImageRef) : null,
     request: h.request ? (JSON.parse(h.request) as RenderRequest) : null,
     worker: h.worker || null,
+    claimedAt: num(h.claimed_at),
     renderMs: num(h.render_ms),
     dispatchPriority: num(h.prio),
     keyId: h.key_id || null,
@@ -207,7 +213,8 @@ export async function toJobView(r: JobRecord, ctx: ViewContext): Promise<JobView
     model: r.model,
     input: r.input,
     progress: r.progress,
-    queue_position: r.status === 'queued' ? (ctx.queuePosition ?? null) : null,
+    // a claimed job is next: a worker holds it for the batch it starts next
+    queue_position: r.status === 'queued' ? (ctx.queuePosition ?? (r.claimedAt ? 0 : null)) : null,
     outputs,
     error: r.error,
     moderation: r.moderation ?? null,

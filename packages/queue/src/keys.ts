@@ -41,6 +41,13 @@ export interface FarmKeys {
   fairState(model: string): string;
   /** Sorted set: jobs of one model not started yet, by fair start tag (the next to run is the first). */
   fairPending(model: string): string;
+  /**
+   * Sorted set: a model's jobs waiting for their first claim, by submit time (the oldest-wait
+   * gauge reads its head; entries of jobs canceled or expired meanwhile are dropped by the reader).
+   */
+  waiting(model: string): string;
+  /** Sorted set: a model's failed jobs by failure time (the ops view's count of failed jobs still kept). */
+  failed(model: string): string;
   /** Sorted set: a tenant's queued jobs of one model by fair tag (for priority classes). */
   fairTenantQueue(model: string, tenant: string): string;
   /** Hash: images and pixel-steps a tenant reserved in one quota period (`d:YYYY-MM-DD`, `m:YYYY-MM`). */
@@ -82,6 +89,8 @@ export function farmKeys(prefix: string): FarmKeys {
     fairState: (model) => k('fair', model),
     fairTenantQueue: (model, tenant) => k('fair', model, 't', tenant),
     fairPending: (model) => k('fair', model, 'pending'),
+    waiting: (model) => k('waiting', model),
+    failed: (model) => k('failed', model),
     quotaCounter: (tenant, period) => k('quota', tenant, period),
     usageDay: (tenant, day) => k('usage', tenant, day),
     usageTenants: (day) => k('usage', 'tenants', day),

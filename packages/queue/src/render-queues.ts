@@ -5,7 +5,7 @@ import type { FarmKeys } from './keys.js';
 import { renderQueueName } from './keys.js';
 import type { RenderRequest } from './job-record.js';
 import { runScript } from './lua.js';
-import { QUEUE_POSITION } from './lifecycle/scripts.js';
+import { OLDEST_WAITING, QUEUE_POSITION } from './lifecycle/scripts.js';
 import { dispatchTokenId } from './lifecycle/stages.js';
 
 /**
@@ -105,6 +105,21 @@ export class RenderQueues {
     const base = `${this.keys.bullPrefix}:${renderQueueName(model)}`;
     const position = Number(await runScript(this.connection, QUEUE_POSITION, [`${base}:prioritized`, `${base}:wait`], [jobId]));
     return position < 0 ? null : position;
+  }
+
+  /**
+   * What the ops views and the queue gauges show of a model's queue beyond BullMQ's counts: the
+   * submit time of the job that has waited longest (not the next in line: under fair share a
+   * flooding tenant's oldest job may wait behind other tenants' newer ones), and the failed jobs
+   * still kept (failed within `retentionMs`).
+   */
+  async stats(model: string, retentionMs: number, now = Date.now()): Promise<{ oldestWaitingAt: number | null; failed: number }> {
+    const base = `${this.keys.bullPrefix}:${renderQueueName(model)}`;
+    const [oldest, failed] = await Promise.all([
+      runScript(this.connection, OLDEST_WAITING, [this.keys.waiting(model), `${base}:wait`], [this.keys.job(''), `${base}:`]),
+      this.connection.zcount(this.keys.failed(model), now - retentionMs, '+inf'),
+    ]);
+    return { oldestWaitingAt: oldest === null ? null : Number(oldest), failed };
   }
 
   async close(): Promise<void> {

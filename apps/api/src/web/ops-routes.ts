@@ -61,13 +61,18 @@ export function createOpsRouter(deps: ApiDeps): Router {
     const now = Date.now();
     const data: QueueStats[] = await Promise.all(
       (await modelNames(deps)).map(async (model) => {
-        const { counts, oldestWaitingAt } = await readBullmqQueue(deps.queues.queue(model));
+        // counts from BullMQ's tokens; the oldest wait and the failed jobs from the job records
+        // (tokens go as soon as a run ends: BullMQ keeps no failed jobs)
+        const [{ counts }, { oldestWaitingAt, failed }] = await Promise.all([
+          readBullmqQueue(deps.queues.queue(model)),
+          deps.queues.stats(model, deps.config.JOB_RETENTION_SECONDS * 1000, now),
+        ]);
         return {
           model,
           waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
           active: counts.active ?? 0,
           delayed: counts.delayed ?? 0,
-          failed: counts.failed ?? 0,
+          failed,
           oldest_wait_seconds: oldestWaitingAt === null ? null : Math.max(0, (now - oldestWaitingAt) / 1000),
           workers: live.get(model) ?? 0,
         };

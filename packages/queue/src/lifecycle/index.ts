@@ -1,7 +1,9 @@
 export {
   JobLifecycle,
   dispatchPriority,
+  type BeginOutcome,
   type CancelOutcome,
+  type ClaimOutcome,
   type LifecycleObserver,
   type LifecycleOptions,
   type OutputIndex,
@@ -11,7 +13,7 @@ export {
   type ViewOf,
 } from './job-lifecycle.js';
 export { startChore, type Chore } from './chores.js';
-export { reapDeadWorkers, type StalledMove } from './takeover.js';
+export { bullStalledMover, reapDeadWorkers, type Requeue, type StalledMove } from './takeover.js';
 export { FAULT_POINTS, crashAt, type FaultPoint } from './faults.js';
 export {
   DEFAULT_STAGE_STRENGTH,

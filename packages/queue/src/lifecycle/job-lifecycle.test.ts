@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { farmKeys, JobLifecycle, RenderQueues, reapDeadWorkers, type JobRecord } from '../index.js';
+import { farmKeys, JobLifecycle, RenderQueues, reapDeadWorkers, toJobView, type JobRecord } from '../index.js';
 
 const prefix = `ff-test-${randomUUID()}`;
 const keys = farmKeys(prefix);
@@ -110,6 +110,98 @@ describe('JobLifecycle', () => {
     expect((await lifecycle.succeed(first, 'w-old', [], 1)).kind).toBe('refused');
     expect((await lifecycle.succeed(second, 'w-new', [], 1)).kind).toBe('ok');
     expect(await store.get(job.id)).toMatchObject({ status: 'succeeded', worker: 'w-new', renderMs: 1 });
+  });
+
+  it('keeps a claimed job queued (next in line, held by its worker) until its batch begins', async () => {
+    const r = record('claim', `claim-${randomUUID().slice(0, 6)}`);
+    await lifecycle.submit(r, { maxActive: 10 });
+    const claimed = await lifecycle.claim(r.id, 'w1', r.model);
+    expect(claimed).toMatchObject({ kind: 'ok', record: { status: 'queued', startedAt: null, worker: 'w1' } });
+    const held = (await store.get(r.id))!;
+    expect(held).toMatchObject({ status: 'queued', startedAt: null, worker: 'w1' });
+    expect(held.claimedAt).toBeGreaterThan(0);
+    // what a tenant sees: queued, first in line (its token left the queue with the claim)
+    const view = await toJobView(held, { apiBaseUrl: 'http://x', outputUrl: async (k) => k, queuePosition: await queues.queuePosition(r.model, r.id) });
+    expect(view).toMatchObject({ status: 'queued', queue_position: 0, started_at: null });
+    expect((await store.readEvents(r.id)).map((e) => e.event.type)).toEqual(['job.queued']);
+    expect(await redis.hget(keys.workerJobs('w1'), r.id)).toBe(r.model);
+
+    const began = await lifecycle.begin(claimed.kind === 'ok' ? claimed.record : held, 'w1', 1);
+    expect(began).toMatchObject({ kind: 'ok', record: { status: 'running', attempt: 1 } });
+    const running = (await store.get(r.id))!;
+    expect(running).toMatchObject({ status: 'running', attempt: 1, worker: 'w1' });
+    expect(running.startedAt).toBeGreaterThanOrEqual(held.claimedAt!);
+    expect((await store.readEvents(r.id)).map((e) => e.event.type)).toEqual(['job.queued', 'job.started']);
+    expect((await lifecycle.succeed(running, 'w1', [], 1)).kind).toBe('ok');
+  });
+
+  it('does not begin a claimed job that was canceled, or taken over, before its batch started', async () => {
+    const canceled = record('claim');
+    await lifecycle.submit(canceled, { maxActive: 10 });
+    const held = await lifecycle.claim(canceled.id, 'w1', canceled.model);
+    expect((await lifecycle.cancel(canceled)).kind).toBe('canceled_now');
+    expect(await lifecycle.begin(held.kind === 'ok' ? held.record : canceled, 'w1', 1)).toMatchObject({ kind: 'refused', status: 'canceled' });
+    expect(await redis.hget(keys.workerJobs('w1'), canceled.id)).toBe(`${canceled.model} done`);
+    expect((await store.readEvents(canceled.id)).map((e) => e.event.type)).toEqual(['job.queued', 'job.canceled']);
+
+    const taken = record('claim');
+    await lifecycle.submit(taken, { maxActive: 10 });
+    const old = await lifecycle.claim(taken.id, 'w-old', taken.model);
+    await lifecycle.claim(taken.id, 'w-new', taken.model);
+    expect(await lifecycle.begin(old.kind === 'ok' ? old.record : taken, 'w-old', 1)).toMatchObject({ kind: 'refused', status: 'queued' });
+    // the old holder cannot end it either
+    expect((await lifecycle.canceled(taken, 'w-old')).kind).toBe('refused');
+    expect((await lifecycle.begin(taken, 'w-new', 2)).kind).toBe('ok');
+  });
+
+  it('hands the claimed (not yet running) jobs of a worker whose heartbeat expired back to the queue', async () => {
+    const r = record('reap', `reapc-${randomUUID().slice(0, 6)}`);
+    await lifecycle.submit(r, { maxActive: 10 });
+    await lifecycle.claim(r.id, 'w-dead-claim', r.model);
+    expect(await reapDeadWorkers(redis, keys, async () => {})).toContain(r.id);
+    expect(await redis.sismember(`${keys.bullPrefix}:render.${r.model}:stalled`, r.id)).toBe(1);
+  });
+
+  it('puts the jobs of a dead worker back to waiting in their records, so cancel ends them at once', async () => {
+    const model = `reapq-${randomUUID().slice(0, 6)}`;
+    const run = record('reapq', model);
+    const held = record('reapq', model);
+    for (const r of [run, held]) await lifecycle.submit(r, { maxActive: 10 });
+    await started(run.id, 'w-gone');
+    await lifecycle.claim(held.id, 'w-gone', model);
+    const handedBack = await reapDeadWorkers(redis, keys, async () => {}, (id, m, w) => lifecycle.abandoned(id, m, w));
+    expect(handedBack.sort()).toEqual([run.id, held.id].sort());
+    const [r1, r2] = [(await store.get(run.id))!, (await store.get(held.id))!];
+    expect(r1).toMatchObject({ status: 'queued', worker: null, claimedAt: null });
+    expect(r1.startedAt).not.toBeNull(); // it did start: no start deadline applies any more
+    expect(r2).toMatchObject({ status: 'queued', worker: null, claimedAt: null, startedAt: null });
+    const events = await store.readEvents(run.id);
+    expect(events.at(-1)?.event).toMatchObject({ type: 'job.queued', error: { code: 'worker_lost' } });
+    // the dead worker's late report is refused; a cancel ends the job now, not at a next step
+    expect((await lifecycle.progress(r1, 'w-gone', 2, 4)).kind).toBe('refused');
+    expect((await lifecycle.cancel(r1)).kind).toBe('canceled_now');
+    // the released job waits again (oldest wait)
+    expect((await queues.stats(model, 60_000)).oldestWaitingAt).toBe(held.createdAt);
+  });
+
+  it('reports the oldest waiting job whatever its place in line, and the failed jobs still kept', async () => {
+    const model = `stats-${randomUUID().slice(0, 6)}`;
+    const old = { ...record('stats-a', model), createdAt: Date.now() - 60_000 };
+    const next = record('stats-b', model);
+    for (const r of [old, next]) await lifecycle.submit(r, { maxActive: 10 });
+    // the old job is not next in line (as a flooding tenant's job under fair share)
+    await (await queues.queue(model).getJob(old.id))!.changePriority({ priority: 100 });
+    expect(await queues.queuePosition(model, next.id)).toBe(0);
+    expect(await queues.stats(model, 60_000)).toEqual({ oldestWaitingAt: old.createdAt, failed: 0 });
+    // claimed by a worker: no longer waiting for one; canceled: gone from the gauge
+    await lifecycle.claim(old.id, 'w1', model);
+    expect((await queues.stats(model, 60_000)).oldestWaitingAt).toBe(next.createdAt);
+    await lifecycle.cancel(next);
+    expect((await queues.stats(model, 60_000)).oldestWaitingAt).toBeNull();
+    await lifecycle.fail(old, 'w1', { code: 'render_failed', message: 'boom' });
+    expect((await queues.stats(model, 60_000)).failed).toBe(1);
+    // older than the retention: no longer kept
+    expect((await queues.stats(model, 60_000, Date.now() + 61_000)).failed).toBe(0);
   });
 
   it('keeps events in order (job.queued made from the record) and resumes after a given event id', async () => {

@@ -22,7 +22,7 @@ import { JobStore } from '../job-store.js';
 import { runScript } from '../lua.js';
 import type { RenderQueues } from '../render-queues.js';
 import { crashAt, type FaultPoint } from './faults.js';
-import { PROGRESS, REQUEST_CANCEL, START, SUBMIT, TRANSITION } from './scripts.js';
+import { BEGIN, CLAIM, PROGRESS, REQUEST_CANCEL, REQUEUE_ABANDONED, START, SUBMIT, TRANSITION } from './scripts.js';
 import { completeStage, dispatchTokenId, type StageOutcome } from './stages.js';
 
 export type SubmitOutcome =
@@ -42,6 +42,13 @@ export type StartOutcome =
   | { kind: 'ok'; record: JobRecord; cancelRequested: boolean }
   | { kind: 'terminal'; record: JobRecord }
   | { kind: 'missing' };
+
+/** A claim: the worker holds the job (still queued) until its batch begins. */
+export type ClaimOutcome = StartOutcome;
+
+export type BeginOutcome =
+  | { kind: 'ok'; record: JobRecord; cancelRequested: boolean }
+  | { kind: 'refused'; status: JobStatus | 'missing'; cancelRequested: boolean };
 
 export type CancelOutcome = { kind: 'canceled_now' | 'requested'; record: JobRecord } | { kind: 'missing' } | { kind: 'finished'; status: JobStatus };
 
@@ -185,6 +192,7 @@ export class JobLifecycle {
         `${queuePrefix}wait`,
         k.fairPending(record.model),
         opts.append?.stream ?? k.job(record.id),
+        k.waiting(record.model),
       ],
       [
         record.id,
@@ -269,15 +277,69 @@ export class JobLifecycle {
   }
 
   /**
-   * queued|running → running for `workerId`: a first run, a retry, or a re-run after the previous
-   * holder died. Returns the record (the request the worker renders is in it).
+   * Claim and begin in one step: queued|running → running for `workerId` (a first run, a retry,
+   * or a re-run after the previous holder died). Returns the record (the request the worker
+   * renders is in it). A batching worker claims first and begins when the batch starts.
    */
   async start(jobId: string, workerId: string, attempt: number, model: string): Promise<StartOutcome> {
+    const outcome = await this.claimOrStart(START, jobId, workerId, attempt, model);
+    if (outcome.kind !== 'ok') return outcome;
+    crashAt(this.options.fault, 'start:after-mark');
+    await this.started(outcome.record, attempt);
+    return outcome;
+  }
+
+  /**
+   * The worker took the job's token and holds it for a batch that has not started: the record
+   * says which worker holds it (takeover hands it back when that worker dies) and stays queued
+   * (a re-run after a dead holder stays running until it begins again). Its outbox, fair-pending
+   * and waiting entries go. `begin` makes it running when its batch starts.
+   */
+  claim(jobId: string, workerId: string, model: string): Promise<ClaimOutcome> {
+    return this.claimOrStart(CLAIM, jobId, workerId, 0, model);
+  }
+
+  /**
+   * The claimed job's batch starts now: queued|running → running (attempt, started_at of the first
+   * run, job.started, webhooks, queue-wait metric). Refused when this worker no longer holds the
+   * job: canceled or expired meanwhile, or taken over after a missed heartbeat.
+   */
+  async begin(record: JobRecord, workerId: string, attempt: number): Promise<BeginOutcome> {
+    const k = this.keys;
+    const now = Date.now();
+    const [kind, value, cancel] = (await runScript(
+      this.redis,
+      BEGIN,
+      [k.job(record.id), k.jobEvents(record.id), k.workerJobs(workerId)],
+      [workerId, String(attempt), String(now), JSON.stringify(this.event('job.started', record.id, { attempt })), k.jobChannel(record.id), record.model],
+    )) as [string, string, string];
+    if (kind !== 'ok') return { kind: 'refused', status: value as JobStatus | 'missing', cancelRequested: cancel === '1' };
+    const running: JobRecord = {
+      ...record,
+      status: 'running',
+      attempt,
+      worker: workerId,
+      startedAt: record.startedAt ?? now,
+      // a prompt chain's later stage starts where the stages done so far left its progress
+      progress: { step: record.stageStep ?? 0, total: record.progress.total },
+      cancelRequested: record.cancelRequested || cancel === '1',
+    };
+    crashAt(this.options.fault, 'start:after-mark');
+    await this.started(running, attempt);
+    return { kind: 'ok', record: running, cancelRequested: cancel === '1' };
+  }
+
+  private async started(record: JobRecord, attempt: number): Promise<void> {
+    this.options.observer?.started(record, attempt === 1 ? Math.max(0, (record.startedAt ?? Date.now()) - record.createdAt) : null);
+    await this.notify('job.started', record);
+  }
+
+  private async claimOrStart(script: string, jobId: string, workerId: string, attempt: number, model: string): Promise<StartOutcome> {
     const k = this.keys;
     const answer = (await runScript(
       this.redis,
-      START,
-      [k.job(jobId), k.jobEvents(jobId), k.workerJobs(workerId), k.holders, k.dispatch, k.fairPending(model)],
+      script,
+      [k.job(jobId), k.jobEvents(jobId), k.workerJobs(workerId), k.holders, k.dispatch, k.fairPending(model), k.waiting(model)],
       [workerId, String(attempt), String(Date.now()), JSON.stringify(this.event('job.started', jobId, { attempt })), k.jobChannel(jobId)],
     )) as string[];
     const [kind, , cancel] = answer;
@@ -295,9 +357,6 @@ export class JobLifecycle {
       await this.notify(`job.${record.status}` as JobEventType, record);
       return { kind: 'terminal', record };
     }
-    crashAt(this.options.fault, 'start:after-mark');
-    this.options.observer?.started(record, attempt === 1 ? Math.max(0, (record.startedAt ?? Date.now()) - record.createdAt) : null);
-    await this.notify('job.started', record);
     return { kind: 'ok', record, cancelRequested: cancel === '1' };
   }
 
@@ -377,8 +436,27 @@ export class JobLifecycle {
 
   /** running → queued after a transient failure, while BullMQ waits to retry it. */
   retrying(record: JobRecord, workerId: string, error: JobErrorInfo, attempt: number): Promise<TransitionOutcome> {
-    const again: JobRecord = { ...record, status: 'queued', error };
-    return this.transition(again, ['running'], 'job.queued', ['status', 'queued', 'error', JSON.stringify(error)], { error, attempt }, workerId);
+    const again: JobRecord = { ...record, status: 'queued', error, claimedAt: null };
+    return this.transition(again, ['running'], 'job.queued', ['status', 'queued', 'error', JSON.stringify(error), 'claimed_at', ''], { error, attempt }, workerId);
+  }
+
+  /**
+   * A job `workerId` (whose heartbeat expired) held goes back to waiting in its record: running →
+   * queued (job.queued with error worker_lost, and its webhook), claimed → released. The takeover
+   * reaper calls it before handing the job's token back to the queue.
+   */
+  async abandoned(jobId: string, model: string, workerId: string): Promise<'requeued' | 'released' | 'refused'> {
+    const k = this.keys;
+    const error = { code: 'worker_lost', message: 'its worker stopped; back in the queue' };
+    const outcome = (await runScript(this.redis, REQUEUE_ABANDONED, [k.job(jobId), k.jobEvents(jobId), k.waiting(model)], [workerId, JSON.stringify(this.event('job.queued', jobId, { error })), k.jobChannel(jobId)])) as
+      | 'requeued'
+      | 'released'
+      | 'refused';
+    if (outcome === 'requeued') {
+      const record = await this.store.get(jobId);
+      if (record) await this.notify('job.queued', record);
+    }
+    return outcome;
   }
 
   /**
@@ -489,7 +567,7 @@ export class JobLifecycle {
     const [kind, value, cancel] = (await runScript(
       this.redis,
       TRANSITION,
-      [k.job(next.id), k.jobEvents(next.id), k.tenantActive(next.tenant), k.retention, k.workerJobs(workerId || next.worker || '-'), k.failures, ...effects.keys, ...indexes.map((i) => i.key)],
+      [k.job(next.id), k.jobEvents(next.id), k.tenantActive(next.tenant), k.retention, k.workerJobs(workerId || next.worker || '-'), k.failures, ...effects.keys, k.failed(next.model), ...indexes.map((i) => i.key)],
       [
         from.join(','),
         JSON.stringify(fields),
