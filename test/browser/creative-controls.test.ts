@@ -121,8 +121,41 @@ describe('creative controls end to end', { timeout: 180_000 }, () => {
     expect(image.parameters).toMatchObject({ prompt, seed: '4', format: 'webp', quality: '60' });
   });
 
+  it('CLI: generate --api --stage saves each stage, the final one at --out', async () => {
+    const out = path.join(outDir, 'chain.png');
+    const result = await run(process.execPath, ['--import', TSX, MAIN, 'generate', prompt, '--api', farm.url, '--seed', '4', '--steps', '4', '--stage', 'a large red circle in the center on a yellow background', '--stage-strength', '0.75', '--out', out, '--json'], { cwd: outDir, env: farm.cliEnv(), timeout: 60_000 });
+    expect(result.stderr).toBe('');
+    const summary = JSON.parse(result.stdout) as { id: string; outputs: string[]; job: { input: { stages: unknown[] } } };
+    expect(summary.outputs).toEqual([path.join(outDir, 'chain-stage0.png'), out]);
+    expect(summary.job.input.stages).toHaveLength(2);
+    const image = await decodeOutputImage(await readFile(out));
+    expect(image.parameters).toMatchObject({ stage: '1', stages: '2', strength: '0.75', seed: '5' });
+  });
+
+  it('playground: "Add stage" makes a prompt chain; the final stage is shown, every stage listed', async () => {
+    browser ??= await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(`${farm.url}/`);
+    await enterKey(page, '#api-key', farm.apiKey);
+    await page.click('#add-stage');
+    await page.fill('#stages .stage-prompt', 'a large red circle in the center on a yellow background');
+    await page.fill('#stages .stage-strength', '0.75');
+    const outcome = await generateInPlayground(page, prompt, { steps: 4, seed: 13, model: farm.model });
+    expect(outcome.statuses.at(-1)).toBe('Done');
+    const shown = await page.evaluate(() => (document.getElementById('job-image') as HTMLImageElement).src);
+    expect(shown).toMatch(/\/1\.png\?/);
+    expect(await page.$$eval('#job-outputs [data-stage]', (nodes) => nodes.map((n) => n.getAttribute('data-stage')))).toEqual(['0', '1']);
+    const [latest] = (await client.list({ limit: 1 })).data;
+    expect(latest!.input.stages).toEqual([
+      { prompt, steps: 4, seed: 13 },
+      { prompt: 'a large red circle in the center on a yellow background', steps: 4, seed: 14, strength: 0.75 },
+    ]);
+    expect(latest!.outputs.map((o) => o.stage)).toEqual([0, 1]);
+    await page.close();
+  });
+
   it('playground: the style, format, quality, aspect-ratio and palette controls reach the job', async () => {
-    browser = await launchChromium();
+    browser ??= await launchChromium();
     const page = await browser.newPage();
     await page.goto(`${farm.url}/`);
     await enterKey(page, '#api-key', farm.apiKey);

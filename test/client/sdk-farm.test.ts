@@ -1,7 +1,7 @@
 // The SDK against a running farm (API + a real worker process + Redis): what a SaaS backend
 // integrating with flowfarm would see.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlowfarmAdmin, FlowfarmClient, FlowfarmError, type JobEvent } from '@flowfarm/client';
+import { FlowfarmAdmin, FlowfarmClient, FlowfarmError, type JobEvent, type JobStage } from '@flowfarm/client';
 import { startTestFarm, type TestFarm } from './test-farm.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -37,6 +37,18 @@ describe('FlowfarmClient against a running farm', () => {
     expect(bytes.length).toBe(job.outputs[0].bytes);
     const listed = await client.list({ limit: 5 });
     expect(listed.data.map((j) => j.id)).toContain(job.id);
+  });
+
+  it('submits a prompt chain (stages) and gets one job with every stage image, progress across the stages', async () => {
+    const stages: JobStage[] = [{}, { prompt: 'a red circle on a yellow background', strength: 0.5 }];
+    const queued = await client.submit({ prompt: 'a red circle on a blue background', width: 64, height: 64, steps: 4, seed: 21, stages });
+    expect(queued.progress).toEqual({ step: 0, total: 4 + 2 });
+    const job = await client.wait(queued.id, { timeoutMs: 120_000 });
+    expect(job.status).toBe('succeeded');
+    expect(job.outputs.map((o) => o.stage)).toEqual([0, 1]);
+    expect(job.input.stages?.[1]).toEqual({ prompt: 'a red circle on a yellow background', steps: 4, seed: 22, strength: 0.5 });
+    const last = await client.download(job.outputs.at(-1)!);
+    expect([...last.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
   });
 
   it('replays the whole event history in order through events(), and resumes after an id', async () => {

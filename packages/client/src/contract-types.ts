@@ -30,6 +30,7 @@ export type {
   JobList,
   JobOutput,
   JobProgress,
+  JobStage,
   JobStatus,
   JobStreamEvent,
   JobView,

@@ -13,7 +13,8 @@ export function renderGallery(jobs: JobView[]): void {
 }
 
 function galleryItem(job: JobView): HTMLLIElement {
-  const output = job.outputs[0];
+  // a prompt chain: its final (last) stage
+  const output = job.input.stages ? job.outputs.at(-1) : job.outputs[0];
   const picture = output
     ? el('img', { src: output.url, alt: job.input.prompt, loading: 'lazy' })
     : el('div', { class: 'placeholder muted' }, job.status);

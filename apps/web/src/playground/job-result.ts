@@ -36,6 +36,8 @@ export interface OutputActions {
 /** One entry per output: the picture (the first is the large image above), a download link, "reuse this seed" and "use as starting image". */
 export function renderOutputs(job: JobView, act: OutputActions): void {
   const list = byId('job-outputs');
+  // a prompt chain shows its final (last) stage large, each stage labelled
+  const large = job.input.stages ? job.outputs.length - 1 : 0;
   list.replaceChildren(
     ...job.outputs.map((output, index) => {
       const name = `${job.id}-${index}.${FILE_EXTENSIONS[output.content_type] ?? 'png'}`;
@@ -43,8 +45,9 @@ export function renderOutputs(job: JobView, act: OutputActions): void {
       reuse.addEventListener('click', () => act.reuseSeed(output.seed));
       const start = el('button', { type: 'button', class: 'secondary' }, 'Use as starting image');
       start.addEventListener('click', () => act.startFrom(output.url, index));
-      const actions = el('div', { class: 'actions' }, el('a', { href: output.url, download: name }, 'Download'), reuse, start);
-      if (index === 0) return el('li', { 'data-index': '0' }, actions);
+      const stage = output.stage === undefined ? [] : [el('span', { class: 'muted', 'data-stage': String(output.stage) }, `Stage ${output.stage + 1}${index === large ? ' (final)' : ''}`)];
+      const actions = el('div', { class: 'actions' }, ...stage, el('a', { href: output.url, download: name }, 'Download'), reuse, start);
+      if (index === large) return el('li', { 'data-index': String(index) }, actions);
       const picture = el('img', { src: output.url, alt: `image ${index + 1}`, width: String(output.width) });
       reportBrokenImage(picture, index);
       return el('li', { 'data-index': String(index) }, picture, actions);

@@ -8,6 +8,7 @@ import { renderGallery } from './gallery.js';
 import { applyCreativeControls, bindCreativeControls, loadStyles } from './creative-controls.js';
 import { fillModelControls } from './model-controls.js';
 import { bindStartImage, startImageFields, useStartImage } from './start-image.js';
+import { bindStages, stageFields } from './stages.js';
 import { bindLayoutEditor, layoutFields, syncLayoutAspect } from './layout-editor.js';
 import { bindUsageExport, renderUsage } from './usage-panel.js';
 import { clearOutputs, renderOutputs, reportBrokenImage, showJobJson } from './job-result.js';
@@ -78,6 +79,7 @@ function readInput(): JobInput {
     ...schedulingInput(numberOf('start-timeout')),
     num_images: numberOf('num-images'),
     ...startImageFields(),
+    ...stageFields(),
     ...layoutFields(),
   });
 }
@@ -137,7 +139,8 @@ async function follow(job: JobView): Promise<void> {
       },
       startFrom: (url, index) => useStartImage(url, `image ${index + 1} of ${finished.id}`),
     });
-    const output = finished.outputs[0];
+    // a prompt chain's final image is its last stage's
+    const output = finished.input.stages ? finished.outputs.at(-1) : finished.outputs[0];
     if (finished.status === 'succeeded' && output) {
       image.src = output.url;
       image.width = output.width;
@@ -187,6 +190,7 @@ cancelButton.addEventListener('click', () => {
 });
 
 bindCreativeControls();
+bindStages();
 bindLayoutEditor((message) => {
   formError.textContent = message;
 });
