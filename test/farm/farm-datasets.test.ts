@@ -1,7 +1,8 @@
 // Datasets with real worker processes: a labelled set end to end, byte-identical repeats, and
 // a worker SIGKILLed mid-dataset losing and duplicating nothing.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startFarm, type Farm } from './support/farm.js';
+import { FlowfarmClient } from '@flowfarm/client';
+import { KEYS, startFarm, type Farm } from './support/farm.js';
 import { Redis } from 'ioredis';
 import { startWebhookDeliveryWorker, type WebhookDeliveryWorker } from '@flowfarm/webhooks';
 import { startReceiver, waitUntil, type Receiver } from '../webhooks/receiver.js';
@@ -131,6 +132,12 @@ describe('datasets', () => {
     const dataset = await create(farm, spec);
     const before = await waitForDataset(farm, dataset.id, (d) => d.counts.succeeded >= 20);
     expect(before.counts.pending).toBeGreaterThan(0);
+    // the streaming manifest is readable while it runs: a line per item recorded so far, each once
+    const sdk = new FlowfarmClient({ baseUrl: farm.url, apiKey: KEYS.acme });
+    const partial = await sdk.datasets.manifestLines(dataset.id);
+    expect(partial.length).toBeGreaterThanOrEqual(20);
+    expect(partial.length).toBeLessThan(160);
+    expect(new Set(partial.map((l) => l.index)).size).toBe(partial.length);
     const victim = farm.workers[0];
     victim.child.kill('SIGKILL');
     expect((await victim.exited).signal).toBe('SIGKILL');
@@ -139,5 +146,7 @@ describe('datasets', () => {
     expect(done.counts).toEqual({ succeeded: 160, failed: 0, pending: 0 });
     const manifest = await lines(done.files!.manifest);
     expect(manifest.map((l) => l.index)).toEqual(Array.from({ length: 160 }, (_, i) => i));
+    const streamed = [...partial, ...(await sdk.datasets.manifestLines(dataset.id, { from: partial.length }))];
+    expect(streamed.map((l) => l.index as number).sort((a, b) => a - b)).toEqual(Array.from({ length: 160 }, (_, i) => i));
   });
 });

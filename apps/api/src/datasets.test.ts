@@ -125,6 +125,36 @@ describe('datasets API', () => {
     await store.close();
   });
 
+  it('streams the manifest while the dataset runs: lines in the order items finished, from= for the new ones', async () => {
+    const created = await post({ count: 20, prompt: 'a red circle' }, 'key-hooli');
+    const id = created.body.id as string;
+    const store = new DatasetStore(api.deps.redis, api.deps.keys);
+    const record = (await store.get(id))!;
+    const manifest = async (query = '', key = 'key-hooli') => {
+      const res = await get(`/v1/datasets/${id}/manifest${query}`, key).buffer(true).parse((r, done) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => done(null, text));
+      });
+      return { res, indexes: String(res.body).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { index: number }).index) };
+    };
+    expect((await manifest()).indexes).toEqual([]);
+    await store.recordItem(record, 3, { index: 3, status: 'succeeded' }, false);
+    await store.recordItem(record, 0, { index: 0, status: 'succeeded' }, false);
+    const first = await manifest();
+    expect(first.res.status).toBe(200);
+    expect(first.res.headers['content-type']).toContain('application/x-ndjson');
+    expect(first.res.headers['dataset-status']).toBe('queued');
+    expect(first.indexes).toEqual([3, 0]);
+    await store.recordItem(record, 3, { index: 3, status: 'succeeded' }, false); // a re-run: not appended again
+    await store.recordItem(record, 7, { index: 7, status: 'failed' }, true);
+    expect((await manifest('?from=2')).indexes).toEqual([7]);
+    expect((await manifest()).indexes).toEqual([3, 0, 7]);
+    expect((await manifest('?from=-1')).res.status).toBe(422);
+    expect((await manifest('', 'key-acme')).res.status).toBe(404);
+    await store.close();
+  });
+
   it('lists, shows and cancels only the tenant\'s own datasets', async () => {
     const created = await post({ count: 5, prompt: 'a red circle', name: 'reds' });
     const id = created.body.id as string;

@@ -45,6 +45,16 @@ export class DatasetClient {
     }
   }
 
+  /**
+   * The manifest lines recorded so far, in the order items finished (readable while the dataset
+   * runs); `from`: how many lines the caller already has (it gets only the newer ones).
+   */
+  async manifestLines(id: string, options: { from?: number; signal?: AbortSignal } = {}): Promise<Record<string, unknown>[]> {
+    const q = options.from ? `?from=${options.from}` : '';
+    const response = await this.http.send(`/v1/datasets/${encodeURIComponent(id)}/manifest${q}`, { signal: options.signal, headers: { accept: 'application/x-ndjson' } });
+    return (await response.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
   /** Image `index` of the set (PNG bytes). */
   async image(id: string, index: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     const response = await this.http.send(`/v1/datasets/${encodeURIComponent(id)}/images/${index}`, { signal: options.signal, headers: { accept: '*/*' } });

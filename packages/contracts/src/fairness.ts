@@ -3,33 +3,14 @@
 // how the farm uses them.
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { JOB_PRIORITIES } from './plain.js';
 
-/** Priority classes, highest first. Within a tenant's fair share a higher class runs first. */
-export const JOB_PRIORITIES = ['high', 'normal', 'low'] as const;
+export { JOB_PRIORITIES, MAX_START_TIMEOUT_SECONDS, MIN_CANCEL_AFTER_SECONDS, parseCancelAfter } from './plain.js';
 export const JobPriority = z.enum(JOB_PRIORITIES);
 export type JobPriority = z.infer<typeof JobPriority>;
 
 /** 0 for high, 1 normal, 2 low: the order classes run in. */
 export const priorityRank = (p: JobPriority): number => JOB_PRIORITIES.indexOf(p);
-
-/** Longest `start_timeout` (and `Cancel-After`) accepted: one day. */
-export const MAX_START_TIMEOUT_SECONDS = 86_400;
-/** Shortest `Cancel-After`, as Replicate defines it. */
-export const MIN_CANCEL_AFTER_SECONDS = 5;
-
-/**
- * `Cancel-After` as Replicate defines it: a duration with optional unit suffixes, `s` (the
- * default), `m`, `h`, combinable (`90`, `30s`, `5m`, `1h30m45s`), at least 5 seconds. Returns
- * seconds, or null when the value is not such a duration.
- */
-export function parseCancelAfter(value: string): number | null {
-  const text = value.trim();
-  if (/^\d{1,9}$/.test(text)) return Number(text);
-  const match = /^(?:(\d{1,6})h)?(?:(\d{1,7})m)?(?:(\d{1,9})s)?$/.exec(text);
-  if (!match || text === '') return null;
-  const [, h, m, s] = match;
-  return Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0);
-}
 
 const limit = (what: string) =>
   z.number().min(0).nullable().optional().describe(`${what}; null or absent: unlimited`);

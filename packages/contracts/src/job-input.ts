@@ -5,6 +5,7 @@ import { StyleName } from './styles.js';
 import { JobEventType } from './job-events.js';
 import { Layout, Scene } from './layout.js';
 import { JobPriority, MAX_START_TIMEOUT_SECONDS } from './fairness.js';
+import { DEFAULT_IMAGE_STRENGTH } from './plain.js';
 
 /** Longest prompt the API accepts, in characters. */
 export const MAX_PROMPT_CHARS = 2000;
@@ -16,8 +17,7 @@ export const MAX_IMAGES_PER_JOB = 4;
 export const MAX_INPUT_IMAGE_BYTES = 6 * 1024 * 1024;
 /** Most pixels (width × height) an input image may have (it is resized to the job's size). */
 export const MAX_INPUT_IMAGE_PIXELS = 4096 * 4096;
-/** Strength of image-to-image when a job gives `image` but no `strength`. */
-export const DEFAULT_IMAGE_STRENGTH = 0.6;
+export { DEFAULT_IMAGE_STRENGTH } from './plain.js';
 /** `data:` URL prefixes `image` accepts. */
 export const INPUT_IMAGE_DATA_URL = /^data:image\/(png|jpeg|webp);base64,/;
 /** A result URL of this farm: absolute http(s), or the relative `/files/…` form local storage hands out. */

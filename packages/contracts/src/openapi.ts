@@ -164,6 +164,16 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
         },
       },
       '/v1/datasets/{id}': { get: { summary: 'Get a dataset: progress, counts, file links', parameters: [jobId], responses: { '200': json('DatasetView', 'the dataset'), '404': problem('no such dataset for this tenant'), ...commonErrors } } },
+      '/v1/datasets/{id}/manifest': {
+        get: {
+          summary: 'The streaming manifest: one JSON line per item recorded so far, in the order items finished (readable while the dataset runs)',
+          parameters: [jobId, { name: 'from', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 }, description: 'lines the reader already has (only newer ones are sent)' }],
+          responses: {
+            '200': { description: 'NDJSON, one manifest line per item; the Dataset-Status header gives the status when read', content: { 'application/x-ndjson': { schema: { type: 'string' } } } },
+            '404': problem('no such dataset for this tenant'), '422': problem('from is not a whole number'), ...commonErrors,
+          },
+        },
+      },
       '/v1/datasets/{id}/images/{index}': {
         get: {
           summary: 'Redirect to the signed URL of one image of the set',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { MAX_PALETTE_COLORS } from './plain.js';
 
-/** Most colors a palette may have. */
-export const MAX_PALETTE_COLORS = 8;
+export { MAX_PALETTE_COLORS } from './plain.js';
 
 /** 1-8 "#rrggbb" colors (palette lock). */
 export const Palette = z

@@ -49,40 +49,4 @@ export const AppliedStyle = z.object({
 });
 export type AppliedStyle = z.infer<typeof AppliedStyle>;
 
-/**
- * Built-in presets, written for the FLUX.1 interface and useful on tiny-shapes, whose grammar
- * is "[size] color shape, position, background": each template completes a short prompt such as
- * "red circle" into a full one the model is made for.
- */
-export const BUILTIN_STYLES: readonly StylePreset[] = [
-  { name: 'sticker', source: 'builtin', description: 'one big centered shape on white', prompt_template: 'a large {prompt} in the center on a white background', defaults: {} },
-  { name: 'icon', source: 'builtin', description: 'a small centered shape on black, square', prompt_template: 'a small {prompt} in the center on a black background', defaults: { aspect_ratio: '1:1' } },
-  { name: 'banner', source: 'builtin', description: 'wide 21:9 header with the shape on the left', prompt_template: 'a large {prompt} on the left on a blue background', defaults: { aspect_ratio: '21:9' } },
-  { name: 'monochrome', source: 'builtin', description: 'black and white only (palette lock)', prompt_template: '{prompt}', defaults: { palette: ['#141414', '#f5f5f5'] } },
-  { name: 'brand', source: 'builtin', description: 'a four-color brand palette, more steps', prompt_template: '{prompt}', defaults: { palette: ['#1d3557', '#e63946', '#f1faee', '#ffb703'], steps: 8 } },
-];
-
-export function builtinStyle(name: string): StylePreset | undefined {
-  return BUILTIN_STYLES.find((s) => s.name === name);
-}
-
-/**
- * A preset applied to a job's fields: the prompt put into the template and each default the
- * job left out filled in. Pure, so the API and the local CLI apply presets the same way.
- */
-export function applyStyle<T extends { prompt: string } & Partial<Record<keyof StyleDefaults, unknown>> & { width?: number; height?: number }>(
-  input: T,
-  preset: StylePreset,
-): { input: T; prompt: string; applied: string[] } {
-  const out: Record<string, unknown> = { ...input };
-  const applied: string[] = [];
-  const sized = input.width !== undefined || input.height !== undefined;
-  for (const [key, value] of Object.entries(preset.defaults) as [keyof StyleDefaults, unknown][]) {
-    if (value === undefined || out[key] !== undefined) continue;
-    // a job that gives its own size keeps it: a preset's aspect ratio or ultra would conflict
-    if ((key === 'aspect_ratio' || key === 'ultra') && sized) continue;
-    out[key] = value;
-    applied.push(key);
-  }
-  return { input: out as T, prompt: preset.prompt_template.split('{prompt}').join(input.prompt), applied };
-}
+export { BUILTIN_STYLES, applyStyle, builtinStyle } from './plain.js';

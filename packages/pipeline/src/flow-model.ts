@@ -52,11 +52,28 @@ export class FlowModel {
     private readonly tokenizers: { clip: PromptTokenizer; t5: PromptTokenizer },
     readonly providerInfo: ProviderInfo,
     private readonly resident?: ResidentSteps,
-    /** present when the manifest declares files.vaeEncoder */
-    private readonly vaeEncoder?: SubModel,
+    /** present when the manifest declares files.vaeEncoder (its loader when it loads on demand) */
+    private readonly vaeEncoder?: SubModel | (() => Promise<SubModel>),
     /** present when the manifest declares `moderation` (the output check) */
     private readonly classifier?: SubModel,
   ) {}
+
+  /** The on-demand encoder's session once encodeImage asked for it (a failed load is tried again). */
+  private encoderLoading?: Promise<SubModel>;
+
+  /** The encoder's session, created now when it loads on demand (vaeEncoder: 'on-demand'). */
+  private encoderSession(): Promise<SubModel> | SubModel | undefined {
+    const encoder = this.vaeEncoder;
+    if (typeof encoder !== 'function') return encoder;
+    if (!this.encoderLoading) {
+      const loading = encoder();
+      this.encoderLoading = loading;
+      loading.catch(() => {
+        if (this.encoderLoading === loading) this.encoderLoading = undefined;
+      });
+    }
+    return this.encoderLoading;
+  }
 
   /** The execution provider the model runs on (cpu, webgpu, cuda:0, …). */
   get provider(): string {
@@ -86,10 +103,11 @@ export class FlowModel {
     const latents = latentPlacement(requested.latents ?? 'auto', choice);
     const device = latents.where === 'device' && choice.spec.name !== 'cpu';
     const encoderFile = manifest.files.vaeEncoder === undefined ? undefined : fileOf(manifest.files.vaeEncoder, 'files.vaeEncoder');
+    const encoderOnDemand = requested.vaeEncoder === 'on-demand';
     const classifierFile = manifest.moderation && requested.outputModeration !== false ? fileOf(manifest.moderation.classifier, 'moderation.classifier') : undefined;
     const loaded = await Promise.allSettled([
       ...names.map((n, i) => SubModel.load(files[i], specs[n], options, n === 'transformer' && device ? { latent: 'gpu-buffer' } : undefined)),
-      ...(encoderFile ? [SubModel.load(encoderFile, vaeEncoderSpec(manifest), options)] : []),
+      ...(encoderFile && !encoderOnDemand ? [SubModel.load(encoderFile, vaeEncoderSpec(manifest), options)] : []),
       ...(classifierFile ? [SubModel.load(classifierFile, classifierSpec(manifest), options)] : []),
     ]);
     const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -97,7 +115,7 @@ export class FlowModel {
       await Promise.all(loaded.map((r) => (r.status === 'fulfilled' ? r.value.release() : undefined)));
       throw failed.reason;
     }
-    const encoder = encoderFile ? (loaded[names.length] as PromiseFulfilledResult<SubModel>).value : undefined;
+    const encoder = encoderFile && !encoderOnDemand ? (loaded[names.length] as PromiseFulfilledResult<SubModel>).value : undefined;
     const classifier = classifierFile ? (loaded.at(-1) as PromiseFulfilledResult<SubModel>).value : undefined;
     const parts = Object.fromEntries(
       names.map((n, i) => [n, (loaded[i] as PromiseFulfilledResult<SubModel>).value]),
@@ -118,7 +136,8 @@ export class FlowModel {
       weightBytes: fit.weightBytes,
     };
     if (latents.note) info.latentsNote = latents.note;
-    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, info, resident, encoder, classifier);
+    const onDemand = encoderFile && encoderOnDemand ? () => SubModel.load(encoderFile, vaeEncoderSpec(manifest), options) : undefined;
+    return new FlowModel(manifest.name, manifest, performance.now() - t0, parts, tokenizers, info, resident, encoder ?? onDemand, classifier);
   }
 
   /** Fills defaults from the manifest and validates; throws PipelineInputError. */
@@ -264,10 +283,11 @@ export class FlowModel {
    * and when the model has no VAE encoder.
    */
   async encodeImage(images: readonly ImageInput[]): Promise<EncodedImages> {
-    if (!this.vaeEncoder) {
+    const encoder = this.encoderSession();
+    if (!encoder) {
       throw new PipelineInputError(`model ${this.name} has no VAE encoder (model.json files.vaeEncoder), so it cannot take images as input`);
     }
-    return encodeImages(this.vaeEncoder, this.manifest, images, new OnnxClock());
+    return encodeImages(await encoder, this.manifest, images, new OnnxClock());
   }
 
   /** Inverse of encodeImage: packed normalized latents of `width`x`height` images → RGB8 per image. */
@@ -289,7 +309,9 @@ export class FlowModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all([...Object.values(this.parts).map((p) => p.release()), this.resident?.release(), this.vaeEncoder?.release(), this.classifier?.release()]);
+    // an encoder that loads on demand has a session only once encodeImage asked for it
+    const encoder = typeof this.vaeEncoder === 'function' ? this.encoderLoading?.then((e) => e.release(), () => undefined) : this.vaeEncoder?.release();
+    await Promise.all([...Object.values(this.parts).map((p) => p.release()), this.resident?.release(), encoder, this.classifier?.release()]);
   }
 }
 

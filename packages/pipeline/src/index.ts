@@ -8,7 +8,7 @@ export {
   providerLabel, type ProviderName, type ProviderSpec,
 } from './execution-providers.js';
 export { ModelLoadError, PipelineInputError } from './errors.js';
-export { ModelManifest, listModelDirs, readManifest } from './manifest.js';
+export { listModelDirs, manifestIssues, readManifest, type ModelManifest } from './manifest.js';
 export type { SessionOptions } from './session.js';
 export type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 export { MAX_LAYOUT_OBJECTS, type Box, type LayoutRegion, type PipelineLayout, type RegionalOptions } from './regional-guidance.js';

@@ -19,7 +19,7 @@ export function graphWeightBytes(file: string): number {
   const size = statSync(file).size;
   if (size > INLINE_WEIGHTS_BYTES) return size;
   const fd = openSync(file, 'r');
-  const buf = Buffer.alloc(size);
+  const buf = Buffer.allocUnsafe(size);
   try {
     readSync(fd, buf, 0, size, 0);
   } finally {

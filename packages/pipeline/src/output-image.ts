@@ -3,7 +3,7 @@
 // than sharp for the small images CPU workers render, where libvips' per-call setup dominates);
 // JPEG and WebP go through sharp (libvips: mozjpeg, libwebp) with the parameters as XMP, the
 // metadata format both containers carry and that image tools show.
-import sharp from 'sharp';
+import { loadSharp } from './lazy-sharp.js';
 import { decodePngRgb, encodePng } from './png.js';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
@@ -80,6 +80,7 @@ export async function encodeOutputImage(rgb: Uint8Array, width: number, height: 
   const { format, parameters } = options;
   if (format === 'png') return { data: encodePng(rgb, width, height, parameters), contentType: CONTENT_TYPES.png };
   const quality = options.quality ?? DEFAULT_OUTPUT_QUALITY;
+  const sharp = await loadSharp();
   const image = sharp(rgb, { raw: { width, height, channels: 3 } }).withXmp(parametersToXmp(parameters));
   const encoded = format === 'jpeg'
     // mozjpeg's optimised tables and progressive scans: smallest files at a given quality
@@ -102,6 +103,7 @@ export interface DecodedOutputImage {
 
 /** Decodes a PNG, JPEG or WebP to RGB8 with its embedded parameters (for tests, eval and image-to-image). */
 export async function decodeOutputImage(bytes: Uint8Array): Promise<DecodedOutputImage> {
+  const sharp = await loadSharp();
   const meta = await sharp(bytes).metadata();
   if (meta.format === 'png') {
     const png = decodePngRgb(bytes);

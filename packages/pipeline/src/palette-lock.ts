@@ -87,7 +87,7 @@ export function paletteCoverage(rgb: Uint8Array, palette: readonly Rgb[], tolera
   return inside / n;
 }
 
-export { MAX_PALETTE_COLORS } from '@flowfarm/contracts';
+export { MAX_PALETTE_COLORS } from '@flowfarm/contracts/plain';
 
 /** The request's palette applied to one decoded image (unchanged without a palette). */
 export function applyRequestPalette(rgb: Uint8Array, width: number, height: number, r: { palette?: string[]; paletteEdges?: PaletteEdges }): Uint8Array {

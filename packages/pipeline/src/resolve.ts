@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PipelineInputError } from './errors.js';
-import { ASPECT_RATIOS, MAX_PALETTE_COLORS, sizeForAspectRatio } from '@flowfarm/contracts';
+import { ASPECT_RATIOS, MAX_PALETTE_COLORS, sizeForAspectRatio } from '@flowfarm/contracts/plain';
 import type { ModelManifest } from './manifest.js';
 
 import { DEFAULT_OUTPUT_QUALITY, OUTPUT_FORMATS, type OutputFormat } from './output-image.js';

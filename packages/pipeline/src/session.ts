@@ -35,6 +35,12 @@ export interface SessionOptions {
    * Default 'auto': device on GPU providers, host on the CPU.
    */
   latents?: 'auto' | 'host' | 'device';
+  /**
+   * When the VAE encoder (image input) is created: 'load' (default) with the other sessions, so
+   * a broken file fails at start; 'on-demand' at the first encodeImage, for a process that
+   * mostly renders from text (`flowfarm generate` without --image starts faster).
+   */
+  vaeEncoder?: 'load' | 'on-demand';
   /** Whether to load and run the output check the manifest declares (`moderation`). Default true. */
   outputModeration?: boolean;
   /** @internal the provider FlowModel.load chose; sub-models load on it */

@@ -58,8 +58,8 @@ return { 'ok' }
 
   /**
    * KEYS: 1 item records, 2 done bitmap, 3 failed bitmap, 4 dataset hash, 5 the tenant's usage
-   * hash of the day, 6 the day's tenant set, 7 day and 8 month quota counters (of the create).
-   * ARGV: 1 index, 2 manifest line, 3 '1' when the item failed, 4 usage `{tenant, ttlSec,
+   * hash of the day, 6 the day's tenant set, 7 day and 8 month quota counters (of the create),
+   * 9 the list of item indexes in the order they were recorded (the streaming manifest). ARGV: 1 index, 2 manifest line, 3 '1' when the item failed, 4 usage `{tenant, ttlSec,
    * fields}`, 5 the item's pixel-steps. Returns 1 when recorded now, 0 when it was recorded
    * before (the line is rewritten, nothing is counted again), -1 when the dataset is gone.
    */
@@ -69,6 +69,7 @@ local index = tonumber(ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if redis.call('GETBIT', KEYS[2], index) == 1 then return 0 end
 redis.call('SETBIT', KEYS[2], index, 1)
+redis.call('RPUSH', KEYS[9], ARGV[1])
 local status = redis.call('HGET', KEYS[4], 'status')
 -- once the dataset ended (canceled with a chunk still rendering), the reservation of every item
 -- not done then was given back: an item rendered after that is charged again

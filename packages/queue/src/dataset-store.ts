@@ -224,7 +224,7 @@ export class DatasetStore {
     };
     const reply = await runScript(
       this.redis, DATASET_SCRIPTS.recordItem,
-      [this.k(id, 'items'), this.k(id, 'done'), this.k(id, 'failed'), this.k(id), this.keys.usageDay(tenant, day), this.keys.usageTenants(day), ...(await this.quotaKeysOf(id, tenant))],
+      [this.k(id, 'items'), this.k(id, 'done'), this.k(id, 'failed'), this.k(id), this.keys.usageDay(tenant, day), this.keys.usageTenants(day), ...(await this.quotaKeysOf(id, tenant)), this.k(id, 'order')],
       [String(index), JSON.stringify(line), failed ? '1' : '0', JSON.stringify(usage), String(px)],
     );
     return Number(reply) === 1;
@@ -236,6 +236,21 @@ export class DatasetStore {
       const fields = Array.from({ length: Math.min(batch, count - start) }, (_, i) => String(start + i));
       const values = await this.redis.hmget(this.k(id, 'items'), ...fields);
       for (const v of values) if (v) yield JSON.parse(v) as Record<string, unknown>;
+    }
+  }
+
+  /**
+   * Manifest lines (JSON text) in the order the items were recorded, from the `from`-th on,
+   * `batch` at a time: the streaming manifest, readable while the dataset runs (a reader that
+   * has n lines asks from n for the new ones).
+   */
+  async *recordedLines(id: string, from = 0, batch = 500): AsyncGenerator<string> {
+    for (let start = from; ; start += batch) {
+      const indexes = await this.redis.lrange(this.k(id, 'order'), start, start + batch - 1);
+      if (indexes.length === 0) return;
+      const values = await this.redis.hmget(this.k(id, 'items'), ...indexes);
+      for (const v of values) if (v) yield v;
+      if (indexes.length < batch) return;
     }
   }
 
@@ -288,7 +303,7 @@ export class DatasetStore {
   async remove(record: Pick<DatasetRecord, 'id' | 'tenant'>): Promise<void> {
     await this.redis
       .multi()
-      .del(this.k(record.id), this.k(record.id, 'items'), this.k(record.id, 'done'), this.k(record.id, 'failed'))
+      .del(this.k(record.id), this.k(record.id, 'items'), this.k(record.id, 'done'), this.k(record.id, 'failed'), this.k(record.id, 'order'))
       .zrem(this.tenantList(record.tenant), record.id)
       .exec();
   }

@@ -75,6 +75,19 @@ export function datasetsRouter(deps: ApiDeps): Router {
     res.json(await view(req, await loadOwn(req)));
   });
 
+  // The streaming manifest: one line per item recorded so far, in the order items finished,
+  // readable while the dataset runs; `from=n` skips the n lines a reader already has.
+  router.get('/datasets/:id/manifest', async (req, res) => {
+    const record = await loadOwn(req);
+    const from = req.query.from === undefined ? 0 : Number(req.query.from);
+    if (!Number.isInteger(from) || from < 0) throw new ValidationError([{ path: 'from', message: 'must be a whole number of lines already read (0 or more)' }]);
+    res.status(200).set({ 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'Dataset-Status': record.status });
+    for await (const line of datasets.recordedLines(record.id, from)) {
+      if (!res.write(`${line}\n`)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end();
+  });
+
   // One image of the set: a redirect to its signed URL (how the CLI downloads a set).
   router.get('/datasets/:id/images/:index', async (req, res) => {
     const record = await loadOwn(req);

@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobEvent, JobInput, JobView } from '@flowfarm/client';
-import { JOB_PRIORITIES, parseCancelAfter } from '@flowfarm/contracts';
+import { JOB_PRIORITIES, parseCancelAfter } from '@flowfarm/contracts/plain';
 import { EXIT_FAILED, EXIT_OK, UsageError, farmContext, parseCommandArgs, runFarmCommand } from '../farm/farm-command.js';
 import { printJson } from '../farm/print-output.js';
 import { aspectRatioFlags, extensionOf, jobAspectRatio, jobOutputFormat, outputFormatFlags, paletteFlag } from './output-format-flags.js';
@@ -82,7 +82,7 @@ export function runRemote(argv: string[]): Promise<number> {
     if (guidance !== undefined && !Number.isFinite(guidance)) throw new UsageError('--guidance must be a number');
     const timeoutSeconds = integer('timeout', values.timeout);
     const image = imageFlags(values.image, values.strength, UsageError, true);
-    const stages = stageFlags(values.stage as string[] | undefined, values['stage-strength'] as string[] | undefined, values.stages as string | undefined, UsageError);
+    const stages = await stageFlags(values.stage as string[] | undefined, values['stage-strength'] as string[] | undefined, values.stages as string | undefined, UsageError);
     const input: JobInput = {
       prompt: positionals[0]!,
       model: values.model,

@@ -5,14 +5,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_IMAGE_STRENGTH, type JobStage } from '@flowfarm/contracts';
+import type { JobStage } from '@flowfarm/contracts';
+import { DEFAULT_IMAGE_STRENGTH } from '@flowfarm/contracts/plain';
 import { imageFlags } from './image-flags.js';
 import { stageFlags, stagePaths } from './stage-flags.js';
 import { applyLocalStyle, aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
-import {
-  ModelLoadError, PipelineInputError, ProviderConfigError, initFromImageFile, listModelDirs, loadModel, parseProviderList, providerEnvironment,
-  type GenerateRequest, type GenerateResult,
-} from '@flowfarm/pipeline';
+import type { FlowModel, GenerateRequest, GenerateResult } from '@flowfarm/pipeline';
 
 /** <repo>/models, found from this file so the command works from any directory. */
 export const DEFAULT_MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'models');
@@ -137,6 +135,10 @@ export async function run(argv: string[]): Promise<number> {
     if (values[farmOnly] !== undefined) return fail(`--${farmOnly} applies to farm jobs only (add --api URL)`, 2);
   }
 
+  // The pipeline (onnxruntime) loads only for a local render: --help and --api never need it.
+  const {
+    ModelLoadError, PipelineInputError, ProviderConfigError, initFromImageFile, listModelDirs, loadModel, parseProviderList, providerEnvironment,
+  } = await import('@flowfarm/pipeline');
   let request: GenerateRequest;
   let image: { bytes: Uint8Array; strength: number } | undefined;
   let stages: JobStage[] | undefined;
@@ -169,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
     }, values.style, values.raw, UsageError);
     const flag = imageFlags(values.image, values.strength, UsageError, false);
     image = flag && 'bytes' in flag ? flag : undefined;
-    stages = stageFlags(values.stage, values['stage-strength'], values.stages, UsageError);
+    stages = await stageFlags(values.stage, values['stage-strength'], values.stages, UsageError);
     if (stages) {
       if ((request.numImages ?? 1) > 1) throw new UsageError('a prompt chain renders one image per stage; leave --num-images out');
       if (request.ultra) throw new UsageError('--ultra cannot be combined with stages');
@@ -197,7 +199,14 @@ export async function run(argv: string[]): Promise<number> {
   try {
     // TensorRT reads its options from the environment when it starts (see providerEnvironment)
     Object.assign(process.env, providerEnvironment(parseProviderList(providers)));
-    model = await loadModel(path.join(modelsDir, modelName), { executionProviders: providers, latents });
+    // Only the sessions this render needs: the VAE encoder when --image is given, and not the
+    // output check (the command writes every image and reports no verdict).
+    model = await loadModel(path.join(modelsDir, modelName), {
+      executionProviders: providers,
+      latents,
+      vaeEncoder: image ? 'load' : 'on-demand',
+      outputModeration: false,
+    });
   } catch (err) {
     progress.clear();
     if (err instanceof ModelLoadError) return fail(err.message, 1);
@@ -286,13 +295,14 @@ export async function run(argv: string[]): Promise<number> {
  * the command's prompt and steps, seed + k, strength 0.6), so the same flags give the same files.
  */
 async function generateChain(
-  model: Awaited<ReturnType<typeof loadModel>>,
+  model: FlowModel,
   request: GenerateRequest,
   image: { bytes: Uint8Array; strength: number } | undefined,
   stages: JobStage[],
   options: { out: string; json: boolean; style?: string; raw?: boolean },
   progress: ProgressBar,
 ): Promise<number> {
+  const { initFromImageFile } = await import('@flowfarm/pipeline'); // loaded already by run()
   const resolved = model.resolve(request); // usage errors before any work
   const paths = stagePaths(options.out, stages.length);
   mkdirSync(path.dirname(path.resolve(paths[0]!)), { recursive: true });

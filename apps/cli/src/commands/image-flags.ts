@@ -1,7 +1,7 @@
 // --image and --strength, shared by local and farm generation: the same checks, the same
 // one-line usage errors.
 import { readFileSync } from 'node:fs';
-import { DEFAULT_IMAGE_STRENGTH } from '@flowfarm/contracts';
+import { DEFAULT_IMAGE_STRENGTH } from '@flowfarm/contracts/plain';
 
 type UsageErrorClass = new (message: string) => Error;
 

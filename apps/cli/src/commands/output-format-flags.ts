@@ -1,6 +1,6 @@
 // --format, --quality, --aspect-ratio, --ultra, --palette, --style and --raw of `flowfarm generate`, shared by local and
 // farm generation.
-import { BUILTIN_STYLES, applyStyle, builtinStyle } from '@flowfarm/contracts';
+import { BUILTIN_STYLES, applyStyle, builtinStyle } from '@flowfarm/contracts/plain';
 
 export type OutputFormatFlag = 'png' | 'jpeg' | 'webp';
 const FORMATS: readonly string[] = ['png', 'jpeg', 'webp'];

@@ -2,7 +2,7 @@
 // the same checks, the same stages, the same file names.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { JobInput, MAX_STAGES, type JobStage } from '@flowfarm/contracts';
+import type { JobStage } from '@flowfarm/contracts';
 
 type UsageErrorClass = new (message: string) => Error;
 
@@ -10,8 +10,9 @@ type UsageErrorClass = new (message: string) => Error;
  * The job's `stages` from the flags: each `--stage PROMPT` adds a stage after the first (the
  * command's prompt), `--stage-strength S` gives one strength for all of them or one per
  * `--stage`; `--stages FILE` is the whole list as JSON (`[{prompt?, strength?, steps?, seed?}, …]`).
+ * The contracts (zod) load only when there are stages to check: a command without them starts faster.
  */
-export function stageFlags(stage: string[] | undefined, strength: string[] | undefined, file: string | undefined, UsageError: UsageErrorClass): JobStage[] | undefined {
+export async function stageFlags(stage: string[] | undefined, strength: string[] | undefined, file: string | undefined, UsageError: UsageErrorClass): Promise<JobStage[] | undefined> {
   if (file !== undefined) {
     if (stage?.length || strength?.length) throw new UsageError('give --stages FILE or --stage/--stage-strength, not both');
     let value: unknown;
@@ -41,7 +42,8 @@ export function stageFlags(stage: string[] | undefined, strength: string[] | und
   return checked([{}, ...later], UsageError);
 }
 
-function checked(value: unknown, UsageError: UsageErrorClass): JobStage[] {
+async function checked(value: unknown, UsageError: UsageErrorClass): Promise<JobStage[]> {
+  const { JobInput, MAX_STAGES } = await import('@flowfarm/contracts');
   const parsed = JobInput.shape.stages.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

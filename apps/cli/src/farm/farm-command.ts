@@ -4,8 +4,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FlowfarmAdmin, FlowfarmClient, FlowfarmError, UNREACHABLE_CODE } from '@flowfarm/client';
-import { ZodError } from 'zod';
-import { loadConfig, type CliConfig } from '../config.js';
+import { CliEnvError, loadConfig, type CliConfig } from '../config.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -53,7 +52,7 @@ export function farmContext(values: { api?: string; json?: boolean }): FarmConte
   try {
     config = loadConfig();
   } catch (error) {
-    const detail = error instanceof ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(error);
+    const detail = error instanceof CliEnvError ? error.message : String(error);
     throw new UsageError(`bad environment: ${detail}`);
   }
   const apiUrl = values.api ?? config.FLOWFARM_API_URL;
