@@ -19,7 +19,9 @@ export interface DatasetProcessorDeps {
 
 /** Items per pipeline batch: a dataset always batches (its items are known in advance). */
 export const DATASET_BATCH = 8;
-/** A chunk taken while this worker renders another of the same model goes back to the queue for this long. */
+/** Chunks of one model a worker holds: one rendering, one waiting to start when it ends. */
+export const HELD_CHUNKS = 2;
+/** A chunk taken beyond HELD_CHUNKS goes back to the queue for this long. */
 export const CHUNK_PUT_BACK_MS = 500;
 
 const isPermanent = (err: unknown) => err instanceof Error && err.name === 'PipelineInputError';
@@ -156,26 +158,34 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
 
   /**
    * A chunk taken from the model's render queue (where chunks wait in fair-share order with the
-   * farm's jobs). A worker renders one chunk per model at a time: one it takes while rendering
-   * another goes back to the queue for a moment with its priority (its place in line), so an
-   * idle worker can take it instead of it waiting here.
+   * farm's jobs). A worker renders one chunk per model at a time and holds one more, which starts
+   * the moment the first ends (no gap on the model); a chunk it takes beyond those goes back to
+   * the queue for a moment with its priority (its place in line), so an idle worker can take it.
    */
-  const rendering = new Set<string>();
+  const held = new Map<string, { holders: number; tail: Promise<void> }>();
   async function processChunkJob(job: Job<DatasetJobData>, token?: string): Promise<void> {
     const data = job.data;
     if (data.kind !== 'chunk') return processDatasetJob(job);
     const record = await datasets.get(data.datasetId);
     if (!record || !active(record)) return;
     const model = record.spec.model;
-    if (rendering.has(model)) {
+    let slot = held.get(model);
+    if (!slot) held.set(model, (slot = { holders: 0, tail: Promise.resolve() }));
+    if (slot.holders >= HELD_CHUNKS) {
       await job.moveToDelayed(Date.now() + CHUNK_PUT_BACK_MS, token);
       throw new DelayedError();
     }
-    rendering.add(model);
+    slot.holders++;
+    const previous = slot.tail;
+    let release!: () => void;
+    slot.tail = new Promise<void>((resolve) => (release = resolve));
     try {
-      await runChunk(record, data.chunk, deps.logger.child({ datasetId: record.id, model }));
+      await previous;
+      const latest = await datasets.get(record.id); // canceled while it waited: nothing to render
+      if (latest && active(latest)) await runChunk(latest, data.chunk, deps.logger.child({ datasetId: record.id, model }));
     } finally {
-      rendering.delete(model);
+      slot.holders--;
+      release();
     }
   }
 
