@@ -43,6 +43,26 @@ describe('worker faults', () => {
     expect(events.filter((e) => e.type === 'job.succeeded')).toHaveLength(1);
   });
 
+  it('with no worker left, the API hands a killed worker\'s job back: queued again, and a cancel ends it at once', async () => {
+    // the API runs the takeover chore too (workers and API processes share its lock)
+    farm = await startFarm({ workers: 1, apiEnv: { TAKEOVER_INTERVAL_MS: '300' }, maxSteps: LONG_STEPS });
+    const job = await submit(farm, SLOW);
+    await farm.waitForJob(job.id, (j) => (j as JobBody).progress.step >= 2);
+    const [worker] = farm.workers;
+    worker.child.kill('SIGKILL');
+    expect((await worker.exited).signal).toBe('SIGKILL');
+    // its heartbeat expires; no worker is alive, the API puts the job back
+    const back = (await farm.waitForJob(job.id, (j) => j.status === 'queued')) as JobBody;
+    expect(back.started_at).not.toBeNull();
+    // nobody runs it: a cancel ends it now, not at a next step no worker would reach
+    expect((await farm.call('POST', `/v1/jobs/${job.id}/cancel`)).status).toBe(202);
+    expect(((await (await farm.call('GET', `/v1/jobs/${job.id}`)).json()) as JobBody).status).toBe('canceled');
+    const { events } = await readEvents(farm, job.id);
+    const types = events.map((e) => e.type).filter((t) => t !== 'job.progress');
+    expect(types).toEqual(['job.queued', 'job.started', 'job.queued', 'job.canceled']);
+    expect(events.find((e, i) => i > 0 && e.type === 'job.queued')?.data.error).toMatchObject({ code: 'worker_lost' });
+  });
+
   it('on SIGTERM finishes the running job, takes no new one, and exits 0', async () => {
     // BATCH_MAX=1: a batching worker would already hold the second job for its next batch
     farm = await startFarm({ workers: 1, workerEnv: { SHUTDOWN_TIMEOUT_MS: '60000', BATCH_MAX: '1' }, maxSteps: LONG_STEPS });
