@@ -1,7 +1,7 @@
 // Ultra in refine mode (manifest `ultra: {mode: "refine", strength}`): a base-size render,
 // stretched to the ultra size and refined there with image-to-image, on tiny-shapes with its
-// manifest switched to refine (the shipped one says native).
-import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+// manifest's mode set either way.
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +13,19 @@ let dir: string;
 let refine: FlowModel;
 let native: FlowModel;
 
+/** tiny-shapes with its manifest's `ultra` replaced. */
+async function withUltra(name: string, ultra: object): Promise<string> {
+  const target = path.join(dir, name);
+  await mkdir(target);
+  for (const file of await readdir(SHIPPED)) if (file !== 'model.json') await symlink(path.join(SHIPPED, file), path.join(target, file));
+  const manifest = JSON.parse(await readFile(path.join(SHIPPED, 'model.json'), 'utf8'));
+  await writeFile(path.join(target, 'model.json'), JSON.stringify({ ...manifest, ultra }));
+  return target;
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'ff-ultra-refine-'));
-  for (const file of await readdir(SHIPPED)) if (file !== 'model.json') await symlink(path.join(SHIPPED, file), path.join(dir, file));
-  const manifest = JSON.parse(await readFile(path.join(SHIPPED, 'model.json'), 'utf8'));
-  await writeFile(path.join(dir, 'model.json'), JSON.stringify({ ...manifest, ultra: { mode: 'refine', strength: 0.3 } }));
-  [refine, native] = await Promise.all([loadModel(dir), loadModel(SHIPPED)]);
+  [refine, native] = await Promise.all([loadModel(await withUltra('refine', { mode: 'refine', strength: 0.3 })), loadModel(await withUltra('native', { mode: 'native' }))]);
 }, 120_000);
 afterAll(async () => {
   await Promise.all([refine?.release(), native?.release()]);
