@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FlowfarmAdmin, FlowfarmClient, FlowfarmError, UNREACHABLE_CODE } from '@flowfarm/client';
 import { CliEnvError, loadConfig, type CliConfig } from '../config.js';
+import { httpFetch } from './http-fetch.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -63,11 +64,11 @@ export function farmContext(values: { api?: string; json?: boolean }): FarmConte
     json: values.json ?? false,
     client() {
       if (!config.FLOWFARM_API_KEY) throw new UsageError('set FLOWFARM_API_KEY to an API key of the farm (npm start prints one)');
-      return new FlowfarmClient({ baseUrl: apiUrl, apiKey: config.FLOWFARM_API_KEY });
+      return new FlowfarmClient({ baseUrl: apiUrl, apiKey: config.FLOWFARM_API_KEY, fetch: httpFetch });
     },
     admin() {
       if (!config.FLOWFARM_ADMIN_KEY) throw new UsageError("set FLOWFARM_ADMIN_KEY to the farm's ADMIN_API_KEY");
-      return new FlowfarmAdmin({ baseUrl: apiUrl, adminKey: config.FLOWFARM_ADMIN_KEY });
+      return new FlowfarmAdmin({ baseUrl: apiUrl, adminKey: config.FLOWFARM_ADMIN_KEY, fetch: httpFetch });
     },
   };
 }
