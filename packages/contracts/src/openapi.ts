@@ -208,19 +208,6 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       '/v1/datasets/{id}/cancel': {
         post: { summary: 'Cancel a dataset (no more chunks start; unrendered items give their quota back; one dataset.canceled webhook)', parameters: [jobId], responses: { '202': json('DatasetView', 'canceled'), '404': problem('no such dataset'), '409': problem('dataset already finished'), ...commonErrors } },
       },
-      '/v1/admin/queues': { get: { summary: 'Depth and oldest wait per model queue (admin)', responses: { '200': json('QueueStatsList', 'one entry per model'), '403': problem('admin key needed') } } },
-      '/v1/admin/jobs': {
-        get: {
-          summary: "Every tenant's jobs in one state, newest first (admin)",
-          parameters: [
-            { name: 'state', in: 'query', required: true, schema: ref('AdminJobState') },
-            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-          ],
-          responses: { '200': json('AdminJobList', 'jobs'), '403': problem('admin key needed'), '422': problem('invalid state or limit') },
-        },
-      },
-      '/v1/admin/jobs/{id}/retry': { post: { summary: 'Run a failed or canceled job again as a new job of the same tenant (admin)', parameters: [jobId], responses: { '202': json('AdminJobSummary', 'the new job (retry_of names the old one)'), '404': problem('no such job'), '409': problem('the job has not failed') } } },
-      '/v1/admin/jobs/{id}/cancel': { post: { summary: "Cancel any tenant's queued or running job (admin)", parameters: [jobId], responses: { '202': json('AdminJobSummary', 'the job'), '404': problem('no such job'), '409': problem('the job already finished') } } },
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics of this API process (text exposition format)', security: [], responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/files/{key}': {

@@ -1,8 +1,9 @@
 // Models and workers (GET /v1/models, GET /v1/admin/workers), API keys (admin), tenant
-// policies (admin) and the health checks.
+// policies (admin), the operators' queue and job routes, and the health checks.
 import { z } from 'zod';
 import { ApiKeyCreate, ApiKeyInfo, ModelList } from '../models.js';
 import { TenantPolicy, TenantPolicyList, TenantPolicyUpdate } from '../fairness.js';
+import { AdminJobList, AdminJobState, AdminJobSummary, QueueStatsList } from '../ops.js';
 import { defineRoute, keyErrors, needsAdmin, ok, problem } from './declare.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -98,5 +99,40 @@ export const HEALTH_ROUTES = {
       '200': { description: 'ready', schema: health },
       '503': { description: 'a dependency is down (`checks` says which)', schema: health },
     },
+  }),
+};
+
+/** Operator routes of the /ops page and `flowfarm queues` (the API mounts them at /v1/admin through extraRouters). */
+export const ADMIN_JOB_ROUTES = {
+  queues: defineRoute({
+    method: 'get',
+    path: '/v1/admin/queues',
+    summary: 'Depth and oldest wait per model queue (admin)',
+    auth: 'admin',
+    responses: { '200': ok('one entry per model', QueueStatsList), ...needsAdmin },
+  }),
+  jobs: defineRoute({
+    method: 'get',
+    path: '/v1/admin/jobs',
+    summary: "Every tenant's jobs in one state, newest first (admin)",
+    auth: 'admin',
+    query: z.object({ state: AdminJobState, limit: z.coerce.number().int().min(1).max(100).default(20) }),
+    responses: { '200': ok('jobs', AdminJobList), '422': problem('invalid state or limit'), ...needsAdmin },
+  }),
+  retry: defineRoute({
+    method: 'post',
+    path: '/v1/admin/jobs/{id}/retry',
+    summary: 'Run a failed or canceled job again as a new job of the same tenant (admin)',
+    auth: 'admin',
+    params: id,
+    responses: { '202': ok('the new job (retry_of names the old one)', AdminJobSummary), '404': problem('no such job'), '409': problem('the job has not failed'), ...needsAdmin },
+  }),
+  cancel: defineRoute({
+    method: 'post',
+    path: '/v1/admin/jobs/{id}/cancel',
+    summary: "Cancel any tenant's queued or running job (admin)",
+    auth: 'admin',
+    params: id,
+    responses: { '202': ok('the job', AdminJobSummary), '404': problem('no such job'), '409': problem('the job already finished'), ...needsAdmin },
   }),
 };
