@@ -20,16 +20,18 @@ const model = {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'ff-api-datasets-'));
-  const config = loadConfig({ REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-acme:acme,key-globex:globex,key-initech:initech,key-umbrella:umbrella,key-hooli:hooli,key-wayne:wayne', RATE_LIMIT_PER_MINUTE: '1000', LOG_LEVEL: 'silent' });
+  const config = loadConfig({ REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-acme:acme,key-globex:globex,key-initech:initech,key-umbrella:umbrella,key-hooli:hooli,key-wayne:wayne,key-stark:stark,key-tyrell:tyrell', RATE_LIMIT_PER_MINUTE: '1000', LOG_LEVEL: 'silent' });
   api = buildApi(config, { logger: pino({ level: 'silent' }) });
   await api.deps.workers.beat(
-    { id: 'w1', host: 'h', pid: 1, models: [model], concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false },
+    { id: 'w1', host: 'h', pid: 1, models: [model, { ...model, name: 'shapes-fair' }], concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false },
     60_000,
   );
 });
 
 afterAll(async () => {
-  await new DatasetStore(api.deps.redis, api.deps.keys).queue('shapes').close();
+  const store = new DatasetStore(api.deps.redis, api.deps.keys);
+  for (const m of ['shapes', 'shapes-fair']) await store.queue(m).close();
+  await store.close();
   const keys = await api.deps.redis.keys(`${prefix}*`);
   if (keys.length) await api.deps.redis.del(...keys);
   await api.close();
@@ -72,6 +74,20 @@ describe('datasets API', () => {
     expect(renderQueueName('shapes')).toBe(q.name);
     expect(DATASET_CHUNK).toBe(16);
     await q.close();
+  });
+
+  it('gives two tenants\' datasets the farm in proportion to their weights (3:1)', async () => {
+    await api.deps.policies.update('stark', { weight: 3 });
+    const spec = { count: 8 * DATASET_CHUNK, prompt: 'a red circle', model: 'shapes-fair' };
+    const stark = (await post(spec, 'key-stark')).body.id as string;
+    const tyrell = (await post(spec, 'key-tyrell')).body.id as string;
+    // the order workers will take the chunks in: BullMQ's prioritized set, lowest score first
+    const order = await api.deps.redis.zrange(`${prefix}:${renderQueueName('shapes-fair')}:prioritized`, 0, -1);
+    expect(order).toHaveLength(16);
+    const owner = (jobId: string) => (jobId.startsWith(stark) ? 'stark' : jobId.startsWith(tyrell) ? 'tyrell' : '?');
+    const firstEight = order.slice(0, 8).map(owner);
+    expect(firstEight.filter((o) => o === 'stark')).toHaveLength(6);
+    expect(firstEight.filter((o) => o === 'tyrell')).toHaveLength(2);
   });
 
   it('reserves the whole set against the tenant\'s quotas at create: 429 quota_exceeded when it cannot fit, given back on cancel', async () => {

@@ -24,6 +24,14 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   moderation: { summary: 'prompt moderation policies: show|add-term|set-cap|check … (admin)', load: () => import('./commands/moderation.js') },
 };
 
+/** Commands that run until they are stopped; every other command ends its process when it is done. */
+const LONG_RUNNING = new Set(['up', 'api', 'worker', 'webhooks']);
+
+/** Resolves once what was written to the stream has been handed to the system. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   return `usage: flowfarm <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
@@ -45,8 +53,15 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => {
+  async (code) => {
     process.exitCode = code;
+    // A finished one-shot command exits now rather than when its last handle closes: fetch keeps
+    // the farm's connection open for reuse, which held `flowfarm jobs list` up to a second longer
+    // than its request (bench/process-start.ts).
+    if (!LONG_RUNNING.has(process.argv[2] ?? '')) {
+      await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+      process.exit(code);
+    }
   },
   (err: unknown) => {
     process.stderr.write(`flowfarm: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,7 +1,8 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { datasetItem, type DatasetNotifier } from '@flowfarm/contracts';
-import { DATASET_CHUNK, buildDatasetView, datasetFileKey, datasetImageKey, type DatasetJobData, type DatasetRecord, type DatasetStore } from '@flowfarm/queue';
+import { DATASET_CHUNK, DatasetStore, buildDatasetView, datasetFileKey, datasetImageKey, type DatasetJobData, type DatasetRecord } from '@flowfarm/queue';
+import { countTenantUsage } from '@flowfarm/metrics';
 import type { ResultStorage } from '@flowfarm/storage';
 import { assembleDatasetFiles, pixelBox, pngPipelineVersion, type ManifestLine } from './dataset-files.js';
 import type { Renderer } from './model-thread.js';
@@ -81,7 +82,10 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
       const key = datasetImageKey(tenant, id, indices[k]);
       await storage.put(key, image.data, image.contentType);
       const line: ManifestLine = { ...items[k].base, status: 'succeeded', file: key.slice(`${tenant}/${id}/`.length), key, pipeline: pngPipelineVersion(image.data) };
-      await datasets.recordItem(record, indices[k], line as unknown as Record<string, unknown>, false, gpuMs);
+      // metered once (a re-run item records nothing new): the per-tenant Prometheus counters too
+      if (await datasets.recordItem(record, indices[k], line as unknown as Record<string, unknown>, false, gpuMs)) {
+        countTenantUsage(tenant, { images: 1, megapixelSteps: DatasetStore.itemCost(record.spec).mps, renderSeconds: gpuMs / 1000 });
+      }
     }));
   }
 

@@ -62,7 +62,7 @@ export function run(argv: string[]): Promise<number> {
     const done = await client.datasets.wait(created.id, { pollMs: 500, onProgress: (d) => bar(`rendering ${d.counts.succeeded + d.counts.failed}/${d.count}`, (d.counts.succeeded + d.counts.failed) / d.count) });
     bar.end();
     if (done.status !== 'succeeded') {
-      process.stderr.write(`flowfarm dataset: ${done.id} ${done.status}${done.error ? `: ${done.error}` : ''}\n`);
+      process.stderr.write(`flowfarm dataset: ${done.id} ${done.status} (${done.counts.succeeded} of ${done.count} rendered)${done.error ? `: ${done.error}` : ''}\n`);
       return EXIT_FAILED;
     }
     await download(client, done, values.out!, bar);

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { loadModel } from '@flowfarm/pipeline';
 import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from '../commands/generate.js';
 import { aspectRatiosSection } from './creative/aspect-ratios.js';
+import { chainSection } from './creative/chain.js';
+import { ultraRefineSection } from './creative/ultra-refine.js';
 import { formatsSection } from './creative/formats.js';
 import { paletteSection } from './creative/palette.js';
 import type { Context } from './creative/harness.js';
@@ -16,6 +18,8 @@ const SECTIONS: Record<string, (ctx: Context) => Promise<string>> = {
   formats: formatsSection,
   aspect: aspectRatiosSection,
   palette: paletteSection,
+  chain: chainSection,
+  'ultra-refine': ultraRefineSection,
 };
 
 async function main(argv: string[]): Promise<number> {
