@@ -107,6 +107,15 @@ export class OutputProtection {
     return { watermarks: Array.from({ length: data.request.numImages }, (_, k) => watermarkPayloadFor(data.jobId, firstIndex + k)) };
   }
 
+  /**
+   * The watermark → job index entry of an output stored earlier (a prompt chain's earlier stages:
+   * their entries are set with the job's success, like the last stage's).
+   */
+  indexOf(jobId: string, index: number, watermark: string | undefined): OutputIndex | undefined {
+    if (!watermark) return undefined;
+    return { key: watermarkIndexKey(this.config.REDIS_PREFIX, watermark), value: `${jobId}/${index}`, ttlSec: Math.max(60, this.config.JOB_RETENTION_SECONDS) };
+  }
+
   /** SHA-256 of each model file named in model.json, computed once per process (streamed). */
   private modelFileHashes(model: string): Promise<Record<string, string>> {
     let pending = this.fileHashes.get(model);

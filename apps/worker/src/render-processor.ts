@@ -223,6 +223,13 @@ export function createRenderProcessor(deps: ProcessorDeps) {
       const renderMs = Date.now() - startedAt;
       jobRun.observe({ model: data.model }, renderMs / 1000);
       const indexes = files.flatMap((file) => (file.index ? [file.index] : []));
+      // a chain's earlier stages: their watermarks are indexed with the job's success too
+      if (chain && deps.protection) {
+        for (const o of running.outputs) {
+          const entry = o.stage !== undefined && o.stage < stageIndex! ? deps.protection.indexOf(data.jobId, o.stage, o.watermark) : undefined;
+          if (entry) indexes.push(entry);
+        }
+      }
       // GPU time for usage: the pipeline's own time, shared evenly among the jobs of a batch
       const gpuMs = t.totalMs / ((result as { batchSize?: number }).batchSize ?? 1);
       if (chain && stageIndex! < chain.length - 1) {

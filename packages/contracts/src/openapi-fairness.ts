@@ -19,12 +19,11 @@ const usageParameters = [
   { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] }, description: 'csv: the rows as text/csv (also with Accept: text/csv)' },
 ];
 
-export function fairnessPaths({ json, problem, body }: Helpers): Record<string, unknown> {
+export function fairnessPaths({ problem }: Helpers): Record<string, unknown> {
   const report = (description: string, schema = 'UsageReport') => ({
     description,
     content: { 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } }, 'text/csv': { schema: { type: 'string' } } },
   });
-  const tenant = { name: 'tenant', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } };
   const admin = { '401': problem('missing or invalid API key'), '403': problem('admin key needed') };
   return {
     '/v1/usage': {
@@ -39,16 +38,6 @@ export function fairnessPaths({ json, problem, body }: Helpers): Record<string, 
         summary: "Every tenant's usage (admin), one row per tenant and day or model",
         parameters: [...usageParameters, { name: 'tenant', in: 'query', schema: { type: 'string' }, description: 'only this tenant' }],
         responses: { '200': report('usage rows per tenant and totals'), '422': problem('invalid range or parameters'), ...admin },
-      },
-    },
-    '/v1/admin/tenants': { get: { summary: 'Tenants with a policy (admin)', responses: { '200': json('TenantPolicyList', 'policies'), ...admin } } },
-    '/v1/admin/tenants/{tenant}': {
-      get: { summary: "A tenant's weight, highest priority and quotas (admin; defaults when never set)", parameters: [tenant], responses: { '200': json('TenantPolicy', 'the policy'), ...admin } },
-      put: {
-        summary: "Set a tenant's weight, highest priority or quotas (admin); absent fields keep their value, a quota set to null is removed",
-        parameters: [tenant],
-        requestBody: body('TenantPolicyUpdate'),
-        responses: { '200': json('TenantPolicy', 'the policy now'), '422': problem('invalid fields (field paths)'), ...admin },
       },
     },
   };

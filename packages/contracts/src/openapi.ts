@@ -9,8 +9,9 @@ import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat, Worker
 import { FieldError, Problem } from './errors.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
 import { TRUST_SCHEMAS, trustPaths } from './openapi-trust.js';
-import { STYLE_SCHEMAS, stylePaths } from './openapi-styles.js';
+import { STYLE_SCHEMAS } from './openapi-styles.js';
 import { FAIRNESS_SCHEMAS, fairnessPaths } from './openapi-fairness.js';
+import { DECLARED_ROUTES, openApiPaths } from './routes/index.js';
 
 /** Every named schema of the API; each becomes `#/components/schemas/<name>`. */
 const NAMED_SCHEMAS: Record<string, z.ZodType> = {
@@ -64,6 +65,29 @@ function componentSchemas(): Record<string, unknown> {
   return schemas;
 }
 
+const SCHEMA_NAMES = new Map<z.ZodType, string>(Object.entries(NAMED_SCHEMAS).map(([name, schema]) => [schema, name]));
+
+/** A schema of a declared route: a $ref when it is one of NAMED_SCHEMAS, else inline. */
+function schemaOf(schema: z.ZodType): Record<string, unknown> {
+  const name = SCHEMA_NAMES.get(schema);
+  if (name) return ref(name);
+  const inline = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete inline.$schema;
+  return inline;
+}
+
+/** Adds the declared routes' path items to the hand-written ones (a method declared in both is a mistake). */
+function withDeclaredRoutes(paths: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  const out = { ...paths };
+  for (const [path, operations] of Object.entries(openApiPaths(DECLARED_ROUTES, schemaOf))) {
+    for (const method of Object.keys(operations)) {
+      if (out[path]?.[method]) throw new Error(`${method.toUpperCase()} ${path} is both declared (routes/) and written in openapi*.ts`);
+    }
+    out[path] = { ...out[path], ...operations };
+  }
+  return out;
+}
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: string, description: string) => ({ description, content: { 'application/json': { schema: ref(name) } } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
@@ -94,7 +118,7 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     security: [{ bearer: [] }],
-    paths: {
+    paths: withDeclaredRoutes({
       '/v1/jobs': {
         post: {
           summary: 'Submit a job',
@@ -184,28 +208,6 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
       '/v1/datasets/{id}/cancel': {
         post: { summary: 'Cancel a dataset (no more chunks start; unrendered items give their quota back; one dataset.canceled webhook)', parameters: [jobId], responses: { '202': json('DatasetView', 'canceled'), '404': problem('no such dataset'), '409': problem('dataset already finished'), ...commonErrors } },
       },
-      '/v1/models': { get: { summary: 'Models served by live workers', responses: { '200': json('ModelList', 'models with limits and defaults'), ...commonErrors } } },
-      '/v1/admin/keys': {
-        get: { summary: 'List API keys (admin)', responses: { '200': { description: 'keys', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: ref('ApiKeyInfo') } } } } } }, '403': problem('admin key needed') } },
-        post: { summary: 'Create an API key (admin)', requestBody: { required: true, content: { 'application/json': { schema: ref('ApiKeyCreate') } } }, responses: { '201': json('ApiKeyInfo', 'the new key, shown once'), '403': problem('admin key needed') } },
-      },
-      '/v1/admin/keys/{id}': { delete: { summary: 'Revoke an API key (admin)', parameters: [jobId], responses: { '204': { description: 'revoked' }, '404': problem('no such key') } } },
-      '/v1/admin/workers': { get: { summary: 'Live workers (admin)', responses: { '200': { description: 'workers', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: ref('WorkerHeartbeat') } } } } } } } } },
-      '/v1/admin/queues': { get: { summary: 'Depth and oldest wait per model queue (admin)', responses: { '200': json('QueueStatsList', 'one entry per model'), '403': problem('admin key needed') } } },
-      '/v1/admin/jobs': {
-        get: {
-          summary: "Every tenant's jobs in one state, newest first (admin)",
-          parameters: [
-            { name: 'state', in: 'query', required: true, schema: ref('AdminJobState') },
-            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
-          ],
-          responses: { '200': json('AdminJobList', 'jobs'), '403': problem('admin key needed'), '422': problem('invalid state or limit') },
-        },
-      },
-      '/v1/admin/jobs/{id}/retry': { post: { summary: 'Run a failed or canceled job again as a new job of the same tenant (admin)', parameters: [jobId], responses: { '202': json('AdminJobSummary', 'the new job (retry_of names the old one)'), '404': problem('no such job'), '409': problem('the job has not failed') } } },
-      '/v1/admin/jobs/{id}/cancel': { post: { summary: "Cancel any tenant's queued or running job (admin)", parameters: [jobId], responses: { '202': json('AdminJobSummary', 'the job'), '404': problem('no such job'), '409': problem('the job already finished') } } },
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'alive' } } } },
-      '/readyz': { get: { summary: 'Readiness: Redis and storage reachable', security: [], responses: { '200': { description: 'ready' }, '503': problem('a dependency is down') } } },
       '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
       '/metrics': { get: { summary: 'Prometheus metrics of this API process (text exposition format)', security: [], responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/files/{key}': {
@@ -225,9 +227,8 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
         },
       },
       ...trustPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
-      ...stylePaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
       ...fairnessPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
-    },
+    }),
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key' } },
       schemas: componentSchemas(),

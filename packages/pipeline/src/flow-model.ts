@@ -24,6 +24,9 @@ import { classifierSpec, moderateImages } from './output-moderation.js';
 import { layoutPrompts, RegionalRows } from './regional-guidance.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 
+/** Strength of ultra's refine pass when the manifest gives none (measured best on tiny-shapes v1: docs/creative-controls.md). */
+export const DEFAULT_ULTRA_REFINE_STRENGTH = 0.3;
+
 export const PIPELINE_VERSION = '@flowfarm/pipeline 0.1.0';
 
 type Parts = Record<SubModelName, SubModel>;
@@ -145,6 +148,55 @@ export class FlowModel {
     return resolveRequest(req, this.manifest);
   }
 
+  /**
+   * `ultra` in refine mode (manifest `ultra: {mode: "refine", strength}`): each request renders at
+   * the base size first (its aspect ratio kept; no palette, watermark or lossy format yet), each
+   * image is stretched to the ultra size, encoded with the VAE encoder, and refined there with
+   * image-to-image at the manifest's strength (default 0.3), same prompt and seed; palette,
+   * watermark and format apply to the refined image. Progress counts both passes. Measured
+   * against native rendering in docs/creative-controls.md (eval:creative ultra-refine).
+   */
+  private async ultraRefine(reqs: GenerateRequest[], resolved: ResolvedRequest[], opts: GenerateOptions): Promise<GenerateResult[]> {
+    if (!this.canEncodeImages) throw new PipelineInputError('ultra in refine mode needs the model\'s VAE encoder (files.vaeEncoder)');
+    const strength = this.manifest.ultra?.strength ?? DEFAULT_ULTRA_REFINE_STRENGTH;
+    const { width, height, steps } = resolved[0];
+    const refineSteps = Math.min(steps, Math.max(1, Math.floor(steps * strength + 1e-9)));
+    const total = steps + refineSteps;
+    const base = await this.generateBatch(
+      reqs.map((r, i) => ({
+        ...r, ultra: false, aspectRatio: r.aspectRatio ?? '1:1', width: undefined, height: undefined, seed: resolved[i].seed,
+        palette: undefined, paletteEdges: undefined, watermarks: undefined, outputFormat: 'png', outputQuality: undefined, stage: undefined,
+      })),
+      { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: p.step, total }) },
+    );
+    const { initFromImageFile } = await import('./image-file-input.js');
+    const second: GenerateRequest[] = [];
+    const owner: number[] = [];
+    for (const [i, result] of base.entries()) {
+      for (const [k, image] of result.images.entries()) {
+        second.push({
+          ...reqs[i], seed: image.seed, numImages: 1, width: undefined, height: undefined, ultra: true, ultraRefine: true,
+          init: await initFromImageFile(this, image.data, width, height), strength,
+          ...(reqs[i].watermarks ? { watermarks: [reqs[i].watermarks![k]] } : {}),
+        });
+        owner.push(i);
+      }
+    }
+    const refined = await this.generateBatch(second, { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: steps + p.step, total }) });
+    return resolved.map((request, i) => {
+      const mine = refined.filter((_, j) => owner[j] === i);
+      const sum = (f: (t: StageTimings) => number) => f(base[i].timings) + mine.reduce((n, m) => n + f(m.timings), 0);
+      return {
+        request,
+        images: mine.flatMap((m) => m.images),
+        timings: {
+          encodeMs: sum((t) => t.encodeMs), stepsMs: [...base[i].timings.stepsMs, ...mine.flatMap((m) => m.timings.stepsMs)], decodeMs: sum((t) => t.decodeMs),
+          encodeImageMs: sum((t) => t.encodeImageMs), totalMs: sum((t) => t.totalMs), onnxMs: sum((t) => t.onnxMs),
+        },
+      };
+    });
+  }
+
   async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
     const [result] = await this.generateBatch([req], opts);
     return result;
@@ -155,6 +207,16 @@ export class FlowModel {
     const tStart = performance.now();
     if (reqs.length === 0) return [];
     const resolved = reqs.map((r) => this.resolve(r));
+    // ultra on a model whose manifest says refine: base render, stretched, refined at the large size
+    if (this.manifest.ultra?.mode === 'refine' && resolved.some((r) => r.ultra && !r.init)) {
+      const refine = resolved.map((r) => r.ultra === true && !r.init);
+      if (refine.every(Boolean)) return this.ultraRefine(reqs, resolved, opts);
+      // a batch of the same size may mix ultra and plain requests: each kind in its own pass
+      const pick = (want: boolean) => reqs.filter((_, i) => refine[i] === want);
+      const ultra = await this.ultraRefine(pick(true), resolved.filter((_, i) => refine[i]), opts);
+      const plain = await this.generateBatch(pick(false), opts);
+      return refine.map((r) => (r ? ultra.shift()! : plain.shift()!));
+    }
     const { width, height, steps } = resolved[0];
     if (resolved.some((r) => r.width !== width || r.height !== height || r.steps !== steps)) {
       throw new PipelineInputError('generateBatch: all requests must share width, height and steps');

@@ -16,7 +16,11 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
   if (r.palette) p.palette = r.palette.join(',');
   if (r.style !== undefined) p.style = r.style;
   if (r.raw) p.raw = 'true';
-  if (r.strength !== undefined) p.strength = String(r.strength);
+  if (r.ultraRefine) {
+    // ultra in refine mode: a base-size render, stretched and refined at this size (flow-model.ts)
+    p.ultra_mode = 'refine';
+    if (r.strength !== undefined) p.ultra_strength = String(r.strength);
+  } else if (r.strength !== undefined) p.strength = String(r.strength);
   if (r.inputImageSha256 !== undefined) p.input_image_sha256 = r.inputImageSha256;
   if (r.stage) {
     // prompt chaining: this file is stage `stage` (from 0) of `stages`; input_image_sha256 is the previous stage's file

@@ -39,6 +39,8 @@ export interface GenerateRequest {
   inputImageSha256?: string;
   /** prompt chaining: this render is stage `index` (from 0) of `count`, recorded in the file (stage, stages) */
   stage?: { index: number; count: number };
+  /** set by the pipeline on the second pass of `ultra` in refine mode (the file says ultra_mode refine, not strength) */
+  ultraRefine?: boolean;
   /** png (default), jpeg or webp; the parameters are embedded in every format */
   outputFormat?: OutputFormat;
   /** 1-100 for jpeg/webp (default 90); ignored for png */
@@ -71,6 +73,7 @@ export interface ResolvedRequest {
   init?: { latents: Float32Array };
   inputImageSha256?: string;
   stage?: { index: number; count: number };
+  ultraRefine?: boolean;
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;

@@ -1,22 +1,19 @@
 import { Router } from 'express';
-import { ApiKeyCreate, NotFoundError, ValidationError, fieldErrorsFromZod } from '@flowfarm/contracts';
-import { requireAdmin } from '../auth.js';
+import { KEY_ROUTES, NotFoundError } from '@flowfarm/contracts';
 import type { ApiDeps } from '../deps.js';
+import { serveRoute } from '../serve-route.js';
 
-/** Key management for `flowfarm keys create|list|revoke` (ADMIN_API_KEY only). */
+/** Key management for `flowfarm keys create|list|revoke` (ADMIN_API_KEY only), declared in contracts' routes/ops.ts. */
 export function adminKeysRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.use('/admin/keys', requireAdmin);
-  router.post('/admin/keys', async (req, res) => {
-    const parsed = ApiKeyCreate.safeParse(req.body ?? {});
-    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
-    res.status(201).json(await deps.apiKeys.create(parsed.data.tenant, parsed.data.name, parsed.data.max_priority));
+  serveRoute(router, '/v1', KEY_ROUTES.create, async (_req, res, { body }) => {
+    res.status(201).json(await deps.apiKeys.create(body.tenant, body.name, body.max_priority));
   });
-  router.get('/admin/keys', async (_req, res) => {
+  serveRoute(router, '/v1', KEY_ROUTES.list, async (_req, res) => {
     res.json({ data: await deps.apiKeys.list() });
   });
-  router.delete('/admin/keys/:id', async (req, res) => {
-    if (!(await deps.apiKeys.revoke(req.params.id))) throw new NotFoundError(`no key ${req.params.id}`);
+  serveRoute(router, '/v1', KEY_ROUTES.revoke, async (_req, res, { params: { id } }) => {
+    if (!(await deps.apiKeys.revoke(id))) throw new NotFoundError(`no key ${id}`);
     res.status(204).end();
   });
   return router;

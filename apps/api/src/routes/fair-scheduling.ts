@@ -1,10 +1,9 @@
 import { Router, type Request, type Response } from 'express';
-import { TenantPolicyUpdate, UsageQuery, ValidationError, fieldErrorsFromZod, type UsageReport } from '@flowfarm/contracts';
+import { TENANT_ROUTES, UsageQuery, ValidationError, fieldErrorsFromZod, type UsageReport } from '@flowfarm/contracts';
 import { MAX_USAGE_DAYS, daysBetween, usageCsv, utcDay } from '@flowfarm/queue';
 import { requireAdmin, requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-
-const TENANT = /^[A-Za-z0-9_.-]{1,64}$/;
+import { serveRoute } from '../serve-route.js';
 
 function parseUsageQuery(req: Request) {
   const parsed = UsageQuery.safeParse(req.query);
@@ -57,20 +56,16 @@ export function fairSchedulingRouter(deps: ApiDeps): Router {
     sendReport(res, { from: q.from, to: q.to, group_by: q.group_by, ...report }, q.csv, true);
   });
 
-  router.use('/admin/tenants', requireAdmin);
-  router.get('/admin/tenants', async (_req, res) => {
+  // the tenant policy routes are declared in contracts' routes/ops.ts
+  serveRoute(router, '/v1', TENANT_ROUTES.list, async (_req, res) => {
     res.json({ data: await deps.policies.list() });
   });
-  router.get('/admin/tenants/:tenant', async (req: Request<{ tenant: string }>, res) => {
-    if (!TENANT.test(req.params.tenant)) throw new ValidationError([{ path: 'tenant', message: 'tenant must be 1-64 of A-Z a-z 0-9 _ . -' }]);
-    res.json(await deps.policies.get(req.params.tenant));
+  serveRoute(router, '/v1', TENANT_ROUTES.get, async (_req, res, { params }) => {
+    res.json(await deps.policies.get(params.tenant));
   });
-  router.put('/admin/tenants/:tenant', async (req: Request<{ tenant: string }>, res) => {
-    if (!TENANT.test(req.params.tenant)) throw new ValidationError([{ path: 'tenant', message: 'tenant must be 1-64 of A-Z a-z 0-9 _ . -' }]);
-    const parsed = TenantPolicyUpdate.safeParse(req.body ?? {});
-    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
-    const policy = await deps.policies.update(req.params.tenant, parsed.data);
-    req.log?.info({ tenant: req.params.tenant, update: parsed.data }, 'tenant policy changed');
+  serveRoute(router, '/v1', TENANT_ROUTES.put, async (req, res, { params, body }) => {
+    const policy = await deps.policies.update(params.tenant, body);
+    req.log?.info({ tenant: params.tenant, update: body }, 'tenant policy changed');
     res.json(policy);
   });
 

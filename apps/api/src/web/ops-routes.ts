@@ -2,25 +2,16 @@
 // and oldest wait per model, jobs of every tenant by state, retry of a failed job and cancel
 // of any job. Mount at '/v1/admin' (after authentication) through createApp's extraRouters.
 
-import { Router, type Request } from 'express';
-import {
-  AdminJobState,
-  ConflictError,
-  NotFoundError,
-  ValidationError,
-  fieldErrorsFromZod,
-  type AdminJobSummary,
-  type QueueStats,
-} from '@flowfarm/contracts';
+import { Router } from 'express';
+import { ADMIN_JOB_ROUTES, ConflictError, NotFoundError, type AdminJobSummary, type QueueStats } from '@flowfarm/contracts';
 import { readBullmqQueue } from '@flowfarm/metrics';
 import type { JobRecord } from '@flowfarm/queue';
-import { z } from 'zod';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { serveRoute } from '../serve-route.js';
 import { submitJob } from '../job-submission.js';
 import { viewsFor } from '../job-views.js';
 
-const JobsQuery = z.object({ state: AdminJobState, limit: z.coerce.number().int().min(1).max(100).default(20) });
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -54,9 +45,11 @@ async function loadJob(deps: ApiDeps, id: string): Promise<JobRecord> {
 
 export function createOpsRouter(deps: ApiDeps): Router {
   const router = Router();
+  // every path under /v1/admin that reaches this router needs the admin key (403 before 404);
+  // the routes are declared in contracts' routes/ops.ts
   router.use(requireAdmin);
 
-  router.get('/queues', async (_req, res) => {
+  serveRoute(router, '/v1/admin', ADMIN_JOB_ROUTES.queues, async (_req, res) => {
     const live = new Map((await deps.workers.liveModels()).map((model) => [model.name, model.workers]));
     const now = Date.now();
     const data: QueueStats[] = await Promise.all(
@@ -81,10 +74,7 @@ export function createOpsRouter(deps: ApiDeps): Router {
     res.json({ data });
   });
 
-  router.get('/jobs', async (req, res) => {
-    const parsed = JobsQuery.safeParse(req.query);
-    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
-    const { state, limit } = parsed.data;
+  serveRoute(router, '/v1/admin', ADMIN_JOB_ROUTES.jobs, async (_req, res, { query: { state, limit } }) => {
     // Failed jobs: the recent-failures list the terminal transition writes. Waiting and active:
     // the ids of the queues' tokens; what is shown always comes from the job records.
     const ids = new Set<string>(state === 'failed' ? await deps.store.recentFailures(limit) : []);
@@ -104,8 +94,8 @@ export function createOpsRouter(deps: ApiDeps): Router {
 
   // Retry runs the job again as a new job of the same tenant with the same input (seed
   // included), so the failed job's history and its one terminal webhook stay as they were.
-  router.post('/jobs/:id/retry', async (req: Request<{ id: string }>, res) => {
-    const record = await loadJob(deps, req.params.id);
+  serveRoute(router, '/v1/admin', ADMIN_JOB_ROUTES.retry, async (req, res, { params }) => {
+    const record = await loadJob(deps, params.id);
     if (record.status !== 'failed' && record.status !== 'canceled') {
       throw new ConflictError('job_not_failed', `job ${record.id} is ${record.status}; only failed or canceled jobs can be retried`);
     }
@@ -114,8 +104,8 @@ export function createOpsRouter(deps: ApiDeps): Router {
     res.status(202).json({ ...summarize(retried), retry_of: record.id });
   });
 
-  router.post('/jobs/:id/cancel', async (req: Request<{ id: string }>, res) => {
-    const record = await loadJob(deps, req.params.id);
+  serveRoute(router, '/v1/admin', ADMIN_JOB_ROUTES.cancel, async (req, res, { params }) => {
+    const record = await loadJob(deps, params.id);
     const outcome = await deps.lifecycle.cancel(record, viewsFor(deps, req));
     if (outcome.kind === 'missing') throw new NotFoundError(`no job ${record.id}`);
     if (outcome.kind === 'finished') {

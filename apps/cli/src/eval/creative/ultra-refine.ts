@@ -14,8 +14,9 @@ export async function ultraRefineSection(ctx: Context): Promise<string> {
   if (!ctx.model.canEncodeImages) return '## Ultra: native and refine\n\nnot measured: the model has no VAE encoder';
   const base = await renderCases(ctx, () => ({}));
   const baseAccuracy = accuracy(scoreRendered(ctx, base));
-  const native = await renderCases(ctx, () => ({ width: undefined, height: undefined, ultra: true }));
-  const { width, height } = native[0]!;
+  // native: straight at the ultra size (explicit width and height, so whatever the manifest's mode)
+  const { width, height } = ctx.model.resolve({ prompt: 'x', ultra: true });
+  const native = await renderCases(ctx, () => ({ width, height }));
   const rows = [accuracyRow(`base (${base[0]!.width}x${base[0]!.height})`, scoreRendered(ctx, base)), accuracyRow(`ultra native (${width}x${height})`, scoreRendered(ctx, native))];
   const gap = (results: ReturnType<typeof scoreRendered>) => {
     const a = accuracy(results);

@@ -1,0 +1,33 @@
+// Registers a route declared in @flowfarm/contracts (routes/*.ts) on an Express router: the
+// path comes from the declaration, admin routes get the admin check, and the path parameters,
+// query and JSON body are validated by the declaration's schemas before the handler runs (a
+// problem 422 naming each bad field). The same declaration is the route's entry in
+// /openapi.json, so the two cannot disagree.
+import type { NextFunction, Request, Response, Router } from 'express';
+import { ValidationError, expressPath, fieldErrorsFromZod, type RouteInput, type RouteSpec } from '@flowfarm/contracts';
+import { requireAdmin, requireTenant } from './auth.js';
+
+export type RouteHandler<S extends RouteSpec> = (req: Request, res: Response, input: RouteInput<S>) => unknown;
+
+/** Parses one part of the request with its schema, or throws the 422 naming the bad fields. */
+function parsed(schema: RouteSpec['body'], value: unknown): unknown {
+  if (!schema) return value;
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(fieldErrorsFromZod(result.error));
+  return result.data;
+}
+
+/** Serves `spec` on `router`, which the app mounts at `mountedAt` ('' for the app itself, '/v1' …). */
+export function serveRoute<S extends RouteSpec>(router: Router, mountedAt: string, spec: S, handler: RouteHandler<S>): void {
+  const run = async (req: Request, res: Response) => {
+    if (spec.auth === 'tenant') requireTenant(req); // 401 before any 422, as for a route with no input
+    const input = {
+      params: parsed(spec.params, { ...req.params }),
+      query: parsed(spec.query, req.query),
+      body: parsed(spec.body, req.body === undefined && 'emptyBodyAs' in spec ? spec.emptyBodyAs : req.body),
+    } as RouteInput<S>;
+    await handler(req, res, input);
+  };
+  const handlers: Array<(req: Request, res: Response, next: NextFunction) => unknown> = spec.auth === 'admin' ? [requireAdmin, run] : [run];
+  router[spec.method](expressPath(spec, mountedAt), ...handlers);
+}

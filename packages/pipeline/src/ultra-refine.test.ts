@@ -1,0 +1,71 @@
+// Ultra in refine mode (manifest `ultra: {mode: "refine", strength}`): a base-size render,
+// stretched to the ultra size and refined there with image-to-image, on tiny-shapes with its
+// manifest's mode set either way.
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeOutputImage, initFromImageFile, loadModel, type FlowModel } from './index.js';
+
+const SHIPPED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'tiny-shapes');
+let dir: string;
+let refine: FlowModel;
+let native: FlowModel;
+
+/** tiny-shapes with its manifest's `ultra` replaced. */
+async function withUltra(name: string, ultra: object): Promise<string> {
+  const target = path.join(dir, name);
+  await mkdir(target);
+  for (const file of await readdir(SHIPPED)) if (file !== 'model.json') await symlink(path.join(SHIPPED, file), path.join(target, file));
+  const manifest = JSON.parse(await readFile(path.join(SHIPPED, 'model.json'), 'utf8'));
+  await writeFile(path.join(target, 'model.json'), JSON.stringify({ ...manifest, ultra }));
+  return target;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'ff-ultra-refine-'));
+  [refine, native] = await Promise.all([loadModel(await withUltra('refine', { mode: 'refine', strength: 0.3 })), loadModel(await withUltra('native', { mode: 'native' }))]);
+}, 120_000);
+afterAll(async () => {
+  await Promise.all([refine?.release(), native?.release()]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+const prompt = 'a large red circle in the center on a blue background';
+
+describe('ultra in refine mode', () => {
+  it('renders at the base size, then refines the stretched image at four times the pixels: the same pixels as doing it by hand', async () => {
+    const steps: Array<[number, number]> = [];
+    const result = await refine.generate({ prompt, seed: 5, steps: 4, ultra: true }, { onProgress: (p) => steps.push([p.step, p.total]) });
+    const image = await decodeOutputImage(result.images[0]!.data);
+    expect([image.width, image.height]).toEqual([128, 128]);
+    expect(image.parameters).toMatchObject({ ultra: 'true', ultra_mode: 'refine', ultra_strength: '0.3', size: '128x128', seed: '5' });
+    expect(image.parameters.strength).toBeUndefined();
+    // 4 base steps, then 1 of 4 (strength 0.3) at 128x128, counted as one run
+    expect(steps).toEqual([[1, 5], [2, 5], [3, 5], [4, 5], [5, 5]]);
+
+    const base = await refine.generate({ prompt, seed: 5, steps: 4, aspectRatio: '1:1' });
+    const init = await initFromImageFile(refine, base.images[0]!.data, 128, 128);
+    const byHand = await refine.generate({ prompt, seed: 5, steps: 4, width: 128, height: 128, init, strength: 0.3 });
+    expect(Buffer.from(image.rgb).equals(Buffer.from((await decodeOutputImage(byHand.images[0]!.data)).rgb))).toBe(true);
+
+    // same request, same bytes; the native model renders something else at the same size
+    expect(Buffer.from((await refine.generate({ prompt, seed: 5, steps: 4, ultra: true })).images[0]!.data).equals(Buffer.from(result.images[0]!.data))).toBe(true);
+    const nativeImage = await decodeOutputImage((await native.generate({ prompt, seed: 5, steps: 4, ultra: true })).images[0]!.data);
+    expect(nativeImage.parameters.ultra_mode).toBeUndefined();
+    expect(Buffer.from(nativeImage.rgb).equals(Buffer.from(image.rgb))).toBe(false);
+  }, 120_000);
+
+  it('keeps several images apart (seed + k each) and serves a batch that mixes ultra with a plain render of the same size', async () => {
+    const two = await refine.generate({ prompt, seed: 9, steps: 4, ultra: true, numImages: 2 });
+    expect(two.images.map((i) => i.seed)).toEqual([9, 10]);
+    const [a, b] = await Promise.all(two.images.map((i) => decodeOutputImage(i.data)));
+    expect([a!.parameters.seed, b!.parameters.seed]).toEqual(['9', '10']);
+    expect(Buffer.from(a!.rgb).equals(Buffer.from(b!.rgb))).toBe(false);
+    const [ultra, plain] = await refine.generateBatch([{ prompt, seed: 3, steps: 4, ultra: true }, { prompt, seed: 3, steps: 4, width: 128, height: 128 }]);
+    expect((await decodeOutputImage(ultra!.images[0]!.data)).parameters.ultra_mode).toBe('refine');
+    expect((await decodeOutputImage(plain!.images[0]!.data)).parameters.ultra_mode).toBeUndefined();
+    expect([plain!.images[0]!.width, plain!.images[0]!.height]).toEqual([128, 128]);
+  }, 120_000);
+});
