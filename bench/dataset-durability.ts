@@ -19,7 +19,7 @@ try {
   const spec = { count: ITEMS, seed: 31, prompt: 'a large {color} circle in the center on a white background', variables: { color: ['red', 'blue', 'green'] }, width: SIZE, height: SIZE, steps: STEPS };
   const f = await runDatasetUnderKills(farm, { spec, kills: KILLS, everyMs: EVERY_S * 1000, log: console.log });
   console.log(`dataset ${f.datasetId}: ${f.status} in ${f.seconds.toFixed(1)} s (${SIZE}x${SIZE}, ${STEPS} steps, 2 workers, one SIGKILLed every ${EVERY_S} s)`);
-  console.log(`items ${f.items}, kills ${f.kills}, manifest lines ${f.manifestLines}, duplicates ${f.duplicates}, missing ${f.missing}, failed ${f.failed}, metered images ${f.meteredImages}`);
+  console.log(`items ${f.items}, kills ${f.kills}, manifest lines ${f.manifestLines}, duplicates ${f.duplicates}, missing ${f.missing}, failed ${f.failed}, metered images ${f.meteredImages}, chunks queued again ${f.requeuedChunks}`);
   if (f.status !== 'succeeded' || f.duplicates || f.missing || f.manifestLines !== f.items || f.meteredImages !== f.items) process.exitCode = 1;
 } finally {
   await farm.close();

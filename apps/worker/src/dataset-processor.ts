@@ -24,6 +24,11 @@ export const DATASET_BATCH = 8;
 export const HELD_CHUNKS = 2;
 /** A chunk taken beyond HELD_CHUNKS goes back to the queue for this long. */
 export const CHUNK_PUT_BACK_MS = 500;
+/**
+ * Times a chunk BullMQ gave up on (its workers kept dying: stalled more than MAX_STALLED_COUNT,
+ * or attempts spent) is queued again before its unfinished items are recorded as failed.
+ */
+export const MAX_CHUNK_REQUEUES = 10;
 
 const isPermanent = (err: unknown) => err instanceof Error && err.name === 'PipelineInputError';
 const active = (r: DatasetRecord) => r.status === 'queued' || r.status === 'running';
@@ -193,5 +198,36 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
     }
   }
 
-  return { processDatasetJob, processChunkJob };
+  /**
+   * A chunk job failed. BullMQ fails a chunk for good when its workers kept dying (stalled more
+   * than MAX_STALLED_COUNT) or its attempts are spent; then nothing would render its items and
+   * the dataset would never finish. It is queued again (a new job, same id), up to
+   * MAX_CHUNK_REQUEUES times; after that its unfinished items are recorded as failed, so the
+   * dataset still ends and says which items are missing.
+   */
+  async function chunkFailed(job: Job<DatasetJobData>, err: Error): Promise<void> {
+    const data = job.data;
+    if (data.kind !== 'chunk') return;
+    const state = await job.getState();
+    if (state !== 'failed' && state !== 'unknown') return; // a retry is on its way
+    const record = await datasets.get(data.datasetId);
+    if (!record || !active(record)) return;
+    const log = deps.logger.child({ datasetId: record.id, chunk: data.chunk });
+    const requeues = await datasets.countRequeue(record.id, data.chunk);
+    if (requeues <= MAX_CHUNK_REQUEUES) {
+      await datasets.queueChunk(record, data.chunk);
+      log.warn({ err: err.message, requeues }, 'dataset chunk given up by BullMQ; queued again');
+      return;
+    }
+    const first = data.chunk * DATASET_CHUNK;
+    for (let index = first; index < Math.min(first + DATASET_CHUNK, record.spec.count); index++) {
+      if (await datasets.isDone(record.id, index)) continue;
+      const line: ManifestLine = { ...itemOf(record, index).base, status: 'failed', file: null, key: null, pipeline: null, error: `not rendered: ${err.message} (${MAX_CHUNK_REQUEUES} times)` };
+      await datasets.recordItem(record, index, line as unknown as Record<string, unknown>, true);
+    }
+    await datasets.advance(record, data.chunk);
+    log.error({ err: err.message }, 'dataset chunk failed for good; its unfinished items are recorded as failed');
+  }
+
+  return { processDatasetJob, processChunkJob, chunkFailed };
 }

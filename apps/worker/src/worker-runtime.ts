@@ -89,7 +89,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   // per model at a time; the dataset queue holds the finalize jobs.
   const datasets = new DatasetStore(redis, keys, { retentionMs: config.JOB_RETENTION_SECONDS * 1000 });
   const datasetNotifier = typeof options.datasetNotifier === 'function' ? options.datasetNotifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.datasetNotifier ?? noopDatasetNotifier);
-  const { processDatasetJob, processChunkJob } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
+  const { processDatasetJob, processChunkJob, chunkFailed } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
   const processRenderQueueJob = (job: Job<RenderToken>, token?: string) =>
     job.name === DATASET_CHUNK_JOB ? processChunkJob(job as unknown as Job<DatasetJobData>, token) : processRenderJob(job);
 
@@ -107,7 +107,11 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     worker.on('error', (err) => logger.error({ err, model }, 'bullmq worker error'));
     worker.on('stalled', (jobId) => logger.warn({ jobId, model }, 'job stalled (its worker died); handed to another worker'));
     worker.on('failed', (job, err) => {
-      if (!job || job.name === DATASET_CHUNK_JOB) return;
+      if (!job) return;
+      if (job.name === DATASET_CHUNK_JOB) {
+        void chunkFailed(job as unknown as Job<DatasetJobData>, err).catch((e: unknown) => logger.error({ err: e, jobId: job.id }, 'could not queue a failed dataset chunk again'));
+        return;
+      }
       // for good: failed, or already removed (removeOnFail); a retry waits as delayed
       void job.getState().then(
         (state) => (state === 'failed' || state === 'unknown' ? failAbandoned(job.data.jobId, err.message) : undefined),

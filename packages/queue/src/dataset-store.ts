@@ -254,6 +254,11 @@ export class DatasetStore {
     }
   }
 
+  /** Counts one more re-queue of a chunk BullMQ gave up on; returns the count. */
+  async countRequeue(id: string, chunk: number): Promise<number> {
+    return this.redis.hincrby(this.k(id), `requeued:${chunk}`, 1);
+  }
+
   /** Queues the chunk DATASET_WINDOW after `chunk`, and the finalize job once every item is done. */
   async advance(record: DatasetRecord, chunk: number): Promise<void> {
     const next = chunk + DATASET_WINDOW;

@@ -14,6 +14,8 @@ export interface DurabilityOptions {
   /** … or when these fractions of the items are done (speed-independent, for tests) */
   atFractions?: number[];
   log?: (line: string) => void;
+  /** give up when no item finishes for this long (default 180 s): the figures then show the gap */
+  stallTimeoutMs?: number;
 }
 
 export interface DurabilityFigures {
@@ -27,6 +29,8 @@ export interface DurabilityFigures {
   failed: number;
   /** images the tenant's usage counted (should equal the items: an item re-run counts once) */
   meteredImages: number;
+  /** times a chunk BullMQ gave up on (its workers died too often) was queued again */
+  requeuedChunks: number;
   seconds: number;
 }
 
@@ -44,10 +48,17 @@ export async function runDatasetUnderKills(farm: Farm, options: DurabilityOption
   let replacing: Promise<WorkerProcess> | null = null;
   const victims = new Set<WorkerProcess>();
   let view: View;
+  let lastDone = -1;
+  let lastProgress = performance.now();
   for (;;) {
     view = (await (await farm.call('GET', `/v1/datasets/${id}`)).json()) as View;
     if (!['queued', 'running'].includes(view.status)) break;
     const done = view.counts.succeeded + view.counts.failed;
+    if (done !== lastDone) [lastDone, lastProgress] = [done, performance.now()];
+    if (performance.now() - lastProgress > (options.stallTimeoutMs ?? 180_000)) {
+      log(`no item finished for ${((options.stallTimeoutMs ?? 180_000) / 1000).toFixed(0)} s: stuck at ${done}/${options.spec.count}`);
+      break;
+    }
     const due =
       kills < options.kills &&
       !replacing &&
@@ -82,6 +93,7 @@ export async function runDatasetUnderKills(farm: Farm, options: DurabilityOption
     datasetId: id, status: view.status, items: options.spec.count, kills, manifestLines: lines.length, duplicates, missing,
     failed: lines.filter((l) => l.status !== 'succeeded').length,
     meteredImages: (await meteredImages(farm)) - usageBefore,
+    requeuedChunks: Object.entries(await farm.redis.hgetall(`${farm.prefix}:dataset:${id}`)).reduce((n, [field, value]) => n + (field.startsWith('requeued:') ? Number(value) : 0), 0),
     seconds,
   };
 }
