@@ -3,7 +3,7 @@
 // query and JSON body are validated by the declaration's schemas before the handler runs (a
 // problem 422 naming each bad field). The same declaration is the route's entry in
 // /openapi.json, so the two cannot disagree.
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { ValidationError, expressPath, fieldErrorsFromZod, type RouteInput, type RouteSpec } from '@flowfarm/contracts';
 import { requireAdmin, requireTenant } from './auth.js';
 
@@ -18,7 +18,14 @@ function parsed(schema: RouteSpec['body'], value: unknown): unknown {
 }
 
 /** Serves `spec` on `router`, which the app mounts at `mountedAt` ('' for the app itself, '/v1' …). */
-export function serveRoute<S extends RouteSpec>(router: Router, mountedAt: string, spec: S, handler: RouteHandler<S>): void {
+export function serveRoute<S extends RouteSpec>(
+  router: Router,
+  mountedAt: string,
+  spec: S,
+  handler: RouteHandler<S>,
+  /** middleware that runs before the validation, e.g. a body parser of the route's own (a file body) */
+  before: RequestHandler[] = [],
+): void {
   const run = async (req: Request, res: Response) => {
     if (spec.auth === 'tenant') requireTenant(req); // 401 before any 422, as for a route with no input
     const input = {
@@ -28,6 +35,6 @@ export function serveRoute<S extends RouteSpec>(router: Router, mountedAt: strin
     } as RouteInput<S>;
     await handler(req, res, input);
   };
-  const handlers: Array<(req: Request, res: Response, next: NextFunction) => unknown> = spec.auth === 'admin' ? [requireAdmin, run] : [run];
+  const handlers: Array<(req: Request, res: Response, next: NextFunction) => unknown> = [...(spec.auth === 'admin' ? [requireAdmin] : []), ...before, run];
   router[spec.method](expressPath(spec, mountedAt), ...handlers);
 }

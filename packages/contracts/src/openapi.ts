@@ -8,7 +8,7 @@ import { JobList, JobOutput, JobUrls, JobView } from './job-view.js';
 import { ApiKeyCreate, ApiKeyInfo, ModelInfo, ModelList, WorkerHeartbeat, WorkerModel } from './models.js';
 import { FieldError, Problem } from './errors.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
-import { TRUST_SCHEMAS, trustPaths } from './openapi-trust.js';
+import { TRUST_SCHEMAS } from './openapi-trust.js';
 import { STYLE_SCHEMAS } from './openapi-styles.js';
 import { FAIRNESS_SCHEMAS, fairnessPaths } from './openapi-fairness.js';
 import { DECLARED_ROUTES, openApiPaths } from './routes/index.js';
@@ -226,7 +226,6 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
           },
         },
       },
-      ...trustPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
       ...fairnessPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
     }),
     components: {

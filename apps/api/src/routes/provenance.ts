@@ -1,16 +1,15 @@
 import express, { Router } from 'express';
-import { BadRequestError } from '@flowfarm/contracts';
+import { BadRequestError, PROVENANCE_ROUTES, VERIFY_CONTENT_TYPES } from '@flowfarm/contracts';
 import { ProvenanceKeyRegistry, verifyImageFile, watermarkIndexKey, type FileVerification } from '@flowfarm/trust';
 import type { ApiDeps } from '../deps.js';
 import { loadOwnJob } from '../job-views.js';
+import { serveRoute } from '../serve-route.js';
 
-const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'application/octet-stream'];
-
-/** GET /.well-known/flowfarm-keys.json — the farm's public provenance keys (no key needed). */
+/** GET /.well-known/flowfarm-keys.json — the farm's public provenance keys (no key needed). Declared in contracts' routes/trust.ts. */
 export function wellKnownKeysRouter(deps: ApiDeps): Router {
   const registry = new ProvenanceKeyRegistry(deps.redis, deps.config.REDIS_PREFIX);
   const router = Router();
-  router.get('/.well-known/flowfarm-keys.json', async (_req, res) => {
+  serveRoute(router, '', PROVENANCE_ROUTES.keys, async (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300');
     res.json({ keys: await registry.list() });
   });
@@ -22,17 +21,17 @@ export function provenanceRouter(deps: ApiDeps): Router {
   const registry = new ProvenanceKeyRegistry(deps.redis, deps.config.REDIS_PREFIX);
   const router = Router();
 
-  router.post('/verify', express.raw({ type: IMAGE_TYPES, limit: deps.config.VERIFY_BODY_LIMIT }), async (req, res) => {
+  const fileBody = express.raw({ type: VERIFY_CONTENT_TYPES, limit: deps.config.VERIFY_BODY_LIMIT });
+  serveRoute(router, '/v1', PROVENANCE_ROUTES.verify, async (req, res, { query }) => {
     if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
-      throw new BadRequestError(`send the image file as the body with Content-Type ${IMAGE_TYPES.join(', ')}`);
+      throw new BadRequestError(`send the image file as the body with Content-Type ${VERIFY_CONTENT_TYPES.join(', ')}`);
     }
-    const watermark = req.query.watermark === 'always' ? 'always' : 'auto';
-    const result = await verifyImageFile(new Uint8Array(req.body), await registry.keyRing(), { watermark });
+    const result = await verifyImageFile(new Uint8Array(req.body), await registry.keyRing(), { watermark: query.watermark ?? 'auto' });
     res.json(await withWatermarkJob(deps, result, req.tenant, req.isAdmin === true));
-  });
+  }, [fileBody]);
 
-  router.get('/jobs/:id/provenance', async (req, res) => {
-    const record = await loadOwnJob(deps, req, req.params.id);
+  serveRoute(router, '/v1', PROVENANCE_ROUTES.jobProvenance, async (req, res, { params }) => {
+    const record = await loadOwnJob(deps, req, params.id);
     res.json({
       job_id: record.id,
       status: record.status,

@@ -49,6 +49,8 @@ export interface RouteSpec {
   headers?: RequestHeaderSpec[];
   /** the JSON body; validated before the handler runs (problem 422 with field paths) */
   body?: z.ZodType;
+  /** the body is a file of one of these content types (read raw by the handler; documented as binary) */
+  fileBody?: string[];
   /** what an absent body is validated as (e.g. `{}`: every field optional); without it an absent body is a 422 */
   emptyBodyAs?: unknown;
   responses: Record<string, ResponseSpec>;
@@ -127,6 +129,7 @@ export function openApiPaths(routes: readonly RouteSpec[], schemaOf: SchemaRef):
       ...(spec.auth === 'none' ? { security: [] } : {}),
       ...(params.length ? { parameters: params } : {}),
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body) } } } } : {}),
+      ...(spec.fileBody ? { requestBody: { required: true, content: Object.fromEntries(spec.fileBody.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) } } : {}),
       responses: Object.fromEntries(Object.entries(spec.responses).map(([status, r]) => [status, response(r, schemaOf)])),
     };
     paths[spec.path] ??= {};
