@@ -17,4 +17,4 @@ export * from './dataset-spec.js';
 export { datasetItem, type DatasetItem } from './dataset-items.js';
 export * from './dataset-view.js';
 export * from './fairness.js';
-export { ADMIN_JOB_ROUTES, DECLARED_ROUTES, HEALTH_ROUTES, KEY_ROUTES, MODEL_ROUTES, MODERATION_ROUTES, PROVENANCE_ROUTES, STYLE_ROUTES, VERIFY_CONTENT_TYPES, TENANT_ROUTES, defineRoute, expressPath, type RouteInput, type RouteSpec } from './routes/index.js';
+export { ADMIN_JOB_ROUTES, DECLARED_ROUTES, HEALTH_ROUTES, KEY_ROUTES, MODEL_ROUTES, MODERATION_ROUTES, PROVENANCE_ROUTES, STYLE_ROUTES, USAGE_ROUTES, VERIFY_CONTENT_TYPES, TENANT_ROUTES, defineRoute, expressPath, type RouteInput, type RouteSpec } from './routes/index.js';

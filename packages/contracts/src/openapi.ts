@@ -10,7 +10,7 @@ import { FieldError, Problem } from './errors.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStats, QueueStatsList } from './ops.js';
 import { TRUST_SCHEMAS } from './openapi-trust.js';
 import { STYLE_SCHEMAS } from './openapi-styles.js';
-import { FAIRNESS_SCHEMAS, fairnessPaths } from './openapi-fairness.js';
+import { FAIRNESS_SCHEMAS } from './openapi-fairness.js';
 import { DECLARED_ROUTES, openApiPaths } from './routes/index.js';
 
 /** Every named schema of the API; each becomes `#/components/schemas/<name>`. */
@@ -226,7 +226,6 @@ export function buildOpenApiDocument(options: { serverUrl?: string; version?: st
           },
         },
       },
-      ...fairnessPaths({ json, problem, body: (name) => ({ required: true, content: { 'application/json': { schema: ref(name) } } }) }),
     }),
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key' } },

@@ -1,14 +1,12 @@
 import { Router, type Request, type Response } from 'express';
-import { TENANT_ROUTES, UsageQuery, ValidationError, fieldErrorsFromZod, type UsageReport } from '@flowfarm/contracts';
+import { TENANT_ROUTES, USAGE_ROUTES, ValidationError, type UsageQuery, type UsageReport } from '@flowfarm/contracts';
 import { MAX_USAGE_DAYS, daysBetween, usageCsv, utcDay } from '@flowfarm/queue';
-import { requireAdmin, requireTenant } from '../auth.js';
+import { requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { serveRoute } from '../serve-route.js';
 
-function parseUsageQuery(req: Request) {
-  const parsed = UsageQuery.safeParse(req.query);
-  if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
-  const q = parsed.data;
+/** The report's range and form from the query (parsed by the route's UsageQuery). */
+function usageQuery(req: Request, q: UsageQuery) {
   const to = q.to ?? utcDay(Date.now());
   const from = q.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000);
   const days = daysBetween(from, to).length;
@@ -37,9 +35,9 @@ function sendReport(res: Response, report: UsageReport, csv: boolean, byTenant: 
 export function fairSchedulingRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  router.get('/usage', async (req, res) => {
+  serveRoute(router, '/v1', USAGE_ROUTES.tenant, async (req, res, { query }) => {
     const tenant = requireTenant(req);
-    const q = parseUsageQuery(req);
+    const q = usageQuery(req, query);
     if (q.tenant !== undefined && q.tenant !== tenant) throw new ValidationError([{ path: 'tenant', message: 'a tenant key reports its own usage only', code: 'not_allowed' }]);
     const [report, policy, reserved] = await Promise.all([
       deps.usage.report({ tenants: [tenant], from: q.from, to: q.to, groupBy: q.group_by, byTenant: false }),
@@ -49,9 +47,8 @@ export function fairSchedulingRouter(deps: ApiDeps): Router {
     sendReport(res, { from: q.from, to: q.to, group_by: q.group_by, ...report }, q.csv, false, { tenant, quotas: policy.quotas, weight: policy.weight, max_priority: policy.max_priority, reserved });
   });
 
-  router.use('/admin/usage', requireAdmin);
-  router.get('/admin/usage', async (req, res) => {
-    const q = parseUsageQuery(req);
+  serveRoute(router, '/v1', USAGE_ROUTES.admin, async (req, res, { query }) => {
+    const q = usageQuery(req, query);
     const report = await deps.usage.report({ tenants: q.tenant ? [q.tenant] : null, from: q.from, to: q.to, groupBy: q.group_by, byTenant: true });
     sendReport(res, { from: q.from, to: q.to, group_by: q.group_by, ...report }, q.csv, true);
   });

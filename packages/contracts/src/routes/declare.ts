@@ -23,7 +23,7 @@ export interface ResponseSpec {
   schema?: Record<string, unknown>;
   /** the body is application/problem+json (a Problem) */
   problem?: boolean;
-  /** content types of a non-JSON body (files, streams), each with an optional JSON schema */
+  /** content types of a non-JSON body (files, streams), each with an optional JSON schema; beside `body`: other forms of the same answer (CSV) */
   content?: Record<string, Record<string, unknown>>;
   headers?: Record<string, HeaderSpec>;
 }
@@ -113,7 +113,7 @@ function response(r: ResponseSpec, schemaOf: SchemaRef): Record<string, unknown>
   const headers = r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([name, h]) => [name, { description: h.description, schema: h.schema ?? { type: 'string' } }])) } : {};
   let content: Record<string, unknown> | undefined;
   if (r.problem) content = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
-  else if (r.body) content = { 'application/json': { schema: schemaOf(r.body) } };
+  else if (r.body) content = { 'application/json': { schema: schemaOf(r.body) }, ...r.content };
   else if (r.schema) content = { 'application/json': { schema: r.schema } };
   else if (r.content) content = r.content;
   return { description: r.description, ...headers, ...(content ? { content } : {}) };
