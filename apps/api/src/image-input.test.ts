@@ -1,56 +1,32 @@
 // Image-to-image inputs at submit, against the real Redis and local storage, without a worker: a
 // heartbeat announces one model with a VAE encoder and one without; jobs stay queued.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
-import { buildApi, loadConfig, type BuiltApi } from './index.js';
+import type { BuiltApi } from './index.js';
+import { SCHNELL_LIMITS, startQueuedApi, type QueuedApi } from '../../../test/support/queued-api.js';
 
-const prefix = `ff-test-${randomUUID()}`;
+let queued: QueuedApi;
 let api: BuiltApi;
 let dataDir: string;
 const auth = 'Bearer key-i2i';
 
-const limits = {
-  variant: 'schnell',
-  steps: { default: 4, min: 1, max: 50 },
-  resolution: { min: 32, max: 256, multiple: 16 },
-  default_size: { width: 64, height: 64 },
-  guidance: null,
-  provider: 'cpu',
-  latents: 'host' as const,
-};
+const limits = { ...SCHNELL_LIMITS, provider: 'cpu', latents: 'host' as const };
 
 const solid = (format: 'png' | 'jpeg' | 'webp', width = 64, height = 64) =>
   sharp({ create: { width, height, channels: 3, background: { r: 200, g: 30, b: 30 } } }).toFormat(format).toBuffer();
 const dataUrl = (bytes: Buffer, type = 'image/png') => `data:${type};base64,${bytes.toString('base64')}`;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'ff-i2i-'));
-  const config = loadConfig({
-    REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-i2i:i2i', ADMIN_API_KEY: 'admin-secret',
-    MAX_ACTIVE_JOBS_PER_TENANT: '50', RATE_LIMIT_PER_MINUTE: '1000', LOG_LEVEL: 'silent',
-  });
-  api = buildApi(config, { logger: pino({ level: 'silent' }) });
-  await api.deps.workers.beat(
-    {
-      id: 'w1', host: 'h', pid: 1, concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false,
-      models: [{ name: 'shapes', image_input: true, ...limits }, { name: 'no-encoder', image_input: false, ...limits }],
-    },
-    60_000,
-  );
+  queued = await startQueuedApi({ API_KEYS: 'key-i2i:i2i', ADMIN_API_KEY: 'admin-secret', MAX_ACTIVE_JOBS_PER_TENANT: '50' }, [{ name: 'shapes', image_input: true, ...limits }, { name: 'no-encoder', image_input: false, ...limits }]);
+  api = queued.api;
+  dataDir = queued.dataDir;
 });
 
-afterAll(async () => {
-  const keys = await api.deps.redis.keys(`${prefix}*`);
-  if (keys.length) await api.deps.redis.del(...keys);
-  await api.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => queued?.close());
 
 const submit = (body: object) => request(api.app).post('/v1/jobs').set('Authorization', auth).send(body);
 

@@ -1,47 +1,23 @@
 // Style presets and raw through the API against the real Redis (no worker: a heartbeat announces
 // the models, jobs stay queued): the routes, a job naming a preset, and raw's rules.
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
-import { buildApi, loadConfig, type BuiltApi } from './index.js';
+import type { BuiltApi } from './index.js';
+import { SCHNELL_LIMITS, startQueuedApi, type QueuedApi } from '../../../test/support/queued-api.js';
 
-const prefix = `ff-test-${randomUUID()}`;
+let queued: QueuedApi;
 let api: BuiltApi;
-let dataDir: string;
 const acme = 'Bearer key-acme';
 const globex = 'Bearer key-globex';
 
-const base = {
-  variant: 'schnell',
-  steps: { default: 4, min: 1, max: 50 },
-  resolution: { min: 32, max: 256, multiple: 16 },
-  default_size: { width: 64, height: 64 },
-  guidance: null,
-};
+const base = SCHNELL_LIMITS;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'ff-styles-'));
-  const config = loadConfig({ REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-acme:acme,key-globex:globex', RATE_LIMIT_PER_MINUTE: '1000', LOG_LEVEL: 'silent' });
-  api = buildApi(config, { logger: pino({ level: 'silent' }) });
-  await api.deps.workers.beat(
-    {
-      id: 'w1', host: 'h', pid: 1, concurrency: 1, busy: 0, current_jobs: [], started_at: new Date().toISOString(), draining: false,
-      models: [{ name: 'shapes', ...base, raw_variant: 'shapes-raw' }, { name: 'shapes-raw', ...base }],
-    },
-    60_000,
-  );
+  queued = await startQueuedApi({ API_KEYS: 'key-acme:acme,key-globex:globex' }, [{ name: 'shapes', ...base, raw_variant: 'shapes-raw' }, { name: 'shapes-raw', ...base }]);
+  api = queued.api;
 });
 
-afterAll(async () => {
-  const keys = await api.deps.redis.keys(`${prefix}*`);
-  if (keys.length) await api.deps.redis.del(...keys);
-  await api.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => queued?.close());
 
 const put = (name: string, body: unknown, auth = acme) => request(api.app).put(`/v1/styles/${name}`).set('Authorization', auth).send(body as object);
 const submit = (body: unknown, auth = acme) => request(api.app).post('/v1/jobs').set('Authorization', auth).send(body as object);
