@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'models/**', 'tools/**', '.data/**', 'coverage/**', '.gpu-carry/**', '.gl/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/dist-npm/**', 'models/**', 'tools/**', '.data/**', 'coverage/**', '.gpu-carry/**', '.gl/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,7 +3,7 @@
 // and the OpenAPI document (/openapi.json, docs/api.md) are made, so neither can drift from
 // the other. The route groups migrated so far live next to this file (routes/*.ts); the rest
 // of the document is still written by hand in openapi*.ts.
-import { z } from 'zod';
+import type { z } from 'zod';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete' | 'patch';
 
