@@ -1,26 +1,6 @@
 // Lua scripts of the dataset store: each change of a dataset and what it owes the tenant's
 // quotas and usage happen in one atomic step, as they do for jobs (fair-scripts.ts).
-
-const CHECK_QUOTAS = `
-local function checkQuotas(policy, dayKey, monthKey, extras)
-  local checks = {
-    { 'q_daily_images', dayKey, 'images', extras.images, 'daily_images', extras.dayResetMs, 1 },
-    { 'q_daily_mps', dayKey, 'px', extras.px, 'daily_megapixel_steps', extras.dayResetMs, 1000000 },
-    { 'q_monthly_images', monthKey, 'images', extras.images, 'monthly_images', extras.monthResetMs, 1 },
-    { 'q_monthly_mps', monthKey, 'px', extras.px, 'monthly_megapixel_steps', extras.monthResetMs, 1000000 },
-  }
-  for _, c in ipairs(checks) do
-    local limit = redis.call('HGET', policy, c[1])
-    if limit and limit ~= '' then
-      local used = tonumber(redis.call('HGET', c[2], c[3]) or '0')
-      if used + c[4] > tonumber(limit) * c[7] + 1e-6 then
-        return { 'quota', c[5], limit, string.format('%.17g', used / c[7]), string.format('%.17g', c[4] / c[7]), string.format('%.0f', c[6]) }
-      end
-    end
-  end
-  return nil
-end
-`;
+import { CHECK_QUOTAS } from './fair-scripts.js';
 
 /** Adds `images` and `px` (may be negative) to both quota counters, when they still exist. */
 const ADJUST_QUOTAS = `

@@ -5,22 +5,20 @@
 // whatever a worker's crash or a retry does around it.
 
 /**
- * Inside CREATE_JOB, after the idempotency and active-job checks. KEYS[6] tenant policy,
- * KEYS[7] day counter, KEYS[8] month counter; ARGV[10] extras JSON `{images, px, dayResetMs,
- * monthResetMs}` (quota fields absent: nothing reserved). Returns early with
- * {'quota', name, limit, used, requested, resetsAtMs} when the job does not fit.
+ * Lua function `checkQuotas(policy, dayKey, monthKey, extras)`: nil when `extras.images` and
+ * `extras.px` fit every quota the tenant policy sets, else {'quota', name, limit, used,
+ * requested, resetsAtMs}. Job submit and dataset create both use it.
  */
-export const QUOTA_CHECK = `
-local extras = cjson.decode(ARGV[10])
-if extras.images then
+export const CHECK_QUOTAS = `
+local function checkQuotas(policy, dayKey, monthKey, extras)
   local checks = {
-    { 'q_daily_images', KEYS[7], 'images', extras.images, 'daily_images', extras.dayResetMs, 1 },
-    { 'q_daily_mps', KEYS[7], 'px', extras.px, 'daily_megapixel_steps', extras.dayResetMs, 1000000 },
-    { 'q_monthly_images', KEYS[8], 'images', extras.images, 'monthly_images', extras.monthResetMs, 1 },
-    { 'q_monthly_mps', KEYS[8], 'px', extras.px, 'monthly_megapixel_steps', extras.monthResetMs, 1000000 },
+    { 'q_daily_images', dayKey, 'images', extras.images, 'daily_images', extras.dayResetMs, 1 },
+    { 'q_daily_mps', dayKey, 'px', extras.px, 'daily_megapixel_steps', extras.dayResetMs, 1000000 },
+    { 'q_monthly_images', monthKey, 'images', extras.images, 'monthly_images', extras.monthResetMs, 1 },
+    { 'q_monthly_mps', monthKey, 'px', extras.px, 'monthly_megapixel_steps', extras.monthResetMs, 1000000 },
   }
   for _, c in ipairs(checks) do
-    local limit = redis.call('HGET', KEYS[6], c[1])
+    local limit = redis.call('HGET', policy, c[1])
     if limit and limit ~= '' then
       local used = tonumber(redis.call('HGET', c[2], c[3]) or '0')
       if used + c[4] > tonumber(limit) * c[7] + 1e-6 then
@@ -28,6 +26,21 @@ if extras.images then
       end
     end
   end
+  return nil
+end
+`;
+
+/**
+ * Inside CREATE_JOB, after the idempotency and active-job checks. KEYS[6] tenant policy,
+ * KEYS[7] day counter, KEYS[8] month counter; ARGV[10] extras JSON `{images, px, dayResetMs,
+ * monthResetMs}` (quota fields absent: nothing reserved). Returns early with
+ * {'quota', name, limit, used, requested, resetsAtMs} when the job does not fit.
+ */
+export const QUOTA_CHECK = `${CHECK_QUOTAS}
+local extras = cjson.decode(ARGV[10])
+if extras.images then
+  local breach = checkQuotas(KEYS[6], KEYS[7], KEYS[8], extras)
+  if breach then return breach end
 end
 `;
 
