@@ -213,8 +213,11 @@ class SingleStreamBlock(nn.Module):
 
 class FlowTransformer(nn.Module):
     def __init__(self, text_dim, pooled_dim, width=128, heads=4, double=3, single=3, mlp_ratio=3.0,
-                 axes_dim=(8, 12, 12), guidance=False):
+                 axes_dim=(8, 12, 12), guidance=False, txt_tokens=None):
         super().__init__()
+        # txt_tokens: read only the first N rows of encoder_hidden_states / txt_ids (slot
+        # conditioning, slots.py: the text encoder writes its K slot embeddings there)
+        self.txt_tokens = txt_tokens
         assert sum(axes_dim) == width // heads
         self.axes_dim = axes_dim
         self.img_in = nn.Linear(64, width)
@@ -233,6 +236,9 @@ class FlowTransformer(nn.Module):
 
     def forward(self, hidden_states, encoder_hidden_states, pooled_projections, timestep, img_ids, txt_ids,
                 guidance=None):
+        if self.txt_tokens:
+            encoder_hidden_states = encoder_hidden_states[:, :self.txt_tokens]
+            txt_ids = txt_ids[:self.txt_tokens]
         img = self.img_in(hidden_states) + self.pos_in(grid_position(img_ids))[None]
         txt = self.txt_in(encoder_hidden_states)
         vec = self.time_in(timestep_embedding(timestep, 64)) + self.vector_in(pooled_projections)
