@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApiKeyCreate, ApiKeyInfo, ModelList } from '../models.js';
 import { TenantPolicy, TenantPolicyList, TenantPolicyUpdate } from '../fairness.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStatsList } from '../ops.js';
-import { defineRoute, keyErrors, needsAdmin, ok, problem } from './declare.js';
+import { defineRoute, needsAdmin, needsKey, ok, problem } from './declare.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const listOf = (name: string) => ({ type: 'object', properties: { data: { type: 'array', items: ref(name) } } });
@@ -17,7 +17,7 @@ export const MODEL_ROUTES = {
     path: '/v1/models',
     summary: 'Models served by live workers',
     auth: 'key',
-    responses: { '200': ok('models with limits and defaults', ModelList), ...keyErrors },
+    responses: { '200': ok('models with limits and defaults', ModelList), ...needsKey },
   }),
   workers: defineRoute({
     method: 'get',
