@@ -150,10 +150,32 @@ function response(r: ResponseSpec, schemaOf: SchemaRef): Record<string, unknown>
   return { description: r.description, ...headers, ...(content ? { content } : {}) };
 }
 
+/**
+ * Answers every route of a kind gives, whatever its handler does: a key is checked (401) and
+ * counted against the per-key rate limit (429, with Retry-After), the admin key is checked (403),
+ * a body is read by a parser that refuses bad or oversized bodies (400, 413). A declaration that
+ * leaves one out would document less than the route answers, so building the document fails.
+ */
+function assertAnswersDeclared(spec: RouteSpec): void {
+  const needed = [
+    ...(spec.auth === 'none' ? [] : ['401', '429']),
+    ...(spec.auth === 'admin' ? ['403'] : []),
+    ...(spec.body || spec.fileBody ? ['400', '413'] : []),
+  ];
+  const missing = needed.filter((status) => !spec.responses[status]);
+  if (missing.length) throw new Error(`${spec.method.toUpperCase()} ${spec.path} must declare its ${missing.join(', ')} answers`);
+  // our 429 and 503 problems always say when to come back (problem-handler sets Retry-After from retry_after)
+  for (const status of ['429', '503']) {
+    const r = spec.responses[status];
+    if (r?.problem && !r.headers?.['Retry-After']) throw new Error(`${spec.method.toUpperCase()} ${spec.path}: its ${status} must declare Retry-After`);
+  }
+}
+
 /** The OpenAPI path items of these routes. */
 export function openApiPaths(routes: readonly RouteSpec[], schemaOf: SchemaRef): Record<string, Record<string, unknown>> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const spec of routes) {
+    assertAnswersDeclared(spec);
     const params = parameters(spec, schemaOf);
     const operation: Record<string, unknown> = {
       summary: spec.summary,

@@ -15,7 +15,7 @@ export const USAGE_ROUTES = {
     query: UsageQuery,
     responses: {
       '200': report('usage rows and totals, with the tenant\'s quotas and what it has reserved', TenantUsage),
-      '422': problem('invalid range or parameters (a tenant key reports its own tenant only)'),
+      '422': problem('invalid range or parameters (a tenant key reports its own tenant only)', { codes: ['validation_failed'] }),
       ...needsKey,
     },
   }),
@@ -25,6 +25,6 @@ export const USAGE_ROUTES = {
     summary: "Every tenant's usage (admin), one row per tenant and day or model",
     auth: 'admin',
     query: UsageQuery,
-    responses: { '200': report('usage rows per tenant and totals', UsageReport), '422': problem('invalid range or parameters'), ...needsAdmin },
+    responses: { '200': report('usage rows per tenant and totals', UsageReport), '422': problem('invalid range or parameters', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
 };
