@@ -197,6 +197,13 @@ def parser_caption(scene, rng):
     (known noise words and random letter strings), so that words outside the grammar are read as
     nothing. Held-out templates of the eval (apps/cli/src/eval/scene-cases.ts) are never made."""
     text = domain.caption(scene, rng, noise_p=0.4)
+    if len(scene["shapes"]) == 1 and rng.random() < 0.12:
+        # the background phrase between the shape and its place ("the red large circle with a
+        # white background at the bottom"): a phrasing of the v1 grammar the v2 grammar lacks
+        s = scene["shapes"][0]
+        named = {"size": not (s["size"] == domain.DEFAULT_SIZE and rng.random() < 0.3), "color": True}
+        text = " ".join([domain.noun_phrase(s, rng, named), domain.background_phrase(scene["background"], rng),
+                         domain.position_phrase(s["position"], rng)]).replace(" ,", ",").replace(" ;", ";")
     if rng.random() < 0.3:
         words = text.split()
         for _ in range(rng.randint(1, 3)):
