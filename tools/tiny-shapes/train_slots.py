@@ -4,10 +4,14 @@ Three stages, each resumable, each its own process (the parser and the image mod
 depend on each other: the image model trains on ground-truth slot embeddings):
     # 1. the parser (text only; minutes)
     OMP_NUM_THREADS=1 /usr/bin/python3 tools/tiny-shapes/train_slots.py parser --parser-steps 4000
-    # 2. the image model, fine-tuned from the shipped transformer (frozen shipped VAE)
+    # 2. the image model, fine-tuned from the v1 transformer (frozen v1 VAE). The v1 folder is
+    #    models/tiny-shapes before the slot model shipped:
+    #    mkdir /tmp/v1 && git archive ec7150f models/tiny-shapes | tar -x -C /tmp/v1
     OMP_NUM_THREADS=1 nice -n -5 /usr/bin/python3 tools/tiny-shapes/train_slots.py flow \\
-        --init-from models/tiny-shapes --flow-steps 20000 [--resume] [--stop-at UNIX_TIME]
+        --init-from /tmp/v1/models/tiny-shapes --flow-steps 45000 [--resume] [--stop-at UNIX_TIME]
+    #    (--init-from a slot model folder, e.g. the shipped one, continues from its transformer)
     # 3. export (torch 1.13's exporter): ONNX files, manifest, tokenizer, training.json/-log.csv
+    #    (--init-from: any tiny-shapes folder; only its VAE and manifest fields are read)
     /usr/bin/python3 tools/tiny-shapes/train_slots.py export --init-from models/tiny-shapes --out /tmp/cand/tiny-shapes
 `--device cuda` trains stages 1-2 on a GPU (checkpoints load on the CPU for export).
 Checkpoints: tools/tiny-shapes/checkpoints/slots-{parser,flow}-<seed>.pt.
@@ -50,13 +54,20 @@ def ckpt_path(kind, seed):
     return os.path.join(CKPT_DIR, f"slots-{kind}-{seed}.pt")
 
 
-def load_shipped_parts(model_dir, device="cpu"):
-    """Frozen encoder and decoder, and the transformer to start from, read from the shipped ONNX files."""
+def load_shipped_parts(model_dir, transformer=True):
+    """Frozen encoder and decoder, and the transformer to start from, read from the ONNX files of
+    a v1 model folder (the VAE alone, `transformer=False`, from any tiny-shapes folder)."""
     m = json.load(open(os.path.join(model_dir, "model.json")))
     n = m["textLengths"]["t5"]
     f = lambda name: os.path.join(model_dir, m["files"][name])  # noqa: E731
     dec = onnx_weights.load_onnx_weights(nets.Decoder(), f("vaeDecoder"), export.export_decoder).eval()
     enc = onnx_weights.load_onnx_weights(nets.Encoder(), f("vaeEncoder"), export.export_encoder).eval()
+    if not transformer:
+        return m, enc, dec, None
+    recipe = json.load(open(os.path.join(model_dir, "training.json"))).get("recipe", "")
+    if recipe.startswith("slots"):  # a slot model: continue from its transformer as it is
+        tr = onnx_weights.load_onnx_weights(new_transformer(), f("transformer"), export.export_transformer, n)
+        return m, enc, dec, tr
     old = onnx_weights.load_onnx_weights(nets.FlowTransformer(train.WIDTH_TEXT, train.WIDTH_TEXT, width=128, double=2, single=2),
                                          f("transformer"), export.export_transformer, n)
     return m, enc, dec, old
@@ -95,7 +106,8 @@ def stage_flow(args, log):
     device = args.device
     manifest, enc, dec, old = load_shipped_parts(args.init_from)
     shift, scale = manifest["vae"]["shiftFactor"], manifest["vae"]["scalingFactor"]
-    tr = new_transformer(old).to(device)
+    # a v1 transformer is adapted (new text/pooled input layers); a slot model's is taken as it is
+    tr = (old if old.txt_tokens else new_transformer(old)).to(device)
     enc = enc.to(device)
     ema = torch.optim.swa_utils.AveragedModel(
         tr, avg_fn=lambda avg, cur, n: avg * args.ema + cur * (1 - args.ema) if n > 0 else cur)
@@ -209,7 +221,7 @@ def stage_export(args, log):
     clip.load_state_dict(pk["state"])
     t5 = slots.Parser(len(tok.ids), TEXT_LEN)
     t5.load_state_dict(pk["state"])
-    manifest, enc, dec, _ = load_shipped_parts(args.init_from)
+    manifest, enc, dec, _ = load_shipped_parts(args.init_from, transformer=False)
     shift, scale = manifest["vae"]["shiftFactor"], manifest["vae"]["scalingFactor"]
     tr = new_transformer()
     ema_state = {k[len("module."):]: v for k, v in fk["ema"].items() if k.startswith("module.")}
