@@ -125,6 +125,9 @@ def stage_flow(args, log):
     rng = random.Random(args.seed + 2 + step)
     sizes = list(train.SIZE_MIX)
     weights = [train.SIZE_MIX[s] for s in sizes]
+    if args.mix64:  # share of steps at 64x64 (the rest in the SIZE_MIX proportions)
+        rest = sum(w for s, w in zip(sizes, weights) if s != (64, 64))
+        weights = [args.mix64 if s == (64, 64) else w / rest * (1 - args.mix64) for s, w in zip(sizes, weights)]
     txt_ids = torch.zeros(slots.K, 3, device=device)
     t0 = time.time() - (curve[-1][2] if curve else 0.0)
 
@@ -267,6 +270,7 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--ema", type=float, default=0.995)
+    ap.add_argument("--mix64", type=float, default=0, help="share of steps at 64x64 (0: train.SIZE_MIX as it is, 0.5)")
     ap.add_argument("--smooth", type=float, default=0.15, help="soften ground-truth slot probabilities by up to this")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save-every", type=int, default=200)
