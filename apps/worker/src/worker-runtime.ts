@@ -14,6 +14,7 @@ import { batcherOptions, bullConcurrency, type WorkerConfig } from './config.js'
 import { startHeartbeat } from './heartbeat.js';
 import { limitsOf, loadModels } from './model-catalog.js';
 import { RenderBatcher } from './render-batcher.js';
+import { RenderQueueWorker } from './render-queue-worker.js';
 import { OutputProtection } from './output-protection.js';
 import { createRenderProcessor } from './render-processor.js';
 import { createDatasetProcessor } from './dataset-processor.js';
@@ -90,12 +91,14 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const datasets = new DatasetStore(redis, keys, { retentionMs: config.JOB_RETENTION_SECONDS * 1000 });
   const datasetNotifier = typeof options.datasetNotifier === 'function' ? options.datasetNotifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.datasetNotifier ?? noopDatasetNotifier);
   const { processDatasetJob, processChunkJob, chunkFailed } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
-  const processRenderQueueJob = (job: Job<RenderToken>, token?: string) =>
-    job.name === DATASET_CHUNK_JOB ? processChunkJob(job as unknown as Job<DatasetJobData>, token) : processRenderJob(job);
-
   const concurrency = bullConcurrency(config);
   const workers = [...models.keys()].map((model) => {
-    const worker = new Worker<RenderToken>(renderQueueName(model), processRenderQueueJob, {
+    // A render job gives its place in the concurrency back when its render ends (rendered), so
+    // the next batch is taken while this one's outputs are stored; one batch's worth per render
+    // slot may be in that bookkeeping at once.
+    const processRenderQueueJob = (job: Job<RenderToken>, token?: string) =>
+      job.name === DATASET_CHUNK_JOB ? processChunkJob(job as unknown as Job<DatasetJobData>, token) : processRenderJob(job, () => worker.rendered(token));
+    const worker: RenderQueueWorker<RenderToken> = new RenderQueueWorker<RenderToken>(renderQueueName(model), processRenderQueueJob, {
       connection: redis as unknown as ConnectionOptions,
       prefix: keys.bullPrefix,
       concurrency,
@@ -103,6 +106,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       stalledInterval: config.STALLED_INTERVAL_MS,
       maxStalledCount: config.MAX_STALLED_COUNT,
       name: id,
+      maxReleased: config.BATCH_MAX > 1 ? config.WORKER_CONCURRENCY * config.BATCH_MAX : config.WORKER_CONCURRENCY,
     });
     worker.on('error', (err) => logger.error({ err, model }, 'bullmq worker error'));
     worker.on('stalled', (jobId) => logger.warn({ jobId, model }, 'job stalled (its worker died); handed to another worker'));
