@@ -90,7 +90,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   // per model at a time; the dataset queue holds the finalize jobs.
   const datasets = new DatasetStore(redis, keys, { retentionMs: config.JOB_RETENTION_SECONDS * 1000 });
   const datasetNotifier = typeof options.datasetNotifier === 'function' ? options.datasetNotifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.datasetNotifier ?? noopDatasetNotifier);
-  const { processDatasetJob, processChunkJob, chunkFailed } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
+  const { processDatasetJob, processChunkJob, chunkFailed, finalizeFailed } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
   const concurrency = bullConcurrency(config);
   const workers = [...models.keys()].map((model) => {
     // A render job gives its place in the concurrency back when its render ends (rendered), so
@@ -136,6 +136,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       name: `${id}-datasets`,
     });
     worker.on('error', (err) => logger.error({ err, model }, 'bullmq dataset worker error'));
+    worker.on('failed', (job, err) => {
+      if (job) void finalizeFailed(job, err).catch((e: unknown) => logger.error({ err: e, jobId: job.id }, 'could not queue a failed dataset finalize again'));
+    });
     return worker;
   });
   workers.push(...(datasetWorkers as unknown as typeof workers));
