@@ -1,4 +1,4 @@
-import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+import { Worker, type Job, type Processor, type RedisClient, type WorkerOptions } from 'bullmq';
 
 /**
  * A model's render-queue worker whose jobs give their place in BullMQ's concurrency back when
@@ -25,6 +25,13 @@ export class RenderQueueWorker<T = unknown, R = unknown> extends Worker<T, R> {
   private readonly processing = new Set<Promise<unknown>>();
   /** The most jobs in bookkeeping at once (0: jobs keep their place until their processor returns). */
   readonly maxReleased: number;
+  /**
+   * Whether the last look at the queue found no job to take (the worker now waits for new ones):
+   * the batcher then starts the next batch without waiting for it to fill up.
+   */
+  queueEmpty = false;
+  /** Called each time a look at the queue finds no job. */
+  onQueueEmpty?: () => void;
 
   constructor(name: string, processor: Processor<T, R, string>, opts: WorkerOptions & { maxReleased: number }) {
     const { maxReleased, ...bullOpts } = opts;
@@ -58,30 +65,53 @@ export class RenderQueueWorker<T = unknown, R = unknown> extends Worker<T, R> {
     return this.released;
   }
 
+  protected override async moveToActive(client: RedisClient, token: string, name?: string): Promise<Job<T, R, string>> {
+    const job = await super.moveToActive(client, token, name);
+    this.queueEmpty = !job;
+    if (!job) this.onQueueEmpty?.();
+    return job;
+  }
+
   override processJob(job: Job<T, R, string>, token: string, fetchNextCallback: () => boolean = () => true): Promise<void | Job<T, R, string>> {
     if (this.maxReleased <= 0) return super.processJob(job, token, fetchNextCallback);
     let early = false;
+    // the job's end is being recorded (with the next job fetched in the same step): too late to release
+    let sealed = false;
     let releaseNow!: () => void;
     const releasedAt = new Promise<void>((resolve) => (releaseNow = resolve));
     const release = () => {
-      if (early) return;
+      if (early || sealed) return;
       early = true;
       this.released++;
       releaseNow();
     };
+    const undefer = () => {
+      const i = this.deferred.indexOf(release);
+      if (i >= 0) this.deferred.splice(i, 1);
+    };
     this.releases.set(token, release);
-    // A released job's completion must not fetch the next job: the main loop already took the
-    // place back and would never see a job handed over here (it would sit active, unprocessed).
-    const whole = super.processJob(job, token, () => !early && fetchNextCallback()).finally(() => {
+    // A released job's end must not fetch the next job: the main loop already took the place back
+    // and would never see a job handed over here (it would sit active, unprocessed). And a job
+    // whose end fetches the next one is not released after that (a deferred release arriving
+    // late would drop the fetched job the same way).
+    const fetchNext = () => {
+      if (early) return false;
+      const fetch = fetchNextCallback();
+      if (fetch) {
+        sealed = true;
+        undefer();
+      }
+      return fetch;
+    };
+    const whole = super.processJob(job, token, fetchNext).finally(() => {
       this.releases.delete(token);
       if (early) {
         this.released--;
         // a job in bookkeeping ended: the oldest deferred one takes its place
         this.deferred.shift()?.();
       } else {
-        // ended before its render ended (or without one): it was never released
-        const i = this.deferred.indexOf(release);
-        if (i >= 0) this.deferred.splice(i, 1);
+        // ended before its render ended (or without one), or deferred to its end: never released
+        undefer();
       }
     });
     this.processing.add(whole);

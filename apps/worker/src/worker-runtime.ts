@@ -79,7 +79,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const cancels = new CancelWatch(subscriber, keys.cancelChannel);
   await cancels.start();
   const current = new Set<string>();
-  const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, batcherOptions(config))]));
+  // each model's batcher learns from its queue worker (below) whether the queue had jobs left
+  const queueEmpty = new Map<string, () => boolean>();
+  const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, { ...batcherOptions(config), queueEmpty: () => queueEmpty.get(name)?.() ?? false })]));
   const protection = await OutputProtection.create(config, redis, new Map([...models].map(([name, m]) => [name, { name, dir: m.dir, manifest: m.manifest }])), logger);
   const { processRenderJob, failAbandoned } = createRenderProcessor({
     lifecycle, storage, cancels, renderers, logger, workerId: id, progressIntervalMs: config.PROGRESS_INTERVAL_MS, current, protection,
@@ -108,6 +110,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       name: id,
       maxReleased: config.BATCH_MAX > 1 ? config.WORKER_CONCURRENCY * config.BATCH_MAX : config.WORKER_CONCURRENCY,
     });
+    queueEmpty.set(model, () => worker.queueEmpty);
+    worker.onQueueEmpty = () => renderers.get(model)?.queueDrained();
     worker.on('error', (err) => logger.error({ err, model }, 'bullmq worker error'));
     worker.on('stalled', (jobId) => logger.warn({ jobId, model }, 'job stalled (its worker died); handed to another worker'));
     worker.on('failed', (job, err) => {
