@@ -10,11 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { Worker, type ConnectionOptions } from 'bullmq';
-import type { DatasetNotification } from '@flowfarm/contracts';
+import type { DatasetNotification, ManifestLine } from '@flowfarm/contracts';
 import { DatasetStore, datasetQueueName, farmKeys, type DatasetJobData, type DatasetRecord } from '@flowfarm/queue';
 import { createStorage, type ResultStorage } from '@flowfarm/storage';
 import { createDatasetProcessor, MAX_FINALIZE_REQUEUES } from './dataset-processor.js';
-import type { ManifestLine } from './dataset-files.js';
 
 const prefix = `ff-test-${randomUUID()}`;
 const keys = farmKeys(prefix);
