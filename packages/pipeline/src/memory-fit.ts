@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { ModelLoadError } from './errors.js';
@@ -36,6 +36,8 @@ export function deviceMemoryBudget(spec: ProviderSpec): { bytes: number; source:
   if (spec.name === 'cpu') return { bytes: os.totalmem(), source: 'the machine\'s memory' };
   if (spec.name === 'cuda' || spec.name === 'tensorrt') {
     try {
+      // loaded here, for GPU providers only: child_process costs a CPU-only start some milliseconds
+      const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
       const out = execFileSync(
         'nvidia-smi',
         ['--query-gpu=memory.free', '--format=csv,noheader,nounits', `--id=${spec.deviceId ?? 0}`],
