@@ -34,6 +34,10 @@ export function defaultGraphCacheDir(env: NodeJS.ProcessEnv = process.env): stri
   return path.join(base, 'flowfarm', 'graphs');
 }
 
+let cpu: string | undefined;
+/** os.cpus() reads /proc/cpuinfo: once per process, not once per graph */
+const cpuModel = () => (cpu ??= os.cpus()[0]?.model ?? '');
+
 interface Entry {
   /** where the optimised graph of this file, with these options, lives */
   file: string;
@@ -47,7 +51,7 @@ function entryFor(dir: string, graph: string, options: ort.InferenceSession.Sess
   if (st.size > BigInt(MAX_CACHED_GRAPH_BYTES) || externalDataFilesOf(real, Number(st.size)).length > 0) return undefined;
   const key = JSON.stringify({
     graph: real, size: String(st.size), mtime: String(st.mtimeNs), ctime: String(st.ctimeNs), ino: String(st.ino), dev: String(st.dev),
-    ort: ort.env.versions, arch: process.arch, cpu: os.cpus()[0]?.model ?? '',
+    ort: ort.env.versions, arch: process.arch, cpu: cpuModel(),
     level: options.graphOptimizationLevel ?? 'all', providers: options.executionProviders,
   });
   const family = `${path.basename(real, '.onnx')}.${sha(real).slice(0, 12)}.`;
