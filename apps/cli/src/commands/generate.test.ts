@@ -20,12 +20,13 @@ const fixtures = path.join(repo, 'packages', 'pipeline', 'test-fixtures');
 const tmp = mkdtempSync(path.join(tmpdir(), 'ff-generate-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Where spawned commands keep optimised graphs (not the user's ~/.cache). */
+/** Where commands keep optimised graphs (not the user's ~/.cache), spawned or run in this process. */
 const cacheHome = path.join(tmp, 'xdg-cache');
+process.env.XDG_CACHE_HOME = cacheHome;
 
 async function flowfarm(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: tmp, env: { ...process.env, XDG_CACHE_HOME: cacheHome, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: tmp, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -58,6 +58,9 @@ options:
   --start-timeout S  with --api: seconds the job may wait for a worker, else it expires
   --cancel-after D   with --api: deadline from submit (30, 90s, 5m, 1h30m): not started →
                      expired, still running → canceled
+
+On the CPU provider the graphs onnxruntime optimises on the first run are kept in
+$XDG_CACHE_HOME/flowfarm/graphs (default ~/.cache/flowfarm/graphs) for later runs.
 `;
 
 const OPTIONS = {
