@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
-import { buildOpenApiDocument } from '@flowfarm/contracts';
-import { httpMetricsMiddleware, metricsHandler } from '@flowfarm/metrics';
-import { withWebhookRoutes } from '@flowfarm/webhooks';
+import { httpMetricsMiddleware } from '@flowfarm/metrics';
 import type { ApiDeps } from './deps.js';
 import { notFoundHandler, problemHandler } from './problem-handler.js';
 import { adminKeysRouter } from './routes/admin-keys.js';
@@ -11,6 +9,7 @@ import { adminAuditRouter, adminModerationRouter } from './routes/admin-moderati
 import { provenanceRouter, wellKnownKeysRouter } from './routes/provenance.js';
 import { filesRouter } from './routes/files.js';
 import { healthRouter } from './routes/health.js';
+import { serviceRouter } from './routes/service.js';
 import { jobEventsRouter } from './routes/job-events.js';
 import { jobsRouter } from './routes/jobs.js';
 import { datasetsRouter } from './routes/datasets.js';
@@ -44,11 +43,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(httpMetricsMiddleware());
 
   app.use(healthRouter(deps));
-  app.get('/metrics', metricsHandler);
-  const openapi = withWebhookRoutes(buildOpenApiDocument({ serverUrl: deps.config.PUBLIC_URL }));
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
-  });
+  app.use(serviceRouter(deps));
   app.use(filesRouter(deps));
   app.use(wellKnownKeysRouter(deps));
 

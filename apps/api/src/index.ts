@@ -6,3 +6,5 @@ export { createAuth, requireAdmin, requireTenant, type Auth } from './auth.js';
 export { ApiKeyStore, hashApiKey } from './api-key-store.js';
 export { defaultIntegrations, startApi, runApiProcess, type RunningApi } from './main.js';
 export { webRouters, createOpsRouter, createWebUiRouter } from './web/index.js';
+export { API_ROUTES, apiDocument } from './api-document.js';
+export { SERVES_DECLARATION, serveRoute, type RouteHandler } from './serve-route.js';

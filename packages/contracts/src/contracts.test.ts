@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JobInput, buildOpenApiDocument, farmEnvSchema, fieldErrorsFromZod, toProblem, RateLimitedError, UnknownModelError } from './index.js';
+import { z } from 'zod';
+import { JobInput, buildOpenApiDocument, defineRoute, farmEnvSchema, fieldErrorsFromZod, needsKey, ok, problem, toProblem, RateLimitedError, UnknownModelError } from './index.js';
 
 function pathsOf(body: unknown): string[] {
   const parsed = JobInput.safeParse(body);
@@ -54,6 +55,16 @@ describe('OpenAPI document', () => {
     expect(refs.length).toBeGreaterThan(10);
     for (const name of refs) expect(schemas, name).toHaveProperty(name);
     expect(JSON.stringify(schemas.JobInput)).toContain('num_images');
+  });
+
+  it('refuses a declaration that leaves out an answer every route of its kind gives', () => {
+    const build = (responses: Record<string, ReturnType<typeof ok>>) =>
+      buildOpenApiDocument({ routes: [defineRoute({ method: 'put', path: '/v1/thing', summary: 'a thing', auth: 'tenant', body: z.object({ a: z.string() }), responses })] });
+    const bodyErrors = { '400': problem('bad JSON'), '413': problem('too large') };
+    expect(() => build({ '200': ok('done'), ...bodyErrors })).toThrow('must declare its 401, 429 answers');
+    expect(() => build({ '200': ok('done'), ...needsKey })).toThrow('must declare its 400, 413 answers');
+    expect(() => build({ '200': ok('done'), ...bodyErrors, ...needsKey, '429': problem('slow down') })).toThrow('its 429 must declare Retry-After');
+    expect(build({ '200': ok('done'), ...bodyErrors, ...needsKey }).paths).toHaveProperty(['/v1/thing', 'put']);
   });
 });
 

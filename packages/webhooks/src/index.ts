@@ -38,4 +38,4 @@ export {
 } from './delivery-worker.js';
 export { redeliver } from './redelivery.js';
 export * from './api-schemas.js';
-export { withWebhookRoutes } from './openapi.js';
+export { WEBHOOK_ROUTES } from './routes.js';

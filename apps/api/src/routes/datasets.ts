@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { ConflictError, DatasetSpec, NotFoundError, QuotaExceededError, ValidationError, fieldErrorsFromZod, type DatasetView } from '@flowfarm/contracts';
+import { ConflictError, DATASET_ROUTES, NotFoundError, QuotaExceededError, ValidationError, type DatasetView } from '@flowfarm/contracts';
 import { DatasetStore, buildDatasetView, datasetImageKey, type DatasetRecord, type FilledDatasetSpec } from '@flowfarm/queue';
 import { requireTenant } from '../auth.js';
 import { apiBaseUrl, type ApiDeps } from '../deps.js';
 import { defaultJobCostOf, resolveAgainstModel, servedModels } from '../job-submission.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
+import { serveRoute } from '../serve-route.js';
 
 const newDatasetId = (): string => `ds_${randomBytes(12).toString('base64url')}`;
 
@@ -14,6 +15,7 @@ const newDatasetId = (): string => `ds_${randomBytes(12).toString('base64url')}`
  * the whole set against the tenant's quotas (429 when it does not fit), stores the spec and
  * queues the first few chunks in the model's render queue with fair-share priorities; items
  * are made from the spec when rendered, so accepting 100,000 items costs the same as accepting 10.
+ * Declared in contracts' routes/datasets.ts.
  */
 export function datasetsRouter(deps: ApiDeps): Router {
   const router = Router();
@@ -28,19 +30,15 @@ export function datasetsRouter(deps: ApiDeps): Router {
     return buildDatasetView(record, await datasets.counts(record.id, record.spec.count), base, link);
   }
 
-  async function loadOwn(req: Request): Promise<DatasetRecord> {
+  async function loadOwn(req: Request, id: string): Promise<DatasetRecord> {
     const tenant = requireTenant(req);
-    const id = String(req.params.id);
     const record = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await datasets.get(id) : null;
     if (!record || record.tenant !== tenant) throw new NotFoundError(`no dataset ${id}`);
     return record;
   }
 
-  router.post('/datasets', async (req, res) => {
+  serveRoute(router, '/v1', DATASET_ROUTES.create, async (req, res, { body: spec }) => {
     const tenant = requireTenant(req);
-    const parsed = DatasetSpec.safeParse(req.body);
-    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
-    const spec = parsed.data;
     // the same SSRF guard as a job's webhook (private and metadata addresses refused)
     await assertSubmittedWebhookAllowed(deps, { prompt: 'dataset', ...(spec.webhook ? { webhook: spec.webhook } : {}) });
     // The model's limits and defaults, checked as for a job (same field names, same errors).
@@ -64,23 +62,19 @@ export function datasetsRouter(deps: ApiDeps): Router {
     res.set('Location', body.urls.self).status(202).json(body);
   });
 
-  router.get('/datasets', async (req, res) => {
-    const tenant = requireTenant(req);
-    const limit = Math.min(100, Math.max(1, Number(req.query.limit ?? 20) || 20));
-    const records = await datasets.list(tenant, limit);
+  serveRoute(router, '/v1', DATASET_ROUTES.list, async (req, res, { query }) => {
+    const records = await datasets.list(requireTenant(req), query.limit);
     res.json({ data: await Promise.all(records.map((r) => view(req, r))) });
   });
 
-  router.get('/datasets/:id', async (req, res) => {
-    res.json(await view(req, await loadOwn(req)));
+  serveRoute(router, '/v1', DATASET_ROUTES.get, async (req, res, { params }) => {
+    res.json(await view(req, await loadOwn(req, params.id)));
   });
 
   // The streaming manifest: one line per item recorded so far, in the order items finished,
   // readable while the dataset runs; `from=n` skips the n lines a reader already has.
-  router.get('/datasets/:id/manifest', async (req, res) => {
-    const record = await loadOwn(req);
-    const from = req.query.from === undefined ? 0 : Number(req.query.from);
-    if (!Number.isInteger(from) || from < 0) throw new ValidationError([{ path: 'from', message: 'must be a whole number of lines already read (0 or more)' }]);
+  serveRoute(router, '/v1', DATASET_ROUTES.manifest, async (req, res, { params, query: { from } }) => {
+    const record = await loadOwn(req, params.id);
     res.status(200).set({ 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'Dataset-Status': record.status });
     for await (const line of datasets.recordedLines(record.id, from)) {
       if (!res.write(`${line}\n`)) await new Promise((resolve) => res.once('drain', resolve));
@@ -89,10 +83,9 @@ export function datasetsRouter(deps: ApiDeps): Router {
   });
 
   // One image of the set: a redirect to its signed URL (how the CLI downloads a set).
-  router.get('/datasets/:id/images/:index', async (req, res) => {
-    const record = await loadOwn(req);
-    const index = Number(req.params.index);
-    if (!Number.isInteger(index) || index < 0 || index >= record.spec.count) {
+  serveRoute(router, '/v1', DATASET_ROUTES.image, async (req, res, { params: { id, index } }) => {
+    const record = await loadOwn(req, id);
+    if (index >= record.spec.count) {
       throw new ValidationError([{ path: 'index', message: `must be an integer from 0 to ${record.spec.count - 1}` }]);
     }
     if (!(await datasets.isDone(record.id, index))) throw new NotFoundError(`item ${index} of ${record.id} is not rendered yet`);
@@ -102,8 +95,8 @@ export function datasetsRouter(deps: ApiDeps): Router {
 
   // Canceled: no more chunks start, unrendered items give their quota back, and a worker sends
   // the one dataset.canceled webhook (the finalize job, which finds the dataset canceled).
-  router.post('/datasets/:id/cancel', async (req, res) => {
-    const record = await loadOwn(req);
+  serveRoute(router, '/v1', DATASET_ROUTES.cancel, async (req, res, { params }) => {
+    const record = await loadOwn(req, params.id);
     if (!(await datasets.finish(record, 'canceled'))) {
       throw new ConflictError('dataset_finished', `dataset ${record.id} has already finished (${record.status})`);
     }

@@ -1,7 +1,8 @@
 import { Router } from 'express';
-import { TERMINAL_EVENT_TYPES } from '@flowfarm/contracts';
+import { JOB_ROUTES, TERMINAL_EVENT_TYPES } from '@flowfarm/contracts';
 import type { ApiDeps } from '../deps.js';
 import { jobViewFor, loadOwnJob } from '../job-views.js';
+import { serveRoute } from '../serve-route.js';
 
 /**
  * GET /v1/jobs/:id/events — Server-Sent Events from the job's Redis stream. Each message has
@@ -9,13 +10,14 @@ import { jobViewFor, loadOwnJob } from '../job-views.js';
  * events after it. Pub/sub notices only wake the reader; events always come from the stream,
  * which is what keeps a resume free of gaps and duplicates. Terminal events carry the finished
  * job (`job`) and end the stream; idle streams get a comment line every SSE_HEARTBEAT_SECONDS.
+ * Declared in contracts' routes/jobs.ts.
  */
 export function jobEventsRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  router.get('/jobs/:id/events', async (req, res) => {
-    const record = await loadOwnJob(deps, req, req.params.id);
-    const resumeFrom = req.get('last-event-id') ?? (typeof req.query.last_event_id === 'string' ? req.query.last_event_id : undefined);
+  serveRoute(router, '/v1', JOB_ROUTES.events, async (req, res, { params, query }) => {
+    const record = await loadOwnJob(deps, req, params.id);
+    const resumeFrom = req.get('last-event-id') ?? query.last_event_id;
     let lastId = resumeFrom && /^\d+-\d+$/.test(resumeFrom) ? resumeFrom : '0';
 
     res.status(200).set({

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { BadRequestError, ConflictError, JobInput, JobListQuery, ValidationError, fieldErrorsFromZod, isTerminalStatus, type JobView } from '@flowfarm/contracts';
+import { BadRequestError, ConflictError, JOB_ROUTES, ValidationError, isTerminalStatus, type JobView } from '@flowfarm/contracts';
 import type { JobRecord, ListPosition } from '@flowfarm/queue';
 import { requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
@@ -8,6 +8,7 @@ import { cancelAfterSeconds } from '../fair-submit.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
 import { jobViewFor, loadOwnJob, viewsFor } from '../job-views.js';
 import { preferWaitSeconds, waitForJob } from '../wait-for-job.js';
+import { serveRoute } from '../serve-route.js';
 
 /** Opaque list cursor: the created time and id of the last job of the previous page. */
 function encodeListCursor(position: ListPosition): string {
@@ -20,21 +21,19 @@ function decodeListCursor(cursor: string): ListPosition {
   return { createdMs: Number(match[1]), id: match[2] };
 }
 
-/** POST/GET /v1/jobs, GET /v1/jobs/:id, POST /v1/jobs/:id/cancel. */
+/** POST/GET /v1/jobs, GET /v1/jobs/:id, POST /v1/jobs/:id/cancel. Declared in contracts' routes/jobs.ts. */
 export function jobsRouter(deps: ApiDeps): Router {
   const router = Router();
 
-  router.post('/jobs', async (req, res) => {
+  serveRoute(router, '/v1', JOB_ROUTES.submit, async (req, res, { body: input }) => {
     const tenant = requireTenant(req);
-    const parsed = JobInput.safeParse(req.body);
-    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
-    await assertSubmittedWebhookAllowed(deps, parsed.data);
+    await assertSubmittedWebhookAllowed(deps, input);
     const idempotencyKey = req.get('idempotency-key');
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw new ValidationError([{ path: 'Idempotency-Key', message: 'must be 1-255 characters' }]);
     }
     const who = { keyId: req.apiKeyId, keyMaxPriority: req.apiKeyMaxPriority ?? null, cancelAfterSeconds: cancelAfterSeconds(req.get('cancel-after')), client: req.ip ?? 'unknown' };
-    const { record, created, queuePosition } = await submitJob(deps, tenant, req.body, parsed.data, idempotencyKey, who, viewsFor(deps, req));
+    const { record, created, queuePosition } = await submitJob(deps, tenant, req.body, input, idempotencyKey, who, viewsFor(deps, req));
     let view = await jobViewFor(deps, req, record, queuePosition);
     if (!created) res.set('Idempotent-Replayed', 'true');
     res.set('Location', view.urls.self);
@@ -50,12 +49,10 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.status(isTerminalStatus(view.status) && wait !== null ? 200 : 202).json(view);
   });
 
-  router.get('/jobs', async (req, res) => {
+  serveRoute(router, '/v1', JOB_ROUTES.list, async (req, res, { query }) => {
     const tenant = requireTenant(req);
-    const parsed = JobListQuery.safeParse(req.query);
-    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
-    const { status, limit } = parsed.data;
-    let position = parsed.data.cursor ? decodeListCursor(parsed.data.cursor) : null;
+    const { status, limit } = query;
+    let position = query.cursor ? decodeListCursor(query.cursor) : null;
     const data: JobView[] = [];
     let exhausted = false;
     // Filtering by status reads ahead in pages; the cursor is the last job looked at.
@@ -77,13 +74,13 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.json({ data, next_cursor: more && position ? encodeListCursor(position) : null });
   });
 
-  router.get('/jobs/:id', async (req, res) => {
-    const record = await loadOwnJob(deps, req, req.params.id);
+  serveRoute(router, '/v1', JOB_ROUTES.get, async (req, res, { params }) => {
+    const record = await loadOwnJob(deps, req, params.id);
     res.json(await jobViewFor(deps, req, record));
   });
 
-  router.post('/jobs/:id/cancel', async (req, res) => {
-    const record = await loadOwnJob(deps, req, req.params.id);
+  serveRoute(router, '/v1', JOB_ROUTES.cancel, async (req, res, { params }) => {
+    const record = await loadOwnJob(deps, req, params.id);
     const outcome = await deps.lifecycle.cancel(record, viewsFor(deps, req));
     if (outcome.kind === 'missing') return void res.status(404).end();
     if (outcome.kind === 'finished') {

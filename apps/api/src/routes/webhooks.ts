@@ -1,4 +1,5 @@
-// Webhook routes (mounted under /v1 through createApp's extraRouters, after authentication):
+// Webhook routes (declared in @flowfarm/webhooks' routes.ts; mounted under /v1 through
+// createApp's extraRouters, after authentication):
 //   PUT|GET|DELETE /v1/webhook-endpoint          the tenant's default endpoint
 //   GET  /v1/webhook-secret                       the tenant's whsec_… signing secret
 //   POST /v1/webhook-secret/rotate                new secret; the old one also signs for 24 h
@@ -7,7 +8,7 @@
 // and the webhook half of the api process: the notifier it reports transitions to and the
 // delivery worker it runs unless WEBHOOK_DELIVERY=false.
 import { Router } from 'express';
-import { NotFoundError, ValidationError, fieldErrorsFromZod, type JobInput } from '@flowfarm/contracts';
+import { NotFoundError, ValidationError, type JobInput } from '@flowfarm/contracts';
 import {
   assertWebhookUrlAllowed,
   createWebhookNotifier,
@@ -17,7 +18,7 @@ import {
   DeliveryLog,
   redeliver,
   startWebhookDeliveryWorker,
-  WebhookEndpointInput,
+  WEBHOOK_ROUTES,
   WebhookEndpointStore,
   WebhookSecretStore,
   WebhookUrlRefusedError,
@@ -27,6 +28,7 @@ import {
 import { requireTenant } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { loadOwnJob } from '../job-views.js';
+import { serveRoute } from '../serve-route.js';
 
 /** 422 with the field path when the SSRF guard refuses a webhook URL. */
 async function checkWebhookUrl(url: string, allowPrivate: boolean, path: string): Promise<void> {
@@ -61,43 +63,41 @@ export function webhooksRouter(deps: ApiDeps): Router {
     return { ...endpoint, disabled: await endpoints.disabledInfo(tenant, endpoint.url) };
   }
 
-  router.put('/webhook-endpoint', async (req, res) => {
+  serveRoute(router, '/v1', WEBHOOK_ROUTES.putEndpoint, async (req, res, { body }) => {
     const tenant = requireTenant(req);
-    const parsed = WebhookEndpointInput.safeParse(req.body);
-    if (!parsed.success) throw new ValidationError(fieldErrorsFromZod(parsed.error));
-    await checkWebhookUrl(parsed.data.url, deps.config.WEBHOOK_ALLOW_PRIVATE, 'url');
-    await endpoints.setDefault(tenant, parsed.data.url, parsed.data.events ?? [...DEFAULT_WEBHOOK_EVENTS]);
+    await checkWebhookUrl(body.url, deps.config.WEBHOOK_ALLOW_PRIVATE, 'url');
+    await endpoints.setDefault(tenant, body.url, body.events ?? [...DEFAULT_WEBHOOK_EVENTS]);
     res.json(await endpointView(tenant));
   });
 
-  router.get('/webhook-endpoint', async (req, res) => {
+  serveRoute(router, '/v1', WEBHOOK_ROUTES.getEndpoint, async (req, res) => {
     const view = await endpointView(requireTenant(req));
     if (!view) throw new NotFoundError('no default webhook endpoint set');
     res.json(view);
   });
 
-  router.delete('/webhook-endpoint', async (req, res) => {
+  serveRoute(router, '/v1', WEBHOOK_ROUTES.deleteEndpoint, async (req, res) => {
     await endpoints.removeDefault(requireTenant(req));
     res.status(204).end();
   });
 
-  router.get('/webhook-secret', async (req, res) => {
+  serveRoute(router, '/v1', WEBHOOK_ROUTES.secret, async (req, res) => {
     res.json(await secrets.describe(requireTenant(req)));
   });
 
-  router.post('/webhook-secret/rotate', async (req, res) => {
+  serveRoute(router, '/v1', WEBHOOK_ROUTES.rotateSecret, async (req, res) => {
     res.json(await secrets.rotate(requireTenant(req)));
   });
 
-  router.get('/jobs/:id/deliveries', async (req, res) => {
-    const job = await loadOwnJob(deps, req, req.params.id);
+  serveRoute(router, '/v1', WEBHOOK_ROUTES.deliveries, async (req, res, { params }) => {
+    const job = await loadOwnJob(deps, req, params.id);
     res.json({ data: await deliveries.listForJob(job.tenant, job.id) });
   });
 
-  router.post('/jobs/:id/deliveries/:delivery/redeliver', async (req, res) => {
-    const job = await loadOwnJob(deps, req, req.params.id);
-    const record = await redeliver({ deliveries, endpoints, queue }, job.tenant, job.id, req.params.delivery);
-    if (!record) throw new NotFoundError(`no delivery ${req.params.delivery} for job ${job.id}`);
+  serveRoute(router, '/v1', WEBHOOK_ROUTES.redeliver, async (req, res, { params }) => {
+    const job = await loadOwnJob(deps, req, params.id);
+    const record = await redeliver({ deliveries, endpoints, queue }, job.tenant, job.id, params.delivery);
+    if (!record) throw new NotFoundError(`no delivery ${params.delivery} for job ${job.id}`);
     res.status(202).json(record);
   });
 

@@ -2,7 +2,7 @@
 // the audit log.
 import { z } from 'zod';
 import { AuditList, GlobalModerationPolicy, ModerationCheckRequest, ModerationCheckResult, ModerationPolicy, TenantModerationPolicy } from '../moderation.js';
-import { defineRoute, needsAdmin, ok, problem } from './declare.js';
+import { defineRoute, jsonBodyErrors, needsAdmin, ok, problem } from './declare.js';
 
 const TENANT = /^[A-Za-z0-9_.-]{1,64}$/;
 const tenant = z.object({ tenant: z.string().regex(TENANT, { message: 'tenant must be 1-64 of A-Z a-z 0-9 _ . -' }) });
@@ -22,7 +22,7 @@ export const MODERATION_ROUTES = {
     auth: 'admin',
     body: ModerationPolicy,
     emptyBodyAs: {},
-    responses: { '200': ok('stored', GlobalModerationPolicy), '422': problem('invalid policy (field paths)'), ...needsAdmin },
+    responses: { '200': ok('stored', GlobalModerationPolicy), ...jsonBodyErrors(), '422': problem('invalid policy (field paths)', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
   resetPolicy: defineRoute({
     method: 'delete',
@@ -37,7 +37,7 @@ export const MODERATION_ROUTES = {
     summary: "A tenant's own moderation policy (admin)",
     auth: 'admin',
     params: tenant,
-    responses: { '200': ok('the policy', TenantModerationPolicy), '404': problem('the tenant has none'), '422': problem('invalid tenant name'), ...needsAdmin },
+    responses: { '200': ok('the policy', TenantModerationPolicy), '404': problem('the tenant has none', { codes: ['not_found'] }), '422': problem('invalid tenant name', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
   putTenant: defineRoute({
     method: 'put',
@@ -47,7 +47,7 @@ export const MODERATION_ROUTES = {
     params: tenant,
     body: ModerationPolicy,
     emptyBodyAs: {},
-    responses: { '200': ok('stored', TenantModerationPolicy), '422': problem('invalid policy or tenant name'), ...needsAdmin },
+    responses: { '200': ok('stored', TenantModerationPolicy), ...jsonBodyErrors(), '422': problem('invalid policy or tenant name', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
   deleteTenant: defineRoute({
     method: 'delete',
@@ -55,7 +55,7 @@ export const MODERATION_ROUTES = {
     summary: "Remove a tenant's policy (admin)",
     auth: 'admin',
     params: tenant,
-    responses: { '204': ok('removed'), '404': problem('the tenant has none'), '422': problem('invalid tenant name'), ...needsAdmin },
+    responses: { '204': ok('removed'), '404': problem('the tenant has none', { codes: ['not_found'] }), '422': problem('invalid tenant name', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
   check: defineRoute({
     method: 'post',
@@ -64,7 +64,7 @@ export const MODERATION_ROUTES = {
     auth: 'admin',
     body: ModerationCheckRequest,
     emptyBodyAs: {},
-    responses: { '200': ok('the verdict', ModerationCheckResult), '422': problem('invalid request'), ...needsAdmin },
+    responses: { '200': ok('the verdict', ModerationCheckResult), ...jsonBodyErrors(), '422': problem('invalid request', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
   audit: defineRoute({
     method: 'get',
@@ -76,6 +76,6 @@ export const MODERATION_ROUTES = {
       limit: z.coerce.number().int().min(1).max(500).default(50),
       before: z.string().regex(/^\d+-\d+$/, 'before must be an entry id from an earlier page').optional(),
     }),
-    responses: { '200': ok('entries', AuditList), '422': problem('invalid query'), ...needsAdmin },
+    responses: { '200': ok('entries', AuditList), '422': problem('invalid query', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
 };

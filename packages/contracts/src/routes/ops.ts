@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApiKeyCreate, ApiKeyInfo, ModelList } from '../models.js';
 import { TenantPolicy, TenantPolicyList, TenantPolicyUpdate } from '../fairness.js';
 import { AdminJobList, AdminJobState, AdminJobSummary, QueueStatsList } from '../ops.js';
-import { defineRoute, keyErrors, needsAdmin, ok, problem } from './declare.js';
+import { defineRoute, jsonBodyErrors, needsAdmin, needsKey, ok, problem } from './declare.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const listOf = (name: string) => ({ type: 'object', properties: { data: { type: 'array', items: ref(name) } } });
@@ -17,7 +17,7 @@ export const MODEL_ROUTES = {
     path: '/v1/models',
     summary: 'Models served by live workers',
     auth: 'key',
-    responses: { '200': ok('models with limits and defaults', ModelList), ...keyErrors },
+    responses: { '200': ok('models with limits and defaults', ModelList), ...needsKey },
   }),
   workers: defineRoute({
     method: 'get',
@@ -43,7 +43,7 @@ export const KEY_ROUTES = {
     auth: 'admin',
     body: ApiKeyCreate,
     emptyBodyAs: {},
-    responses: { '201': ok('the new key, shown once', ApiKeyInfo), '422': problem('invalid fields (field paths)'), ...needsAdmin },
+    responses: { '201': ok('the new key, shown once', ApiKeyInfo), ...jsonBodyErrors(), '422': problem('invalid fields (field paths)', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
   revoke: defineRoute({
     method: 'delete',
@@ -51,7 +51,7 @@ export const KEY_ROUTES = {
     summary: 'Revoke an API key (admin)',
     auth: 'admin',
     params: id,
-    responses: { '204': ok('revoked'), '404': problem('no such key'), ...needsAdmin },
+    responses: { '204': ok('revoked'), '404': problem('no such key', { codes: ['not_found'] }), ...needsAdmin },
   }),
 };
 
@@ -69,7 +69,7 @@ export const TENANT_ROUTES = {
     summary: "A tenant's weight, highest priority and quotas (admin; defaults when never set)",
     auth: 'admin',
     params: tenant,
-    responses: { '200': ok('the policy', TenantPolicy), '422': problem('invalid tenant name'), ...needsAdmin },
+    responses: { '200': ok('the policy', TenantPolicy), '422': problem('invalid tenant name', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
   put: defineRoute({
     method: 'put',
@@ -79,7 +79,7 @@ export const TENANT_ROUTES = {
     params: tenant,
     body: TenantPolicyUpdate,
     emptyBodyAs: {},
-    responses: { '200': ok('the policy now', TenantPolicy), '422': problem('invalid fields (field paths)'), ...needsAdmin },
+    responses: { '200': ok('the policy now', TenantPolicy), ...jsonBodyErrors(), '422': problem('invalid fields (field paths)', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
 };
 
@@ -117,7 +117,7 @@ export const ADMIN_JOB_ROUTES = {
     summary: "Every tenant's jobs in one state, newest first (admin)",
     auth: 'admin',
     query: z.object({ state: AdminJobState, limit: z.coerce.number().int().min(1).max(100).default(20) }),
-    responses: { '200': ok('jobs', AdminJobList), '422': problem('invalid state or limit'), ...needsAdmin },
+    responses: { '200': ok('jobs', AdminJobList), '422': problem('invalid state or limit', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
   retry: defineRoute({
     method: 'post',
@@ -125,7 +125,7 @@ export const ADMIN_JOB_ROUTES = {
     summary: 'Run a failed or canceled job again as a new job of the same tenant (admin)',
     auth: 'admin',
     params: id,
-    responses: { '202': ok('the new job (retry_of names the old one)', AdminJobSummary), '404': problem('no such job'), '409': problem('the job has not failed'), ...needsAdmin },
+    responses: { '202': ok('the new job (retry_of names the old one)', AdminJobSummary), '404': problem('no such job', { codes: ['not_found'] }), '409': problem('the job has not failed (nor been canceled)', { codes: ['job_not_failed'] }), ...needsAdmin },
   }),
   cancel: defineRoute({
     method: 'post',
@@ -133,6 +133,6 @@ export const ADMIN_JOB_ROUTES = {
     summary: "Cancel any tenant's queued or running job (admin)",
     auth: 'admin',
     params: id,
-    responses: { '202': ok('the job', AdminJobSummary), '404': problem('no such job'), '409': problem('the job already finished'), ...needsAdmin },
+    responses: { '202': ok('the job', AdminJobSummary), '404': problem('no such job', { codes: ['not_found'] }), '409': problem('the job already finished', { codes: ['job_finished'] }), ...needsAdmin },
   }),
 };

@@ -1,7 +1,7 @@
 // Style presets: GET /v1/styles, GET/PUT/DELETE /v1/styles/{name} (tenant-scoped).
 import { z } from 'zod';
 import { StyleList, StyleName, StylePreset, StylePresetInput } from '../styles.js';
-import { defineRoute, needsKey, ok, problem } from './declare.js';
+import { defineRoute, jsonBodyErrors, needsKey, ok, problem } from './declare.js';
 
 const name = z.object({ name: StyleName });
 
@@ -19,7 +19,7 @@ export const STYLE_ROUTES = {
     summary: 'One style preset',
     auth: 'tenant',
     params: name,
-    responses: { '200': ok('the preset', StylePreset), '404': problem('no such preset for this tenant'), ...needsKey },
+    responses: { '200': ok('the preset', StylePreset), '404': problem('no such preset for this tenant', { codes: ['not_found'] }), ...needsKey },
   }),
   put: defineRoute({
     method: 'put',
@@ -31,8 +31,9 @@ export const STYLE_ROUTES = {
     responses: {
       '200': ok('replaced', StylePreset),
       '201': ok('created', StylePreset),
-      '409': problem('a built-in name, or 100 presets already'),
-      '422': problem('invalid fields (field paths)'),
+      ...jsonBodyErrors(),
+      '409': problem('a built-in name, or 100 presets already', { codes: ['style_builtin', 'too_many_styles'] }),
+      '422': problem('invalid fields (field paths)', { codes: ['validation_failed'] }),
       ...needsKey,
     },
   }),
@@ -42,6 +43,6 @@ export const STYLE_ROUTES = {
     summary: 'Delete one of the tenant\'s style presets',
     auth: 'tenant',
     params: name,
-    responses: { '204': ok('deleted'), '404': problem('no such preset'), '409': problem('a built-in preset'), ...needsKey },
+    responses: { '204': ok('deleted'), '404': problem('no such preset', { codes: ['not_found'] }), '409': problem('a built-in preset', { codes: ['style_builtin'] }), ...needsKey },
   }),
 };

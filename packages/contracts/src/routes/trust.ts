@@ -20,7 +20,7 @@ export const PROVENANCE_ROUTES = {
     summary: "The signed provenance records and watermark payloads of a job's outputs",
     auth: 'tenant',
     params: z.object({ id: z.string() }),
-    responses: { '200': ok('one entry per output', JobProvenance), '404': problem('no such job'), ...needsKey },
+    responses: { '200': ok('one entry per output', JobProvenance), '404': problem('no such job', { codes: ['not_found'] }), ...needsKey },
   }),
   verify: defineRoute({
     method: 'post',
@@ -30,6 +30,6 @@ export const PROVENANCE_ROUTES = {
     // an unknown value reads as auto, as it always has
     query: z.object({ watermark: z.enum(['auto', 'always']).optional().catch(undefined) }),
     fileBody: VERIFY_CONTENT_TYPES,
-    responses: { '200': ok('the verdict', VerifyResult), '400': problem('no image in the body'), '413': problem('image larger than VERIFY_BODY_LIMIT'), ...needsKey },
+    responses: { '200': ok('the verdict', VerifyResult), '400': problem('no image in the body, or an upload the client aborted', { codes: ['bad_request', 'request_aborted'] }), '413': problem('image larger than VERIFY_BODY_LIMIT', { codes: ['payload_too_large'] }), '415': problem('a Content-Encoding the API does not read', { codes: ['unsupported_encoding'] }), ...needsKey },
   }),
 };

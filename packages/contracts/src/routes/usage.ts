@@ -1,7 +1,7 @@
 // Metered usage: the tenant's own (GET /v1/usage) and every tenant's (GET /v1/admin/usage),
 // as JSON or CSV.
 import { TenantUsage, UsageQuery, UsageReport } from '../fairness.js';
-import { defineRoute, needsAdmin, problem, type ResponseSpec } from './declare.js';
+import { defineRoute, needsAdmin, needsKey, problem, type ResponseSpec } from './declare.js';
 
 const csv = { 'text/csv': { schema: { type: 'string' } } };
 const report = (description: string, body: ResponseSpec['body']): ResponseSpec => ({ description, body, content: csv });
@@ -15,8 +15,8 @@ export const USAGE_ROUTES = {
     query: UsageQuery,
     responses: {
       '200': report('usage rows and totals, with the tenant\'s quotas and what it has reserved', TenantUsage),
-      '401': problem('missing or invalid API key'),
-      '422': problem('invalid range or parameters (a tenant key reports its own tenant only)'),
+      '422': problem('invalid range or parameters (a tenant key reports its own tenant only)', { codes: ['validation_failed'] }),
+      ...needsKey,
     },
   }),
   admin: defineRoute({
@@ -25,6 +25,6 @@ export const USAGE_ROUTES = {
     summary: "Every tenant's usage (admin), one row per tenant and day or model",
     auth: 'admin',
     query: UsageQuery,
-    responses: { '200': report('usage rows per tenant and totals', UsageReport), '422': problem('invalid range or parameters'), ...needsAdmin },
+    responses: { '200': report('usage rows per tenant and totals', UsageReport), '422': problem('invalid range or parameters', { codes: ['validation_failed'] }), ...needsAdmin },
   }),
 };

@@ -49,6 +49,54 @@ export function tileBits(payload: number): number[] {
 
 const luma = (r: number, g: number, b: number) => 0.299 * r + 0.587 * g + 0.114 * b;
 
+/** Largest distance left between a block's luma mean and its lattice point (the detector tolerates DELTA / 4). */
+const MAX_RESIDUAL = 0.75;
+
+/** Luma mean of the 8x8 block whose top-left pixel is at byte offset `start`. */
+function blockMean(rgb: Uint8Array, width: number, start: number): number {
+  let sum = 0;
+  for (let y = 0; y < BLOCK; y++) {
+    let p = start + y * width * 3;
+    for (let x = 0; x < BLOCK; x++, p += 3) sum += luma(rgb[p], rgb[p + 1], rgb[p + 2]);
+  }
+  return sum / (BLOCK * BLOCK);
+}
+
+/**
+ * Moves the block's luma mean to `target` by shifting its channels, in place. Channels already at
+ * 0 or 255 cannot move further, so each round spreads the remaining shift over the channels that
+ * can (weighted by their share of luma). Returns the luma mean reached.
+ */
+function shiftBlock(rgb: Uint8Array, width: number, start: number, target: number): number {
+  const weights = [0.299, 0.587, 0.114];
+  let current = blockMean(rgb, width, start);
+  for (let round = 0; round < 8; round++) {
+    const delta = target - current;
+    if (Math.abs(delta) < 0.25) break;
+    const up = delta > 0;
+    let movable = 0;
+    for (let y = 0; y < BLOCK; y++) {
+      let p = start + y * width * 3;
+      for (let x = 0; x < BLOCK; x++, p += 3) {
+        for (let c = 0; c < 3; c++) if (up ? rgb[p + c] < 255 : rgb[p + c] > 0) movable += weights[c];
+      }
+    }
+    if (movable === 0) break;
+    const step = (delta * BLOCK * BLOCK) / movable;
+    for (let y = 0; y < BLOCK; y++) {
+      let p = start + y * width * 3;
+      for (let x = 0; x < BLOCK; x++, p += 3) {
+        for (let c = 0; c < 3; c++) {
+          const v = rgb[p + c] + step;
+          rgb[p + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+        }
+      }
+    }
+    current = blockMean(rgb, width, start);
+  }
+  return current;
+}
+
 /**
  * Embeds a 32-bit payload into interleaved RGB8 pixels, in place. Images smaller than one
  * block in a direction are left alone. Returns the pixels for chaining.
@@ -57,41 +105,24 @@ export function embedWatermark(rgb: Uint8Array, width: number, height: number, p
   const bits = tileBits(payload >>> 0);
   const blocksX = Math.floor(width / BLOCK);
   const blocksY = Math.floor(height / BLOCK);
-  const n = BLOCK * BLOCK;
+  const saved = new Uint8Array(BLOCK * BLOCK * 3);
   for (let by = 0; by < blocksY; by++) {
     for (let bx = 0; bx < blocksX; bx++) {
       const cell = (by % TILE) * TILE + (bx % TILE);
       const offset = DITHER[cell] + (bits[cell] ? DELTA / 2 : 0);
-      // Luma mean of the block, and the nearest lattice point of this bit's coset that
-      // brightness can reach (not past pure black or white).
-      let sum = 0;
-      for (let y = 0; y < BLOCK; y++) {
-        let p = ((by * BLOCK + y) * width + bx * BLOCK) * 3;
-        for (let x = 0; x < BLOCK; x++, p += 3) sum += luma(rgb[p], rgb[p + 1], rgb[p + 2]);
-      }
-      const mean = sum / n;
-      let target = Math.round((mean - offset) / DELTA) * DELTA + offset;
-      if (target > 253) target -= DELTA;
-      if (target < 2) target += DELTA;
-      // Shift every pixel's channels by the same amount; pixels that clip pass their share to
-      // the others on the next round.
-      for (let round = 0; round < 3; round++) {
-        let current = 0;
-        for (let y = 0; y < BLOCK; y++) {
-          let p = ((by * BLOCK + y) * width + bx * BLOCK) * 3;
-          for (let x = 0; x < BLOCK; x++, p += 3) current += luma(rgb[p], rgb[p + 1], rgb[p + 2]);
-        }
-        const delta = target - current / n;
-        if (Math.abs(delta) < 0.25) break;
-        for (let y = 0; y < BLOCK; y++) {
-          let p = ((by * BLOCK + y) * width + bx * BLOCK) * 3;
-          for (let x = 0; x < BLOCK; x++, p += 3) {
-            for (let c = 0; c < 3; c++) {
-              const v = rgb[p + c] + delta;
-              rgb[p + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-            }
-          }
-        }
+      const start = (by * BLOCK * width + bx * BLOCK) * 3;
+      // The lattice points of this bit's coset, nearest first. A block whose pixels sit at pure
+      // white or black may not reach the nearest one (a mostly-white block cannot get brighter):
+      // then the next one in the other direction is used, so no bit is left wrong.
+      const mean = blockMean(rgb, width, start);
+      const nearest = Math.round((mean - offset) / DELTA) * DELTA + offset;
+      const candidates = [nearest, nearest - DELTA, nearest + DELTA]
+        .filter((t) => t >= 1 && t <= 254)
+        .sort((a, b) => Math.abs(a - mean) - Math.abs(b - mean));
+      for (let y = 0; y < BLOCK; y++) saved.set(rgb.subarray(start + y * width * 3, start + (y * width + BLOCK) * 3), y * BLOCK * 3);
+      for (const target of candidates) {
+        if (Math.abs(shiftBlock(rgb, width, start, target) - target) <= MAX_RESIDUAL) break;
+        for (let y = 0; y < BLOCK; y++) rgb.set(saved.subarray(y * BLOCK * 3, (y + 1) * BLOCK * 3), start + y * width * 3);
       }
     }
   }

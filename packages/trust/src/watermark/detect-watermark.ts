@@ -80,7 +80,12 @@ function bestAlignment(sat: Float64Array, w: number, h: number, scale: number): 
   const stride = w + 1;
   const area = BLOCK * BLOCK;
   const cells = TILE * TILE;
+  // The strongest sync overall, and the strongest alignment whose bits also pass the CRC. On a
+  // flat, near-white image an alignment a few pixels off (one block row or column short, so
+  // some cells read 0) can score a hair above the true one; strength alone then hid a
+  // watermark that decodes perfectly at its true alignment.
   let best: { detection: WatermarkDetection; strength: number } | null = null;
+  let bestFound: { detection: WatermarkDetection; strength: number } | null = null;
   // softBit(mean, cell) = cos(θ − φ_cell) with θ = 2π·mean/Δ and φ the cell's dither phase:
   // summing (cos θ, sin θ) per grid cell once makes every tile rotation cheap to score.
   const ditherCos = Float64Array.from({ length: cells }, (_, i) => Math.cos((2 * Math.PI * DITHER[i]) / DELTA));
@@ -120,17 +125,26 @@ function bestAlignment(sat: Float64Array, w: number, h: number, scale: number): 
           // Strength: how decisively the sync cells read as the sync pattern.
           let strength = 0;
           for (let i = 0; i < SYNC_BITS.length; i++) strength += SYNC_BITS[i] ? -soft[i] : soft[i];
-          if (best && strength <= best.strength) continue;
+          const stronger = !best || strength > best.strength;
+          if (!stronger && (strength <= 0 || (bestFound && strength <= bestFound.strength))) continue;
+          let syncMatches = 0;
+          for (let i = 0; i < SYNC_BITS.length; i++) if ((soft[i] < 0 ? 1 : 0) === SYNC_BITS[i]) syncMatches++;
+          if (!stronger && syncMatches < 14) continue;
           const bits: number[] = Array.from(soft, (s) => (s < 0 ? 1 : 0));
-          const syncMatch = SYNC_BITS.filter((b, i) => bits[i] === b).length / SYNC_BITS.length;
+          const syncMatch = syncMatches / SYNC_BITS.length;
           const data = bits.slice(16, 48);
           const crc = bits.slice(48, 64).reduce((acc, b) => (acc << 1) | b, 0);
           const payload = data.reduce((acc, b) => ((acc << 1) | b) >>> 0, 0);
           const found = syncMatch >= 14 / 16 && crc16(data) === crc;
-          best = { strength, detection: { found, scheme: WATERMARK_SCHEME, payload: payload.toString(16).padStart(8, '0'), syncMatch, scale, bits } };
+          const candidate: { detection: WatermarkDetection; strength: number } = { strength, detection: { found, scheme: WATERMARK_SCHEME, payload: payload.toString(16).padStart(8, '0'), syncMatch, scale, bits } };
+          if (stronger) best = candidate;
+          if (found && (!bestFound || strength > bestFound.strength)) bestFound = candidate;
         }
       }
     }
   }
+  // A found alignment counts only when its sync is about as strong as the strongest one, so
+  // random CRC matches among thousands of weak alignments cannot make an unmarked image "found".
+  if (bestFound && best && bestFound.strength >= 0.5 * best.strength) return bestFound.detection;
   return best?.detection ?? null;
 }
