@@ -10,8 +10,7 @@ import { buildApi, type BuildApiOptions } from './build-api.js';
 import { loadConfig } from './config.js';
 import { answerOutsideExpress } from './server-errors.js';
 import type { ApiDeps } from './deps.js';
-import { webhookNotifierFor, webhooksRouter } from './routes/webhooks.js';
-import { webRouters } from './web/index.js';
+import { webhookNotifierFor } from './routes/webhooks.js';
 import { startDeadlineExpiry } from './deadline-expiry.js';
 
 /** How often the dispatch outbox is checked, and how old an entry must be to count as left behind. */
@@ -25,15 +24,13 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Webhook notifier and extra routers; the webhooks and web helpers plug theirs in here. */
-export function defaultIntegrations(): BuildApiOptions {
-  return {
-    notifier: webhookNotifierFor,
-    extraRouters: (deps) => [{ path: '/v1', router: webhooksRouter(deps) }, ...webRouters(deps)],
-  };
-}
-
-export async function startApi(env: Record<string, string | undefined>, options: BuildApiOptions = defaultIntegrations()): Promise<RunningApi> {
+/**
+ * An API process: createApp's routes on PORT, plus the chores one API process runs (dispatch
+ * reconcile, dead-worker takeover, deadlines, queue metrics). Job transitions go to webhooks
+ * (webhookNotifierFor, which also runs the delivery worker unless WEBHOOK_DELIVERY=false)
+ * unless `options` names another notifier.
+ */
+export async function startApi(env: Record<string, string | undefined>, options: BuildApiOptions = { notifier: webhookNotifierFor }): Promise<RunningApi> {
   const config = loadConfig(env);
   const api = buildApi(config, options);
   const { deps } = api;

@@ -1,10 +1,10 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { datasetItem, type DatasetNotifier } from '@flowfarm/contracts';
+import { assembleDatasetFiles, datasetItem, pixelBox, type DatasetNotifier, type ManifestLine } from '@flowfarm/contracts';
 import { DATASET_CHUNK, DatasetStore, buildDatasetView, datasetFileKey, datasetImageKey, type DatasetJobData, type DatasetRecord } from '@flowfarm/queue';
 import { countTenantUsage } from '@flowfarm/metrics';
 import type { ResultStorage } from '@flowfarm/storage';
-import { assembleDatasetFiles, pixelBox, pngPipelineVersion, type ManifestLine } from './dataset-files.js';
+import { pngPipelineVersion } from './png-pipeline-version.js';
 import type { Renderer } from './model-thread.js';
 
 export interface DatasetProcessorDeps {
