@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
+import { envBoolean, farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
 import { webDistDir } from '@flowfarm/web/dist-dir';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
@@ -29,6 +29,7 @@ export const apiConfigSchema = farmEnvSchema.extend({
     .optional()
     .transform((value) => path.resolve(value || webDistDir))
     .describe('folder of the built web UI served at / and /ops (index.html, ops.html, assets/); default: the build folder of the @flowfarm/web package (apps/web/dist)'),
+  EXIT_WITH_PARENT: envBoolean.default(false).describe('drain and exit when the parent process dies (set by `flowfarm api` and `flowfarm up`, so the API never outlives its launcher)'),
   TRUST_PROXY: z.string().default('loopback').describe("Express 'trust proxy' setting (for client IPs and https links behind a proxy)"),
   // WEBHOOK_ALLOW_PRIVATE, WEBHOOK_TIMEOUT_MS, WEBHOOK_RETRY_SCALE, WEBHOOK_DELIVERY, WEBHOOK_CONCURRENCY
   ...webhookConfigShape,
