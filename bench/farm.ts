@@ -79,7 +79,7 @@ async function throughput(): Promise<void> {
     600_000,
   );
   const port = await freePort();
-  const api = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'api'], {
+  const api = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/api/src/main.ts')], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'bench-key:bench', LOG_LEVEL: 'warn', MAX_ACTIVE_JOBS_PER_TENANT: '1000000', RATE_LIMIT_PER_MINUTE: '100000000' },
     stdio: 'inherit',

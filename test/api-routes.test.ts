@@ -13,7 +13,6 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteSpec } from '@flowfarm/contracts';
 import { API_ROUTES, SERVES_DECLARATION, buildApi, loadConfig, type BuiltApi } from '../apps/api/src/index.js';
-import { defaultIntegrations } from '../apps/api/src/main.js';
 import { recordRoutes, type RecordedRoute } from './support/route-table.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,7 +35,7 @@ beforeAll(async () => {
   const config = loadConfig({ REDIS_PREFIX: `ff-routes-${randomUUID()}`, DATA_DIR: dataDir, API_KEYS: 'k:t', ADMIN_API_KEY: 'admin' });
   const recorded = recordRoutes(() => {
     // the routes of a real API process, without the webhook delivery worker (nothing is delivered here)
-    api = buildApi(config, { extraRouters: defaultIntegrations().extraRouters, logger: pino({ level: 'silent' }) });
+    api = buildApi(config, { logger: pino({ level: 'silent' }) });
     return api.app;
   }, SERVES_DECLARATION);
   served = recorded.routes.filter((route) => !WEB_PAGES.has(route));

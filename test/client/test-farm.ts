@@ -1,7 +1,7 @@
 // The farm the client, CLI and browser tests run against: the farm helper's harness
 // (test/farm/support/farm.ts: API in this process, a spawned worker, own Redis prefix and data
-// folder) with the web UI and operator routes mounted as `npm start` mounts them.
-import { webRouters, type RunningApi } from '@flowfarm/api';
+// folder); createApp mounts the web UI and operator routes as in `npm start`.
+import type { RunningApi } from '@flowfarm/api';
 import { KEYS, MODEL, REPO_ROOT, startFarm, type Farm } from '../farm/support/farm.js';
 
 export { REPO_ROOT };
@@ -29,7 +29,7 @@ export interface TestFarmOptions {
 
 export async function startTestFarm(options: TestFarmOptions = {}): Promise<TestFarm> {
   // every step reported (the SDK, CLI and browser tests show each one), not one per 200 ms
-  const farm = await startFarm({ apiEnv: options.apiEnv, workerEnv: { PROGRESS_INTERVAL_MS: '0' }, apiOptions: { extraRouters: (deps) => webRouters(deps) } });
+  const farm = await startFarm({ apiEnv: options.apiEnv, workerEnv: { PROGRESS_INTERVAL_MS: '0' } });
   return {
     url: farm.url,
     apiKey: KEYS.acme,

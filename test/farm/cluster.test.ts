@@ -4,7 +4,7 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyWebhook } from '@flowfarm/client';
-import { defaultIntegrations } from '@flowfarm/api';
+import { webhookNotifierFor } from '@flowfarm/api';
 import { startReceiver, waitUntil, type Receiver } from '../webhooks/receiver.js';
 import { readEvents, startFarm, type Farm } from './support/farm.js';
 import { startRedisCluster, type RedisCluster } from './support/redis-servers.js';
@@ -29,8 +29,8 @@ beforeAll(async () => {
     // jobs that wait while it is busy).
     workerEnv: { BATCH_MAX: '1' },
     apiEnv: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCALE: '0.0002' },
-    // The real API's notifier and webhook routes (with the delivery worker).
-    apiOptions: defaultIntegrations(),
+    // The real API's notifier (with the delivery worker); createApp mounts the webhook routes.
+    apiOptions: { notifier: webhookNotifierFor },
   });
 });
 

@@ -31,7 +31,7 @@ async function freePort(): Promise<number> {
 /** A second API process of the farm that crashes at `fault`. */
 async function faultyApi(fault: string): Promise<{ url: string; child: ChildProcess; exited: Promise<NodeJS.Signals | null> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'api'], {
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/api/src/main.ts')], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, ...farm.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', API_KEYS: `${KEYS.acme}:acme`, FLOWFARM_FAULT: fault },
     stdio: ['ignore', 'ignore', 'pipe'],

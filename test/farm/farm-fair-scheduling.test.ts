@@ -3,7 +3,7 @@
 // webhook), quotas (429 shape, release) and usage metering through a worker SIGKILL.
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { defaultIntegrations } from '@flowfarm/api';
+import { webhookNotifierFor } from '@flowfarm/api';
 import { renderQueueName } from '@flowfarm/queue';
 import { startReceiver, waitUntil, type Receiver } from '../webhooks/receiver.js';
 import { KEYS, MODEL, readEvents, startFarm, type Farm } from './support/farm.js';
@@ -55,7 +55,7 @@ describe('fair scheduling with two workers', () => {
     farm = await startFarm({
       workers: 2,
       apiEnv: { MAX_ACTIVE_JOBS_PER_TENANT: '1000', DEADLINE_SWEEP_INTERVAL_MS: '200', WEBHOOK_ALLOW_PRIVATE: 'true' },
-      apiOptions: defaultIntegrations(),
+      apiOptions: { notifier: webhookNotifierFor },
     });
     await farm.call('PUT', '/v1/admin/tenants/acme', { key: KEYS.admin, body: { max_priority: 'high' } });
   });

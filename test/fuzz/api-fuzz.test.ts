@@ -7,7 +7,7 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultIntegrations } from '@flowfarm/api';
+import { webhookNotifierFor } from '@flowfarm/api';
 import { KEYS, startFarm, type Farm } from '../farm/support/farm.js';
 import { testConfig } from '../support/test-config.js';
 import { describeRequest, fuzzRequest, serialize, type FuzzRequest } from './http-requests.js';
@@ -23,7 +23,7 @@ let otherJob: string;
 beforeAll(async () => {
   farm = await startFarm({
     workers: 1,
-    apiOptions: defaultIntegrations(),
+    apiOptions: { notifier: webhookNotifierFor },
     apiEnv: { MAX_WAIT_SECONDS: '1', RATE_LIMIT_PER_MINUTE: '100000000', WEBHOOK_DELIVERY: 'false', SSE_HEARTBEAT_SECONDS: '1' },
   });
   const doc = (await (await fetch(`${farm.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };

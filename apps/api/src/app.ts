@@ -16,13 +16,17 @@ import { datasetsRouter } from './routes/datasets.js';
 import { modelsRouter } from './routes/models.js';
 import { stylesRouter } from './routes/styles.js';
 import { fairSchedulingRouter } from './routes/fair-scheduling.js';
+import { webhooksRouter } from './routes/webhooks.js';
+import { createOpsRouter } from './web/ops-routes.js';
+import { createWebUiRouter } from './web/web-ui-router.js';
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * The HTTP API as a function of its dependencies, without listen(): tests drive it with
- * supertest, main.ts wires real Redis and storage. Extra routers (webhook routes, the web UI)
- * are mounted after the built-in /v1 routes and before the 404 handler.
+ * supertest, main.ts wires real Redis and storage. Everything the API serves is mounted here:
+ * the open routes, the /v1 routes behind authentication and the rate limit, and the web UI
+ * (from config.WEB_DIST_DIR).
  */
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -66,14 +70,13 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(adminModerationRouter(deps));
   v1.use(adminAuditRouter(deps));
   v1.use(provenanceRouter(deps));
+  v1.use(webhooksRouter(deps));
+  // the /ops page's operator routes (admin key)
+  v1.use('/admin', createOpsRouter(deps));
   app.use('/v1', v1);
 
-  const extra = typeof deps.extraRouters === 'function' ? deps.extraRouters(deps) : (deps.extraRouters ?? []);
-  for (const { path, router } of extra) {
-    // Extra /v1 routers come after authentication and the JSON body parser (mounted by v1 above).
-    if (path === '/v1' || path.startsWith('/v1/')) app.use(path, deps.auth.authenticate, express.json({ limit: deps.config.BODY_LIMIT }), router);
-    else app.use(path, router);
-  }
+  // the playground at / and the operator view at /ops
+  app.use(createWebUiRouter({ distDir: deps.config.WEB_DIST_DIR }));
 
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger, deps.config.BODY_LIMIT));

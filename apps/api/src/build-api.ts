@@ -9,7 +9,7 @@ import { AuditLog, ModerationPolicyStore } from '@flowfarm/trust';
 import { ApiKeyStore } from './api-key-store.js';
 import { createAuth } from './auth.js';
 import { parseStaticKeys, type ApiConfig } from './config.js';
-import { absoluteUrl, type ApiDeps, type ExtraRouter } from './deps.js';
+import { absoluteUrl, type ApiDeps } from './deps.js';
 import { createApp } from './app.js';
 import { fairShareOf } from './fair-submit.js';
 import { createRequestRateLimiter } from './rate-limit.js';
@@ -18,7 +18,6 @@ export interface BuildApiOptions {
   logger?: Logger;
   /** A notifier, or a factory that gets the wired deps (for one that shares the API's Redis). */
   notifier?: JobNotifier | ((deps: ApiDeps) => JobNotifier);
-  extraRouters?: ExtraRouter[] | ((deps: ApiDeps) => ExtraRouter[]);
 }
 
 export interface BuiltApi {
@@ -71,7 +70,6 @@ export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): Buil
     moderation: new ModerationPolicyStore(redis, config.REDIS_PREFIX),
     audit: new AuditLog(redis, config.REDIS_PREFIX, config.AUDIT_RETENTION_SECONDS * 1000),
     notifier: noopNotifier,
-    extraRouters: options.extraRouters,
   };
   if (options.notifier) deps.notifier = typeof options.notifier === 'function' ? options.notifier(deps) : options.notifier;
   let closing: Promise<void> | null = null;

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { z } from 'zod';
-import { farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
+import { envBoolean, farmEnvSchema, withClusterSafePrefix } from '@flowfarm/contracts';
+import { webDistDir } from '@flowfarm/web/dist-dir';
 import { webhookConfigShape } from '@flowfarm/webhooks';
 
 /** Environment of an API process (plus the farm-wide variables in farmEnvSchema). */
@@ -21,6 +23,13 @@ export const apiConfigSchema = farmEnvSchema.extend({
   JOB_BODY_LIMIT: z.string().default('9mb').describe('largest POST /v1/jobs body, sized for an image-to-image `image` data URL (6 MB decoded); more → 413'),
   VERIFY_BODY_LIMIT: z.string().default('25mb').describe('largest image POST /v1/verify accepts; more → 413'),
   DEADLINE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1000).describe('how often the API ends jobs past their start deadline (start_timeout, Cancel-After) as expired, even when no worker is free'),
+  // Resolved once, here: absolute (a relative folder against the working directory).
+  WEB_DIST_DIR: z
+    .string()
+    .optional()
+    .transform((value) => path.resolve(value || webDistDir))
+    .describe('folder of the built web UI served at / and /ops (index.html, ops.html, assets/); default: the build folder of the @flowfarm/web package (apps/web/dist)'),
+  EXIT_WITH_PARENT: envBoolean.default(false).describe('drain and exit when the parent process dies (set by `flowfarm api` and `flowfarm up`, so the API never outlives its launcher)'),
   TRUST_PROXY: z.string().default('loopback').describe("Express 'trust proxy' setting (for client IPs and https links behind a proxy)"),
   // WEBHOOK_ALLOW_PRIVATE, WEBHOOK_TIMEOUT_MS, WEBHOOK_RETRY_SCALE, WEBHOOK_DELIVERY, WEBHOOK_CONCURRENCY
   ...webhookConfigShape,

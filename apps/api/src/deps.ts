@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Router } from 'express';
+import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JobNotifier } from '@flowfarm/contracts';
@@ -9,13 +9,6 @@ import type { ApiKeyStore } from './api-key-store.js';
 import type { Auth } from './auth.js';
 import type { ApiConfig } from './config.js';
 import type { RequestRateLimiter } from './rate-limit.js';
-
-/** A router another part of the app mounts (webhook routes, the web UI). */
-export interface ExtraRouter {
-  /** Mount path, e.g. '/v1' or '/'. Routers under /v1 run after authentication. */
-  path: string;
-  router: Router | RequestHandler;
-}
 
 /** Everything the API needs; createApp takes it, so tests build it against their own Redis prefix. */
 export interface ApiDeps {
@@ -44,7 +37,6 @@ export interface ApiDeps {
   audit: AuditLog;
   /** Called at each job transition the API makes (queued, canceled while queued). */
   notifier: JobNotifier;
-  extraRouters?: ExtraRouter[] | ((deps: ApiDeps) => ExtraRouter[]);
 }
 
 /** Base URL for links in answers: PUBLIC_URL, else the request's own origin. */

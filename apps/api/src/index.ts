@@ -1,10 +1,10 @@
 export { createApp } from './app.js';
 export { buildApi, type BuildApiOptions, type BuiltApi } from './build-api.js';
 export { apiConfigSchema, loadConfig, parseStaticKeys, type ApiConfig } from './config.js';
-export { apiBaseUrl, type ApiDeps, type ExtraRouter } from './deps.js';
+export { apiBaseUrl, type ApiDeps } from './deps.js';
 export { createAuth, requireAdmin, requireTenant, type Auth } from './auth.js';
 export { ApiKeyStore, hashApiKey } from './api-key-store.js';
-export { defaultIntegrations, startApi, runApiProcess, type RunningApi } from './main.js';
-export { webRouters, createOpsRouter, createWebUiRouter } from './web/index.js';
+export { startApi, runApiProcess, type RunningApi } from './main.js';
+export { webhookNotifierFor } from './routes/webhooks.js';
 export { API_ROUTES, apiDocument } from './api-document.js';
 export { SERVES_DECLARATION, serveRoute, type RouteHandler } from './serve-route.js';

@@ -1,4 +1,4 @@
-// Entry of an API process (`flowfarm api`, or `tsx --conditions=development apps/api/src/main.ts`): parse the config,
+// Entry of an API process (started by `flowfarm api` and `flowfarm up`, or run as `node apps/api/dist/main.js`): parse the config,
 // wire Redis/queues/storage, listen, and shut down cleanly on SIGTERM/SIGINT.
 import type { Server } from 'node:http';
 import os from 'node:os';
@@ -10,8 +10,7 @@ import { buildApi, type BuildApiOptions } from './build-api.js';
 import { loadConfig } from './config.js';
 import { answerOutsideExpress } from './server-errors.js';
 import type { ApiDeps } from './deps.js';
-import { webhookNotifierFor, webhooksRouter } from './routes/webhooks.js';
-import { webRouters } from './web/index.js';
+import { webhookNotifierFor } from './routes/webhooks.js';
 import { startDeadlineExpiry } from './deadline-expiry.js';
 
 /** How often the dispatch outbox is checked, and how old an entry must be to count as left behind. */
@@ -25,15 +24,13 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Webhook notifier and extra routers; the webhooks and web helpers plug theirs in here. */
-export function defaultIntegrations(): BuildApiOptions {
-  return {
-    notifier: webhookNotifierFor,
-    extraRouters: (deps) => [{ path: '/v1', router: webhooksRouter(deps) }, ...webRouters(deps)],
-  };
-}
-
-export async function startApi(env: Record<string, string | undefined>, options: BuildApiOptions = defaultIntegrations()): Promise<RunningApi> {
+/**
+ * An API process: createApp's routes on PORT, plus the chores one API process runs (dispatch
+ * reconcile, dead-worker takeover, deadlines, queue metrics). Job transitions go to webhooks
+ * (webhookNotifierFor, which also runs the delivery worker unless WEBHOOK_DELIVERY=false)
+ * unless `options` names another notifier.
+ */
+export async function startApi(env: Record<string, string | undefined>, options: BuildApiOptions = { notifier: webhookNotifierFor }): Promise<RunningApi> {
   const config = loadConfig(env);
   const api = buildApi(config, options);
   const { deps } = api;
@@ -120,6 +117,8 @@ export async function startApi(env: Record<string, string | undefined>, options:
 
 /** Runs until SIGTERM/SIGINT; a second signal exits at once. */
 export async function runApiProcess(env: Record<string, string | undefined>): Promise<number> {
+  // Read before start-up, so a parent that dies meanwhile is noticed too.
+  const parent = process.ppid;
   const running = await startApi(env);
   return new Promise((resolve) => {
     let signals = 0;
@@ -137,9 +136,24 @@ export async function runApiProcess(env: Record<string, string | undefined>): Pr
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    if (running.deps.config.EXIT_WITH_PARENT) {
+      // An orphaned API is re-parented (ppid changes): stop as if told to.
+      const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        onSignal('SIGTERM');
+      }, 1000);
+      watch.unref();
+    }
   });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runApiProcess(process.env).then((code) => process.exit(code));
+  runApiProcess(process.env).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`flowfarm api: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

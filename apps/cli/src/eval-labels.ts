@@ -1,16 +1,15 @@
 // `npm run eval:labels`: labels accuracy of layout datasets. A dataset spec of the documented
 // form (random non-overlapping boxes of labelled shapes, `datasetItem`) is rendered item by item
 // through the pipeline exactly as a worker renders it; the COCO annotations.json is assembled
-// by the worker's own code (`assembleDatasetFiles`), then each annotation is checked against the
+// by the code the worker uses (`assembleDatasetFiles` of @flowfarm/contracts), then each annotation is checked against the
 // shapes found in its image (eval/dataset-labels.ts: a drawn shape with IoU ≥ 0.5, then its
 // class, then its color). The issue's target: ≥ 90 % of COCO boxes match what was drawn.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { datasetItem } from '@flowfarm/contracts';
+import { assembleDatasetFiles, datasetItem, pixelBox, type ManifestLine } from '@flowfarm/contracts';
 import { decodePngRgb, loadModel } from '@flowfarm/pipeline';
 import type { DatasetRecord, FilledDatasetSpec } from '@flowfarm/queue';
-import { assembleDatasetFiles, pixelBox, type ManifestLine } from '@flowfarm/worker';
 import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from './commands/generate.js';
 import { loadDomain } from './eval/domain.js';
 import { colorOfPrompt, scoreImageLabels, summarizeLabels, type ImageLabelScore, type LabelSummary } from './eval/dataset-labels.js';

@@ -14,13 +14,3 @@ export function checkNoArguments(argv: string[], usage: string): number | undefi
   return undefined;
 }
 
-/**
- * Runs an app's process entry (settings from the environment, parsed by the app's
- * loadConfig) and exits with its code even if a library left a handle open; the timer is
- * unref'd, so a clean exit is not delayed.
- */
-export async function runProcessEntry(entry: (env: NodeJS.ProcessEnv) => Promise<number>): Promise<number> {
-  const code = await entry(process.env);
-  setTimeout(() => process.exit(code), 2000).unref();
-  return code;
-}

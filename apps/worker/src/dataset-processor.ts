@@ -1,10 +1,10 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { datasetItem, type DatasetNotifier } from '@flowfarm/contracts';
+import { assembleDatasetFiles, datasetItem, pixelBox, type DatasetNotifier, type ManifestLine } from '@flowfarm/contracts';
 import { DATASET_CHUNK, DatasetStore, buildDatasetView, datasetFileKey, datasetImageKey, type DatasetJobData, type DatasetRecord } from '@flowfarm/queue';
 import { countTenantUsage } from '@flowfarm/metrics';
 import type { ResultStorage } from '@flowfarm/storage';
-import { assembleDatasetFiles, pixelBox, pngPipelineVersion, type ManifestLine } from './dataset-files.js';
+import { pngPipelineVersion } from './png-pipeline-version.js';
 import type { Renderer } from './model-thread.js';
 
 export interface DatasetProcessorDeps {
@@ -29,6 +29,12 @@ export const CHUNK_PUT_BACK_MS = 500;
  * or attempts spent) is queued again before its unfinished items are recorded as failed.
  */
 export const MAX_CHUNK_REQUEUES = 10;
+/**
+ * Times a finalize job BullMQ gave up on is queued again (after a pause) before the dataset is
+ * marked failed: without this a dataset whose files could not be assembled (storage down for
+ * longer than the job's retries) would never end.
+ */
+export const MAX_FINALIZE_REQUEUES = 3;
 
 const isPermanent = (err: unknown) => err instanceof Error && err.name === 'PipelineInputError';
 const active = (r: DatasetRecord) => r.status === 'queued' || r.status === 'running';
@@ -229,5 +235,31 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
     log.error({ err: err.message }, 'dataset chunk failed for good; its unfinished items are recorded as failed');
   }
 
-  return { processDatasetJob, processChunkJob, chunkFailed };
+  /**
+   * A dataset-queue job failed. Once BullMQ gave up on a finalize job (its attempts spent, or its
+   * workers kept dying) it is queued again after a pause, up to MAX_FINALIZE_REQUEUES times;
+   * after that an unfinished dataset is marked failed (its items stay recorded) and its one
+   * terminal webhook is sent, so the dataset ends.
+   */
+  async function finalizeFailed(job: Job<DatasetJobData>, err: Error): Promise<void> {
+    const data = job.data;
+    if (data.kind !== 'finalize') return;
+    const state = await job.getState();
+    if (state !== 'failed' && state !== 'unknown') return; // a retry is on its way
+    const record = await datasets.get(data.datasetId);
+    if (!record) return; // removed (retention): nothing left to end
+    const log = deps.logger.child({ datasetId: record.id, model: record.spec.model });
+    const requeues = await datasets.countRequeue(record.id, 'final');
+    if (requeues <= MAX_FINALIZE_REQUEUES) {
+      await datasets.requeueFinalize(record);
+      log.warn({ err: err.message, requeues }, 'dataset finalize given up by BullMQ; queued again');
+      return;
+    }
+    if (active(record) && (await datasets.finish(record, 'failed', `its files could not be assembled: ${err.message}`))) {
+      log.error({ err: err.message }, `dataset failed: finalize failed ${MAX_FINALIZE_REQUEUES + 1} times`);
+    }
+    await notifyFinished(record.id, log).catch(() => {}); // logged there; the dataset has ended either way
+  }
+
+  return { processDatasetJob, processChunkJob, chunkFailed, finalizeFailed };
 }

@@ -1,4 +1,3 @@
 export { loadConfig, workerConfigSchema, type WorkerConfig } from './config.js';
 export { startWorker, type RunningWorker, type StartWorkerOptions } from './worker-runtime.js';
 export { runWorkerProcess } from './main.js';
-export { assembleDatasetFiles, pixelBox, type ManifestLine } from './dataset-files.js';

@@ -170,6 +170,33 @@ describe('RenderBatcher', () => {
     await c;
   });
 
+  it('refills after any batch while the farm\'s queue has jobs, and stops waiting once the worker finds it empty', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let empty = false;
+    const { renderer, batcher } = setup({ maxBatch: 2, refillMs: 100, now: () => 0, queueEmpty: () => empty });
+    // a lone job found the model free; when it ends, more jobs are being taken from the queue
+    await batcher.render(job(1));
+    await new Promise((r) => setImmediate(r)); // the batch's end bookkeeping
+    expect(batcher.reserve()).toBe(false); // no direct start while the next batch fills
+    const a = batcher.render(job(2));
+    expect(renderer.batches).toEqual([[1]]);
+    const b = batcher.render(job(3));
+    expect(renderer.batches.at(-1)).toEqual([2, 3]); // full: starts without waiting out the limit
+    await Promise.all([a, b]);
+    await new Promise((r) => setImmediate(r));
+    // the worker's next look finds the queue empty: the job it holds starts alone, now
+    const c = batcher.render(job(4));
+    expect(renderer.batches).toHaveLength(2);
+    batcher.queueDrained();
+    expect(renderer.batches.at(-1)).toEqual([4]);
+    empty = true;
+    await c;
+    await new Promise((r) => setImmediate(r));
+    // a quiet farm: a batch that ends with the queue empty is followed by no refill
+    expect(batcher.reserve()).toBe(true);
+    batcher.unreserve();
+  });
+
   it('reserves a slot for a job that starts at once only while the model is idle', async () => {
     const { renderer, batcher } = setup({ maxBatch: 2 });
     expect(batcher.reserve()).toBe(true);

@@ -30,10 +30,17 @@ export interface BatcherOptions {
   /**
    * After a full batch ends, how long the next batch may wait to fill up again (the worker takes
    * the next batch's jobs from the queue only when the model is free: BATCH_PREFETCH off). 0: no
-   * refill wait. The wait ends as soon as the batch is full; its limit adapts to twice the refill
-   * time seen (at most this).
+   * refill wait. The wait ends as soon as the batch is full or the worker finds the queue empty
+   * (`queueDrained`); its limit adapts to twice the refill time seen (at most this).
    */
   refillMs?: number;
+  /**
+   * Whether the worker found the farm's queue empty the last time it looked. Given: every batch
+   * end is followed by a refill while the queue has jobs (so batches stay full under load, not
+   * one lone job that found the model free and then the rest), and none when it was empty (a lone
+   * job on a quiet farm starts at once). Absent: only a full batch is followed by a refill.
+   */
+  queueEmpty?: () => boolean;
   /** clock of the window (tests) */
   now?: () => number;
 }
@@ -126,6 +133,13 @@ export class RenderBatcher {
     return true;
   }
 
+  /** The worker found the farm's queue empty: a refill in progress ends, the next batch starts with what it has. */
+  queueDrained(): void {
+    if (this.refillUntil === 0) return;
+    this.refillUntil = 0;
+    this.dispatch();
+  }
+
   unreserve(): void {
     this.reserved--;
     this.dispatch();
@@ -168,12 +182,14 @@ export class RenderBatcher {
   }
 
   /**
-   * A full batch ended while the queue holds less than a full batch: the worker takes the next
-   * jobs from the farm's queue now, so the next batch waits (briefly) for them to arrive.
+   * A batch ended (a full one, or any while the farm's queue has jobs: `queueEmpty`): the worker
+   * takes the next jobs from the farm's queue now, so the next batch waits (briefly) for them.
    */
   private refill(size: number): void {
     const limit = this.options.refillMs ?? 0;
-    if (limit <= 0 || size < this.options.maxBatch) return;
+    if (limit <= 0) return;
+    const { queueEmpty } = this.options;
+    if (queueEmpty ? queueEmpty() : size < this.options.maxBatch) return;
     const now = this.now();
     this.refillSince = now;
     this.refillUntil = now + (this.refillTook ? Math.min(limit, Math.max(5, 2 * this.refillTook)) : limit);

@@ -70,7 +70,11 @@ export function createRenderProcessor(deps: ProcessorDeps) {
     await lifecycle.fail(record, '', { code: 'worker_lost', message });
   }
 
-  async function processRenderJob(job: Job<RenderToken>): Promise<{ status: string }> {
+  /**
+   * `rendered`: called when the job's render has ended and only its bookkeeping (output check,
+   * watermark and signature, upload, finish) is left: the worker may take the next batch's jobs.
+   */
+  async function processRenderJob(job: Job<RenderToken>, rendered?: () => void): Promise<{ status: string }> {
     const jobId = job.data.jobId;
     // runs of this job so far: finished attempts plus runs whose worker died
     const attempt = job.attemptsMade + (job.stalledCounter ?? 0) + 1;
@@ -176,6 +180,8 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         log.info({ status: notBegun }, 'job ended or taken over before its batch started; not run');
         return { status: notBegun ?? 'missing' };
       }
+      // the model is free for the next batch while this one's outputs are checked and stored
+      rendered?.();
       await reports;
       if (controller.signal.aborted) throw controller.signal.reason;
       const t = result.timings;

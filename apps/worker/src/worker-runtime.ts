@@ -14,6 +14,7 @@ import { batcherOptions, bullConcurrency, type WorkerConfig } from './config.js'
 import { startHeartbeat } from './heartbeat.js';
 import { limitsOf, loadModels } from './model-catalog.js';
 import { RenderBatcher } from './render-batcher.js';
+import { RenderQueueWorker } from './render-queue-worker.js';
 import { OutputProtection } from './output-protection.js';
 import { createRenderProcessor } from './render-processor.js';
 import { createDatasetProcessor } from './dataset-processor.js';
@@ -78,7 +79,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const cancels = new CancelWatch(subscriber, keys.cancelChannel);
   await cancels.start();
   const current = new Set<string>();
-  const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, batcherOptions(config))]));
+  // each model's batcher learns from its queue worker (below) whether the queue had jobs left
+  const queueEmpty = new Map<string, () => boolean>();
+  const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, { ...batcherOptions(config), queueEmpty: () => queueEmpty.get(name)?.() ?? false })]));
   const protection = await OutputProtection.create(config, redis, new Map([...models].map(([name, m]) => [name, { name, dir: m.dir, manifest: m.manifest }])), logger);
   const { processRenderJob, failAbandoned } = createRenderProcessor({
     lifecycle, storage, cancels, renderers, logger, workerId: id, progressIntervalMs: config.PROGRESS_INTERVAL_MS, current, protection,
@@ -89,13 +92,15 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   // per model at a time; the dataset queue holds the finalize jobs.
   const datasets = new DatasetStore(redis, keys, { retentionMs: config.JOB_RETENTION_SECONDS * 1000 });
   const datasetNotifier = typeof options.datasetNotifier === 'function' ? options.datasetNotifier({ redis, prefix: config.REDIS_PREFIX, config }) : (options.datasetNotifier ?? noopDatasetNotifier);
-  const { processDatasetJob, processChunkJob, chunkFailed } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
-  const processRenderQueueJob = (job: Job<RenderToken>, token?: string) =>
-    job.name === DATASET_CHUNK_JOB ? processChunkJob(job as unknown as Job<DatasetJobData>, token) : processRenderJob(job);
-
+  const { processDatasetJob, processChunkJob, chunkFailed, finalizeFailed } = createDatasetProcessor({ datasets, storage, models, logger, notifier: datasetNotifier, apiBaseUrl });
   const concurrency = bullConcurrency(config);
   const workers = [...models.keys()].map((model) => {
-    const worker = new Worker<RenderToken>(renderQueueName(model), processRenderQueueJob, {
+    // A render job gives its place in the concurrency back when its render ends (rendered), so
+    // the next batch is taken while this one's outputs are stored; one batch's worth per render
+    // slot may be in that bookkeeping at once.
+    const processRenderQueueJob = (job: Job<RenderToken>, token?: string) =>
+      job.name === DATASET_CHUNK_JOB ? processChunkJob(job as unknown as Job<DatasetJobData>, token) : processRenderJob(job, () => worker.rendered(token));
+    const worker: RenderQueueWorker<RenderToken> = new RenderQueueWorker<RenderToken>(renderQueueName(model), processRenderQueueJob, {
       connection: redis as unknown as ConnectionOptions,
       prefix: keys.bullPrefix,
       concurrency,
@@ -103,7 +108,10 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       stalledInterval: config.STALLED_INTERVAL_MS,
       maxStalledCount: config.MAX_STALLED_COUNT,
       name: id,
+      maxReleased: config.BATCH_MAX > 1 ? config.WORKER_CONCURRENCY * config.BATCH_MAX : config.WORKER_CONCURRENCY,
     });
+    queueEmpty.set(model, () => worker.queueEmpty);
+    worker.onQueueEmpty = () => renderers.get(model)?.queueDrained();
     worker.on('error', (err) => logger.error({ err, model }, 'bullmq worker error'));
     worker.on('stalled', (jobId) => logger.warn({ jobId, model }, 'job stalled (its worker died); handed to another worker'));
     worker.on('failed', (job, err) => {
@@ -132,6 +140,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       name: `${id}-datasets`,
     });
     worker.on('error', (err) => logger.error({ err, model }, 'bullmq dataset worker error'));
+    worker.on('failed', (job, err) => {
+      if (job) void finalizeFailed(job, err).catch((e: unknown) => logger.error({ err: e, jobId: job.id }, 'could not queue a failed dataset finalize again'));
+    });
     return worker;
   });
   workers.push(...(datasetWorkers as unknown as typeof workers));

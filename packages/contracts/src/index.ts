@@ -14,6 +14,7 @@ export * from './layout.js';
 export { projectScene, DEFAULT_FOV_DEG, type ProjectionResult } from './scene-projection.js';
 export * from './provenance.js';
 export * from './dataset-spec.js';
+export { assembleDatasetFiles, cocoCategories, pixelBox, type DatasetFilesSource, type ManifestLine } from './dataset-files.js';
 export { datasetItem, type DatasetItem } from './dataset-items.js';
 export * from './dataset-view.js';
 export * from './fairness.js';

@@ -8,6 +8,7 @@ export {
   providerLabel, type ProviderName, type ProviderSpec,
 } from './execution-providers.js';
 export { ModelLoadError, PipelineInputError } from './errors.js';
+export { defaultGraphCacheDir } from './graph-cache.js';
 export { listModelDirs, manifestIssues, readManifest, type ModelManifest } from './manifest.js';
 export type { SessionOptions } from './session.js';
 export type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';

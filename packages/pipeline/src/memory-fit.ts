@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { ModelLoadError } from './errors.js';
 import { providerLabel, type ProviderSpec } from './execution-providers.js';
-import { externalDataFiles } from './onnx-external-data.js';
+import { externalDataFilesOf } from './onnx-external-data.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -18,15 +18,8 @@ export const WORKING_MIN_BYTES = 1 * GiB;
 export function graphWeightBytes(file: string): number {
   const size = statSync(file).size;
   if (size > INLINE_WEIGHTS_BYTES) return size;
-  const fd = openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(size);
-  try {
-    readSync(fd, buf, 0, size, 0);
-  } finally {
-    closeSync(fd);
-  }
   let total = size;
-  for (const rel of externalDataFiles(buf)) {
+  for (const rel of externalDataFilesOf(file, size)) {
     const data = path.resolve(path.dirname(file), rel);
     try {
       total += statSync(data).size;
@@ -43,6 +36,8 @@ export function deviceMemoryBudget(spec: ProviderSpec): { bytes: number; source:
   if (spec.name === 'cpu') return { bytes: os.totalmem(), source: 'the machine\'s memory' };
   if (spec.name === 'cuda' || spec.name === 'tensorrt') {
     try {
+      // loaded here, for GPU providers only: child_process costs a CPU-only start some milliseconds
+      const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
       const out = execFileSync(
         'nvidia-smi',
         ['--query-gpu=memory.free', '--format=csv,noheader,nounits', `--id=${spec.deviceId ?? 0}`],

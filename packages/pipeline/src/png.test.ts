@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { decodePngRgb, encodePng, imagesToRgb8 } from './png.js';
 
@@ -42,5 +43,77 @@ describe('PNG encoding', () => {
 
   it('is byte-for-byte deterministic', () => {
     expect(Buffer.from(encodePng(rgb, 4, 3, text)).equals(Buffer.from(encodePng(rgb, 4, 3, text)))).toBe(true);
+  });
+});
+
+describe('PNG decoding', () => {
+  // noise and gradients, so libpng's adaptive filtering picks every filter type (Sub, Up, Average, Paeth)
+  const image = (w: number, h: number, channels: number) =>
+    Uint8Array.from({ length: w * h * channels }, (_, i) => (i % 7 === 0 ? (i * 2654435761) >>> 24 : (i * 3 + Math.floor(i / (w * channels)) * 5) & 0xff));
+
+  it('reads what libpng writes with every filter type, RGB and RGBA (alpha dropped), to the pixels libvips reads', async () => {
+    for (const [w, h, channels] of [[37, 23, 3], [64, 64, 4], [1, 5, 3], [16, 1, 4]] as const) {
+      const png = await sharp(image(w, h, channels), { raw: { width: w, height: h, channels } })
+        .png({ adaptiveFiltering: true, compressionLevel: 9 })
+        .toBuffer();
+      const expected = await sharp(png).removeAlpha().raw().toBuffer();
+      const back = decodePngRgb(png);
+      expect([back.width, back.height]).toEqual([w, h]);
+      expect(Buffer.from(back.rgb).equals(expected), `${w}x${h}x${channels}`).toBe(true);
+    }
+  });
+
+  it('undoes each of the five scanline filters (a PNG written here with row y filtered by type y mod 5)', () => {
+    const [w, h, channels] = [9, 10, 4];
+    const pixels = image(w, h, channels);
+    const stride = w * channels;
+    const raw = new Uint8Array((stride + 1) * h);
+    for (let y = 0; y < h; y++) {
+      const type = y % 5;
+      raw[y * (stride + 1)] = type;
+      for (let i = 0; i < stride; i++) {
+        const x = pixels[y * stride + i];
+        const a = i >= channels ? pixels[y * stride + i - channels] : 0;
+        const b = y > 0 ? pixels[(y - 1) * stride + i] : 0;
+        const c = y > 0 && i >= channels ? pixels[(y - 1) * stride + i - channels] : 0;
+        const p = a + b - c;
+        const nearest = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+        const predictor = [0, a, b, Math.floor((a + b) / 2), nearest][type];
+        raw[y * (stride + 1) + 1 + i] = (x - predictor + 256) % 256;
+      }
+    }
+    const chunk = (type: string, data: Uint8Array) => {
+      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(data.length);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(zlib.crc32(body));
+      return Buffer.concat([head, body, crc]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(w, 0);
+    ihdr.writeUInt32BE(h, 4);
+    ihdr.set([8, 6, 0, 0, 0], 8);
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr), chunk('tEXt', Buffer.from('seed\u00007', 'latin1')), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', new Uint8Array(0)),
+    ]);
+    const back = decodePngRgb(png);
+    const rgb = Uint8Array.from({ length: w * h * 3 }, (_, i) => pixels[Math.floor(i / 3) * 4 + (i % 3)]);
+    expect(Array.from(back.rgb)).toEqual(Array.from(rgb));
+    expect(back.text).toEqual({ seed: '7' });
+  });
+
+  it('refuses what it does not read (interlaced, 16-bit, grey) and what is not a PNG, with the reason', async () => {
+    const rgb = image(8, 8, 3);
+    const interlaced = await sharp(rgb, { raw: { width: 8, height: 8, channels: 3 } }).png({ progressive: true }).toBuffer();
+    expect(() => decodePngRgb(interlaced)).toThrow('unsupported PNG: interlaced');
+    const deep = await sharp(rgb, { raw: { width: 8, height: 8, channels: 3 } }).toColourspace('rgb16').png().toBuffer();
+    expect(() => decodePngRgb(deep)).toThrow('unsupported PNG: depth 16, 3 channels');
+    const grey = await sharp(rgb, { raw: { width: 8, height: 8, channels: 3 } }).toColourspace('b-w').png().toBuffer();
+    expect(() => decodePngRgb(grey)).toThrow('unsupported PNG: depth 8, 1 channels');
+    expect(() => decodePngRgb(Buffer.from('GIF89a'))).toThrow(/not a PNG/);
+    const png = encodePng(rgb, 8, 8, {});
+    expect(() => decodePngRgb(png.subarray(0, png.length - 20))).toThrow(/truncated PNG/);
   });
 });

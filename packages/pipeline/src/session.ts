@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { ModelLoadError } from './errors.js';
 import { fromHalfArray, toHalfArray } from './float16.js';
 import { ortProviders, parseProviderList, type ProviderSpec } from './execution-providers.js';
+import { cacheable, createCachedSession } from './graph-cache.js';
 import { readOnnxSignature } from './onnx-signature.js';
 import { ALLOWED_DTYPES, expectedDtype, type SubModelSpec, type TensorSpec } from './tensor-specs.js';
 
@@ -41,6 +42,13 @@ export interface SessionOptions {
    * mostly renders from text (`flowfarm generate` without --image starts faster).
    */
   vaeEncoder?: 'load' | 'on-demand';
+  /**
+   * A directory where optimised graphs are kept between processes (graph-cache.ts), CPU
+   * provider only: a process that loads a model again reads the graphs onnxruntime optimised
+   * the first time instead of optimising them again. Default: none (the worker loads a model
+   * once per process); `flowfarm generate` uses $XDG_CACHE_HOME/flowfarm/graphs.
+   */
+  graphCache?: string;
   /** Whether to load and run the output check the manifest declares (`moderation`). Default true. */
   outputModeration?: boolean;
   /** @internal the provider FlowModel.load chose; sub-models load on it */
@@ -84,7 +92,7 @@ export class SubModel {
     try {
       const o = sessionOptionsFor(options);
       if (outputLocation) o.preferredOutputLocation = outputLocation;
-      session = await ort.InferenceSession.create(file, o);
+      session = options.graphCache && cacheable(o) ? await createCachedSession(file, options.graphCache, o) : await ort.InferenceSession.create(file, o);
     } catch (err) {
       throw explainCreateFailure(file, spec, err as Error);
     }

@@ -39,7 +39,14 @@ export interface DatasetStoreOptions {
   retentionMs?: number;
   /** How long daily usage figures are kept (as for jobs). */
   usageRetentionDays?: number;
+  /**
+   * Finalize jobs: BullMQ's attempts and first backoff, and the pause before one BullMQ gave up
+   * on is queued again (`requeueFinalize`). Defaults 5, 1 s, 60 s (tests shorten them).
+   */
+  finalizeRetry?: { attempts: number; backoffMs: number; requeueDelayMs: number };
 }
+
+const FINALIZE_RETRY = { attempts: 5, backoffMs: 1000, requeueDelayMs: 60_000 };
 
 export type DatasetCreateOutcome = { kind: 'created' } | { kind: 'quota'; breach: QuotaBreach };
 
@@ -55,6 +62,7 @@ export function datasetQueueName(model: string): string {
 }
 
 const chunkJobId = (id: string, chunk: number) => `${id}-c${chunk}`;
+const finalizeJobId = (id: string) => `${id}-final`;
 
 /**
  * Datasets in Redis: one hash per dataset, a bitmap of finished items (and one of failed items),
@@ -76,6 +84,10 @@ export class DatasetStore {
     this.fair = new FairScheduler(redis, keys);
   }
 
+  private get finalizeRetry() {
+    return this.options.finalizeRetry ?? FINALIZE_RETRY;
+  }
+
   private get retentionKey(): string {
     return `${this.keys.bullPrefix}:datasets:retention`;
   }
@@ -94,7 +106,7 @@ export class DatasetStore {
       q = new Queue<DatasetJobData>(datasetQueueName(model), {
         connection: this.redis as unknown as ConnectionOptions,
         prefix: this.keys.bullPrefix,
-        defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
+        defaultJobOptions: { attempts: this.finalizeRetry.attempts, backoff: { type: 'exponential', delay: this.finalizeRetry.backoffMs }, removeOnComplete: true, removeOnFail: 1000 },
       });
       this.queues.set(model, q);
     }
@@ -254,8 +266,8 @@ export class DatasetStore {
     }
   }
 
-  /** Counts one more re-queue of a chunk BullMQ gave up on; returns the count. */
-  async countRequeue(id: string, chunk: number): Promise<number> {
+  /** Counts one more re-queue of a chunk (or the finalize job) BullMQ gave up on; returns the count. */
+  async countRequeue(id: string, chunk: number | 'final'): Promise<number> {
     return this.redis.hincrby(this.k(id), `requeued:${chunk}`, 1);
   }
 
@@ -269,7 +281,20 @@ export class DatasetStore {
 
   /** Queues the finalize job (assemble the files; for a canceled dataset, its one webhook). Idempotent. */
   async queueFinalize(record: DatasetRecord): Promise<void> {
-    await this.queue(record.spec.model).add('finalize', { kind: 'finalize', datasetId: record.id }, { jobId: `${record.id}-final` });
+    await this.queue(record.spec.model).add('finalize', { kind: 'finalize', datasetId: record.id }, { jobId: finalizeJobId(record.id) });
+  }
+
+  /**
+   * Queues the finalize job again, after a pause, once BullMQ gave up on it (attempts spent, or
+   * its workers kept dying). The failed job is kept for inspection under the same id, which
+   * would make a plain `add` a no-op: it is removed first.
+   */
+  async requeueFinalize(record: DatasetRecord): Promise<void> {
+    const q = this.queue(record.spec.model);
+    const jobId = finalizeJobId(record.id);
+    const failed = await q.getJob(jobId);
+    if (failed && (await failed.isFailed())) await failed.remove();
+    await q.add('finalize', { kind: 'finalize', datasetId: record.id }, { jobId, delay: this.finalizeRetry.requeueDelayMs });
   }
 
   /** queued → running (first chunk). */

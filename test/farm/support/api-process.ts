@@ -1,4 +1,5 @@
-// An API as its own process (`flowfarm api`), for tests and benches that kill it (SIGKILL is
+// An API as its own process (the api app's entry, as `flowfarm api` starts it, without the
+// launcher in between), for tests and benches that kill it (SIGKILL is
 // only real for a process) or measure its CPU. It listens on a fixed port, so a restarted one
 // is reached at the same URL.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -27,7 +28,7 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
     child: () => child!,
     output: () => output,
     async start() {
-      child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'api'], {
+      child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/api/src/main.ts')], {
         cwd: REPO_ROOT,
         env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
         stdio: ['ignore', 'pipe', 'pipe'],

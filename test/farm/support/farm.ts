@@ -1,5 +1,5 @@
 // A real farm for end-to-end tests: the API in this process (listening on a random port) and
-// worker processes spawned through the `flowfarm worker` command, all on their own Redis key
+// worker processes (the worker app's entry, as `flowfarm worker` starts it), all on their own Redis key
 // prefix and data folder. Storage is local disk or s3rver on loopback.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -122,9 +122,9 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
 
   async function startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
     const id = `w-${workers.length}-${randomUUID().slice(0, 6)}`;
-    // `node --import tsx` runs the CLI in this one process (tsx's own CLI would put a wrapper
-    // process in between, and SIGKILL must hit the worker itself).
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/cli/src/main.ts'), 'worker'], {
+    // The worker app's entry under `node --import tsx`, in this one process (tsx's own CLI, or
+    // `flowfarm worker`, would put a launcher in between, and SIGKILL must hit the worker itself).
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', path.join(REPO_ROOT, 'apps/worker/src/main.ts')], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH,

@@ -1,5 +1,5 @@
-// Webhook routes (declared in @flowfarm/webhooks' routes.ts; mounted under /v1 through
-// createApp's extraRouters, after authentication):
+// Webhook routes (declared in @flowfarm/webhooks' routes.ts; createApp mounts them under /v1,
+// behind authentication and the rate limit):
 //   PUT|GET|DELETE /v1/webhook-endpoint          the tenant's default endpoint
 //   GET  /v1/webhook-secret                       the tenant's whsec_… signing secret
 //   POST /v1/webhook-secret/rotate                new secret; the old one also signs for 24 h

@@ -1,6 +1,6 @@
 // Operator routes behind ADMIN_API_KEY, for the /ops page and `flowfarm queues`: queue depth
 // and oldest wait per model, jobs of every tenant by state, retry of a failed job and cancel
-// of any job. Mount at '/v1/admin' (after authentication) through createApp's extraRouters.
+// of any job. createApp mounts them at /v1/admin, behind authentication and the rate limit.
 
 import { Router } from 'express';
 import { ADMIN_JOB_ROUTES, ConflictError, NotFoundError, type AdminJobSummary, type QueueStats } from '@flowfarm/contracts';

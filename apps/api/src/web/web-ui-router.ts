@@ -1,25 +1,21 @@
-// Serves the built web UI (apps/web/dist): the playground at `/`, the operator view at `/ops`,
-// and their hashed assets. The API only serves files; it never builds them (`npm install`
-// runs the build as the root postinstall script).
+// Serves the built web UI (the folder WEB_DIST_DIR names; by default @flowfarm/web's build):
+// the playground at `/`, the operator view at `/ops`, and their hashed assets. The API only
+// serves files; it never builds them (`npm install` runs the build as the root postinstall
+// script).
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response, type Router } from 'express';
-
-/** <repo>/apps/web/dist, found from this file so it works from any working directory. */
-export const DEFAULT_WEB_DIST_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'web', 'dist');
 
 // Images may come from S3 presigned URLs on another host; scripts and styles only from here.
 const CSP = "default-src 'self'; img-src 'self' data: blob: http: https:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 export interface WebUiRouterOptions {
-  /** Folder holding the built UI (index.html, ops.html, assets/). */
-  distDir?: string;
+  /** Folder holding the built UI (index.html, ops.html, assets/): config.WEB_DIST_DIR. */
+  distDir: string;
 }
 
-export function createWebUiRouter(options: WebUiRouterOptions = {}): Router {
-  const distDir = options.distDir ?? DEFAULT_WEB_DIST_DIR;
+export function createWebUiRouter({ distDir }: WebUiRouterOptions): Router {
   const router = express.Router();
 
   const page = (file: string) => (_req: Request, res: Response) => {

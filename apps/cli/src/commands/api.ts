@@ -1,6 +1,7 @@
 // `flowfarm api`: one API process (settings from the environment; see docs/configuration.md).
-// The CLI is the farm's launcher, so it starts the api app's entry rather than re-wiring it.
-import { checkNoArguments, runProcessEntry } from '../no-argument-command.js';
+// The CLI is the farm's launcher: it starts the api app's entry as a process (app-process.ts).
+import { runApp } from '../app-process.js';
+import { checkNoArguments } from '../no-argument-command.js';
 
 const USAGE = `usage: flowfarm api
 
@@ -11,6 +12,5 @@ ADMIN_API_KEY, STORAGE, …; see docs/configuration.md).
 export async function run(argv: string[]): Promise<number> {
   const stop = checkNoArguments(argv, USAGE);
   if (stop !== undefined) return stop;
-  const { runApiProcess } = await import('@flowfarm/api');
-  return runProcessEntry(runApiProcess);
+  return runApp('api');
 }

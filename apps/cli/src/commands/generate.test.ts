@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +20,13 @@ const fixtures = path.join(repo, 'packages', 'pipeline', 'test-fixtures');
 const tmp = mkdtempSync(path.join(tmpdir(), 'ff-generate-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function flowfarm(args: string[]) {
+/** Where commands keep optimised graphs (not the user's ~/.cache), spawned or run in this process. */
+const cacheHome = path.join(tmp, 'xdg-cache');
+process.env.XDG_CACHE_HOME = cacheHome;
+
+async function flowfarm(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: tmp });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: tmp, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -46,6 +50,17 @@ async function inProcess(args: string[]) {
 }
 
 describe('flowfarm generate', () => {
+  it('keeps the optimised graphs of its first run in $XDG_CACHE_HOME/flowfarm/graphs and renders the same file from them', async () => {
+    const xdg = path.join(tmp, 'xdg-own');
+    const args = (out: string) => ['generate', 'a large red circle in the center on a blue background', '--out', path.join(tmp, out), '--seed', '3'];
+    expect((await flowfarm(args('first.png'), { XDG_CACHE_HOME: xdg })).code).toBe(0);
+    const graphs = path.join(xdg, 'flowfarm', 'graphs');
+    // the sessions a text-to-image render creates: no VAE encoder, no output check
+    expect(readdirSync(graphs).map((f) => f.split('.')[0]).sort()).toEqual(['clip', 't5', 'transformer', 'vae_decoder']);
+    expect((await flowfarm(args('second.png'), { XDG_CACHE_HOME: xdg })).code).toBe(0);
+    expect(readFileSync(path.join(tmp, 'second.png')).equals(readFileSync(path.join(tmp, 'first.png')))).toBe(true);
+  });
+
   it('writes numbered PNGs and prints one JSON object with paths, seed and timings', async () => {
     const out = path.join(tmp, 'sub', 'x.png');
     const r = await flowfarm(['generate', 'a red circle', '--out', out, '--models-dir', fixtures, '--model', 'mini',

@@ -58,6 +58,9 @@ options:
   --start-timeout S  with --api: seconds the job may wait for a worker, else it expires
   --cancel-after D   with --api: deadline from submit (30, 90s, 5m, 1h30m): not started →
                      expired, still running → canceled
+
+On the CPU provider the graphs onnxruntime optimises on the first run are kept in
+$XDG_CACHE_HOME/flowfarm/graphs (default ~/.cache/flowfarm/graphs) for later runs.
 `;
 
 const OPTIONS = {
@@ -137,7 +140,8 @@ export async function run(argv: string[]): Promise<number> {
 
   // The pipeline (onnxruntime) loads only for a local render: --help and --api never need it.
   const {
-    ModelLoadError, PipelineInputError, ProviderConfigError, initFromImageFile, listModelDirs, loadModel, parseProviderList, providerEnvironment,
+    ModelLoadError, PipelineInputError, ProviderConfigError, defaultGraphCacheDir, initFromImageFile, listModelDirs, loadModel, parseProviderList,
+    providerEnvironment,
   } = await import('@flowfarm/pipeline');
   let request: GenerateRequest;
   let image: { bytes: Uint8Array; strength: number } | undefined;
@@ -200,12 +204,14 @@ export async function run(argv: string[]): Promise<number> {
     // TensorRT reads its options from the environment when it starts (see providerEnvironment)
     Object.assign(process.env, providerEnvironment(parseProviderList(providers)));
     // Only the sessions this render needs: the VAE encoder when --image is given, and not the
-    // output check (the command writes every image and reports no verdict).
+    // output check (the command writes every image and reports no verdict). The optimised
+    // graphs of the first run are kept for the next ones (on the CPU provider).
     model = await loadModel(path.join(modelsDir, modelName), {
       executionProviders: providers,
       latents,
       vaeEncoder: image ? 'load' : 'on-demand',
       outputModeration: false,
+      graphCache: defaultGraphCacheDir(),
     });
   } catch (err) {
     progress.clear();

@@ -1,5 +1,5 @@
-// `flowfarm up` (what `npm start` runs): a whole farm on one machine — the API in this process,
-// WORKERS worker processes, local-disk storage under DATA_DIR, and Redis from REDIS_URL (or a
+// `flowfarm up` (what `npm start` runs): a whole farm on one machine — an API process and
+// WORKERS worker processes (their apps' entries, started as app-process.ts does), local-disk storage under DATA_DIR, and Redis from REDIS_URL (or a
 // private redis-server when nothing answers and one is installed). Creates and prints a local
 // API key when none is configured. SIGINT/SIGTERM: workers drain, then everything stops.
 import { checkNoArguments } from '../no-argument-command.js';
@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { envPath, isRedisClusterUrl } from '@flowfarm/contracts';
-import { createRedisConnection } from '@flowfarm/queue';
+import { envPath, farmEnvSchema, isRedisClusterUrl, withClusterSafePrefix } from '@flowfarm/contracts';
+import { WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
 import { z } from 'zod';
-import { selfCommandArgs } from '../self-command.js';
+import { spawnApp } from '../app-process.js';
 
 /** `up`'s own settings; everything else in the environment passes through to the api and workers. */
 const UpEnv = z.object({
@@ -145,13 +145,30 @@ export async function run(argv: string[]): Promise<number> {
   // One signing secret for the api and every worker (local file URLs).
   env.FILES_SIGNING_SECRET ??= persistedSecret(cfg.DATA_DIR, 'files-signing-secret', () => randomBytes(32).toString('base64url')).value;
 
-  const { startApi } = await import('@flowfarm/api');
-  const api = await startApi({ ...env, PORT: String(cfg.PORT) });
-
+  // The API process; up ends when it does (it only stops on its own when something is wrong).
   let stopping = false;
+  const api = spawnApp('api', { env: { ...env, PORT: String(cfg.PORT), EXIT_WITH_PARENT: 'true' }, stdio: 'inherit' });
+  const apiExited = new Promise<number>((resolve) => api.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 143))));
+  const host = !env.HOST || env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;
+  const apiUrl = `http://${host.includes(':') ? `[${host}]` : host}:${cfg.PORT}`;
+  for (;;) {
+    if (api.exitCode !== null || api.signalCode !== null) {
+      privateRedis?.kill('SIGTERM');
+      process.stderr.write('flowfarm up: the API process stopped during start-up (its output above says why)\n');
+      return 1;
+    }
+    if (await fetch(`${apiUrl}/healthz`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  // The workers' heartbeats, read as the API reads them (same Redis, same key prefix).
+  const { REDIS_PREFIX } = withClusterSafePrefix(farmEnvSchema.pick({ REDIS_URL: true, REDIS_PREFIX: true }).parse(env));
+  const redis = createRedisConnection(redisUrl, { name: 'flowfarm-up' });
+  const registry = new WorkerRegistry(redis, farmKeys(REDIS_PREFIX));
+
   const workers = new Set<ChildProcess>();
   const spawnWorker = (index: number) => {
-    const child = spawn(process.execPath, [...selfCommandArgs(), 'worker'], {
+    const child = spawnApp('worker', {
       // WORKERS_PER_HOST: the workers share this machine's cores (their automatic onnxruntime thread count)
       env: { ...env, EXIT_WITH_PARENT: 'true', METRICS_PORT: String(cfg.METRICS_PORT === 0 ? 0 : cfg.METRICS_PORT + index), WORKERS_PER_HOST: env.WORKERS_PER_HOST ?? String(cfg.WORKERS) },
       stdio: 'inherit',
@@ -168,7 +185,7 @@ export async function run(argv: string[]): Promise<number> {
   if (cfg.WORKERS > 0) {
     say(`api listening on port ${cfg.PORT}; waiting for ${cfg.WORKERS} worker(s) to load their models…`);
     const deadline = Date.now() + 180_000;
-    while ((await api.deps.workers.liveWorkers().catch(() => [])).length < cfg.WORKERS && Date.now() < deadline) {
+    while ((await registry.liveWorkers().catch(() => [])).length < cfg.WORKERS && Date.now() < deadline && api.exitCode === null) {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -184,27 +201,34 @@ export async function run(argv: string[]): Promise<number> {
   );
 
   return new Promise((resolve) => {
-    const stop = async (signal: NodeJS.Signals) => {
+    const stop = async (signal: NodeJS.Signals | 'api-exit') => {
       if (stopping) {
         for (const w of workers) w.kill('SIGKILL');
+        api.kill('SIGKILL');
         privateRedis?.kill('SIGKILL');
         process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
       }
       stopping = true;
-      say(`${signal}: stopping (workers finish their current jobs; ${signal} again to force)`);
+      if (signal === 'api-exit') say('the API process stopped: stopping the workers');
+      else say(`${signal}: stopping (workers finish their current jobs; ${signal} again to force)`);
       const exits = [...workers].map((w) => new Promise((r) => w.once('exit', r)));
       for (const w of workers) w.kill('SIGTERM');
       await Promise.all(exits);
-      await api.close().catch(() => {});
+      if (api.exitCode === null && api.signalCode === null) api.kill('SIGTERM');
+      const apiCode = await apiExited;
+      redis.disconnect();
       if (privateRedis) {
         const exited = new Promise((r) => privateRedis!.once('exit', r));
         privateRedis.kill('SIGTERM');
         await exited;
       }
       say('stopped');
-      resolve(0);
+      resolve(signal === 'api-exit' ? apiCode || 1 : 0);
     };
     process.on('SIGINT', (s) => void stop(s));
     process.on('SIGTERM', (s) => void stop(s));
+    void apiExited.then(() => {
+      if (!stopping) void stop('api-exit');
+    });
   });
 }

@@ -1,6 +1,8 @@
 // `flowfarm worker`: one worker process (settings from the environment; see
-// docs/configuration.md). The first SIGTERM drains; exit 0 once the running jobs finished.
-import { checkNoArguments, runProcessEntry } from '../no-argument-command.js';
+// docs/configuration.md), started from the worker app's entry (app-process.ts). The first
+// SIGTERM drains; exit 0 once the running jobs finished.
+import { runApp } from '../app-process.js';
+import { checkNoArguments } from '../no-argument-command.js';
 
 const USAGE = `usage: flowfarm worker
 
@@ -11,6 +13,5 @@ exposes /healthz /readyz /metrics on METRICS_PORT. Settings come from the enviro
 export async function run(argv: string[]): Promise<number> {
   const stop = checkNoArguments(argv, USAGE);
   if (stop !== undefined) return stop;
-  const { runWorkerProcess } = await import('@flowfarm/worker');
-  return runProcessEntry(runWorkerProcess);
+  return runApp('worker');
 }

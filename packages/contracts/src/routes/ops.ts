@@ -102,7 +102,7 @@ export const HEALTH_ROUTES = {
   }),
 };
 
-/** Operator routes of the /ops page and `flowfarm queues` (the API mounts them at /v1/admin through extraRouters). */
+/** Operator routes of the /ops page and `flowfarm queues` (the API's createApp mounts them at /v1/admin). */
 export const ADMIN_JOB_ROUTES = {
   queues: defineRoute({
     method: 'get',

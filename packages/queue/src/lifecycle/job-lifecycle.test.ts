@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { farmKeys, JobLifecycle, RenderQueues, reapDeadWorkers, toJobView, type JobRecord } from '../index.js';
+import { Worker } from 'bullmq';
+import { bullStalledMover, farmKeys, JobLifecycle, RenderQueues, reapDeadWorkers, renderQueueName, toJobView, type JobRecord } from '../index.js';
 
 const prefix = `ff-test-${randomUUID()}`;
 const keys = farmKeys(prefix);
@@ -160,6 +161,32 @@ describe('JobLifecycle', () => {
     await lifecycle.claim(r.id, 'w-dead-claim', r.model);
     expect(await reapDeadWorkers(redis, keys, async () => {})).toContain(r.id);
     expect(await redis.sismember(`${keys.bullPrefix}:render.${r.model}:stalled`, r.id)).toBe(1);
+  });
+
+  it('counts a stall on a dead worker\'s running job, not on one it only claimed for its next batch', async () => {
+    const model = `reapstc-${randomUUID().slice(0, 6)}`;
+    const run = record('reapstc', model);
+    const held = record('reapstc', model);
+    for (const r of [run, held]) await lifecycle.submit(r, { maxActive: 10 });
+    // the dead worker took both tokens from BullMQ (active, locked): one began, one was held
+    const taker = new Worker(renderQueueName(model), null, { connection: { host: '127.0.0.1', port: 6379 }, prefix: keys.bullPrefix, autorun: false });
+    expect((await taker.getNextJob('dead-1', { block: false }))?.id).toBe(run.id);
+    expect((await taker.getNextJob('dead-2', { block: false }))?.id).toBe(held.id);
+    await started(run.id, 'w-dead-stc');
+    await lifecycle.claim(held.id, 'w-dead-stc', model);
+    const moverRedis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+    const mover = bullStalledMover(moverRedis, keys, { maxStalledCount: 1 });
+    const handedBack = await reapDeadWorkers(redis, keys, mover.move, (id, m, w) => lifecycle.abandoned(id, m, w));
+    expect(handedBack.sort()).toEqual([run.id, held.id].sort());
+    const queue = queues.queue(model);
+    expect(await queue.getJobState(run.id)).toBe('waiting');
+    expect(await queue.getJobState(held.id)).toBe('waiting');
+    // the next run of each: attempt 2 for the one that ran, still attempt 1 for the held one
+    expect((await queue.getJob(run.id))!.stalledCounter).toBe(1);
+    expect((await queue.getJob(held.id))!.stalledCounter).toBe(0);
+    await mover.close();
+    await taker.close();
+    moverRedis.disconnect();
   });
 
   it('puts the jobs of a dead worker back to waiting in their records, so cancel ends them at once', async () => {

@@ -46,6 +46,9 @@ export function bullStalledMover(connection: Redis, keys: FarmKeys, opts: { maxS
   };
 }
 
+/** Takes back the stall BullMQ's move is about to count on an active token (KEYS: job hash, active list; ARGV: token). */
+const UNCOUNT_STALL = `if redis.call('exists', KEYS[1]) == 1 and redis.call('lpos', KEYS[2], ARGV[1]) then redis.call('hincrby', KEYS[1], 'stc', -1) end return 0`;
+
 /**
  * Fast takeover of a dead worker's jobs. Workers record the jobs they hold (the claim script
  * writes `worker:<id>:jobs`, for jobs claimed for the next batch as well as running ones; the finish script marks the entry done, the worker's next start
@@ -83,6 +86,11 @@ export async function reapDeadWorkers(redis: Redis, keys: FarmKeys, stalledMove:
       const queue = `${keys.bullPrefix}:${renderQueueName(model)}`;
       const token = dispatchTokenId(jobId, stageRan !== undefined ? Number(stageRan) : stage === null ? null : Number(stage));
       release.del(`${queue}:${token}:lock`).sadd(`${queue}:stalled`, token).del(`${queue}:stalled-check`);
+      // A job only claimed (held for the dead worker's next batch) never began: BullMQ's move
+      // counts a stall on it, which this takes back first, so it does not use up a run (its
+      // attempt number, MAX_STALLED_COUNT). Only while the token is still active: the move counts
+      // nothing otherwise.
+      if (holder === workerId && status === 'queued' && !done && stageRan === undefined) release.eval(UNCOUNT_STALL, 2, `${queue}:${token}`, `${queue}:active`, token);
       models.add(model);
       if (holder === workerId && !done && (status === 'running' || status === 'queued')) {
         handedBack.push(jobId);

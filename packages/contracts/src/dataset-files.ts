@@ -1,4 +1,14 @@
-import type { DatasetRecord } from '@flowfarm/queue';
+// A finished dataset's files: manifest.jsonl (one line per item) and annotations.json (COCO,
+// with pixel boxes from the layout). Written by the worker that finalizes a dataset, and
+// assembled the same way by `npm run eval:labels` to check the labels against the images.
+import type { DatasetSpec } from './dataset-spec.js';
+
+/** What assembling the files reads of a dataset record (@flowfarm/queue's DatasetRecord has it). */
+export interface DatasetFilesSource {
+  id: string;
+  createdAt: number;
+  spec: Pick<DatasetSpec, 'name' | 'layout'>;
+}
 
 /** One manifest line as stored per item (also the source of the COCO annotations). */
 export interface ManifestLine {
@@ -23,7 +33,7 @@ export interface ManifestLine {
 }
 
 /** COCO category ids: the spec's label names in first-seen order, from 1. */
-export function cocoCategories(record: DatasetRecord): { id: number; name: string }[] {
+export function cocoCategories(record: DatasetFilesSource): { id: number; name: string }[] {
   const names = [...new Set((record.spec.layout?.labels ?? []).map((l) => l.label))];
   return names.map((name, i) => ({ id: i + 1, name }));
 }
@@ -32,7 +42,7 @@ export function cocoCategories(record: DatasetRecord): { id: number; name: strin
  * Builds manifest.jsonl and annotations.json (COCO: images, categories, annotations with
  * pixel bboxes from the layout) from item records in index order.
  */
-export async function assembleDatasetFiles(record: DatasetRecord, lines: AsyncIterable<Record<string, unknown>>) {
+export async function assembleDatasetFiles(record: DatasetFilesSource, lines: AsyncIterable<Record<string, unknown>>) {
   const categories = cocoCategories(record);
   const categoryId = new Map(categories.map((c) => [c.name, c.id]));
   const manifest: string[] = [];
@@ -68,21 +78,4 @@ export function pixelBox(box: number[], width: number, height: number): [number,
   const [x0, y0, x1, y1] = box;
   const r = (v: number) => Math.round(v * 100) / 100;
   return [r(x0 * width), r(y0 * height), r((x1 - x0) * width), r((y1 - y0) * height)];
-}
-
-/** The `pipeline` tEXt chunk of a PNG (the pipeline version that made it), without decoding pixels. */
-export function pngPipelineVersion(png: Uint8Array): string | null {
-  const view = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
-  for (let at = 8; at + 8 <= view.length;) {
-    const length = view.readUInt32BE(at);
-    const type = view.toString('latin1', at + 4, at + 8);
-    if (type === 'tEXt') {
-      const body = view.toString('latin1', at + 8, at + 8 + length);
-      const nul = body.indexOf('\0');
-      if (body.slice(0, nul) === 'pipeline') return body.slice(nul + 1);
-    }
-    if (type === 'IEND') break;
-    at += 12 + length;
-  }
-  return null;
 }
