@@ -20,10 +20,10 @@ const STRENGTH = 0.5;
 const STEPS = 4;
 const CASES = 8;
 // The least fraction of cases that must read back as below; the measured ones are printed.
-// Measured on tiny-shapes v1 (8 cases, 4 steps): at strength 0.5 the image's shape, color and
-// position are kept 7/8 and its background 8/8; the prompt's new background comes through 0/8
-// (0.75: 2/8, 1: 8/8). So this model cannot yet do "change only the background" at 0.5 (the
-// issue's target); what the test holds is that the image, not the prompt, decides the result.
+// On tiny-shapes v1 (8 cases, 4 steps) at strength 0.5 the image decided everything: shape, color
+// and position kept 7/8, background from the image 8/8, the prompt's new background 0/8. The
+// slot-conditioned model (issue 12) does what image-to-image is for at 0.5: the prompt's new
+// background 8/8 while the image's shape, color and place are kept 6/8 (2026-12-02).
 const MIN_FRACTION = 0.75;
 
 describe('image-to-image through the farm', () => {
@@ -33,7 +33,7 @@ describe('image-to-image through the farm', () => {
   });
   afterAll(() => farm?.close());
 
-  it('starts from the image: shape, color, position and (at 0.5 on this model) background come from it, not the prompt', async () => {
+  it('starts from the image: the shape, its color and place come from it, the background from the prompt', async () => {
     const domain = loadDomain(path.join(MODELS_DIR, MODEL));
     const colors = Object.keys(domain.colors);
     const models = (await (await farm.call('GET', '/v1/models')).json()) as { data: { name: string; image_input?: boolean }[] };
@@ -78,6 +78,6 @@ describe('image-to-image through the farm', () => {
         `prompt's new background ${changed}, all as prompted ${right}${misses.length ? `; misses: ${misses.join('; ')}` : ''}`,
     );
     expect(kept / jobs.length).toBeGreaterThanOrEqual(MIN_FRACTION);
-    expect(fromImage / jobs.length).toBeGreaterThanOrEqual(MIN_FRACTION);
+    expect(changed / jobs.length).toBeGreaterThanOrEqual(MIN_FRACTION);
   });
 });

@@ -10,6 +10,9 @@ prompts=(
   "blue background with a small yellow triangle in the center"
   "at the top left, the purple square, large, on a yellow background"
   "a small black circle on the right on an orange background"
+  "a red circle"
+  "a small red circle on the left and a large blue square on the right"
+  "two small yellow triangles at the top left and bottom right on a purple background"
 )
 for i in "${!prompts[@]}"; do
   ./apps/cli/bin/flowfarm.js generate "${prompts[$i]}" --seed 7 --out "$out/$i.png" --json >/dev/null
