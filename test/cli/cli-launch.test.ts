@@ -4,11 +4,11 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from '../farm/support/farm.js';
+import { freePort } from '../support/free-port.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -18,14 +18,6 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const answers = (url: string) => fetch(`${url}/healthz`).then((r) => r.ok, () => false);
 

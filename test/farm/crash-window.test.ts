@@ -2,10 +2,10 @@
 // there) loses nothing and doubles nothing: each job ends succeeded exactly once, with one
 // job.succeeded event, and a client retrying with its Idempotency-Key gets the same job.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KEYS, REPO_ROOT, readEvents, startFarm, type Farm } from './support/farm.js';
+import { freePort } from '../support/free-port.js';
 
 // Real processes on a small shared machine: starting one can take a minute under load.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -19,14 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => farm?.close());
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A second API process of the farm that crashes at `fault`. */
 async function faultyApi(fault: string): Promise<{ url: string; child: ChildProcess; exited: Promise<NodeJS.Signals | null> }> {

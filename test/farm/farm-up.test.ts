@@ -3,11 +3,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { REPO_ROOT } from './support/farm.js';
+import { freePort } from '../support/free-port.js';
 
 // Real processes on a small shared machine: starting a worker can take a minute under load.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -18,14 +18,6 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function startUp(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, 'up'], { cwd: REPO_ROOT, env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -4,7 +4,6 @@
 // is set: the relative default (./.data) is what this test is about.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePngRgb } from '@flowfarm/pipeline';
 import { createRedisConnection } from '@flowfarm/queue';
 import { enterKey, generateInPlayground, launchChromium } from '../browser/playground-flow.js';
+import { freePort } from '../support/free-port.js';
 
 const exec = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -28,15 +28,6 @@ let output = '';
 let port = 0;
 let browser: Browser | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port: free } = server.address() as net.AddressInfo;
-      server.close(() => resolve(free));
-    });
-  });
-}
 
 /** Resolves with the first match of `pattern` in npm start's output; rejects if it exits first. */
 function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {

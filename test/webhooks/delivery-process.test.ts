@@ -1,11 +1,11 @@
 // `flowfarm webhooks` as a real process: it delivers, survives SIGKILL mid-outage (another
 // process picks the deliveries up, none is lost or doubled) and drains on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness, fakeJobView, type Harness } from './harness.js';
 import { startReceiver, waitUntil, type Receiver } from './receiver.js';
+import { freePort } from '../support/free-port.js';
 
 const CLI = fileURLToPath(new URL('../../apps/cli/src/main.ts', import.meta.url));
 
@@ -26,14 +26,6 @@ function startDeliveryProcess(prefix: string, metricsPort = 0): ChildProcess {
   });
 }
 
-/** A port nothing listens on now (the OS picks it; the process under test binds it next). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const exited = (child: ChildProcess) =>
   new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

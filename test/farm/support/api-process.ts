@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './farm.js';
-import { freePort } from './redis-servers.js';
+import { freePort } from '../../support/free-port.js';
 
 export interface ApiProcess {
   url: string;
