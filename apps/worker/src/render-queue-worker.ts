@@ -13,6 +13,10 @@ import { Worker, type Job, type Processor, type RedisClient, type WorkerOptions 
  * in bookkeeping at once (one batch's worth per render slot): a job whose render ends beyond that
  * keeps its place until an earlier one finishes, so the jobs held stay bounded at twice the
  * concurrency. close() (drain) waits for every job, released or not.
+ *
+ * Relies on two BullMQ internals: `processJob` (overridden) and the private
+ * `whenCurrentJobsFinished` (wrapped at run time in the constructor). Re-check both, and run
+ * render-queue-worker.test.ts, when upgrading BullMQ.
  */
 export class RenderQueueWorker<T = unknown, R = unknown> extends Worker<T, R> {
   /** Released jobs still being processed (their bookkeeping). */
