@@ -204,6 +204,13 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
     }
   }
 
+  /** The dataset of a job BullMQ gave up on; null while a retry is on its way or once the dataset is gone. */
+  async function givenUpDataset(job: Job<DatasetJobData>) {
+    const state = await job.getState();
+    if (state !== 'failed' && state !== 'unknown') return null;
+    return datasets.get(job.data.datasetId);
+  }
+
   /**
    * A chunk job failed. BullMQ fails a chunk for good when its workers kept dying (stalled more
    * than MAX_STALLED_COUNT) or its attempts are spent; then nothing would render its items and
@@ -214,9 +221,7 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
   async function chunkFailed(job: Job<DatasetJobData>, err: Error): Promise<void> {
     const data = job.data;
     if (data.kind !== 'chunk') return;
-    const state = await job.getState();
-    if (state !== 'failed' && state !== 'unknown') return; // a retry is on its way
-    const record = await datasets.get(data.datasetId);
+    const record = await givenUpDataset(job);
     if (!record || !active(record)) return;
     const log = deps.logger.child({ datasetId: record.id, chunk: data.chunk });
     const requeues = await datasets.countRequeue(record.id, data.chunk);
@@ -244,10 +249,8 @@ export function createDatasetProcessor(deps: DatasetProcessorDeps) {
   async function finalizeFailed(job: Job<DatasetJobData>, err: Error): Promise<void> {
     const data = job.data;
     if (data.kind !== 'finalize') return;
-    const state = await job.getState();
-    if (state !== 'failed' && state !== 'unknown') return; // a retry is on its way
-    const record = await datasets.get(data.datasetId);
-    if (!record) return; // removed (retention): nothing left to end
+    const record = await givenUpDataset(job);
+    if (!record) return; // a retry is on its way, or the dataset was removed (retention)
     const log = deps.logger.child({ datasetId: record.id, model: record.spec.model });
     const requeues = await datasets.countRequeue(record.id, 'final');
     if (requeues <= MAX_FINALIZE_REQUEUES) {
