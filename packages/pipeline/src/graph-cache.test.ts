@@ -122,8 +122,8 @@ describe('the shipped model through the cache', () => {
     const dir = path.join(root, 'models', 'tiny-shapes');
     const cache = path.join(tmp, 'tiny-shapes-cache');
     const request = { prompt: 'a large red circle in the center on a blue background', seed: 11, width: 64, height: 64 };
-    const pixels = async (graphCache?: string) => {
-      const model = await loadModel(dir, { executionProviders: ['cpu'], ...(graphCache ? { graphCache } : {}) });
+    const pixels = async (graphCache?: string, prepackWeights?: boolean) => {
+      const model = await loadModel(dir, { executionProviders: ['cpu'], ...(graphCache ? { graphCache } : {}), ...(prepackWeights === false ? { prepackWeights } : {}) });
       try {
         const r = await model.generate({ ...request, numImages: 2 });
         return r.images.map((i) => i.pixelsSha256);
@@ -135,5 +135,7 @@ describe('the shipped model through the cache', () => {
     expect(await pixels(cache)).toEqual(plain); // saving
     expect(entries(cache).map((f) => f.split('.')[0]).sort()).toEqual(['clip', 'moderation', 't5', 'transformer', 'vae_decoder', 'vae_encoder']);
     expect(await pixels(cache)).toEqual(plain); // reading
+    // what `flowfarm generate` does: weights read in place from the saved graph, not packed
+    expect(await pixels(cache, false)).toEqual(plain);
   });
 });

@@ -17,7 +17,7 @@
 // Graphs with external data or above MAX_CACHED_GRAPH_BYTES are not cached: the saved graph
 // holds every weight, and a second copy of a FLUX.1 export's gigabytes is no start-up saving.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -86,7 +86,7 @@ export async function createCachedSession(
   if (existsSync(entry.file)) {
     try {
       // its optimisations are in the saved graph already: running them again would only cost time
-      return await ort.InferenceSession.create(entry.file, { ...options, graphOptimizationLevel: 'disabled' });
+      return await createFromSavedGraph(entry.file, options);
     } catch {
       rmSync(entry.file, { force: true }); // unreadable (truncated, another format): written again below
     }
@@ -114,6 +114,26 @@ export async function createCachedSession(
     }
   }
   return ort.InferenceSession.create(graph, options);
+}
+
+/** The bytes each session made from a saved graph runs on: they must live as long as it. */
+const sessionBytes = new WeakMap<ort.InferenceSession, Buffer>();
+
+/**
+ * A session from a saved graph, its weights read in place from the file's bytes: given a path,
+ * onnxruntime reads the file and then copies every initializer out of it, and on a machine
+ * where a fresh page costs microseconds that copy is a good part of the load.
+ */
+async function createFromSavedGraph(file: string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  const bytes = readFileSync(file);
+  const extra = options.extra as { session?: Record<string, unknown> } | undefined;
+  const session = await ort.InferenceSession.create(bytes, {
+    ...options,
+    graphOptimizationLevel: 'disabled',
+    extra: { ...extra, session: { ...extra?.session, use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' } },
+  });
+  sessionBytes.set(session, bytes);
+  return session;
 }
 
 /** Removes the entries of earlier versions of the same graph file (and temporary files of crashed saves). */

@@ -212,6 +212,7 @@ export async function run(argv: string[]): Promise<number> {
       vaeEncoder: image ? 'load' : 'on-demand',
       outputModeration: false,
       graphCache: defaultGraphCacheDir(),
+      prepackWeights: false, // one render: packing the weights costs more than it saves
     });
   } catch (err) {
     progress.clear();
