@@ -48,14 +48,18 @@ interface Entry {
 function entryFor(dir: string, graph: string, options: ort.InferenceSession.SessionOptions): Entry | undefined {
   const real = realpathSync(graph);
   const st = statSync(real, { bigint: true });
-  if (st.size > BigInt(MAX_CACHED_GRAPH_BYTES) || externalDataFilesOf(real, Number(st.size)).length > 0) return undefined;
+  if (st.size > BigInt(MAX_CACHED_GRAPH_BYTES)) return undefined;
   const key = JSON.stringify({
     graph: real, size: String(st.size), mtime: String(st.mtimeNs), ctime: String(st.ctimeNs), ino: String(st.ino), dev: String(st.dev),
     ort: ort.env.versions, arch: process.arch, cpu: cpuModel(),
     level: options.graphOptimizationLevel ?? 'all', providers: options.executionProviders,
   });
   const family = `${path.basename(real, '.onnx')}.${sha(real).slice(0, 12)}.`;
-  return { file: path.join(dir, `${family}${sha(key).slice(0, 24)}.ort`), family };
+  const file = path.join(dir, `${family}${sha(key).slice(0, 24)}.ort`);
+  // An entry is only ever written for a graph without external data, and its name changes with
+  // any change to the file: when it exists, that check was made already (it reads the graph).
+  if (!existsSync(file) && externalDataFilesOf(real, Number(st.size)).length > 0) return undefined;
+  return { file, family };
 }
 
 /** Whether a graph's session can come from the cache: the CPU provider only (see above). */
