@@ -27,6 +27,9 @@ const ZodManifest = z
     rawVariant: z.string().min(1).optional(),
     ultra: z.object({ mode: z.enum(['native', 'refine']), strength: z.number().gt(0).max(1).optional() }).optional(),
     guidance: z.object({ default: z.number() }).optional(),
+    regionPrompts: z
+      .object({ sizes: z.array(z.object({ word: z.string().min(1), halfExtent: z.number().gt(0), synonyms: z.array(z.string().min(1)).optional() })).min(1).optional() })
+      .optional(),
     moderation: z
       .object({
         classifier: z.string(),
@@ -73,6 +76,8 @@ describe('model.json checks', () => {
     ['ultra', { mode: 'zoom' }], ['ultra', { mode: 'refine', strength: 0 }], ['ultra', { mode: 'refine', strength: 1.5 }], ['ultra.strength', 1],
     ['guidance', { default: 'high' }], ['guidance', 3], ['moderation.labels', []], ['moderation.labels', ['']], ['moderation.labels', 'red'],
     ['moderation.thresholds', { red_triangle: 2 }], ['moderation.thresholds', { other: 0.5 }], ['moderation.thresholds', null],
+    ['regionPrompts', 'small'], ['regionPrompts.sizes', []], ['regionPrompts.sizes', [{ word: 'small' }]],
+    ['regionPrompts.sizes', [{ word: '', halfExtent: 0 }]], ['regionPrompts.sizes', [{ word: 'small', halfExtent: 0.1, synonyms: 'tiny' }]],
     ['moderation.maxSide', 0.5], ['moderation.classifier', undefined], ['moderation', 'yes'], ['extra', { anything: true }],
   ];
   it.each(cases)('report %s = %j as zod did', (key, value) => {
