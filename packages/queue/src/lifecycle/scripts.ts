@@ -259,18 +259,25 @@ return cur
 `;
 
 /**
- * KEYS: prioritized (zset), wait (list). ARGV: id.
- * Jobs ahead of this one: BullMQ serves its `wait` list (re-runs of jobs whose worker died)
- * before the prioritized set, so a prioritized job's position is its rank plus the wait list's
- * length. O(log n); -1 when the job is in neither (delayed for a retry, or not dispatched yet).
+ * KEYS: prioritized (zset), wait (list). ARGV: ids (one or more).
+ * Jobs ahead of each: BullMQ serves its `wait` list (re-runs of jobs whose worker died) before
+ * the prioritized set, so a prioritized job's position is its rank plus the wait list's length.
+ * O(log n) per id; -1 for a job in neither (delayed for a retry, or not dispatched yet). One
+ * call answers a whole list page.
  */
 export const QUEUE_POSITION = `
 local waiting = redis.call('LLEN', KEYS[2])
-local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
-if rank then return rank + waiting end
-local pos = redis.call('LPOS', KEYS[2], ARGV[1], 'RANK', -1, 'MAXLEN', 1000)
-if pos then return waiting - 1 - pos end
-return -1
+local out = {}
+for i = 1, #ARGV do
+  local rank = redis.call('ZRANK', KEYS[1], ARGV[i])
+  if rank then
+    out[i] = rank + waiting
+  else
+    local pos = redis.call('LPOS', KEYS[2], ARGV[i], 'RANK', -1, 'MAXLEN', 1000)
+    if pos then out[i] = waiting - 1 - pos else out[i] = -1 end
+  end
+end
+return out
 `;
 
 /**
