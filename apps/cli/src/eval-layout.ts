@@ -18,12 +18,21 @@ const BATCH = 4;
 /** Guidance variants compared (names appear in the report). */
 export const VARIANTS: Record<string, RegionalOptions> = {
   // MultiDiffusion as in DESIGN.md: shared latent, velocities blended per packed token
-  'multidiffusion (token grid)': { maskGrid: 'token', dilate: 0, centerObjects: false, independentAboveSigma: 2 },
-  'multidiffusion (latent-pixel grid)': { dilate: 0, centerObjects: false, independentAboveSigma: 2 },
-  '+ early boost x3': { dilate: 0, centerObjects: false, independentAboveSigma: 2, objectBoost: 3, boostAboveSigma: 0.75 },
-  '+ recentred objects': { dilate: 0, independentAboveSigma: 2 },
-  'recentred, object prompts as written': { derivePrompts: false },
-  'default (recentred; independent until the last step; dilate 0.5)': {},
+  'multidiffusion (token grid)': { mode: 'regional', maskGrid: 'token', dilate: 0, centerObjects: false, independentAboveSigma: 2 },
+  'multidiffusion (latent-pixel grid)': { mode: 'regional', dilate: 0, centerObjects: false, independentAboveSigma: 2 },
+  '+ early boost x3': { mode: 'regional', dilate: 0, centerObjects: false, independentAboveSigma: 2, objectBoost: 3, boostAboveSigma: 0.75 },
+  '+ recentred objects': { mode: 'regional', dilate: 0, independentAboveSigma: 2 },
+  'recentred, object prompts as written': { mode: 'regional', derivePrompts: false },
+  // regional guidance as it was the default before collage (recentred; independent until the last step; dilate 0.5; object row prompts)
+  'regional (recentred, object row prompts)': { mode: 'regional' },
+  // collage then refine (packages/pipeline/src/collage.ts): strength of the refine pass, and what guides it
+  'collage, composite only (strength 0)': { mode: 'collage', collageStrength: 0 },
+  'collage, refine 0.25 by the layout': { mode: 'collage', collageStrength: 0.25, collageRefine: 'layout' },
+  'collage, refine 0.25 by the scene prompt': { mode: 'collage', collageStrength: 0.25, collageRefine: 'scene' },
+  'collage, refine 0.5 by the layout': { mode: 'collage', collageStrength: 0.5, collageRefine: 'layout' },
+  'collage, refine 0.5 by the scene prompt': { mode: 'collage', collageStrength: 0.5, collageRefine: 'scene' },
+  // what a job gets: the model's default mode (model.json regionPrompts.mode)
+  default: {},
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -40,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       regional: { type: 'string' }, // an extra variant as JSON RegionalOptions, for sweeps
       snap: { type: 'string', default: '0' }, // box centres on multiples of 1/snap (8: latent pixels at 64x64)
+      seed: { type: 'string', default: '20261201' }, // the layouts' generator seed (another seed: layouts the defaults were not chosen on)
     },
   });
   const dir = path.resolve(values['models-dir'], values.model);
@@ -57,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     if (!(variant in VARIANTS)) throw new Error(`unknown variant "${variant}"; known: ${Object.keys(VARIANTS).join(', ')}`);
     for (const style of styles) {
       for (const n of [1, 2, 3]) {
-        const cases = layoutCases(domain, count, n, style, { snap: Number(values.snap) ? 1 / Number(values.snap) : undefined });
+        const cases = layoutCases(domain, count, n, style, { seed: Number(values.seed), snap: Number(values.snap) ? 1 / Number(values.snap) : undefined });
         const scores: CaseScore[] = [];
         let ms = 0;
         for (let i = 0; i < cases.length; i += BATCH) {

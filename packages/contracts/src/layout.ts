@@ -19,11 +19,18 @@ export const LayoutObject = z
   .strict();
 export type LayoutObject = z.infer<typeof LayoutObject>;
 
+/** How a layout is drawn; absent: the model's default (model.json `regionPrompts.mode`, else regional). */
+export const LayoutMode = z
+  .enum(['regional', 'collage'])
+  .describe("'regional': every prompt steers its box within one denoising run; 'collage': each object rendered alone at the model's best size, scaled into its box and pasted on the background (default: the model's)");
+export type LayoutMode = z.infer<typeof LayoutMode>;
+
 /** `layout` of a job: each object's prompt steers the image inside its box (regional guidance). */
 export const Layout = z
   .object({
     background: regionPrompt('background').optional().describe("prompt for everything outside the boxes (default: the job's prompt)"),
     objects: z.array(LayoutObject).min(1).max(MAX_LAYOUT_OBJECTS),
+    mode: LayoutMode.optional(),
   })
   .strict()
   .describe('regions of the image with their own prompts');
@@ -57,6 +64,7 @@ export const Scene = z
     camera: SceneCamera,
     background: regionPrompt('background').optional(),
     objects: z.array(SceneObject).min(1).max(MAX_LAYOUT_OBJECTS),
+    mode: LayoutMode.optional(),
   })
   .strict()
   .describe('3D objects (axis-aligned boxes) and a pinhole camera, as a Blender export gives; projected to a layout');

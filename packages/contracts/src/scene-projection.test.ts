@@ -43,4 +43,15 @@ describe('scene projection', () => {
     const tooMany = JobInput.safeParse({ prompt: 'x', layout: { objects: Array.from({ length: 9 }, () => ({ box: [0, 0, 1, 1], prompt: 'a' })) } });
     expect(tooMany.error!.issues[0].path.join('.')).toBe('layout.objects');
   });
+
+  it('takes a layout mode, rejects an unknown one with its field path, and carries a scene\'s mode to its layout', () => {
+    const ok = JobInput.safeParse({ prompt: 'x', layout: { mode: 'collage', objects: [{ box: [0, 0, 0.5, 0.5], prompt: 'a' }] } });
+    expect(ok.success).toBe(true);
+    const bad = JobInput.safeParse({ prompt: 'x', layout: { mode: 'paste', objects: [{ box: [0, 0, 0.5, 0.5], prompt: 'a' }] } });
+    expect(bad.error!.issues.map((i) => i.path.join('.'))).toEqual(['layout.mode']);
+    const badScene = JobInput.safeParse({ prompt: 'x', scene: { mode: 1, camera: { position: [0, -10, 0], look_at: [0, 0, 0] }, objects: [{ position: [0, 0, 0], size: [1, 1, 1], prompt: 'a' }] } });
+    expect(badScene.error!.issues.map((i) => i.path.join('.'))).toEqual(['scene.mode']);
+    const r = projectScene({ mode: 'collage', camera: { position: [0, -10, 0], look_at: [0, 0, 0] }, objects: [{ position: [0, 0, 0], size: [1, 1, 1], prompt: 'a' }] }, 64, 64);
+    expect(r.layout!.mode).toBe('collage');
+  });
 });

@@ -61,7 +61,7 @@ export function projectScene(scene: Scene, width: number, height: number): Proje
     objects.push({ box, prompt: o.prompt, ...(o.label ? { label: o.label } : {}) });
   });
   if (errors.length) return { errors };
-  return { layout: { ...(scene.background ? { background: scene.background } : {}), objects } };
+  return { layout: { ...(scene.background ? { background: scene.background } : {}), objects, ...(scene.mode ? { mode: scene.mode } : {}) } };
 }
 
 function clamp(v: number): number {

@@ -21,7 +21,9 @@ import { subModelSpecs, type SubModelName } from './tensor-specs.js';
 import { PromptTokenizer } from './tokenize.js';
 import { decodeLatents, encodeImages, vaeEncoderSpec, type EncodedImages, type ImageInput } from './vae-encoder.js';
 import { classifierSpec, moderateImages } from './output-moderation.js';
-import { layoutPrompts, RegionalRows } from './regional-guidance.js';
+import { DEFAULT_REGIONAL, layoutPrompts, RegionalRows, type RegionalOptions } from './regional-guidance.js';
+import { collageTilePrompts, composeCollage } from './collage.js';
+import { decodePngRgb } from './png.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 
 /** Strength of ultra's refine pass when the manifest gives none (measured best on tiny-shapes v1: docs/creative-controls.md). */
@@ -197,6 +199,88 @@ export class FlowModel {
     });
   }
 
+  /** A layout request's options: the layout's mode, then `regional`, then the model's (model.json regionPrompts), then the defaults. */
+  private regionalOf(r: ResolvedRequest): Required<RegionalOptions> {
+    const hints = this.manifest.regionPrompts;
+    return {
+      ...DEFAULT_REGIONAL,
+      ...(hints?.mode ? { mode: hints.mode } : {}),
+      ...(hints?.collageStrength !== undefined ? { collageStrength: hints.collageStrength } : {}),
+      ...r.regional,
+      ...(r.layout?.mode ? { mode: r.layout.mode } : {}),
+    };
+  }
+
+  /** The layout whose rows guide this request's denoising (none for a collage's refine pass that follows the scene prompt only). */
+  private guidingLayout(r: ResolvedRequest) {
+    if (!r.layout) return undefined;
+    if (r.collageRefine && this.regionalOf(r).collageRefine === 'scene') return undefined;
+    return r.layout;
+  }
+
+  /**
+   * Layouts in collage mode (collage.ts): one batch renders every image's tiles (the background
+   * prompt, then each object alone at the model's largest size, same seed as the image); each
+   * image's tiles are composited. At collage strength 0 the composite is the image; above 0 it
+   * is encoded and refined with image-to-image at that strength (one batch per strength).
+   * Palette, watermark, moderation and format apply to the final pixels; progress counts both
+   * passes.
+   */
+  private async collage(reqs: GenerateRequest[], resolved: ResolvedRequest[], opts: GenerateOptions): Promise<GenerateResult[]> {
+    const tStart = performance.now();
+    const { width, height, steps } = resolved[0];
+    const strengths = resolved.map((r) => this.regionalOf(r).collageStrength);
+    if (strengths.some((s) => s > 0) && !this.canEncodeImages) {
+      throw new PipelineInputError('a collage layout refined at a strength above 0 needs the model\'s VAE encoder (files.vaeEncoder)');
+    }
+    const tiles: GenerateRequest[] = [];
+    const images: { i: number; k: number; seed: number; first: number }[] = [];
+    resolved.forEach((r, i) => {
+      const prompts = collageTilePrompts(r.prompt, r.layout!, { width, height, hints: this.manifest.regionPrompts });
+      for (let k = 0; k < r.numImages; k++) {
+        const seed = imageSeed(r.seed, k);
+        images.push({ i, k, seed, first: tiles.length });
+        for (const prompt of prompts) tiles.push({ prompt, seed, width, height, steps, guidance: r.guidance, numImages: 1 });
+      }
+    });
+    const refineSteps = Math.max(...strengths.map((s) => (s === 0 ? 0 : Math.min(steps, Math.max(1, Math.floor(steps * s + 1e-9))))));
+    const total = steps + refineSteps;
+    const rendered = await this.generateBatch(tiles, { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: p.step, total }) });
+    const rgb = rendered.map((t) => decodePngRgb(t.images[0].data).rgb);
+    const composites = images.map(({ i, first }) => composeCollage(rgb[first], rgb.slice(first + 1, first + 1 + resolved[i].layout!.objects.length), resolved[i].layout!, width, height));
+    // what each image's file records: the request, as a collage at its strength
+    const finals = images.map(({ i, k, seed }) => ({
+      ...reqs[i], seed, numImages: 1, collageRefine: true, strength: strengths[i],
+      ...(reqs[i].watermarks ? { watermarks: [reqs[i].watermarks![k]] } : {}),
+    }));
+    const out: GeneratedImage[] = new Array(images.length);
+    const stepsMs = [...rendered[0].timings.stepsMs];
+    let onnxMs = rendered[0].timings.onnxMs;
+    const kept = images.map((_, j) => j).filter((j) => finals[j].strength === 0);
+    if (kept.length) {
+      const clock = new OnnxClock();
+      const files = await this.outputImages(kept.map((j) => composites[j]), kept.map((j) => ({ ...this.resolve({ ...finals[j], strength: undefined }), strength: 0 })), kept.map((j) => images[j].seed), clock);
+      kept.forEach((j, n) => (out[j] = files[n]));
+      onnxMs += clock.ms;
+    }
+    const refine = images.map((_, j) => j).filter((j) => finals[j].strength > 0);
+    if (refine.length) {
+      const encoded = await this.encodeImage(refine.map((j) => ({ rgb: composites[j], width, height })));
+      const per = encoded.latents.length / refine.length;
+      refine.forEach((j, n) => Object.assign(finals[j], { init: { latents: encoded.latents.slice(n * per, (n + 1) * per) } }));
+      for (const s of new Set(refine.map((j) => finals[j].strength))) {
+        const group = refine.filter((j) => finals[j].strength === s);
+        const done = await this.generateBatch(group.map((j) => finals[j]), { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: steps + p.step, total }) });
+        group.forEach((j, n) => (out[j] = done[n].images[0]));
+        stepsMs.push(...done[0].timings.stepsMs);
+        onnxMs += done[0].timings.onnxMs;
+      }
+    }
+    const t = rendered[0].timings;
+    const timings: StageTimings = { encodeMs: t.encodeMs, stepsMs, decodeMs: t.decodeMs, encodeImageMs: t.encodeImageMs, totalMs: performance.now() - tStart, onnxMs, ...(t.latents ? { latents: t.latents } : {}) };
+    return resolved.map((request, i) => ({ request, images: images.flatMap((im, j) => (im.i === i ? [out[j]] : [])), timings }));
+  }
+
   async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
     const [result] = await this.generateBatch([req], opts);
     return result;
@@ -221,6 +305,15 @@ export class FlowModel {
     if (resolved.some((r) => r.width !== width || r.height !== height || r.steps !== steps)) {
       throw new PipelineInputError('generateBatch: all requests must share width, height and steps');
     }
+    // layouts in collage mode: tiles, composite, refine (collage.ts); other requests as usual
+    const collage = resolved.map((r) => !!r.layout && !r.init && !r.collageRefine && this.regionalOf(r).mode === 'collage');
+    if (collage.some(Boolean)) {
+      if (collage.every(Boolean)) return this.collage(reqs, resolved, opts);
+      const pick = (want: boolean) => reqs.filter((_, i) => collage[i] === want);
+      const drawn = await this.collage(pick(true), resolved.filter((_, i) => collage[i]), opts);
+      const plain = await this.generateBatch(pick(false), opts);
+      return collage.map((c) => (c ? drawn.shift()! : plain.shift()!));
+    }
     const clock = new OnnxClock();
     const checkAbort = () => {
       if (opts.signal?.aborted) throw abortError(opts.signal);
@@ -230,7 +323,8 @@ export class FlowModel {
     // Text: one encoder row per prompt of a request (a layout has several), repeated for each
     // of its images; every (image, prompt) pair is one transformer row.
     let t = performance.now();
-    const promptsOf = resolved.map((r) => (r.layout ? layoutPrompts(r.prompt, r.layout, { width, height, regional: r.regional, hints: this.manifest.regionPrompts }) : [r.prompt]));
+    const guiding = resolved.map((r) => this.guidingLayout(r));
+    const promptsOf = resolved.map((r, i) => (guiding[i] ? layoutPrompts(r.prompt, guiding[i], { width, height, regional: r.regional, hints: this.manifest.regionPrompts }) : [r.prompt]));
     const firstText = promptsOf.map((_, i) => promptsOf.slice(0, i).reduce((n, p) => n + p.length, 0));
     const text = await this.encodeText(promptsOf.flat(), clock);
     const owners = resolved.flatMap((r, i) => Array.from({ length: r.numImages }, () => i));
@@ -251,7 +345,7 @@ export class FlowModel {
     seeds.forEach((seed, b) => gaussianNoise(seed, noise.subarray(b * perImage, (b + 1) * perImage)));
     const x = packLatents(noise, B, g);
     const regional = new RegionalRows(
-      owners.map((i) => ({ layout: resolved[i].layout, regional: resolved[i].regional })),
+      owners.map((i) => ({ layout: guiding[i], regional: resolved[i].regional })),
       g.latentH / 2, g.latentW / 2, g.channels * 4, Float32Array.from(x),
     );
 
@@ -269,7 +363,7 @@ export class FlowModel {
     const stepsMs: number[] = [];
     // Layout (regional) renders blend several rows per image on the host each step; they keep
     // the host loop. Every other batch runs with its latents on the provider.
-    const resident = resolved.every((r) => !r.layout) ? this.resident : undefined;
+    const resident = guiding.every((l) => !l) ? this.resident : undefined;
     if (resident) {
       const final = await resident.run({
         x, dims: [B, S, g.channels * 4], sigmas, feeds, clock, checkAbort,
@@ -307,19 +401,7 @@ export class FlowModel {
     const decodeMs = performance.now() - t;
 
     t = performance.now();
-    const rgb = imagesToRgb8(decoded.images.data, B, width, height).map((pixels, b) => applyRequestPalette(pixels, width, height, resolved[owners[b]]));
-    // the output check sees the pixels as they would be stored (palette applied, no watermark yet)
-    const verdicts = this.classifier && this.manifest.moderation ? await moderateImages(this.classifier, this.manifest.moderation, rgb, width, height, clock) : undefined;
-    const images: GeneratedImage[] = await Promise.all(rgb.map(async (pixels, b) => {
-      const r = resolved[owners[b]];
-      // The watermark goes into the pixels, before any encoder (lossless or not) sees them;
-      // never into palette-locked images (it would move pixels off the palette).
-      if (r.watermarks && !r.palette) embedWatermark(pixels, width, height, r.watermarks[b - owners.indexOf(owners[b])]);
-      const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });
-      const file = await encodeOutputImage(pixels, width, height, { format: r.outputFormat, quality: r.outputQuality, parameters });
-      const pixelsSha256 = createHash('sha256').update(pixels).digest('hex');
-      return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b], pixelsSha256, ...(verdicts ? { moderation: verdicts[b] } : {}) };
-    }));
+    const images = await this.outputImages(imagesToRgb8(decoded.images.data, B, width, height), owners.map((i) => resolved[i]), seeds, clock);
     const encodeImageMs = performance.now() - t;
 
     const timings: StageTimings = {
@@ -332,6 +414,28 @@ export class FlowModel {
       next += request.numImages;
       return { request, images: mine, timings };
     });
+  }
+
+  /**
+   * Decoded RGB8 images → output files: the request's palette, the output check, the watermark,
+   * the parameters and the format. `requests[b]` is image b's request; image b of a request is
+   * its watermark entry b − (its first image).
+   */
+  private async outputImages(decoded: Uint8Array[], requests: ResolvedRequest[], seeds: number[], clock: OnnxClock): Promise<GeneratedImage[]> {
+    const { width, height } = requests[0];
+    const rgb = decoded.map((pixels, b) => applyRequestPalette(pixels, width, height, requests[b]));
+    // the output check sees the pixels as they would be stored (palette applied, no watermark yet)
+    const verdicts = this.classifier && this.manifest.moderation ? await moderateImages(this.classifier, this.manifest.moderation, rgb, width, height, clock) : undefined;
+    return Promise.all(rgb.map(async (pixels, b) => {
+      const r = requests[b];
+      // The watermark goes into the pixels, before any encoder (lossless or not) sees them;
+      // never into palette-locked images (it would move pixels off the palette).
+      if (r.watermarks && !r.palette) embedWatermark(pixels, width, height, r.watermarks[b - requests.indexOf(r)]);
+      const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });
+      const file = await encodeOutputImage(pixels, width, height, { format: r.outputFormat, quality: r.outputQuality, parameters });
+      const pixelsSha256 = createHash('sha256').update(pixels).digest('hex');
+      return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b], pixelsSha256, ...(verdicts ? { moderation: verdicts[b] } : {}) };
+    }));
   }
 
   /** Whether the model folder has a VAE encoder (files.vaeEncoder), i.e. encodeImage works. */

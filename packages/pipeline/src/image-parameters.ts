@@ -20,6 +20,10 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
     // ultra in refine mode: a base-size render, stretched and refined at this size (flow-model.ts)
     p.ultra_mode = 'refine';
     if (r.strength !== undefined) p.ultra_strength = String(r.strength);
+  } else if (r.collageRefine) {
+    // a collage layout render: tiles composited, then refined at this strength (collage.ts)
+    p.layout_mode = 'collage';
+    if (r.strength !== undefined) p.collage_strength = String(r.strength);
   } else if (r.strength !== undefined) p.strength = String(r.strength);
   if (r.inputImageSha256 !== undefined) p.input_image_sha256 = r.inputImageSha256;
   if (r.stage) {

@@ -28,7 +28,11 @@ const ZodManifest = z
     ultra: z.object({ mode: z.enum(['native', 'refine']), strength: z.number().gt(0).max(1).optional() }).optional(),
     guidance: z.object({ default: z.number() }).optional(),
     regionPrompts: z
-      .object({ sizes: z.array(z.object({ word: z.string().min(1), halfExtent: z.number().gt(0), synonyms: z.array(z.string().min(1)).optional() })).min(1).optional() })
+      .object({
+        sizes: z.array(z.object({ word: z.string().min(1), halfExtent: z.number().gt(0), synonyms: z.array(z.string().min(1)).optional() })).min(1).optional(),
+        mode: z.enum(['regional', 'collage']).optional(),
+        collageStrength: z.number().min(0).max(1).optional(),
+      })
       .optional(),
     moderation: z
       .object({
@@ -78,6 +82,8 @@ describe('model.json checks', () => {
     ['moderation.thresholds', { red_triangle: 2 }], ['moderation.thresholds', { other: 0.5 }], ['moderation.thresholds', null],
     ['regionPrompts', 'small'], ['regionPrompts.sizes', []], ['regionPrompts.sizes', [{ word: 'small' }]],
     ['regionPrompts.sizes', [{ word: '', halfExtent: 0 }]], ['regionPrompts.sizes', [{ word: 'small', halfExtent: 0.1, synonyms: 'tiny' }]],
+    ['regionPrompts.mode', 'paste'], ['regionPrompts.mode', 1], ['regionPrompts.collageStrength', -0.1], ['regionPrompts.collageStrength', 1.5],
+    ['regionPrompts.collageStrength', '0'], ['regionPrompts.mode', undefined],
     ['moderation.maxSide', 0.5], ['moderation.classifier', undefined], ['moderation', 'yes'], ['extra', { anything: true }],
   ];
   it.each(cases)('report %s = %j as zod did', (key, value) => {

@@ -154,6 +154,8 @@ const checkManifest = object({
   guidance: optional(object({ default: number() })),
   regionPrompts: optional(object({
     sizes: optional(array(object({ word: string(1), halfExtent: number({ gt: 0 }), synonyms: optional(array(string(1), 0)) }), 1)),
+    mode: optional(oneOf(['regional', 'collage'])),
+    collageStrength: optional(number({ min: 0, max: 1 })),
   })),
   moderation: optional(object(
     {

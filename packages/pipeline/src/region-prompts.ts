@@ -24,6 +24,10 @@ export interface SizeWord {
 /** model.json `regionPrompts`: what the layout path may say in the model's own words. */
 export interface RegionPromptHints {
   sizes?: SizeWord[];
+  /** how layouts render by default on this model (regional-guidance.ts RegionalOptions.mode) */
+  mode?: 'regional' | 'collage';
+  /** default image-to-image strength of a collage's refine pass */
+  collageStrength?: number;
 }
 
 const V = '(?:top|bottom|upper|lower)';

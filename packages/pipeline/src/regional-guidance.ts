@@ -23,6 +23,8 @@ export interface PipelineLayout {
   /** prompt for everything outside the boxes (default: the request's prompt) */
   background?: string;
   objects: LayoutRegion[];
+  /** how the layout is drawn (RegionalOptions.mode); absent: the model's default */
+  mode?: 'regional' | 'collage';
 }
 
 /**
@@ -63,6 +65,17 @@ export interface RegionalOptions {
    * scene's background); false: the prompts as written.
    */
   derivePrompts?: boolean;
+  /**
+   * How a layout is drawn: 'regional' blends per-prompt rows in one denoising run (above);
+   * 'collage' renders each object alone at the model's largest size, scales it into its box on
+   * the background and refines the composite (collage.ts). The layout's own `mode` comes
+   * first, then this, then the model's `regionPrompts.mode` (model.json), else 'regional'.
+   */
+  mode?: 'regional' | 'collage';
+  /** collage: image-to-image strength of the refine pass, [0, 1] (0: the composite as is, through the VAE) */
+  collageStrength?: number;
+  /** collage: the refine pass follows the layout's regional rows ('layout') or only the job's prompt ('scene') */
+  collageRefine?: 'layout' | 'scene';
 }
 
 export const MAX_LAYOUT_OBJECTS = 8;
@@ -76,6 +89,10 @@ export const DEFAULT_REGIONAL: Required<RegionalOptions> = {
   independentAboveSigma: 0.25,
   maskGrid: 'latent',
   derivePrompts: true,
+  mode: 'regional',
+  // a model that declares no strength: one step of four, enough to blend seams on a photographic model
+  collageStrength: 0.25,
+  collageRefine: 'layout',
 };
 
 /** Throws PipelineInputError when the layout cannot be rendered. */
@@ -89,6 +106,9 @@ export function checkLayout(layout: PipelineLayout): void {
     if (!ok) throw new PipelineInputError(`layout.objects.${k}.box must be [x0, y0, x1, y1] within [0, 1] with x0 < x1 and y0 < y1`);
     if (typeof o.prompt !== 'string' || o.prompt.trim() === '') throw new PipelineInputError(`layout.objects.${k}.prompt must not be empty`);
   });
+  if (layout.mode !== undefined && layout.mode !== 'regional' && layout.mode !== 'collage') {
+    throw new PipelineInputError(`layout.mode must be "regional" or "collage" (got ${JSON.stringify(layout.mode)})`);
+  }
 }
 
 /** Prompts of one layout image, background first. */

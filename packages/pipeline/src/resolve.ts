@@ -59,6 +59,7 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     ...(typeof req.inputImageSha256 === 'string' ? { inputImageSha256: req.inputImageSha256 } : {}),
     ...resolveStage(req),
     ...(req.ultraRefine ? { ultraRefine: true } : {}),
+    ...(req.collageRefine ? { collageRefine: true } : {}),
   };
   if (resolved.width * resolved.height > (m.maxPixels ?? m.resolution.max ** 2)) {
     throw new PipelineInputError(`${resolved.width}x${resolved.height} is more than the model's ${m.maxPixels} pixels`);

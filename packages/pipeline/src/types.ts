@@ -41,6 +41,11 @@ export interface GenerateRequest {
   stage?: { index: number; count: number };
   /** set by the pipeline on the second pass of `ultra` in refine mode (the file says ultra_mode refine, not strength) */
   ultraRefine?: boolean;
+  /**
+   * set by the pipeline on the refine pass of a collage layout render (collage.ts): the layout is
+   * not drawn again, and the file records layout_mode collage
+   */
+  collageRefine?: boolean;
   /** png (default), jpeg or webp; the parameters are embedded in every format */
   outputFormat?: OutputFormat;
   /** 1-100 for jpeg/webp (default 90); ignored for png */
@@ -74,6 +79,7 @@ export interface ResolvedRequest {
   inputImageSha256?: string;
   stage?: { index: number; count: number };
   ultraRefine?: boolean;
+  collageRefine?: boolean;
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;

@@ -65,7 +65,7 @@ describe('object prompts of a layout on tiny-shapes', () => {
             background: c.backgroundPrompt,
             objects: c.objects.map((o) => ({ box: o.box, prompt: `a ${o.color} ${o.shape} ${o.box[0] < 0.3 ? 'on the right' : 'at the top left'}` })),
           },
-          regional: { derivePrompts },
+          regional: { mode: 'regional', derivePrompts },
         })),
       );
       return summarizeLayouts(out.map((r, i) => {
@@ -92,7 +92,7 @@ describe('object prompts of a layout on tiny-shapes', () => {
           prompt: c.backgroundPrompt,
           seed: c.seed,
           layout: { background: c.backgroundPrompt, objects: c.objects.map((o) => ({ box: o.box, prompt: o.prompt.replace(/\bsmall\b/, 'large') })) },
-          regional: { derivePrompts },
+          regional: { mode: 'regional', derivePrompts },
         })),
       );
       return summarizeLayouts(out.map((r, i) => {
@@ -105,5 +105,59 @@ describe('object prompts of a layout on tiny-shapes', () => {
     expect(cases).toHaveLength(10);
     expect(derived.colorInBox, JSON.stringify(derived)).toBeGreaterThanOrEqual(7);
     expect(asWritten.colorInBox, JSON.stringify(asWritten)).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('collage layouts on tiny-shapes', () => {
+  let model: FlowModel;
+  beforeAll(async () => {
+    model = await loadModel(dir);
+  });
+  afterAll(() => model?.release());
+
+  // The shipped model draws a small triangle as a circle most of the time and a small square
+  // right about half the time, however the rows are blended; drawn large in their own tiles and
+  // scaled into their boxes, they keep their class (collage.ts). Layouts from a seed the
+  // collage's settings were not chosen on.
+  it('draws small shapes in small boxes with the right class, where the regional path mostly does not', async () => {
+    const domain = loadDomain(dir);
+    const cases = layoutCases(domain, 16, 2, 'with background', { seed: 31 });
+    const render = async (mode: 'regional' | 'collage') => {
+      const out = await model.generateBatch(
+        cases.map((c) => ({
+          prompt: c.backgroundPrompt,
+          seed: c.seed,
+          layout: { background: c.backgroundPrompt, objects: c.objects.map((o) => ({ box: o.box, prompt: o.prompt })), mode },
+        })),
+      );
+      const scores = out.map((r, i) => {
+        const png = decodePngRgb(r.images[0].data);
+        return scoreLayout(cases[i], png.rgb, png.width, png.height, domain);
+      });
+      const small = scores.flatMap((s) => s.objects.filter((_, k) => s.case.objects[k].size === 'small'));
+      return { small: small.length, smallPlaced: small.filter((o) => o.placed).length, all: summarizeLayouts(scores) };
+    };
+    const collage = await render('collage');
+    const regional = await render('regional');
+    // measured: small shapes placed 17/19 collage, 6/19 regional; all objects 29/32 and 15/32
+    expect(collage.small).toBe(19);
+    expect(collage.smallPlaced, JSON.stringify(collage)).toBeGreaterThanOrEqual(15);
+    expect(regional.smallPlaced, JSON.stringify(regional)).toBeLessThanOrEqual(10);
+    expect(collage.all.placed, JSON.stringify(collage.all)).toBeGreaterThanOrEqual(27);
+    expect(collage.all.colorInBox).toBe(32);
+  });
+
+  it('refines a composite with image-to-image at the strength asked for, and records it', async () => {
+    const domain = loadDomain(dir);
+    const [c] = layoutCases(domain, 1, 2, 'with background', { seed: 32 });
+    const layout = { background: c.backgroundPrompt, objects: c.objects.map((o) => ({ box: o.box, prompt: o.prompt })), mode: 'collage' as const };
+    const kept = await model.generate({ prompt: c.backgroundPrompt, seed: c.seed, layout });
+    const refined = await model.generate({ prompt: c.backgroundPrompt, seed: c.seed, layout, regional: { collageStrength: 0.5 } });
+    expect(decodePngRgb(kept.images[0].data).text).toMatchObject({ layout_mode: 'collage', collage_strength: '0' });
+    expect(decodePngRgb(refined.images[0].data).text).toMatchObject({ layout_mode: 'collage', collage_strength: '0.5' });
+    // tiles (4 steps) then the refine pass (2 of 4 steps)
+    expect(refined.timings.stepsMs).toHaveLength(6);
+    expect(kept.timings.stepsMs).toHaveLength(4);
+    expect(Buffer.from(refined.images[0].data).equals(Buffer.from(kept.images[0].data))).toBe(false);
   });
 });
