@@ -76,5 +76,20 @@ describe('layout jobs', () => {
     const behind = await submit({ prompt: 'x', scene: { camera: { position: [0, -10, 0], look_at: [0, 0, 0] }, objects: [{ position: [0, -20, 0], size: [1, 1, 1], prompt: 'a' }] } });
     expect(behind.status).toBe(422);
     expect(behind.body.errors).toEqual([expect.objectContaining({ path: 'scene.objects.0.position', code: 'not_visible' })]);
+
+    const mode = await submit({ prompt: 'x', layout: { mode: 'stitch', objects: [{ box: [0, 0, 1, 1], prompt: 'a' }] } });
+    expect(mode.status).toBe(422);
+    expect(mode.body.errors.map((e: { path: string }) => e.path)).toEqual(['layout.mode']);
+  });
+
+  it('queues the layout\'s mode, and a scene\'s, with the render request', async () => {
+    const layout = { mode: 'collage', objects: [{ box: [0.1, 0.1, 0.4, 0.4], prompt: 'a small red circle' }] };
+    const res = await submit({ prompt: 'a red circle on white', layout });
+    expect(res.status).toBe(202);
+    expect((await queuedRequest(res.body.id)).layout).toEqual(layout);
+    const scene = { mode: 'regional', camera: { position: [0, -10, 0], look_at: [0, 0, 0] }, objects: [{ position: [0, 0, 0], size: [2, 2, 2], prompt: 'a red cube' }] };
+    const fromScene = await submit({ prompt: 'a cube', scene });
+    expect(fromScene.status).toBe(202);
+    expect((await queuedRequest(fromScene.body.id)).layout!.mode).toBe('regional');
   });
 });

@@ -86,8 +86,10 @@ export function findObject(alpha: Float32Array, width: number, height: number): 
     while (stack.length) {
       const p = stack.pop()!;
       const x = p % width, y = (p - x) / width;
-      n++, sx += x, sy += y;
-      x0 = Math.min(x0, x), y0 = Math.min(y0, y), x1 = Math.max(x1, x + 1), y1 = Math.max(y1, y + 1);
+      n++;
+      sx += x;
+      sy += y;
+      [x0, y0, x1, y1] = [Math.min(x0, x), Math.min(y0, y), Math.max(x1, x + 1), Math.max(y1, y + 1)];
       for (const [nx, ny] of [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]]) {
         if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
         const q = ny * width + nx;
