@@ -12,6 +12,7 @@ import { imagesToRgb8 } from './png.js';
 import { imageSeed, resolveRequest } from './resolve.js';
 import { startFromImages } from './image-to-image.js';
 import { eulerStep, sigmaSchedule } from './schedule.js';
+import { resampleRgb } from './trained-sizes.js';
 import { providerLabel } from './execution-providers.js';
 import { checkMemoryFit } from './memory-fit.js';
 import { chooseProvider, type ProviderChoice } from './provider-selection.js';
@@ -160,6 +161,8 @@ export class FlowModel {
     if (!this.canEncodeImages) throw new PipelineInputError('ultra in refine mode needs the model\'s VAE encoder (files.vaeEncoder)');
     const strength = this.manifest.ultra?.strength ?? DEFAULT_ULTRA_REFINE_STRENGTH;
     const { width, height, steps } = resolved[0];
+    // the refine pass runs at the trained size nearest the ultra size when the model lists them
+    const refineSize = resolved[0].renderSize ?? { width, height };
     const refineSteps = Math.min(steps, Math.max(1, Math.floor(steps * strength + 1e-9)));
     const total = steps + refineSteps;
     const base = await this.generateBatch(
@@ -176,7 +179,7 @@ export class FlowModel {
       for (const [k, image] of result.images.entries()) {
         second.push({
           ...reqs[i], seed: image.seed, numImages: 1, width: undefined, height: undefined, ultra: true, ultraRefine: true,
-          init: await initFromImageFile(this, image.data, width, height), strength,
+          init: await initFromImageFile(this, image.data, refineSize.width, refineSize.height), strength,
           ...(reqs[i].watermarks ? { watermarks: [reqs[i].watermarks![k]] } : {}),
         });
         owner.push(i);
@@ -221,6 +224,20 @@ export class FlowModel {
     if (resolved.some((r) => r.width !== width || r.height !== height || r.steps !== steps)) {
       throw new PipelineInputError('generateBatch: all requests must share width, height and steps');
     }
+    // a batch of one size may mix requests rendered at a trained size and resampled (aspect
+    // ratio, ultra) with ones rendered as given (width/height): each kind in its own pass
+    const renderKey = (r: ResolvedRequest) => (r.renderSize ? `${r.renderSize.width}x${r.renderSize.height}` : '');
+    if (resolved.some((r) => renderKey(r) !== renderKey(resolved[0]))) {
+      const keys = resolved.map(renderKey);
+      const results: GenerateResult[] = new Array(reqs.length);
+      for (const key of new Set(keys)) {
+        const idx = keys.flatMap((k, i) => (k === key ? [i] : []));
+        const part = await this.generateBatch(idx.map((i) => reqs[i]), opts);
+        idx.forEach((i, j) => (results[i] = part[j]));
+      }
+      return results;
+    }
+    const render = resolved[0].renderSize ?? { width, height };
     const clock = new OnnxClock();
     const checkAbort = () => {
       if (opts.signal?.aborted) throw abortError(opts.signal);
@@ -243,7 +260,7 @@ export class FlowModel {
     const pooled = repeatRows(text.pooled, rowText);
     const encodeMs = performance.now() - t;
 
-    const g = geometryFor(width, height, this.manifest.latentChannels);
+    const g = geometryFor(render.width, render.height, this.manifest.latentChannels);
     const S = sequenceLength(g);
     const perImage = g.channels * g.latentH * g.latentW;
     const noise = new Float32Array(B * perImage);
@@ -307,7 +324,9 @@ export class FlowModel {
     const decodeMs = performance.now() - t;
 
     t = performance.now();
-    const rgb = imagesToRgb8(decoded.images.data, B, width, height).map((pixels, b) => applyRequestPalette(pixels, width, height, resolved[owners[b]]));
+    const rendered = imagesToRgb8(decoded.images.data, B, render.width, render.height);
+    const resampled = render.width === width && render.height === height ? rendered : await Promise.all(rendered.map((pixels) => resampleRgb(pixels, render, { width, height })));
+    const rgb = resampled.map((pixels, b) => applyRequestPalette(pixels, width, height, resolved[owners[b]]));
     // the output check sees the pixels as they would be stored (palette applied, no watermark yet)
     const verdicts = this.classifier && this.manifest.moderation ? await moderateImages(this.classifier, this.manifest.moderation, rgb, width, height, clock) : undefined;
     const images: GeneratedImage[] = await Promise.all(rgb.map(async (pixels, b) => {

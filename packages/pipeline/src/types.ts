@@ -74,6 +74,8 @@ export interface ResolvedRequest {
   inputImageSha256?: string;
   stage?: { index: number; count: number };
   ultraRefine?: boolean;
+  /** the trained size this request renders at before its image is resampled to width x height (trained-sizes.ts) */
+  renderSize?: { width: number; height: number };
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;
