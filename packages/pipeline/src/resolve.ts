@@ -115,7 +115,8 @@ function sizeOf(req: GenerateRequest, m: ModelManifest): { width: number; height
 function renderSizeOf(req: GenerateRequest, r: ResolvedRequest, m: ModelManifest): { width: number; height: number } | undefined {
   if (req.aspectRatio === undefined && !req.ultra) return undefined;
   if (req.init && !req.ultraRefine) return undefined;
-  const render = nearestTrainedSize({ width: r.width, height: r.height }, m.trainedSizes);
+  const [a, b] = (req.aspectRatio ?? '1:1').split(':').map(Number);
+  const render = nearestTrainedSize({ width: r.width, height: r.height }, m.trainedSizes, a / b);
   return render.width === r.width && render.height === r.height ? undefined : render;
 }
 

@@ -28,6 +28,13 @@ describe('nearestTrainedSize', () => {
     expect(nearestTrainedSize({ width: 64, height: 48 }, TRAINED)).toEqual({ width: 96, height: 64 }); // 4:3 → 3:2, not 1:1
     expect(nearestTrainedSize({ width: 112, height: 112 }, TRAINED)).toEqual({ width: 128, height: 128 });
   });
+
+  it('measures the ratio the job asked for when given, not its grid size\'s', () => {
+    // 16:9 (1.78) and 3:2 (1.5) both get 80x48 (1.67) on a 16-pixel grid
+    expect(nearestTrainedSize({ width: 80, height: 48 }, TRAINED, 16 / 9)).toEqual({ width: 128, height: 64 });
+    expect(nearestTrainedSize({ width: 80, height: 48 }, TRAINED, 3 / 2)).toEqual({ width: 96, height: 64 });
+    expect(nearestTrainedSize({ width: 176, height: 96 }, TRAINED, 16 / 9)).toEqual({ width: 256, height: 128 });
+  });
 });
 
 let dir: string;
@@ -60,10 +67,10 @@ describe('an aspect ratio the model was not trained at', () => {
     const result = await bucketed.generate({ prompt, seed: 9, steps: 4, aspectRatio: '16:9' });
     const image = await decodeOutputImage(result.images[0]!.data);
     expect([image.width, image.height]).toEqual([80, 48]);
-    expect(image.parameters).toMatchObject({ size: '80x48', aspect_ratio: '16:9', render_size: '96x64' });
+    expect(image.parameters).toMatchObject({ size: '80x48', aspect_ratio: '16:9', render_size: '128x64' });
 
-    const atTrained = await decodeOutputImage((await bucketed.generate({ prompt, seed: 9, steps: 4, width: 96, height: 64 })).images[0]!.data);
-    const byHand = await resampleRgb(atTrained.rgb, { width: 96, height: 64 }, { width: 80, height: 48 });
+    const atTrained = await decodeOutputImage((await bucketed.generate({ prompt, seed: 9, steps: 4, width: 128, height: 64 })).images[0]!.data);
+    const byHand = await resampleRgb(atTrained.rgb, { width: 128, height: 64 }, { width: 80, height: 48 });
     expect(Buffer.from(image.rgb).equals(Buffer.from(byHand))).toBe(true);
 
     // without trainedSizes the model renders 80x48 natively: other pixels, no render_size
@@ -82,7 +89,7 @@ describe('an aspect ratio the model was not trained at', () => {
     ]);
     const a = await decodeOutputImage(ratio.images[0]!.data);
     const b = await decodeOutputImage(explicit.images[0]!.data);
-    expect(a.parameters.render_size).toBe('96x64');
+    expect(a.parameters.render_size).toBe('128x64');
     expect(b.parameters.render_size).toBeUndefined();
     const alone = await decodeOutputImage((await native.generate({ prompt, seed: 4, steps: 4, width: 80, height: 48 })).images[0]!.data);
     expect(Buffer.from(b.rgb).equals(Buffer.from(alone.rgb))).toBe(true);

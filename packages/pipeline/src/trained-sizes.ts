@@ -12,19 +12,20 @@ export interface Size {
 }
 
 /**
- * The trained size to render `size` at: the one whose aspect ratio is closest (log space), with
- * a quarter of the pixel-count distance (log space) as the tie breaker — a ratio change distorts
- * every shape, a pixel-count change only rescales them. `size` itself when it is trained or the
- * list is empty.
+ * The trained size to render `size` at: the one whose aspect ratio is closest (log space) to
+ * `ratio` — the ratio the job asked for (16:9 is 1.78 although its grid size 80x48 is 1.67; the
+ * output is resampled to the grid size anyway) — with a tenth of the pixel-count distance
+ * (log space) as the tie breaker: a ratio change distorts every shape, a pixel-count change only
+ * rescales them. `size` itself when it is trained or the list is empty.
  */
-export function nearestTrainedSize(size: Size, trained: readonly Size[] | undefined): Size {
+export function nearestTrainedSize(size: Size, trained: readonly Size[] | undefined, ratio = size.width / size.height): Size {
   if (!trained?.length || trained.some((t) => t.width === size.width && t.height === size.height)) return size;
-  const ratio = Math.log(size.width / size.height);
+  const logRatio = Math.log(ratio);
   const pixels = Math.log(size.width * size.height);
   let best = trained[0];
   let bestError = Infinity;
   for (const t of trained) {
-    const error = Math.abs(Math.log(t.width / t.height) - ratio) + 0.25 * Math.abs(Math.log(t.width * t.height) - pixels);
+    const error = Math.abs(Math.log(t.width / t.height) - logRatio) + 0.1 * Math.abs(Math.log(t.width * t.height) - pixels);
     if (error < bestError - 1e-9) [best, bestError] = [t, error];
   }
   return { width: best.width, height: best.height };
