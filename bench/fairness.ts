@@ -160,6 +160,7 @@ async function noisyNeighbour(): Promise<void> {
     const loadedTarget = 2 * idleWait + busyRender;
     console.log(`noisy neighbour: A floods ${FLOOD} jobs (submitted in ${((floodSubmitted - floodStart) / 1000).toFixed(1)} s), B submits ${B_JOBS} jobs every ${B_INTERVAL_MS} ms; 2 workers (BATCH_MAX ${BATCH_MAX ?? 'default'}, BATCH_PREFETCH ${PREFETCH ?? 'default'}), 64x64, 4 steps`);
     console.log(`  B on the idle farm (10 jobs before the flood, 10 after): wait p50 ${idleWait} ms, render p50 ${render} ms → target B p95 ≤ 2 × ${idleWait} + ${render} = ${target} ms`);
+    if (process.env.FAIR_VERBOSE) console.log(`  B waits (ms, in submit order): ${b.map(waitMs).join(' ')}`);
     console.log(`  B wait under the flood: p50 ${quantile(b.map(waitMs), 0.5)} ms, p95 ${bP95} ms, max ${Math.max(...b.map(waitMs))} ms → ${bP95 <= target ? 'meets' : 'MISSES'} the target (ratio to target ${(bP95 / target).toFixed(2)})`);
     // where B's wait goes: until a worker took (claimed) its token, then until its batch began
     const claimWait = b.filter((r) => r.claimedAt).map((r) => r.claimedAt! - r.createdAt);

@@ -97,6 +97,34 @@ describe('fair scheduling with two workers', () => {
     expect(overlaps).toBe(true);
   });
 
+  it("starts a quiet tenant's job on a busy farm at once, beside the renders in progress, not after them", async () => {
+    const jumps: string[] = [];
+    const listener = farm.redis.duplicate();
+    listener.on('message', (_channel: string, message: string) => jumps.push(message));
+    await listener.subscribe(`${farm.prefix}:fair-jump`);
+    try {
+      // acme keeps both workers busy with slow renders and more waiting behind them
+      const slow = await Promise.all(Array.from({ length: 12 }, (_, i) => submit(farm, KEYS.acme, { ...QUICK, width: 256, height: 256, steps: 20, seed: 100 + i })));
+      await waitUntil(async () => {
+        const views = await Promise.all(slow.map(async (j) => (await (await farm.call('GET', `/v1/jobs/${j.id}`, { key: KEYS.acme })).json()) as JobBody));
+        return views.filter((v) => v.status === 'running').length >= 2;
+      }, 'two slow renders running', 60_000);
+      const quiet = await submit(farm, KEYS.globex, { ...QUICK, seed: 7 });
+      const backlogged = await submit(farm, KEYS.acme, { ...QUICK, seed: 8 });
+      const [done] = await finished(farm, [quiet.id], KEYS.globex);
+      const acme = await finished(farm, [...slow, backlogged].map((j) => j.id));
+      // announced to the workers as a jump (the backlogged tenant's job is not)
+      expect(jumps).toContain(`${MODEL} ${quiet.id}`);
+      expect(jumps.some((m) => m.endsWith(backlogged.id))).toBe(false);
+      // it began while the renders that were running when it came were still running
+      const runningThen = acme.filter((j) => Date.parse(j.started_at!) <= Date.parse(quiet.created_at));
+      expect(runningThen.length).toBeGreaterThanOrEqual(2);
+      for (const j of runningThen) expect(Date.parse(done.started_at!)).toBeLessThan(Date.parse(j.finished_at!));
+    } finally {
+      listener.disconnect();
+    }
+  });
+
   it("runs a tenant's high jobs before its low ones, and refuses a priority above the tenant's cap", async () => {
     const { lows, highs } = await withQueuePaused(farm, async () => {
       const lows = [];

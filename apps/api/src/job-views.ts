@@ -19,6 +19,20 @@ export async function jobViewFor(deps: ApiDeps, req: Request, record: JobRecord,
   return toJobView(record, { apiBaseUrl: base, queuePosition, outputUrl: async (key) => absoluteUrl(base, await deps.storage.url(key)) });
 }
 
+/** Views of a list page: the queued jobs' positions in one call per model, not one per job. */
+export async function jobViewsFor(deps: ApiDeps, req: Request, records: JobRecord[]): Promise<JobView[]> {
+  const queuedByModel = new Map<string, JobRecord[]>();
+  for (const r of records) if (r.status === 'queued') queuedByModel.set(r.model, [...(queuedByModel.get(r.model) ?? []), r]);
+  const positions = new Map<string, number | null>();
+  await Promise.all(
+    [...queuedByModel].map(async ([model, queued]) => {
+      const found = await deps.queues.queuePositions(model, queued.map((r) => dispatchTokenId(r.id, r.stage)));
+      queued.forEach((r, i) => positions.set(r.id, found[i]));
+    }),
+  );
+  return Promise.all(records.map((r) => jobViewFor(deps, req, r, r.status === 'queued' ? positions.get(r.id) : null)));
+}
+
 /** How the views of this request's notifications are built (links to the request's origin). */
 export const viewsFor =
   (deps: ApiDeps, req: Request) =>

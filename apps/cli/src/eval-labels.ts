@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { assembleDatasetFiles, datasetItem, pixelBox, type ManifestLine } from '@flowfarm/contracts';
-import { decodePngRgb, loadModel } from '@flowfarm/pipeline';
+import { decodePngRgb, loadModel, type RegionalOptions } from '@flowfarm/pipeline';
 import type { DatasetRecord, FilledDatasetSpec } from '@flowfarm/queue';
 import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from './commands/generate.js';
 import { loadDomain } from './eval/domain.js';
@@ -52,11 +52,13 @@ async function main(argv: string[]): Promise<number> {
       // box sides to compare, "min-max" separated by commas (the documented default is 0.22-0.4)
       boxes: { type: 'string', default: '0.22-0.4,0.4-0.4' },
       out: { type: 'string' },
+      regional: { type: 'string' }, // RegionalOptions as JSON, e.g. '{"derivePrompts":false}' (prompts as written)
     },
   });
   const dir = path.resolve(values['models-dir'], values.model);
   const domain = loadDomain(dir);
   const model = await loadModel(dir);
+  const regional = values.regional ? (JSON.parse(values.regional) as RegionalOptions) : undefined;
   const side = Number(values.size), steps = Number(values.steps), count = Number(values.count);
   const backgrounds = ['white', 'black'].filter((c) => c in domain.colors);
   const colors = Object.keys(domain.colors).filter((c) => !backgrounds.includes(c));
@@ -81,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
       const pixels = new Map<number, Uint8Array>();
       for (let i = 0; i < items.length; i += BATCH) {
         const chunk = items.slice(i, i + BATCH);
-        const out = await model.generateBatch(chunk.map((it) => ({ prompt: it.prompt, seed: it.seed, steps, width: side, height: side, ...(it.layout ? { layout: it.layout } : {}) })));
+        const out = await model.generateBatch(chunk.map((it) => ({ prompt: it.prompt, seed: it.seed, steps, width: side, height: side, ...(it.layout ? { layout: it.layout, ...(regional ? { regional } : {}) } : {}) })));
         out.forEach((r, k) => {
           const it = chunk[k];
           pixels.set(it.index, decodePngRgb(r.images[0].data).rgb);

@@ -22,6 +22,7 @@ export const VARIANTS: Record<string, RegionalOptions> = {
   'multidiffusion (latent-pixel grid)': { dilate: 0, centerObjects: false, independentAboveSigma: 2 },
   '+ early boost x3': { dilate: 0, centerObjects: false, independentAboveSigma: 2, objectBoost: 3, boostAboveSigma: 0.75 },
   '+ recentred objects': { dilate: 0, independentAboveSigma: 2 },
+  'recentred, object prompts as written': { derivePrompts: false },
   'default (recentred; independent until the last step; dilate 0.5)': {},
 };
 

@@ -83,6 +83,42 @@ describe('RenderBatcher', () => {
     expect(renderer.batches).toEqual([[1], [2], [3]]);
   });
 
+  it('starts an express job (one that jumped a busy queue) at once beside the batch in render, not after it', async () => {
+    const { renderer, batcher } = setup({ maxBatch: 4 });
+    const first = batcher.render(job(1));
+    const queued = [2, 3].map((seed) => batcher.render(job(seed)));
+    const express = batcher.render(job(9), { express: true });
+    // the slot renders [1]; the express job is already at the model, the others wait for [1]
+    expect(renderer.batches).toEqual([[1], [9]]);
+    expect(batcher.expressIdle).toBe(false);
+    // a second express job waits: one express render at a time
+    const second = batcher.render(job(10), { express: true });
+    expect(renderer.batches).toEqual([[1], [9]]);
+    const results = await Promise.all([first, ...queued, express, second]);
+    expect(seedsOf(results)).toEqual([1, 2, 3, 9, 10]);
+    // the second express job led the next free batch
+    expect(renderer.batches.slice(2)).toEqual([[10, 2, 3]]);
+    expect(batcher.expressIdle).toBe(true);
+  });
+
+  it('without the express slot, an express job waits for the slot like any other', async () => {
+    const { renderer, batcher } = setup({ maxBatch: 4, expressSlot: false });
+    const all = [batcher.render(job(1)), batcher.render(job(2)), batcher.render(job(9), { express: true })];
+    expect(renderer.batches).toEqual([[1]]);
+    await Promise.all(all);
+    expect(renderer.batches).toEqual([[1], [9, 2]]);
+  });
+
+  it('starts a batch led by an express job without waiting for it to fill up', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { renderer, batcher } = setup({ maxBatch: 4, windowMs: 1000 });
+    const a = batcher.render(job(1));
+    expect(renderer.batches).toEqual([]); // the window holds a lone job
+    const b = batcher.render(job(2), { express: true });
+    expect(renderer.batches).toEqual([[2, 1]]);
+    await Promise.all([a, b]);
+  });
+
   it('with a window, holds a batch that is not full until the window passes or it fills', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     let now = 0;

@@ -13,6 +13,8 @@ interface Pending {
   signal?: AbortSignal;
   /** Called when the request's batch starts (the job becomes running); false: leave the batch. */
   begin?: () => Promise<boolean>;
+  /** May start in the express slot (see RenderBatcher) when every render slot is busy. */
+  express?: boolean;
   resolve(result: GenerateResult): void;
   reject(err: unknown): void;
 }
@@ -41,6 +43,12 @@ export interface BatcherOptions {
    * job on a quiet farm starts at once). Absent: only a full batch is followed by a refill.
    */
   queueEmpty?: () => boolean;
+  /**
+   * One render beside the slots for an express request (a job that jumped a busy farm's queue:
+   * its tenant had nothing queued): it starts at once, alone, beside the batches in render,
+   * rather than wait for one of them to end. Default true.
+   */
+  expressSlot?: boolean;
   /** clock of the window (tests) */
   now?: () => number;
 }
@@ -76,6 +84,8 @@ export class RenderBatcher {
   /** requests not started yet, oldest first */
   private readonly queue: Pending[] = [];
   private running = 0;
+  /** Whether the express slot renders (at most one express request at a time). */
+  private expressRunning = false;
   /** Slots promised to jobs that start at once (`reserve`) and have not reached `render` yet. */
   private reserved = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -108,7 +118,10 @@ export class RenderBatcher {
    * just before the model runs it (the job becomes running then); when it answers false the
    * request leaves the batch with NotBegunError.
    */
-  render(request: ThreadRenderRequest, options: { onProgress?: Progress; signal?: AbortSignal; begin?: () => Promise<boolean>; reserved?: boolean } = {}): Promise<GenerateResult> {
+  render(
+    request: ThreadRenderRequest,
+    options: { onProgress?: Progress; signal?: AbortSignal; begin?: () => Promise<boolean>; reserved?: boolean; express?: boolean } = {},
+  ): Promise<GenerateResult> {
     if (options.reserved) this.reserved--;
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted) return reject(abortError(options.signal));
@@ -158,10 +171,12 @@ export class RenderBatcher {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (this.running + this.reserved < this.options.slots && this.queue.length > 0) {
-      const { shape, arrivedAt } = this.queue[0];
-      const batch = this.queue.filter((m) => m.shape === shape).slice(0, this.options.maxBatch);
+      // an express request leads the next batch, which starts without waiting to fill up
+      const lead = this.queue.find((m) => m.express) ?? this.queue[0];
+      const { shape, arrivedAt } = lead;
+      const batch = [lead, ...this.queue.filter((m) => m !== lead && m.shape === shape)].slice(0, this.options.maxBatch);
       const now = this.now();
-      const wait = Math.max(arrivedAt + this.options.windowMs, this.refillUntil) - now;
+      const wait = lead.express ? 0 : Math.max(arrivedAt + this.options.windowMs, this.refillUntil) - now;
       if (batch.length < this.options.maxBatch && wait > 0) {
         this.timer = setTimeout(() => this.dispatch(), wait);
         return;
@@ -179,6 +194,29 @@ export class RenderBatcher {
         this.dispatch();
       });
     }
+    this.dispatchExpress();
+  }
+
+  /** Whether an express request would start now (in a free slot, or in the express slot when every slot is busy). */
+  get expressIdle(): boolean {
+    return this.options.expressSlot !== false && !this.expressRunning;
+  }
+
+  /**
+   * Every slot busy: the oldest express request renders alone in the express slot. A batch in
+   * render and the express render share the model (onnxruntime runs both, step by step), so
+   * the express job waits for neither; the batch is slowed by one image's worth meanwhile.
+   */
+  private dispatchExpress(): void {
+    if (!this.expressIdle || this.running + this.reserved < this.options.slots) return;
+    const member = this.queue.find((m) => m.express);
+    if (!member) return;
+    this.queue.splice(this.queue.indexOf(member), 1);
+    this.expressRunning = true;
+    void this.run([member]).finally(() => {
+      this.expressRunning = false;
+      this.dispatch();
+    });
   }
 
   /**

@@ -27,6 +27,8 @@ export interface ProcessorDeps {
   protection?: OutputProtection;
   /** Where an output-check verdict is recorded (the API records the submit of the same job). */
   audit?: Pick<AuditLog, 'record'>;
+  /** Whether a job jumped a busy queue (renders in the batcher's express slot); absent: none does. */
+  jumped?: (jobId: string) => boolean;
 }
 
 const isAbort = (err: unknown) => err instanceof Error && err.name === 'AbortError';
@@ -173,7 +175,7 @@ export function createRenderProcessor(deps: ProcessorDeps) {
         reserved = false; // render takes the reserved slot
         result = await renderer.render(
           { ...renderRequestOf(data, initImage, chain ? { index: stageIndex!, count: chain.length } : undefined), ...deps.protection?.requestExtras(data, stageIndex ?? 0) },
-          { onProgress, signal: controller.signal, ...(direct ? { reserved: true } : { begin }) },
+          { onProgress, signal: controller.signal, ...(direct ? { reserved: true } : { begin, express: deps.jumped?.(jobId) === true }) },
         );
       } catch (err) {
         if (!(err instanceof NotBegunError)) throw err;

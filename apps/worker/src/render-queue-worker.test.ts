@@ -109,6 +109,26 @@ describe('RenderQueueWorker', () => {
     await queue.close();
   });
 
+  it('makes room for one more job while every job in hand still renders (a job that jumped the queue is taken at once)', async () => {
+    const { queue, gates, worker } = setUp(`rqw-${randomUUID().slice(0, 6)}`, 1, 1);
+    for (const n of ['a', 'b', 'c']) await queue.add('render', { n });
+    await until(() => gates.reached.includes('render a'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gates.reached).not.toContain('render b'); // one place, held by a's render
+    expect(worker.makeRoom()).toBe(true);
+    await until(() => gates.reached.includes('render b'));
+    expect(gates.reached).not.toContain('render c'); // one more, not every job
+    // a's render ending gives nothing more: its place was given already
+    gates.pass('render a');
+    await until(() => gates.reached.includes('store a'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gates.reached).not.toContain('render c');
+    for (const g of ['store a', 'render b', 'store b', 'render c', 'store c']) gates.pass(g);
+    await until(async () => (await queue.getCompletedCount()) === 3);
+    await worker.close();
+    await queue.close();
+  });
+
   it('retries a job whose bookkeeping failed, and a job in bookkeeping stays active under its lock', async () => {
     const { queue, gates, worker } = setUp(`rqw-${randomUUID().slice(0, 6)}`, 1, 1, 'a');
     const job = await queue.add('render', { n: 'a' }, { attempts: 2, backoff: { type: 'fixed', delay: 10 } });

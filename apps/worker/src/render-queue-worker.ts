@@ -64,6 +64,20 @@ export class RenderQueueWorker<T = unknown, R = unknown> extends Worker<T, R> {
     else this.deferred.push(release);
   }
 
+  /**
+   * Gives one job's place back before its render ends, so BullMQ's loop takes one more job now:
+   * a job that jumped a busy queue (fair-jump) is fetched at once and renders in the express slot
+   * instead of waiting for a render to end. The place's job keeps rendering under its lock. False
+   * when no job holds a place that could be given (nothing in render, or all given already).
+   */
+  makeRoom(): boolean {
+    const [token, release] = this.releases.entries().next().value ?? [];
+    if (!token || !release) return false;
+    this.releases.delete(token);
+    release();
+    return true;
+  }
+
   /** Jobs past their render still being processed (a gauge for tests and logs). */
   get inBookkeeping(): number {
     return this.released;

@@ -10,6 +10,7 @@ import { jobLifecycleMetrics, setTenantLabelCap, startMetricsServer } from '@flo
 import type { Redis } from 'ioredis';
 import { AuditLog } from '@flowfarm/trust';
 import { CancelWatch } from './cancel-watch.js';
+import { FairJumpWatch } from './fair-jump-watch.js';
 import { batcherOptions, bullConcurrency, type WorkerConfig } from './config.js';
 import { startHeartbeat } from './heartbeat.js';
 import { limitsOf, loadModels } from './model-catalog.js';
@@ -82,9 +83,17 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   // each model's batcher learns from its queue worker (below) whether the queue had jobs left
   const queueEmpty = new Map<string, () => boolean>();
   const renderers = new Map([...models].map(([name, model]) => [name, new RenderBatcher(model, { ...batcherOptions(config), queueEmpty: () => queueEmpty.get(name)?.() ?? false })]));
+  // A job that jumped a busy queue: a worker whose render slots are all busy takes it at once
+  // (makeRoom) and renders it beside the batch in render (the batcher's express slot).
+  const queueWorkers = new Map<string, RenderQueueWorker<RenderToken>>();
+  const jumps = new FairJumpWatch(subscriber, keys.fairJumpChannel, (model) => {
+    if (renderers.get(model)?.expressIdle) queueWorkers.get(model)?.makeRoom();
+  });
+  await jumps.start();
   const protection = await OutputProtection.create(config, redis, new Map([...models].map(([name, m]) => [name, { name, dir: m.dir, manifest: m.manifest }])), logger);
   const { processRenderJob, failAbandoned } = createRenderProcessor({
     lifecycle, storage, cancels, renderers, logger, workerId: id, progressIntervalMs: config.PROGRESS_INTERVAL_MS, current, protection,
+    jumped: (jobId) => jumps.take(jobId),
     audit: new AuditLog(redis, config.REDIS_PREFIX, config.AUDIT_RETENTION_SECONDS * 1000),
   });
 
@@ -111,6 +120,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       maxReleased: config.BATCH_MAX > 1 ? config.WORKER_CONCURRENCY * config.BATCH_MAX : config.WORKER_CONCURRENCY,
     });
     queueEmpty.set(model, () => worker.queueEmpty);
+    queueWorkers.set(model, worker);
     worker.onQueueEmpty = () => renderers.get(model)?.queueDrained();
     worker.on('error', (err) => logger.error({ err, model }, 'bullmq worker error'));
     worker.on('stalled', (jobId) => logger.warn({ jobId, model }, 'job stalled (its worker died); handed to another worker'));

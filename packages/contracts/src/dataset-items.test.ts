@@ -15,7 +15,7 @@ describe('dataset items', () => {
     expect(datasetItem({ ...spec, seed: 43 }, 5).prompt === items[5].prompt && datasetItem({ ...spec, seed: 43 }, 6).prompt === items[6].prompt && datasetItem({ ...spec, seed: 43 }, 7).prompt === items[7].prompt).toBe(false);
   });
 
-  it('makes layouts of non-overlapping labelled boxes inside the image, centres on the 8-pixel grid', () => {
+  it('makes layouts of labelled boxes inside the image, apart from each other, centres on the 8-pixel grid', () => {
     const spec = filled({
       count: 500,
       layout: {
@@ -36,7 +36,11 @@ describe('dataset items', () => {
         expect(Math.max(...o.box)).toBeLessThanOrEqual(1);
         expect(((o.box[0] + o.box[2]) / 2) * 8).toBeCloseTo(Math.round(((o.box[0] + o.box[2]) / 2) * 8), 4);
         expect(['circle', 'square']).toContain(o.label);
-        for (const p of objects.slice(k + 1)) expect(o.box[2] <= p.box[0] || p.box[2] <= o.box[0] || o.box[3] <= p.box[1] || p.box[3] <= o.box[1]).toBe(true);
+        // apart by at least 0.08 of the image along x or y, so drawn neighbours do not touch
+        for (const p of objects.slice(k + 1)) {
+          const apart = Math.max(p.box[0] - o.box[2], o.box[0] - p.box[2], p.box[1] - o.box[3], o.box[1] - p.box[3]);
+          expect(apart).toBeGreaterThanOrEqual(0.08 - 1e-5);
+        }
       }
     }
   });

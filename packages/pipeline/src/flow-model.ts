@@ -247,7 +247,7 @@ export class FlowModel {
     // Text: one encoder row per prompt of a request (a layout has several), repeated for each
     // of its images; every (image, prompt) pair is one transformer row.
     let t = performance.now();
-    const promptsOf = resolved.map((r) => (r.layout ? layoutPrompts(r.prompt, r.layout) : [r.prompt]));
+    const promptsOf = resolved.map((r) => (r.layout ? layoutPrompts(r.prompt, r.layout, { width, height, regional: r.regional, hints: this.manifest.regionPrompts }) : [r.prompt]));
     const firstText = promptsOf.map((_, i) => promptsOf.slice(0, i).reduce((n, p) => n + p.length, 0));
     const text = await this.encodeText(promptsOf.flat(), clock);
     const owners = resolved.flatMap((r, i) => Array.from({ length: r.numImages }, () => i));

@@ -28,6 +28,9 @@ const ZodManifest = z
     ultra: z.object({ mode: z.enum(['native', 'refine']), strength: z.number().gt(0).max(1).optional() }).optional(),
     trainedSizes: z.array(size).min(1).optional(),
     guidance: z.object({ default: z.number() }).optional(),
+    regionPrompts: z
+      .object({ sizes: z.array(z.object({ word: z.string().min(1), halfExtent: z.number().gt(0), synonyms: z.array(z.string().min(1)).optional() })).min(1).optional() })
+      .optional(),
     moderation: z
       .object({
         classifier: z.string(),
@@ -75,6 +78,8 @@ describe('model.json checks', () => {
     ['trainedSizes', []], ['trainedSizes', { width: 64, height: 64 }], ['trainedSizes', [{ width: 64 }]], ['trainedSizes', [{ width: 96, height: 0 }]], ['trainedSizes', undefined],
     ['guidance', { default: 'high' }], ['guidance', 3], ['moderation.labels', []], ['moderation.labels', ['']], ['moderation.labels', 'red'],
     ['moderation.thresholds', { red_triangle: 2 }], ['moderation.thresholds', { other: 0.5 }], ['moderation.thresholds', null],
+    ['regionPrompts', 'small'], ['regionPrompts.sizes', []], ['regionPrompts.sizes', [{ word: 'small' }]],
+    ['regionPrompts.sizes', [{ word: '', halfExtent: 0 }]], ['regionPrompts.sizes', [{ word: 'small', halfExtent: 0.1, synonyms: 'tiny' }]],
     ['moderation.maxSide', 0.5], ['moderation.classifier', undefined], ['moderation', 'yes'], ['extra', { anything: true }],
   ];
   it.each(cases)('report %s = %j as zod did', (key, value) => {

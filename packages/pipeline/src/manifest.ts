@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ModelLoadError } from './errors.js';
+import type { RegionPromptHints } from './region-prompts.js';
 
 // model.json is checked by hand, not with zod: loading zod doubles the start-up of a
 // process that renders one image (`flowfarm generate`, bench/process-start.ts). The messages
@@ -57,6 +58,8 @@ export interface ModelManifest {
     maxSide?: number;
     description?: string;
   };
+  /** words the layout path may use in object rows' prompts (region-prompts.ts); none: prompts kept but for placement words */
+  regionPrompts?: RegionPromptHints;
   [key: string]: unknown;
 }
 
@@ -158,6 +161,9 @@ const checkManifest = object({
   ultra: optional(object({ mode: oneOf(['native', 'refine']), strength: optional(number({ gt: 0, max: 1 })) })),
   trainedSizes: optional(array(size, 1)),
   guidance: optional(object({ default: number() })),
+  regionPrompts: optional(object({
+    sizes: optional(array(object({ word: string(1), halfExtent: number({ gt: 0 }), synonyms: optional(array(string(1), 0)) }), 1)),
+  })),
   moderation: optional(object(
     {
       classifier: string(),

@@ -9,6 +9,7 @@
  */
 import { PipelineInputError } from './errors.js';
 import { packLatents, unpackLatents, type LatentGeometry } from './latents.js';
+import { backgroundPhrase, objectRowPrompt, type RegionPromptHints } from './region-prompts.js';
 
 /** [x0, y0, x1, y1] as fractions of the image width/height, x0 < x1, y0 < y1. */
 export type Box = [number, number, number, number];
@@ -56,6 +57,12 @@ export interface RegionalOptions {
   independentAboveSigma?: number;
   /** blend per packed token ('token', 16x16 pixels) or per latent pixel ('latent', 8x8; default) */
   maskGrid?: 'token' | 'latent';
+  /**
+   * With centerObjects, each object's row gets the prompt of an object alone in the middle that
+   * fills its box (region-prompts.ts: placement words dropped, size word from the box, the
+   * scene's background); false: the prompts as written.
+   */
+  derivePrompts?: boolean;
 }
 
 export const MAX_LAYOUT_OBJECTS = 8;
@@ -68,6 +75,7 @@ export const DEFAULT_REGIONAL: Required<RegionalOptions> = {
   centerObjects: true,
   independentAboveSigma: 0.25,
   maskGrid: 'latent',
+  derivePrompts: true,
 };
 
 /** Throws PipelineInputError when the layout cannot be rendered. */
@@ -84,8 +92,19 @@ export function checkLayout(layout: PipelineLayout): void {
 }
 
 /** Prompts of one layout image, background first. */
-export function layoutPrompts(prompt: string, layout: PipelineLayout): string[] {
-  return [layout.background ?? prompt, ...layout.objects.map((o) => o.prompt)];
+export function layoutPrompts(
+  prompt: string,
+  layout: PipelineLayout,
+  ctx: { width: number; height: number; regional?: RegionalOptions; hints?: RegionPromptHints } = { width: 1, height: 1 },
+): string[] {
+  const o = { ...DEFAULT_REGIONAL, ...ctx.regional };
+  const objects = layout.objects.map((obj) => {
+    if (!o.centerObjects || !o.derivePrompts) return obj.prompt;
+    // a job prompt standing in for the background describes the whole scene: only its background phrase
+    const background = layout.background ?? backgroundPhrase(prompt);
+    return objectRowPrompt(obj.prompt, { box: obj.box, width: ctx.width, height: ctx.height, background, hints: ctx.hints });
+  });
+  return [layout.background ?? prompt, ...objects];
 }
 
 /**

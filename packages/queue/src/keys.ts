@@ -28,6 +28,11 @@ export interface FarmKeys {
   readonly knownModels: string;
   readonly retention: string;
   readonly cancelChannel: string;
+  /**
+   * Pub/sub: `<model> <jobId>` when a job of a tenant with nothing queued went to the head of a
+   * queue that other jobs wait in (every worker is busy): a worker makes room for it (fair-jump).
+   */
+  readonly fairJumpChannel: string;
   apiKey(hash: string): string;
   readonly apiKeys: string;
   readonly rateLimit: string;
@@ -80,6 +85,7 @@ export function farmKeys(prefix: string): FarmKeys {
     knownModels: k('models'),
     retention: k('retention'),
     cancelChannel: k('cancel'),
+    fairJumpChannel: k('fair-jump'),
     apiKey: (hash) => k('apikey', hash),
     apiKeys: k('apikeys'),
     rateLimit: k('rl'),

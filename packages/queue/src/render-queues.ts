@@ -102,9 +102,15 @@ export class RenderQueues {
    * sit in BullMQ's prioritized sorted set.
    */
   async queuePosition(model: string, jobId: string): Promise<number | null> {
+    return (await this.queuePositions(model, [jobId]))[0];
+  }
+
+  /** queuePosition of many jobs of one model in one call (a list page). */
+  async queuePositions(model: string, jobIds: string[]): Promise<Array<number | null>> {
+    if (jobIds.length === 0) return [];
     const base = `${this.keys.bullPrefix}:${renderQueueName(model)}`;
-    const position = Number(await runScript(this.connection, QUEUE_POSITION, [`${base}:prioritized`, `${base}:wait`], [jobId]));
-    return position < 0 ? null : position;
+    const positions = (await runScript(this.connection, QUEUE_POSITION, [`${base}:prioritized`, `${base}:wait`], jobIds)) as number[];
+    return positions.map((p) => (Number(p) < 0 ? null : Number(p)));
   }
 
   /**

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../deps.js';
 import { submitJob } from '../job-submission.js';
 import { cancelAfterSeconds } from '../fair-submit.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
-import { jobViewFor, loadOwnJob, viewsFor } from '../job-views.js';
+import { jobViewFor, jobViewsFor, loadOwnJob, viewsFor } from '../job-views.js';
 import { preferWaitSeconds, waitForJob } from '../wait-for-job.js';
 import { serveRoute } from '../serve-route.js';
 
@@ -68,7 +68,7 @@ export function jobsRouter(deps: ApiDeps): Router {
         if (record && (!status || record.status === status)) wanted.push(record);
         if (data.length + wanted.length === limit) break;
       }
-      data.push(...(await Promise.all(wanted.map((record) => jobViewFor(deps, req, record)))));
+      data.push(...(await jobViewsFor(deps, req, wanted)));
     }
     const more = !exhausted && position !== null && (await deps.store.listAfter(tenant, position, 1)).length > 0;
     res.json({ data, next_cursor: more && position ? encodeListCursor(position) : null });

@@ -24,7 +24,7 @@ import { FAIR_ASSIGN_FUNCTION } from '../fair-share.js';
  * A queued job gets its dispatch priority here (the fair-share slot, fair-share.ts, or 1), kept
  * in the record as `prio`, and its queue position once its token is added: the tokens that run
  * before it (lower priority, or the same and added earlier) plus the wait list.
- * Returns {'created', id, priority, position}, {'existing'|'conflict', id}, {'full', activeCount}
+ * Returns {'created', id, priority, position, jumped (1: first in line ahead of waiting jobs)}, {'existing'|'conflict', id}, {'full', activeCount}
  * or {'quota', ...breach}.
  * A queued job also gets an outbox entry in `dispatch`: the API adds its BullMQ token next; the
  * start script removes the entry, and the reconciler dispatches entries that stay (a crash
@@ -47,7 +47,7 @@ ${QUOTA_CHECK}
 redis.call('HSET', KEYS[3], unpack(cjson.decode(ARGV[6])))
 redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
 if ARGV[2] == '1' then redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'EX', ARGV[5]) end
-local prio, position = 0, -1
+local prio, position, jumped = 0, -1, 0
 if ARGV[8] == '' then
   redis.call('SADD', KEYS[2], ARGV[1])
   redis.call('ZADD', KEYS[10], ARGV[7], ARGV[1])
@@ -59,6 +59,8 @@ if ARGV[8] == '' then
   redis.call('HSET', KEYS[3], 'prio', prio)
   redis.call('ZADD', KEYS[18], ARGV[7], ARGV[1])
   position = redis.call('ZCOUNT', KEYS[14], '-inf', '(' .. string.format('%.0f', (prio + 1) * 4294967296)) + redis.call('LLEN', KEYS[15])
+  -- first in line ahead of jobs already waiting: every worker is busy, and this job jumped them
+  if position == 0 and redis.call('ZCARD', KEYS[14]) > 0 then jumped = 1 end
 else
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', '10000', '*', 'e', ARGV[8])
   redis.call('ZADD', KEYS[11], ARGV[9], ARGV[11])
@@ -68,7 +70,7 @@ if ARGV[13] ~= '' then
   local a = cjson.decode(ARGV[13])
   redis.call('XADD', KEYS[17], 'MINID', '~', a.minId, '*', unpack(a.fields))
 end
-return {'created', ARGV[1], prio, position}
+return {'created', ARGV[1], prio, position, jumped}
 `;
 
 // Claim and begin. A worker takes a token from BullMQ (claim) before the model is free to render
@@ -257,18 +259,25 @@ return cur
 `;
 
 /**
- * KEYS: prioritized (zset), wait (list). ARGV: id.
- * Jobs ahead of this one: BullMQ serves its `wait` list (re-runs of jobs whose worker died)
- * before the prioritized set, so a prioritized job's position is its rank plus the wait list's
- * length. O(log n); -1 when the job is in neither (delayed for a retry, or not dispatched yet).
+ * KEYS: prioritized (zset), wait (list). ARGV: ids (one or more).
+ * Jobs ahead of each: BullMQ serves its `wait` list (re-runs of jobs whose worker died) before
+ * the prioritized set, so a prioritized job's position is its rank plus the wait list's length.
+ * O(log n) per id; -1 for a job in neither (delayed for a retry, or not dispatched yet). One
+ * call answers a whole list page.
  */
 export const QUEUE_POSITION = `
 local waiting = redis.call('LLEN', KEYS[2])
-local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
-if rank then return rank + waiting end
-local pos = redis.call('LPOS', KEYS[2], ARGV[1], 'RANK', -1, 'MAXLEN', 1000)
-if pos then return waiting - 1 - pos end
-return -1
+local out = {}
+for i = 1, #ARGV do
+  local rank = redis.call('ZRANK', KEYS[1], ARGV[i])
+  if rank then
+    out[i] = rank + waiting
+  else
+    local pos = redis.call('LPOS', KEYS[2], ARGV[i], 'RANK', -1, 'MAXLEN', 1000)
+    if pos then out[i] = waiting - 1 - pos else out[i] = -1 end
+  end
+end
+return out
 `;
 
 /**

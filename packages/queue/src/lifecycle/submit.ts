@@ -106,7 +106,7 @@ export abstract class SubmitTransitions extends LifecycleCore {
       const existing = await this.store.get(String(value));
       return existing ? { kind, record: existing } : { kind: 'gone', jobId: String(value) };
     }
-    const [priority, position] = quota.map(Number);
+    const [priority, position, jumped] = quota.map(Number);
     if (!moderated) stored.dispatchPriority = priority;
     crashAt(this.options.fault, 'submit:after-record');
     this.options.observer?.submitted(stored);
@@ -117,6 +117,8 @@ export abstract class SubmitTransitions extends LifecycleCore {
     }
     // The job is recorded: a dispatch that fails now is retried by the reconciler from the outbox.
     await this.dispatch(stored).catch((err: unknown) => this.options.onError?.(err, 'dispatch failed; the reconciler retries it'));
+    // Its token is in the queue now: a busy worker makes room for it rather than have it wait for a render to end.
+    if (jumped === 1) await this.redis.publish(k.fairJumpChannel, `${record.model} ${record.id}`).catch(() => {});
     await this.notify('job.queued', stored, opts.view);
     return { kind: 'created', record: stored, queuePosition: position >= 0 ? position : null };
   }
