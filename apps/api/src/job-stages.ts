@@ -1,4 +1,4 @@
-import { DEFAULT_IMAGE_STRENGTH, applyStyle, type FieldError, type JobInput, type JobStage, type StylePreset } from '@flowfarm/contracts';
+import { DEFAULT_IMAGE_STRENGTH, DEFAULT_STAGE_STRENGTH, applyStyle, type FieldError, type JobInput, type JobStage, type StylePreset } from '@flowfarm/contracts';
 import type { ModelLimits, RenderStage } from '@flowfarm/queue';
 
 /**
@@ -34,7 +34,7 @@ export function stagesOf(
   const filled = stages.map((stage, k) => {
     const steps = stage.steps ?? job.steps;
     if (steps < min || steps > max) errors.push({ path: `stages.${k}.steps`, message: `steps must be from ${min} to ${max} for ${job.name}`, code: 'out_of_range' });
-    const strength = k === 0 ? (job.fromImage ? (first.strength ?? job.imageStrength ?? DEFAULT_IMAGE_STRENGTH) : undefined) : (stage.strength ?? DEFAULT_IMAGE_STRENGTH);
+    const strength = k === 0 ? (job.fromImage ? (first.strength ?? job.imageStrength ?? DEFAULT_IMAGE_STRENGTH) : undefined) : (stage.strength ?? DEFAULT_STAGE_STRENGTH);
     return {
       prompt: stage.prompt ?? input.prompt,
       steps,

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createQueueCollector, readBullmqQueue } from '@flowfarm/metrics';
-import { bullStalledMover, reapDeadWorkers, startChore, startSharedFolderProbe } from '@flowfarm/queue';
+import { bullStalledMover, reapDeadWorkers, redisSettingsBelowRecommended, startChore, startSharedFolderProbe } from '@flowfarm/queue';
 import { buildApi, type BuildApiOptions } from './build-api.js';
 import { loadConfig } from './config.js';
 import { answerOutsideExpress } from './server-errors.js';
@@ -94,6 +94,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   deps.logger.info({ url, storage: config.STORAGE, prefix: config.REDIS_PREFIX }, 'api listening');
+  for (const advice of await redisSettingsBelowRecommended(deps.redis)) deps.logger.warn(`redis: ${advice} (docs/operations.md)`);
 
   let closing: Promise<void> | null = null;
   const close = () =>

@@ -53,10 +53,10 @@ describe('POST /v1/jobs with stages', () => {
     expect(res.body.input.stages).toEqual([
       { prompt: 'a red circle at the center on a white background', steps: 8, seed: 7 },
       { prompt: 'a red circle at the center on a blue background', steps: 8, seed: 8, strength: 0.5 },
-      { prompt: 'a red circle at the center on a white background', steps: 4, seed: 99, strength: 0.6 },
+      { prompt: 'a red circle at the center on a white background', steps: 4, seed: 99, strength: 0.75 },
     ]);
-    // stage 0 from noise: 8 steps; stage 1 at 0.5: 4; stage 2 at 0.6 of 4: 2
-    expect(res.body.progress).toEqual({ step: 0, total: 14 });
+    // stage 0 from noise: 8 steps; stage 1 at 0.5: 4; stage 2 at the stage default 0.75 of 4: 3
+    expect(res.body.progress).toEqual({ step: 0, total: 15 });
     expect(res.body.outputs).toEqual([]);
     const job = await api.deps.store.get(res.body.id);
     expect(job?.stage).toBe(0);
@@ -68,6 +68,6 @@ describe('POST /v1/jobs with stages', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect(res.body.input.strength).toBe(0.25);
     expect(res.body.input.stages[0].strength).toBe(0.25);
-    expect(res.body.progress.total).toBe(1 + 2);
+    expect(res.body.progress.total).toBe(1 + 3); // 0.25 of 4 steps, then the stage default 0.75 of 4
   });
 });

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the compiled CLI (apps/cli/dist, built by `npm ci` / `npm run build`) in this very
 // process, so a signal sent to `flowfarm` reaches the real process (a wrapper that spawned a
-// child would leave it orphaned on SIGKILL). Development runs the sources instead:
-// `node --conditions=development --import tsx apps/cli/src/main.ts`.
+// child would leave it orphaned on SIGKILL). Only compiled JavaScript runs here; development
+// runs apps/cli/src/main.ts itself under the `development` condition (README, "Development").
 import { existsSync } from 'node:fs';
 
 const main = new URL('../dist/main.js', import.meta.url);

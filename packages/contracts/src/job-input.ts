@@ -5,7 +5,7 @@ import { StyleName } from './styles.js';
 import { JobEventType } from './job-events.js';
 import { Layout, Scene } from './layout.js';
 import { JobPriority, MAX_START_TIMEOUT_SECONDS } from './fairness.js';
-import { DEFAULT_IMAGE_STRENGTH } from './plain.js';
+import { DEFAULT_IMAGE_STRENGTH, DEFAULT_STAGE_STRENGTH } from './plain.js';
 
 /** Longest prompt the API accepts, in characters. */
 export const MAX_PROMPT_CHARS = 2000;
@@ -17,7 +17,7 @@ export const MAX_IMAGES_PER_JOB = 4;
 export const MAX_INPUT_IMAGE_BYTES = 6 * 1024 * 1024;
 /** Most pixels (width × height) an input image may have (it is resized to the job's size). */
 export const MAX_INPUT_IMAGE_PIXELS = 4096 * 4096;
-export { DEFAULT_IMAGE_STRENGTH } from './plain.js';
+export { DEFAULT_IMAGE_STRENGTH, DEFAULT_STAGE_STRENGTH } from './plain.js';
 /** `data:` URL prefixes `image` accepts. */
 export const INPUT_IMAGE_DATA_URL = /^data:image\/(png|jpeg|webp);base64,/;
 /** A result URL of this farm: absolute http(s), or the relative `/files/…` form local storage hands out. */
@@ -40,7 +40,7 @@ export const JobStage = z
       .gt(0, { message: 'strength must be greater than 0' })
       .max(1, { message: 'strength must be at most 1' })
       .optional()
-      .describe(`(0, 1]: how much of the schedule runs from the previous stage's output (default ${DEFAULT_IMAGE_STRENGTH}); on the first stage only with image (instead of the job's strength)`),
+      .describe(`(0, 1]: how much of the schedule runs from the previous stage's output (default ${DEFAULT_STAGE_STRENGTH}); on the first stage only with image (instead of the job's strength, default ${DEFAULT_IMAGE_STRENGTH})`),
     steps: z.number().int().positive().optional().describe("this stage's flow steps (default: the job's steps)"),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe("this stage's seed (default: the job's seed plus the stage's index)"),
   })

@@ -12,6 +12,7 @@ import { imagesToRgb8 } from './png.js';
 import { imageSeed, resolveRequest } from './resolve.js';
 import { startFromImages } from './image-to-image.js';
 import { eulerStep, sigmaSchedule } from './schedule.js';
+import { resampleRgb } from './trained-sizes.js';
 import { providerLabel } from './execution-providers.js';
 import { checkMemoryFit } from './memory-fit.js';
 import { chooseProvider, type ProviderChoice } from './provider-selection.js';
@@ -162,6 +163,8 @@ export class FlowModel {
     if (!this.canEncodeImages) throw new PipelineInputError('ultra in refine mode needs the model\'s VAE encoder (files.vaeEncoder)');
     const strength = this.manifest.ultra?.strength ?? DEFAULT_ULTRA_REFINE_STRENGTH;
     const { width, height, steps } = resolved[0];
+    // the refine pass runs at the trained size nearest the ultra size when the model lists them
+    const refineSize = resolved[0].renderSize ?? { width, height };
     const refineSteps = Math.min(steps, Math.max(1, Math.floor(steps * strength + 1e-9)));
     const total = steps + refineSteps;
     const base = await this.generateBatch(
@@ -178,7 +181,7 @@ export class FlowModel {
       for (const [k, image] of result.images.entries()) {
         second.push({
           ...reqs[i], seed: image.seed, numImages: 1, width: undefined, height: undefined, ultra: true, ultraRefine: true,
-          init: await initFromImageFile(this, image.data, width, height), strength,
+          init: await initFromImageFile(this, image.data, refineSize.width, refineSize.height), strength,
           ...(reqs[i].watermarks ? { watermarks: [reqs[i].watermarks![k]] } : {}),
         });
         owner.push(i);
@@ -240,7 +243,9 @@ export class FlowModel {
       for (let k = 0; k < r.numImages; k++) {
         const seed = imageSeed(r.seed, k);
         images.push({ i, k, seed, first: tiles.length });
-        for (const prompt of prompts) tiles.push({ prompt, seed, width, height, steps, guidance: r.guidance, numImages: 1 });
+        // sized as the request asked (a trained size, resampled, when it gave an aspect ratio)
+        const { width: w, height: h, aspectRatio, ultra } = reqs[i];
+        for (const prompt of prompts) tiles.push({ prompt, seed, width: w, height: h, aspectRatio, ultra, steps, guidance: r.guidance, numImages: 1 });
       }
     });
     const refineSteps = Math.max(...strengths.map((s) => (s === 0 ? 0 : Math.min(steps, Math.max(1, Math.floor(steps * s + 1e-9))))));
@@ -314,6 +319,20 @@ export class FlowModel {
       const plain = await this.generateBatch(pick(false), opts);
       return collage.map((c) => (c ? drawn.shift()! : plain.shift()!));
     }
+    // a batch of one size may mix requests rendered at a trained size and resampled (aspect
+    // ratio, ultra) with ones rendered as given (width/height): each kind in its own pass
+    const renderKey = (r: ResolvedRequest) => (r.renderSize ? `${r.renderSize.width}x${r.renderSize.height}` : '');
+    if (resolved.some((r) => renderKey(r) !== renderKey(resolved[0]))) {
+      const keys = resolved.map(renderKey);
+      const results: GenerateResult[] = new Array(reqs.length);
+      for (const key of new Set(keys)) {
+        const idx = keys.flatMap((k, i) => (k === key ? [i] : []));
+        const part = await this.generateBatch(idx.map((i) => reqs[i]), opts);
+        idx.forEach((i, j) => (results[i] = part[j]));
+      }
+      return results;
+    }
+    const render = resolved[0].renderSize ?? { width, height };
     const clock = new OnnxClock();
     const checkAbort = () => {
       if (opts.signal?.aborted) throw abortError(opts.signal);
@@ -337,7 +356,7 @@ export class FlowModel {
     const pooled = repeatRows(text.pooled, rowText);
     const encodeMs = performance.now() - t;
 
-    const g = geometryFor(width, height, this.manifest.latentChannels);
+    const g = geometryFor(render.width, render.height, this.manifest.latentChannels);
     const S = sequenceLength(g);
     const perImage = g.channels * g.latentH * g.latentW;
     const noise = new Float32Array(B * perImage);
@@ -401,7 +420,9 @@ export class FlowModel {
     const decodeMs = performance.now() - t;
 
     t = performance.now();
-    const images = await this.outputImages(imagesToRgb8(decoded.images.data, B, width, height), owners.map((i) => resolved[i]), seeds, clock);
+    const rendered = imagesToRgb8(decoded.images.data, B, render.width, render.height);
+    const resampled = render.width === width && render.height === height ? rendered : await Promise.all(rendered.map((pixels) => resampleRgb(pixels, render, { width, height })));
+    const images = await this.outputImages(resampled, owners.map((i) => resolved[i]), seeds, clock);
     const encodeImageMs = performance.now() - t;
 
     const timings: StageTimings = {

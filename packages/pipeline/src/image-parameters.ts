@@ -13,6 +13,8 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
   if (r.guidance !== undefined) p.guidance = String(r.guidance);
   if (r.aspectRatio !== undefined) p.aspect_ratio = r.aspectRatio;
   if (r.ultra) p.ultra = 'true';
+  // rendered at a trained size and resampled to `size` (trained-sizes.ts)
+  if (r.renderSize) p.render_size = `${r.renderSize.width}x${r.renderSize.height}`;
   if (r.palette) p.palette = r.palette.join(',');
   if (r.style !== undefined) p.style = r.style;
   if (r.raw) p.raw = 'true';

@@ -26,6 +26,7 @@ const ZodManifest = z
     maxPixels: positiveInt.optional(),
     rawVariant: z.string().min(1).optional(),
     ultra: z.object({ mode: z.enum(['native', 'refine']), strength: z.number().gt(0).max(1).optional() }).optional(),
+    trainedSizes: z.array(size).min(1).optional(),
     guidance: z.object({ default: z.number() }).optional(),
     regionPrompts: z
       .object({
@@ -78,6 +79,7 @@ describe('model.json checks', () => {
     ['latentChannels', -3], ['latentChannels', '16'], ['vae.scalingFactor', 0], ['vae.shiftFactor', 'x'], ['steps', undefined],
     ['resolution.multiple', 2.5], ['defaultSize.width', null], ['baseSize', { width: 64 }], ['maxPixels', 0], ['rawVariant', ''],
     ['ultra', { mode: 'zoom' }], ['ultra', { mode: 'refine', strength: 0 }], ['ultra', { mode: 'refine', strength: 1.5 }], ['ultra.strength', 1],
+    ['trainedSizes', []], ['trainedSizes', { width: 64, height: 64 }], ['trainedSizes', [{ width: 64 }]], ['trainedSizes', [{ width: 96, height: 0 }]], ['trainedSizes', undefined],
     ['guidance', { default: 'high' }], ['guidance', 3], ['moderation.labels', []], ['moderation.labels', ['']], ['moderation.labels', 'red'],
     ['moderation.thresholds', { red_triangle: 2 }], ['moderation.thresholds', { other: 0.5 }], ['moderation.thresholds', null],
     ['regionPrompts', 'small'], ['regionPrompts.sizes', []], ['regionPrompts.sizes', [{ word: 'small' }]],

@@ -36,6 +36,14 @@ export interface ModelManifest {
   rawVariant?: string;
   /** how `ultra` renders: natively at the large size (models whose position ids generalize), or base → upscale → image-to-image */
   ultra?: { mode: 'native' | 'refine'; strength?: number };
+  /**
+   * the sizes the model was trained at (its "buckets"). When given, a size that `aspectRatio` or
+   * `ultra` picks and that is not one of them is rendered at the nearest of them (ratio first,
+   * then pixel count) and resampled to the picked size: a model that never saw 80x48 draws its
+   * shapes badly there but well at 96x64 (docs/creative-controls.md). Without it every size
+   * renders natively.
+   */
+  trainedSizes?: Array<{ width: number; height: number }>;
   guidance?: { default: number };
   /**
    * optional output check: an image classifier (images [B,3,H,W] in [0,1] → scores [B,labels]
@@ -151,6 +159,7 @@ const checkManifest = object({
   maxPixels: optional(positiveInt),
   rawVariant: optional(string(1)),
   ultra: optional(object({ mode: oneOf(['native', 'refine']), strength: optional(number({ gt: 0, max: 1 })) })),
+  trainedSizes: optional(array(size, 1)),
   guidance: optional(object({ default: number() })),
   regionPrompts: optional(object({
     sizes: optional(array(object({ word: string(1), halfExtent: number({ gt: 0 }), synonyms: optional(array(string(1), 0)) }), 1)),

@@ -5,6 +5,7 @@ import type { ModelManifest } from './manifest.js';
 
 import { DEFAULT_OUTPUT_QUALITY, OUTPUT_FORMATS, type OutputFormat } from './output-image.js';
 import { checkLayout } from './regional-guidance.js';
+import { nearestTrainedSize } from './trained-sizes.js';
 import type { GenerateRequest, ResolvedRequest } from './types.js';
 
 const MAX_PROMPT_CHARS = 2000;
@@ -61,6 +62,8 @@ export function resolveRequest(req: GenerateRequest, m: ModelManifest): Resolved
     ...(req.ultraRefine ? { ultraRefine: true } : {}),
     ...(req.collageRefine ? { collageRefine: true } : {}),
   };
+  const render = renderSizeOf(req, resolved, m);
+  if (render) resolved.renderSize = render;
   if (resolved.width * resolved.height > (m.maxPixels ?? m.resolution.max ** 2)) {
     throw new PipelineInputError(`${resolved.width}x${resolved.height} is more than the model's ${m.maxPixels} pixels`);
   }
@@ -102,6 +105,20 @@ function sizeOf(req: GenerateRequest, m: ModelManifest): { width: number; height
     throw new PipelineInputError(`aspectRatio ${ratio}${req.ultra ? ' with ultra' : ''} means ${sized.width}x${sized.height}; leave width and height out`);
   }
   return sized;
+}
+
+/**
+ * Where a size that aspectRatio/ultra picked renders when the model was not trained at it: the
+ * nearest trained size (trained-sizes.ts). Sizes given as width/height render as given, and so
+ * does image-to-image from a caller's latents (encoded at the job's size); ultra's own refine
+ * pass encodes its latents at this size (flow-model.ts).
+ */
+function renderSizeOf(req: GenerateRequest, r: ResolvedRequest, m: ModelManifest): { width: number; height: number } | undefined {
+  if (req.aspectRatio === undefined && !req.ultra) return undefined;
+  if (req.init && !req.ultraRefine) return undefined;
+  const [a, b] = (req.aspectRatio ?? '1:1').split(':').map(Number);
+  const render = nearestTrainedSize({ width: r.width, height: r.height }, m.trainedSizes, a / b);
+  return render.width === r.width && render.height === r.height ? undefined : render;
 }
 
 function resolvePalette(req: GenerateRequest): { palette?: string[]; paletteEdges?: 'hard' | 'edges' } {

@@ -80,6 +80,8 @@ export interface ResolvedRequest {
   stage?: { index: number; count: number };
   ultraRefine?: boolean;
   collageRefine?: boolean;
+  /** the trained size this request renders at before its image is resampled to width x height (trained-sizes.ts) */
+  renderSize?: { width: number; height: number };
   outputFormat: OutputFormat;
   /** set for jpeg/webp only */
   outputQuality?: number;

@@ -1,5 +1,6 @@
 export { farmKeys, renderQueueName, type FarmKeys } from './keys.js';
 export { createRedisConnection, pingRedis } from './redis-connection.js';
+export { RECOMMENDED_REDIS_SETTINGS, redisServerArgs, redisSettingsBelowRecommended } from './redis-settings.js';
 export { recordFromHash, recordToHash, toJobView, type InputImageRef, type JobRecord, type QuotaReservation, type RenderRequest, type RenderStage, type StoredOutput, type ViewContext } from './job-record.js';
 export { JobStore, SUBMIT_EVENT_ID, USAGE_FIELDS, usageField, type JobUsage, type ListPosition, type StoredEvent } from './job-store.js';
 export { RenderQueues, renderJobOptions, type RenderJobData, type RenderJobPolicy, type RenderToken } from './render-queues.js';

@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { redisServerArgs } from '@flowfarm/queue';
 import { freePort } from '../../support/free-port.js';
 
 
@@ -39,7 +40,7 @@ export interface RedisServer {
 export async function startRedisServer(options: { aof?: boolean; args?: string[] } = {}): Promise<RedisServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ff-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log'), ...redisServerArgs()];
   args.push(...(options.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']), ...(options.args ?? []));
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();

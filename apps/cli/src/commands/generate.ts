@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { JobStage } from '@flowfarm/contracts';
-import { DEFAULT_IMAGE_STRENGTH } from '@flowfarm/contracts/plain';
+import { DEFAULT_STAGE_STRENGTH } from '@flowfarm/contracts/plain';
 import { imageFlags } from './image-flags.js';
 import { stageFlags, stagePaths } from './stage-flags.js';
 import { applyLocalStyle, aspectRatioFlags, outputFormatFlags, paletteFlag } from './output-format-flags.js';
@@ -40,7 +40,7 @@ options:
   --stage PROMPT     prompt chaining: after the first render (the prompt above), refine the
                      previous image with this prompt (image-to-image); repeat for up to 8
                      stages in all. The final image goes to --out, stage k to FILE-stage<k>.png
-  --stage-strength S (0, 1] for every --stage, or one per --stage (default 0.6)
+  --stage-strength S (0, 1] for every --stage, or one per --stage (default 0.75)
   --stages FILE      the whole chain as JSON: [{"prompt"?, "strength"?, "steps"?, "seed"?}, …]
                      (stage 0 first; a stage's prompt defaults to the command's prompt)
   --format F         png (default), jpeg or webp; the parameters are embedded in every format
@@ -299,7 +299,7 @@ export async function run(argv: string[]): Promise<number> {
 /**
  * Prompt chaining, locally: stage 0 renders the request (from --image if given), each later stage
  * refines the previous stage's file with image-to-image, as a farm's workers do (same defaults:
- * the command's prompt and steps, seed + k, strength 0.6), so the same flags give the same files.
+ * the command's prompt and steps, seed + k, strength 0.75), so the same flags give the same files.
  */
 async function generateChain(
   model: FlowModel,
@@ -317,7 +317,7 @@ async function generateChain(
   const made: Array<{ file: string; prompt: string; seed: number; steps: number; strength?: number; totalMs: number }> = [];
   for (const [k, stage] of stages.entries()) {
     const prompt = stage.prompt === undefined ? request.prompt : applyLocalStyle({ prompt: stage.prompt }, options.style, options.raw, UsageError).prompt;
-    const strength = k === 0 ? (image ? (stage.strength ?? image.strength) : undefined) : (stage.strength ?? DEFAULT_IMAGE_STRENGTH);
+    const strength = k === 0 ? (image ? (stage.strength ?? image.strength) : undefined) : (stage.strength ?? DEFAULT_STAGE_STRENGTH);
     const stageRequest: GenerateRequest = {
       ...request, prompt, numImages: 1,
       steps: stage.steps ?? resolved.steps,

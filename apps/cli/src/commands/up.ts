@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import net from 'node:net';
 import path from 'node:path';
 import { envPath, farmEnvSchema, isRedisClusterUrl, withClusterSafePrefix } from '@flowfarm/contracts';
-import { WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
+import { WorkerRegistry, createRedisConnection, farmKeys, redisServerArgs } from '@flowfarm/queue';
 import { z } from 'zod';
 import { spawnApp } from '../app-process.js';
 
@@ -63,7 +63,7 @@ async function startPrivateRedis(dataDir: string): Promise<{ url: string; child:
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const binary = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'redis-server')).find((f) => existsSync(f))!;
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')], {
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log'), ...redisServerArgs()], {
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${port}`;

@@ -7,6 +7,7 @@ import { loadModel } from '@flowfarm/pipeline';
 import { DEFAULT_MODEL, DEFAULT_MODELS_DIR } from '../commands/generate.js';
 import { aspectRatiosSection } from './creative/aspect-ratios.js';
 import { chainSection } from './creative/chain.js';
+import { imageToImageSection } from './creative/image-to-image.js';
 import { ultraRefineSection } from './creative/ultra-refine.js';
 import { formatsSection } from './creative/formats.js';
 import { paletteSection } from './creative/palette.js';
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, (ctx: Context) => Promise<string>> = {
   formats: formatsSection,
   aspect: aspectRatiosSection,
   palette: paletteSection,
+  'image-to-image': imageToImageSection,
   chain: chainSection,
   'ultra-refine': ultraRefineSection,
 };

@@ -160,4 +160,23 @@ describe('collage layouts on tiny-shapes', () => {
     expect(kept.timings.stepsMs).toHaveLength(4);
     expect(Buffer.from(refined.images[0].data).equals(Buffer.from(kept.images[0].data))).toBe(false);
   });
+
+  it('renders the tiles of an aspect-ratio job at the size the job renders at, and fills its boxes', async () => {
+    const domain = loadDomain(dir);
+    const box = (x0: number, y0: number, x1: number, y1: number): [number, number, number, number] => [x0, y0, x1, y1];
+    const layout = {
+      background: 'a white background',
+      objects: [{ box: box(0.05, 0.1, 0.3, 0.55), prompt: 'a red square' }, { box: box(0.6, 0.4, 0.85, 0.85), prompt: 'a blue circle' }],
+      mode: 'collage' as const,
+    };
+    const out = await model.generate({ prompt: 'a white background', seed: 9, aspectRatio: '16:9', layout });
+    const png = decodePngRgb(out.images[0].data);
+    expect([png.width, png.height]).toEqual([out.request.width, out.request.height]);
+    const c = { id: 0, background: 'white', backgroundPrompt: 'a white background', seed: 9, objects: [
+      { box: layout.objects[0].box, color: 'red', shape: 'square', size: 'large', prompt: '' },
+      { box: layout.objects[1].box, color: 'blue', shape: 'circle', size: 'large', prompt: '' },
+    ] };
+    const score = scoreLayout(c, png.rgb, png.width, png.height, domain);
+    expect(score.objects.map((o) => o.colorInBox), JSON.stringify(score.found)).toEqual([true, true]);
+  });
 });

@@ -33,7 +33,7 @@ export function bindStages(): void {
       'li',
       { class: 'row' },
       el('label', {}, `Stage ${index + 1} prompt `, el('input', { class: 'stage-prompt', type: 'text', placeholder: 'refine the previous image: … on a green background', spellcheck: 'false' })),
-      el('label', {}, 'Strength ', el('input', { class: 'stage-strength', type: 'number', min: '0.05', max: '1', step: '0.05', placeholder: '0.6' })),
+      el('label', {}, 'Strength ', el('input', { class: 'stage-strength', type: 'number', min: '0.05', max: '1', step: '0.05', placeholder: '0.75' })),
       remove,
     );
     remove.addEventListener('click', () => {

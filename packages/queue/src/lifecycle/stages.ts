@@ -12,8 +12,8 @@ import type { JobRecord, RenderRequest, RenderStage, StoredOutput } from '../job
 import { runScript } from '../lua.js';
 import { crashAt, type FaultPoint } from './faults.js';
 
-/** Strength of a stage after the first when it gives none (the job API's image-to-image default). */
-export const DEFAULT_STAGE_STRENGTH = 0.6;
+/** Strength of a stage after the first when it gives none (the job API's default, contracts' plain.ts). */
+export { DEFAULT_STAGE_STRENGTH } from '@flowfarm/contracts/plain';
 
 /**
  * The dispatch token's BullMQ id for a job's stage: the job id for the first stage (and every

@@ -19,7 +19,9 @@ export async function aspectRatiosSection(ctx: Context): Promise<string> {
     const rendered = await renderCases(ctx, () => ({ width: undefined, height: undefined, ...extra }));
     const results = scoreRendered(ctx, rendered);
     const a = accuracy(results);
-    const size = `${rendered[0].width}x${rendered[0].height}`;
+    // a size the model was not trained at renders at a trained one and is resampled (manifest trainedSizes)
+    const renderedAt = rendered[0].parameters.render_size;
+    const size = `${rendered[0].width}x${rendered[0].height}${renderedAt ? `, rendered at ${renderedAt}` : ''}`;
     rows.push(accuracyRow(`${label} (${size})`, results));
     const worst = (['background', 'color', 'position', 'shape'] as const).map((k) => base[k] - a[k]);
     gaps.push(`${label}: largest drop from base ${Math.max(...worst).toFixed(1)} points`);
