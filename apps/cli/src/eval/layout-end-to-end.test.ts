@@ -10,12 +10,14 @@ import { scoreLayout, summarizeLayouts } from './layout-score.js';
 // without regional guidance two differently colored shapes in their boxes do not appear.
 const dir = path.join(DEFAULT_MODELS_DIR, 'tiny-shapes');
 
+// one model for every case below (loading it is most of a short case's time)
+let model: FlowModel;
+beforeAll(async () => {
+  model = await loadModel(dir);
+});
+afterAll(() => model?.release());
+
 describe('layouts on tiny-shapes', () => {
-  let model: FlowModel;
-  beforeAll(async () => {
-    model = await loadModel(dir);
-  });
-  afterAll(() => model?.release());
 
   it('puts each object\'s color inside its box far more often than one prompt can', async () => {
     const domain = loadDomain(dir);
@@ -43,11 +45,6 @@ describe('layouts on tiny-shapes', () => {
 });
 
 describe('object prompts of a layout on tiny-shapes', () => {
-  let model: FlowModel;
-  beforeAll(async () => {
-    model = await loadModel(dir);
-  });
-  afterAll(() => model?.release());
 
   // A user's object prompt need not fit its box: here it has no size word (the model's default
   // is large), a position word, and no background. The layout path asks each object's row for
@@ -109,11 +106,6 @@ describe('object prompts of a layout on tiny-shapes', () => {
 });
 
 describe('collage layouts on tiny-shapes', () => {
-  let model: FlowModel;
-  beforeAll(async () => {
-    model = await loadModel(dir);
-  });
-  afterAll(() => model?.release());
 
   // The shipped model draws a small triangle as a circle most of the time and a small square
   // right about half the time, however the rows are blended; drawn large in their own tiles and
