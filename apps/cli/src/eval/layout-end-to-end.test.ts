@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePngRgb, loadModel, type FlowModel } from '@flowfarm/pipeline';
+import { decodePngRgb, loadModel, type FlowModel, type GenerateRequest } from '@flowfarm/pipeline';
 import { DEFAULT_MODELS_DIR } from '../commands/generate.js';
 import { loadDomain } from './domain.js';
-import { layoutCases } from './layout-cases.js';
+import { layoutCases, type LayoutCase } from './layout-cases.js';
 import { scoreLayout, summarizeLayouts } from './layout-score.js';
 
 // Needs the trained models/tiny-shapes. The shipped model draws one shape per prompt, so
@@ -17,24 +17,27 @@ beforeAll(async () => {
 });
 afterAll(() => model?.release());
 
+/** Renders one request per case in one batch and scores each image against its case. */
+async function renderScored(cases: LayoutCase[], requestOf: (c: LayoutCase) => GenerateRequest) {
+  const domain = loadDomain(dir);
+  const out = await model.generateBatch(cases.map(requestOf));
+  return out.map((r, i) => {
+    const png = decodePngRgb(r.images[0].data);
+    return scoreLayout(cases[i], png.rgb, png.width, png.height, domain);
+  });
+}
+
 describe('layouts on tiny-shapes', () => {
 
   it('puts each object\'s color inside its box far more often than one prompt can', async () => {
     const domain = loadDomain(dir);
     const cases = layoutCases(domain, 8, 2, 'with background', { snap: 1 / 8 });
-    const render = async (withLayout: boolean) => {
-      const out = await model.generateBatch(
-        cases.map((c) => ({
-          prompt: `${c.objects.map((o) => o.prompt.replace(/ on a .*$/, '')).join(' and ')} on a ${c.background} background`,
-          seed: c.seed,
-          ...(withLayout ? { layout: { background: c.backgroundPrompt, objects: c.objects.map((o) => ({ box: o.box, prompt: o.prompt })) } } : {}),
-        })),
-      );
-      return summarizeLayouts(out.map((r, i) => {
-        const png = decodePngRgb(r.images[0].data);
-        return scoreLayout(cases[i], png.rgb, png.width, png.height, domain);
-      }));
-    };
+    const render = async (withLayout: boolean) =>
+      summarizeLayouts(await renderScored(cases, (c) => ({
+        prompt: `${c.objects.map((o) => o.prompt.replace(/ on a .*$/, '')).join(' and ')} on a ${c.background} background`,
+        seed: c.seed,
+        ...(withLayout ? { layout: { background: c.backgroundPrompt, objects: c.objects.map((o) => ({ box: o.box, prompt: o.prompt })) } } : {}),
+      })));
     const guided = await render(true);
     const unguided = await render(false);
     // measured at 60 layouts: 76 % of objects have their color in their box (eval:layout)
@@ -53,23 +56,16 @@ describe('object prompts of a layout on tiny-shapes', () => {
   it('draws each object to fill its box whatever size and place words its prompt has', async () => {
     const domain = loadDomain(dir);
     const cases = layoutCases(domain, 12, 1, 'plain', { seed: 77, snap: 1 / 8 });
-    const render = async (derivePrompts: boolean) => {
-      const out = await model.generateBatch(
-        cases.map((c) => ({
-          prompt: c.backgroundPrompt,
-          seed: c.seed,
-          layout: {
-            background: c.backgroundPrompt,
-            objects: c.objects.map((o) => ({ box: o.box, prompt: `a ${o.color} ${o.shape} ${o.box[0] < 0.3 ? 'on the right' : 'at the top left'}` })),
-          },
-          regional: { mode: 'regional', derivePrompts },
-        })),
-      );
-      return summarizeLayouts(out.map((r, i) => {
-        const png = decodePngRgb(r.images[0].data);
-        return scoreLayout(cases[i], png.rgb, png.width, png.height, domain);
-      }));
-    };
+    const render = async (derivePrompts: boolean) =>
+      summarizeLayouts(await renderScored(cases, (c) => ({
+        prompt: c.backgroundPrompt,
+        seed: c.seed,
+        layout: {
+          background: c.backgroundPrompt,
+          objects: c.objects.map((o) => ({ box: o.box, prompt: `a ${o.color} ${o.shape} ${o.box[0] < 0.3 ? 'on the right' : 'at the top left'}` })),
+        },
+        regional: { mode: 'regional', derivePrompts },
+      })));
     const derived = await render(true);
     const asWritten = await render(false);
     expect(cases.filter((c) => c.objects[0].size === 'small').length).toBeGreaterThanOrEqual(3);
@@ -83,20 +79,13 @@ describe('object prompts of a layout on tiny-shapes', () => {
   it('draws a small object in a small box although its prompt says large', async () => {
     const domain = loadDomain(dir);
     const cases = layoutCases(domain, 40, 1, 'with background', { seed: 78, snap: 1 / 8 }).filter((c) => c.objects[0].size === 'small').slice(0, 10);
-    const render = async (derivePrompts: boolean) => {
-      const out = await model.generateBatch(
-        cases.map((c) => ({
-          prompt: c.backgroundPrompt,
-          seed: c.seed,
-          layout: { background: c.backgroundPrompt, objects: c.objects.map((o) => ({ box: o.box, prompt: o.prompt.replace(/\bsmall\b/, 'large') })) },
-          regional: { mode: 'regional', derivePrompts },
-        })),
-      );
-      return summarizeLayouts(out.map((r, i) => {
-        const png = decodePngRgb(r.images[0].data);
-        return scoreLayout(cases[i], png.rgb, png.width, png.height, domain);
-      }));
-    };
+    const render = async (derivePrompts: boolean) =>
+      summarizeLayouts(await renderScored(cases, (c) => ({
+        prompt: c.backgroundPrompt,
+        seed: c.seed,
+        layout: { background: c.backgroundPrompt, objects: c.objects.map((o) => ({ box: o.box, prompt: o.prompt.replace(/\bsmall\b/, 'large') })) },
+        regional: { mode: 'regional', derivePrompts },
+      })));
     const derived = await render(true);
     const asWritten = await render(false);
     expect(cases).toHaveLength(10);
@@ -115,17 +104,11 @@ describe('collage layouts on tiny-shapes', () => {
     const domain = loadDomain(dir);
     const cases = layoutCases(domain, 16, 2, 'with background', { seed: 31 });
     const render = async (mode: 'regional' | 'collage') => {
-      const out = await model.generateBatch(
-        cases.map((c) => ({
-          prompt: c.backgroundPrompt,
-          seed: c.seed,
-          layout: { background: c.backgroundPrompt, objects: c.objects.map((o) => ({ box: o.box, prompt: o.prompt })), mode },
-        })),
-      );
-      const scores = out.map((r, i) => {
-        const png = decodePngRgb(r.images[0].data);
-        return scoreLayout(cases[i], png.rgb, png.width, png.height, domain);
-      });
+      const scores = await renderScored(cases, (c) => ({
+        prompt: c.backgroundPrompt,
+        seed: c.seed,
+        layout: { background: c.backgroundPrompt, objects: c.objects.map((o) => ({ box: o.box, prompt: o.prompt })), mode },
+      }));
       const small = scores.flatMap((s) => s.objects.filter((_, k) => s.case.objects[k].size === 'small'));
       return { small: small.length, smallPlaced: small.filter((o) => o.placed).length, all: summarizeLayouts(scores) };
     };
