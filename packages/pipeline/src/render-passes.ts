@@ -1,0 +1,143 @@
+// Renders of more than one pass, built on FlowModel.generateBatch: Ultra in refine mode (a base
+// render, stretched and refined at the large size) and layouts in collage mode (tiles, composite,
+// optional refine). generateBatch sends such requests here and handles every other one itself.
+import { collageTilePrompts, composeCollage } from './collage.js';
+import { PipelineInputError } from './errors.js';
+import type { FlowModel } from './flow-model.js';
+import type { ModelManifest } from './manifest.js';
+import { decodePngRgb } from './png.js';
+import { DEFAULT_REGIONAL, type RegionalOptions } from './regional-guidance.js';
+import { imageSeed } from './resolve.js';
+import { OnnxClock } from './session.js';
+import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
+
+/** Strength of ultra's refine pass when the manifest gives none (measured best on tiny-shapes v1: docs/creative-controls.md). */
+export const DEFAULT_ULTRA_REFINE_STRENGTH = 0.3;
+
+/** A layout request's options: the layout's mode, then `regional`, then the model's (model.json regionPrompts), then the defaults. */
+export function regionalOptionsFor(manifest: ModelManifest, r: ResolvedRequest): Required<RegionalOptions> {
+  const hints = manifest.regionPrompts;
+  return {
+    ...DEFAULT_REGIONAL,
+    ...(hints?.mode ? { mode: hints.mode } : {}),
+    ...(hints?.collageStrength !== undefined ? { collageStrength: hints.collageStrength } : {}),
+    ...r.regional,
+    ...(r.layout?.mode ? { mode: r.layout.mode } : {}),
+  };
+}
+
+/**
+ * `ultra` in refine mode (manifest `ultra: {mode: "refine", strength}`): each request renders at
+ * the base size first (its aspect ratio kept; no palette, watermark or lossy format yet), each
+ * image is stretched to the ultra size, encoded with the VAE encoder, and refined there with
+ * image-to-image at the manifest's strength (default 0.3), same prompt and seed; palette,
+ * watermark and format apply to the refined image. Progress counts both passes. Measured
+ * against native rendering in docs/creative-controls.md (eval:creative ultra-refine).
+ */
+export async function ultraRefinePass(model: FlowModel, reqs: GenerateRequest[], resolved: ResolvedRequest[], opts: GenerateOptions): Promise<GenerateResult[]> {
+  if (!model.canEncodeImages) throw new PipelineInputError('ultra in refine mode needs the model\'s VAE encoder (files.vaeEncoder)');
+  const strength = model.manifest.ultra?.strength ?? DEFAULT_ULTRA_REFINE_STRENGTH;
+  const { width, height, steps } = resolved[0];
+  // the refine pass runs at the trained size nearest the ultra size when the model lists them
+  const refineSize = resolved[0].renderSize ?? { width, height };
+  const refineSteps = Math.min(steps, Math.max(1, Math.floor(steps * strength + 1e-9)));
+  const total = steps + refineSteps;
+  const base = await model.generateBatch(
+    reqs.map((r, i) => ({
+      ...r, ultra: false, aspectRatio: r.aspectRatio ?? '1:1', width: undefined, height: undefined, seed: resolved[i].seed,
+      palette: undefined, paletteEdges: undefined, watermarks: undefined, outputFormat: 'png', outputQuality: undefined, stage: undefined,
+    })),
+    { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: p.step, total }) },
+  );
+  const { initFromImageFile } = await import('./image-file-input.js');
+  const second: GenerateRequest[] = [];
+  const owner: number[] = [];
+  for (const [i, result] of base.entries()) {
+    for (const [k, image] of result.images.entries()) {
+      second.push({
+        ...reqs[i], seed: image.seed, numImages: 1, width: undefined, height: undefined, ultra: true, ultraRefine: true,
+        init: await initFromImageFile(model, image.data, refineSize.width, refineSize.height), strength,
+        ...(reqs[i].watermarks ? { watermarks: [reqs[i].watermarks![k]] } : {}),
+      });
+      owner.push(i);
+    }
+  }
+  const refined = await model.generateBatch(second, { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: steps + p.step, total }) });
+  return resolved.map((request, i) => {
+    const mine = refined.filter((_, j) => owner[j] === i);
+    const sum = (f: (t: StageTimings) => number) => f(base[i].timings) + mine.reduce((n, m) => n + f(m.timings), 0);
+    return {
+      request,
+      images: mine.flatMap((m) => m.images),
+      timings: {
+        encodeMs: sum((t) => t.encodeMs), stepsMs: [...base[i].timings.stepsMs, ...mine.flatMap((m) => m.timings.stepsMs)], decodeMs: sum((t) => t.decodeMs),
+        encodeImageMs: sum((t) => t.encodeImageMs), totalMs: sum((t) => t.totalMs), onnxMs: sum((t) => t.onnxMs),
+      },
+    };
+  });
+}
+
+/**
+ * Layouts in collage mode (collage.ts): one batch renders every image's tiles (the background
+ * prompt, then each object alone at the model's largest size, same seed as the image); each
+ * image's tiles are composited. At collage strength 0 the composite is the image; above 0 it
+ * is encoded and refined with image-to-image at that strength (one batch per strength).
+ * Palette, watermark, moderation and format apply to the final pixels; progress counts both
+ * passes.
+ */
+export async function collagePass(model: FlowModel, reqs: GenerateRequest[], resolved: ResolvedRequest[], opts: GenerateOptions): Promise<GenerateResult[]> {
+  const tStart = performance.now();
+  const { width, height, steps } = resolved[0];
+  const strengths = resolved.map((r) => regionalOptionsFor(model.manifest, r).collageStrength);
+  if (strengths.some((s) => s > 0) && !model.canEncodeImages) {
+    throw new PipelineInputError('a collage layout refined at a strength above 0 needs the model\'s VAE encoder (files.vaeEncoder)');
+  }
+  const tiles: GenerateRequest[] = [];
+  const images: { i: number; k: number; seed: number; first: number }[] = [];
+  resolved.forEach((r, i) => {
+    const prompts = collageTilePrompts(r.prompt, r.layout!, { width, height, hints: model.manifest.regionPrompts });
+    for (let k = 0; k < r.numImages; k++) {
+      const seed = imageSeed(r.seed, k);
+      images.push({ i, k, seed, first: tiles.length });
+      // sized as the request asked (a trained size, resampled, when it gave an aspect ratio)
+      const { width: w, height: h, aspectRatio, ultra } = reqs[i];
+      for (const prompt of prompts) tiles.push({ prompt, seed, width: w, height: h, aspectRatio, ultra, steps, guidance: r.guidance, numImages: 1 });
+    }
+  });
+  const refineSteps = Math.max(...strengths.map((s) => (s === 0 ? 0 : Math.min(steps, Math.max(1, Math.floor(steps * s + 1e-9))))));
+  const total = steps + refineSteps;
+  const rendered = await model.generateBatch(tiles, { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: p.step, total }) });
+  const rgb = rendered.map((t) => decodePngRgb(t.images[0].data).rgb);
+  const composites = images.map(({ i, first }) => composeCollage(rgb[first], rgb.slice(first + 1, first + 1 + resolved[i].layout!.objects.length), resolved[i].layout!, width, height));
+  // what each image's file records: the request, as a collage at its strength
+  const finals = images.map(({ i, k, seed }) => ({
+    ...reqs[i], seed, numImages: 1, collageRefine: true, strength: strengths[i],
+    ...(reqs[i].watermarks ? { watermarks: [reqs[i].watermarks![k]] } : {}),
+  }));
+  const out: GeneratedImage[] = new Array(images.length);
+  const stepsMs = [...rendered[0].timings.stepsMs];
+  let onnxMs = rendered[0].timings.onnxMs;
+  const kept = images.map((_, j) => j).filter((j) => finals[j].strength === 0);
+  if (kept.length) {
+    const clock = new OnnxClock();
+    const files = await model.outputImages(kept.map((j) => composites[j]), kept.map((j) => ({ ...model.resolve({ ...finals[j], strength: undefined }), strength: 0 })), kept.map((j) => images[j].seed), clock);
+    kept.forEach((j, n) => (out[j] = files[n]));
+    onnxMs += clock.ms;
+  }
+  const refine = images.map((_, j) => j).filter((j) => finals[j].strength > 0);
+  if (refine.length) {
+    const encoded = await model.encodeImage(refine.map((j) => ({ rgb: composites[j], width, height })));
+    const per = encoded.latents.length / refine.length;
+    refine.forEach((j, n) => Object.assign(finals[j], { init: { latents: encoded.latents.slice(n * per, (n + 1) * per) } }));
+    for (const s of new Set(refine.map((j) => finals[j].strength))) {
+      const group = refine.filter((j) => finals[j].strength === s);
+      const done = await model.generateBatch(group.map((j) => finals[j]), { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: steps + p.step, total }) });
+      group.forEach((j, n) => (out[j] = done[n].images[0]));
+      stepsMs.push(...done[0].timings.stepsMs);
+      onnxMs += done[0].timings.onnxMs;
+    }
+  }
+  const t = rendered[0].timings;
+  const timings: StageTimings = { encodeMs: t.encodeMs, stepsMs, decodeMs: t.decodeMs, encodeImageMs: t.encodeImageMs, totalMs: performance.now() - tStart, onnxMs, ...(t.latents ? { latents: t.latents } : {}) };
+  return resolved.map((request, i) => ({ request, images: images.flatMap((im, j) => (im.i === i ? [out[j]] : [])), timings }));
+}
