@@ -22,7 +22,12 @@ export async function jobViewFor(deps: ApiDeps, req: Request, record: JobRecord,
 /** Views of a list page: the queued jobs' positions in one call per model, not one per job. */
 export async function jobViewsFor(deps: ApiDeps, req: Request, records: JobRecord[]): Promise<JobView[]> {
   const queuedByModel = new Map<string, JobRecord[]>();
-  for (const r of records) if (r.status === 'queued') queuedByModel.set(r.model, [...(queuedByModel.get(r.model) ?? []), r]);
+  for (const r of records) {
+    if (r.status !== 'queued') continue;
+    const list = queuedByModel.get(r.model) ?? [];
+    list.push(r);
+    queuedByModel.set(r.model, list);
+  }
   const positions = new Map<string, number | null>();
   await Promise.all(
     [...queuedByModel].map(async ([model, queued]) => {
