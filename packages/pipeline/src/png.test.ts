@@ -10,6 +10,25 @@ describe('imagesToRgb8', () => {
     const [rgb] = imagesToRgb8(data, 1, 2, 1);
     expect(Array.from(rgb)).toEqual([0, 128, 0, 255, 255, 0]);
   });
+
+  it('rounds as Math.round on the scaled value, at every half and integer and in between', () => {
+    const reference = (x: number) => {
+      const v = ((x + 1) / 2) * 255;
+      return v > 0 ? (v < 255 ? Math.round(v) : 255) : 0;
+    };
+    // x = k/255 − 1 scales to k/2: every half and integer of 0..255.5, with its float32 neighbours
+    const bits = new Uint32Array(1), float = new Float32Array(bits.buffer);
+    const edges = Array.from({ length: 512 }, (_, k) => Math.fround(k / 255 - 1)).flatMap((x) => {
+      float[0] = x;
+      const u = bits[0];
+      return [-2, -1, 0, 1, 2].map((d) => ((bits[0] = u + d), float[0]));
+    });
+    let seed = 7;
+    const random = Array.from({ length: 20000 }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2.2 - 1.1);
+    const xs = Float32Array.from([...edges, ...random, -1, 1, 0, -0, 1e-30, -1e-30, Infinity, -Infinity, NaN]);
+    const [rgb] = imagesToRgb8(Float32Array.from([...xs, ...xs, ...xs]), 1, xs.length, 1);
+    expect(Array.from(rgb.filter((_, i) => i % 3 === 0))).toEqual(Array.from(xs, reference));
+  });
 });
 
 describe('PNG encoding', () => {
