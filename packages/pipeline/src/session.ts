@@ -143,13 +143,28 @@ export class SubModel {
     return toTensor(feed, this.dtypes.get(`in:${input}`)!);
   }
 
-  /** Runs with the feeds the graph declares (others are dropped); outputs come back as fp32. */
-  async run(feeds: Record<string, Feed>, outputs: string[], clock: OnnxClock): Promise<Record<string, Fetched>> {
+  /**
+   * The feeds this graph declares, as its tensors (others are dropped): inputs that stay the
+   * same over several runs (the flow steps' text states and ids) are converted once.
+   */
+  tensorsFor(feeds: Record<string, Feed>): Record<string, ort.Tensor> {
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const name of this.session.inputNames) {
+      if (feeds[name]) tensors[name] = this.tensorFor(name, feeds[name]);
+    }
+    return tensors;
+  }
+
+  /**
+   * Runs with the feeds the graph declares (others are dropped), each either a Feed or a
+   * tensor from tensorsFor; outputs come back as fp32.
+   */
+  async run(feeds: Record<string, Feed | ort.Tensor>, outputs: string[], clock: OnnxClock): Promise<Record<string, Fetched>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const name of this.session.inputNames) {
       const feed = feeds[name];
       if (!feed) throw new Error(`${this.file}: no value for input "${name}"`);
-      ortFeeds[name] = toTensor(feed, this.dtypes.get(`in:${name}`)!);
+      ortFeeds[name] = isTensor(feed) ? feed : toTensor(feed, this.dtypes.get(`in:${name}`)!);
     }
     const t0 = performance.now();
     const result = await this.session.run(ortFeeds, outputs);
@@ -198,6 +213,8 @@ function toInt64(data: Int32Array): BigInt64Array {
   }
   return out;
 }
+
+const isTensor = (feed: Feed | ort.Tensor): feed is ort.Tensor => feed instanceof ort.Tensor;
 
 function toTensor(feed: Feed, dtype: string): ort.Tensor {
   if (feed.data instanceof Int32Array) {
