@@ -263,12 +263,14 @@ export class FlowModel {
       });
       x.set(final);
     }
+    // the inputs every step shares become tensors once
+    const fixed = resident ? {} : this.parts.transformer.tensorsFor(feeds);
     for (let i = 0; i < sigmas.length - 1 && !resident; i++) {
       checkAbort(); // session.run starts from setImmediate, so timers and events get their turn
       t = performance.now();
       const D = g.channels * 4;
       const out = await this.parts.transformer.run(
-        { ...feeds, hidden_states: { data: regional.input(x, sigmas[i]), dims: [R, S, D] }, timestep: { data: new Float32Array(R).fill(sigmas[i]), dims: [R] } },
+        { ...fixed, hidden_states: { data: regional.input(x, sigmas[i]), dims: [R, S, D] }, timestep: { data: new Float32Array(R).fill(sigmas[i]), dims: [R] } },
         ['latent'],
         clock,
       );
