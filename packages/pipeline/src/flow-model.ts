@@ -96,9 +96,12 @@ export class FlowModel {
       return file;
     };
     const tokFile = { clip: fileOf(manifest.tokenizers.clip, 'tokenizers.clip'), t5: fileOf(manifest.tokenizers.t5, 'tokenizers.t5') };
+    const clipTokenizer = PromptTokenizer.fromFile(tokFile.clip, manifest.textLengths.clip);
+    // the same file and length give the same ids: one tokenizer, so encodeText tokenizes once
+    const sameTokenizer = tokFile.t5 === tokFile.clip && manifest.textLengths.t5 === manifest.textLengths.clip;
     const tokenizers = {
-      clip: PromptTokenizer.fromFile(tokFile.clip, manifest.textLengths.clip),
-      t5: PromptTokenizer.fromFile(tokFile.t5, manifest.textLengths.t5),
+      clip: clipTokenizer,
+      t5: sameTokenizer ? clipTokenizer : PromptTokenizer.fromFile(tokFile.t5, manifest.textLengths.t5),
     };
     const specs = subModelSpecs(manifest);
     const names: SubModelName[] = ['clip', 't5', 'transformer', 'vaeDecoder'];
@@ -358,7 +361,7 @@ export class FlowModel {
   private async encodeText(prompts: string[], clock: OnnxClock) {
     const R = prompts.length;
     const clipIds = this.tokenizers.clip.encodeBatch(prompts);
-    const t5Ids = this.tokenizers.t5.encodeBatch(prompts);
+    const t5Ids = this.tokenizers.t5 === this.tokenizers.clip ? clipIds : this.tokenizers.t5.encodeBatch(prompts);
     // one after the other: each run already uses every intra-op thread, and onnxMs stays a wall time
     const clip = await this.parts.clip.run({ input_ids: { data: clipIds, dims: [R, this.tokenizers.clip.length] } }, ['pooled_embeddings'], clock);
     const t5 = await this.parts.t5.run({ input_ids: { data: t5Ids, dims: [R, this.tokenizers.t5.length] } }, ['text_embeddings'], clock);
