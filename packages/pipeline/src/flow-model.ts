@@ -389,6 +389,8 @@ function latentPlacement(mode: 'auto' | 'host' | 'device', choice: ProviderChoic
 /** rows[owners[b]] for each b: [R, ...dims] → [B, ...dims]. */
 function repeatRows(t: { data: Float32Array; dims: readonly number[] }, owners: number[]) {
   const row = t.dims.reduce((a, b) => a * b, 1);
+  // each row once, in order (every request without a layout or extra images): nothing to copy
+  if (owners.length * row === t.data.length && owners.every((o, b) => o === b)) return t;
   const data = new Float32Array(owners.length * row);
   owners.forEach((o, b) => data.set(t.data.subarray(o * row, (o + 1) * row), b * row));
   return { data, dims: t.dims };
