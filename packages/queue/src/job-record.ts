@@ -1,3 +1,4 @@
+import { imagesOf, pixelSteps, quotaPeriods } from './quota-periods.js';
 import type { AppliedStyle, AspectRatio, JobErrorInfo, JobInput, JobModeration, JobProgress, JobStatus, JobView, Layout, OutputFormat } from '@flowfarm/contracts';
 
 /** The pipeline request of a job, defaults already filled in by the API (kept in the record). */
@@ -131,14 +132,41 @@ export function recordToHash(r: JobRecord): string[] {
     ['attempt', r.attempt ? String(r.attempt) : null],
     ['style', r.style && JSON.stringify(r.style)],
     ['input_image', r.inputImage && JSON.stringify(r.inputImage)],
-    ['request', r.request && JSON.stringify(r.request)],
+    ['request', r.request && JSON.stringify(storedRequest(r.request, r.input))],
     ['key_id', r.keyId],
     ['start_by', r.startBy ? String(r.startBy) : null],
     ['cancel_at', r.cancelAt ? String(r.cancelAt) : null],
-    ['reserved', r.reserved && JSON.stringify(r.reserved)],
+    ['reserved', r.reserved && (sameReservation(r.reserved, submitReservation(r.createdAt, r.input)) ? RESERVED_AT_SUBMIT : JSON.stringify(r.reserved))],
     ['stage', r.stage !== undefined && r.stage !== null && String(r.stage)],
   ];
   return pairs.flatMap(([field, value]) => (value ? [field, value] : []));
+}
+
+/**
+ * What a job reserves against its quotas when it is submitted: its images and pixel-steps in the
+ * periods of its submit time. A record whose reservation is exactly that stores only this marker
+ * (the reservation follows from its input and created_at), not the 70-byte JSON.
+ */
+const RESERVED_AT_SUBMIT = '1';
+
+export function submitReservation(createdAt: number, input: JobInput): QuotaReservation {
+  const { day, month } = quotaPeriods(createdAt);
+  return { day, month, images: imagesOf(input), pixelSteps: pixelSteps(input) };
+}
+
+const sameReservation = (a: QuotaReservation, b: QuotaReservation) => a.day === b.day && a.month === b.month && a.images === b.images && a.pixelSteps === b.pixelSteps;
+
+/** The request as stored: without its prompt when that is the input's (a prompt is kept once; prompts are most of a record). */
+type StoredRequest = Omit<RenderRequest, 'prompt'> & { prompt?: string };
+
+function storedRequest(request: RenderRequest, input: JobInput): StoredRequest {
+  if (request.prompt !== input.prompt) return request;
+  const { prompt: _same, ...rest } = request;
+  return rest;
+}
+
+function requestFromStored(stored: StoredRequest, input: JobInput): RenderRequest {
+  return stored.prompt === undefined ? { ...stored, prompt: input.prompt } : (stored as RenderRequest);
 }
 
 const num = (s: string | undefined) => (s ? Number(s) : null);
@@ -147,11 +175,12 @@ const num = (s: string | undefined) => (s ? Number(s) : null);
 export function recordFromHash(raw: Record<string, string> | string[]): JobRecord | null {
   const h: Record<string, string> = Array.isArray(raw) ? pairsToObject(raw) : raw;
   if (!h.id) return null;
+  const input = JSON.parse(h.input) as JobInput;
   return {
     id: h.id,
     tenant: h.tenant,
     model: h.model,
-    input: JSON.parse(h.input) as JobInput,
+    input,
     status: h.status as JobStatus,
     progress: h.progress ? (JSON.parse(h.progress) as JobProgress) : { step: 0, total: 0 },
     outputs: h.outputs ? (JSON.parse(h.outputs) as StoredOutput[]) : [],
@@ -164,7 +193,7 @@ export function recordFromHash(raw: Record<string, string> | string[]): JobRecor
     attempt: Number(h.attempt ?? 0),
     style: h.style ? (JSON.parse(h.style) as AppliedStyle) : null,
     inputImage: h.input_image ? (JSON.parse(h.input_image) as InputImageRef) : null,
-    request: h.request ? (JSON.parse(h.request) as RenderRequest) : null,
+    request: h.request ? requestFromStored(JSON.parse(h.request) as StoredRequest, input) : null,
     worker: h.worker || null,
     claimedAt: num(h.claimed_at),
     renderMs: num(h.render_ms),
@@ -172,7 +201,7 @@ export function recordFromHash(raw: Record<string, string> | string[]): JobRecor
     keyId: h.key_id || null,
     startBy: num(h.start_by),
     cancelAt: num(h.cancel_at),
-    reserved: h.reserved ? (JSON.parse(h.reserved) as QuotaReservation) : null,
+    reserved: !h.reserved ? null : h.reserved === RESERVED_AT_SUBMIT ? submitReservation(Number(h.created_at), input) : (JSON.parse(h.reserved) as QuotaReservation),
     ...(h.stage === undefined ? {} : { stage: Number(h.stage), stageStep: Number(h.stage_step ?? 0), stageRenderMs: Number(h.stage_render_ms ?? 0), stageGpuMs: Number(h.stage_gpu_ms ?? 0) }),
   };
 }

@@ -50,6 +50,9 @@ export function renderJobOptions(policy: RenderJobPolicy): JobsOptions {
   };
 }
 
+/** Entries BullMQ keeps in a render queue's event stream. */
+export const BULLMQ_EVENTS_KEPT = 1000;
+
 /** One BullMQ queue per model, created on first use: dispatch tokens and queue positions. */
 export class RenderQueues {
   private readonly queues = new Map<string, Queue<RenderToken>>();
@@ -68,6 +71,9 @@ export class RenderQueues {
         connection: this.connection as unknown as ConnectionOptions,
         prefix: this.keys.bullPrefix,
         defaultJobOptions: renderJobOptions(this.policy),
+        // BullMQ's own event stream: the farm reads none of it (jobs have their own event streams),
+        // so it keeps only the last entries for tools that look (10,000 by default: ~1.5 MB per queue)
+        streams: { events: { maxLen: BULLMQ_EVENTS_KEPT } },
       });
       queue.on('error', this.onError);
       this.queues.set(model, queue);

@@ -3,7 +3,7 @@ import type { QuotaName } from '@flowfarm/contracts';
 import { renderQueueName } from '../keys.js';
 import { fairUnit } from '../fair-share.js';
 import { dayPeriod, imagesOf, monthPeriod, pixelSteps, quotaPeriods } from '../quota-periods.js';
-import { recordToHash, type JobRecord, type StoredOutput } from '../job-record.js';
+import { recordToHash, submitReservation, type JobRecord, type StoredOutput } from '../job-record.js';
 import { runScript } from '../lua.js';
 import { crashAt } from './faults.js';
 import { SUBMIT } from './scripts.js';
@@ -39,7 +39,7 @@ export abstract class SubmitTransitions extends LifecycleCore {
     const periods = quotaPeriods(record.createdAt);
     const images = imagesOf(record.input);
     const px = pixelSteps(record.input);
-    const reserved = moderated ? null : { day: periods.day, month: periods.month, images, pixelSteps: px };
+    const reserved = moderated ? null : submitReservation(record.createdAt, record.input);
     const extras = moderated
       ? {}
       : {
