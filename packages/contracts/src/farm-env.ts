@@ -61,7 +61,7 @@ export const farmEnvSchema = z.object({
   TAKEOVER_INTERVAL_MS: z.coerce.number().int().min(100).default(1000).describe('how often workers and API processes (one at a time) look for dead workers (expired heartbeat) whose jobs to hand back to the queue'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
   FLOWFARM_FAULT: z
-    .enum(['submit:after-record', 'submit:after-dispatch', 'start:after-mark', 'finish:before-record', 'finish:after-record', 'stage:before-record', 'stage:after-record', ''])
+    .enum(['submit:after-record', 'start:after-mark', 'finish:before-record', 'finish:after-record', 'stage:before-record', 'stage:after-record', ''])
     .optional()
     .transform((v) => (v === '' ? undefined : v))
     .describe('TEST ONLY: the process kills itself (SIGKILL) at this step of the job lifecycle, to show that a crash there loses and doubles nothing (test/farm/crash-window.test.ts); never set it in production'),

@@ -19,7 +19,7 @@ export interface FarmKeys {
   /** Set: ids of workers that have held jobs (the takeover reaper looks for dead ones here). */
   readonly holders: string;
   readonly workers: string;
-  /** Sorted set (outbox): jobs recorded whose BullMQ token may not be added yet, scored by record time. */
+  /** Sorted set (outbox): a prompt chain's next stages recorded whose BullMQ token may not be added yet, scored by record time. */
   readonly dispatch: string;
   /** Sorted set: the most recent failed jobs (capped), scored by failure time, for the ops view. */
   readonly failures: string;

@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Job, Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { OutputFormat } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
@@ -50,12 +50,16 @@ export function renderJobOptions(policy: RenderJobPolicy): JobsOptions {
   };
 }
 
+/** The BullMQ job name of every render token. */
+export const RENDER_TOKEN_NAME = 'render';
+
 /** Entries BullMQ keeps in a render queue's event stream. */
 export const BULLMQ_EVENTS_KEPT = 1000;
 
 /** One BullMQ queue per model, created on first use: dispatch tokens and queue positions. */
 export class RenderQueues {
   private readonly queues = new Map<string, Queue<RenderToken>>();
+  private tokenOpts?: string;
 
   constructor(
     private readonly connection: Redis,
@@ -82,12 +86,22 @@ export class RenderQueues {
   }
 
   /**
+   * What the submit script needs to write a job's first token itself, as queue.add would
+   * (scripts.ts WRITE_TOKEN): its name, data, the options BullMQ stores for it (without jobId and
+   * priority, which the script sets) and the event stream's length.
+   */
+  tokenFields(jobId: string): { name: string; data: string; opts: string; maxEvents: number } {
+    this.tokenOpts ??= JSON.stringify(Job.optsAsJSON(renderJobOptions(this.policy)));
+    return { name: RENDER_TOKEN_NAME, data: JSON.stringify({ jobId } satisfies RenderToken), opts: this.tokenOpts, maxEvents: BULLMQ_EVENTS_KEPT };
+  }
+
+  /**
    * Adds the job's dispatch token with its priority (lower runs first). The BullMQ job id is the
    * farm's job id (a chain's later stages: `<id>-s<k>`, stages.ts), so adding a token that exists
    * already is a no-op.
    */
   async dispatch(model: string, jobId: string, priority: number, stage?: number | null): Promise<void> {
-    await this.queue(model).add('render', stage ? { jobId, stage } : { jobId }, { jobId: dispatchTokenId(jobId, stage), priority });
+    await this.queue(model).add(RENDER_TOKEN_NAME, stage ? { jobId, stage } : { jobId }, { jobId: dispatchTokenId(jobId, stage), priority });
   }
 
   /** Removes a job that has not started yet; false when a worker holds it. */

@@ -3,10 +3,8 @@
 // finish loses nothing and doubles nothing (test/farm/crash-window.test.ts). Never set in production.
 
 export const FAULT_POINTS = [
-  /** API: the record and its outbox entry are written, the BullMQ token is not added yet. */
+  /** API: the record and its BullMQ token are written (one script); the client has no answer yet. */
   'submit:after-record',
-  /** API: the token is added, the outbox entry is not removed yet. */
-  'submit:after-dispatch',
   /** Worker: the job is marked running (and held by this worker), nothing rendered yet. */
   'start:after-mark',
   /** Worker: the outputs are stored, the record does not say succeeded yet. */

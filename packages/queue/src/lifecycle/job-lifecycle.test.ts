@@ -254,7 +254,7 @@ describe('JobLifecycle', () => {
   it('dispatches again, from the outbox, a job whose token was never added', async () => {
     const r = record('outbox', `outbox-${randomUUID().slice(0, 6)}`);
     await lifecycle.submit(r, { maxActive: 10 });
-    // what a crash between the record and the token leaves: no token, an outbox entry
+    // what a worker that dies between recording a chain stage and adding the next token leaves: no token, an outbox entry
     await queues.queue(r.model).remove(r.id);
     await redis.zadd(keys.dispatch, Date.now() - 10_000, r.id);
     expect(await queues.queuePosition(r.model, r.id)).toBeNull();

@@ -11,24 +11,53 @@ import { FAIR_ASSIGN_FUNCTION } from '../fair-share.js';
 // The record is a hash `<prefix>:job:<id>`: status, progress, attempt, worker, times, outputs,
 // error... and `request`, the pipeline request the worker renders (BullMQ only carries the id).
 
+// The job's BullMQ token (KEYS[10]) with priority `prio`, as bullmq 5's addPrioritizedJob stores a
+// job with a given id: the hash (name, data, opts with jobId and priority, timestamp, delay,
+// priority), the "added" and "waiting" events, the prioritized entry (priority · 2³² + the
+// queue's priority counter) and the marker that wakes a blocked worker unless the queue is
+// paused or at its global concurrency.
+const WRITE_TOKEN = `
+if redis.call('EXISTS', KEYS[10]) == 0 then
+  local token = cjson.decode(ARGV[14])
+  redis.call('INCR', KEYS[19])
+  local maxEvents = redis.call('HGET', KEYS[16], 'opts.maxLenEvents')
+  if not maxEvents then
+    maxEvents = token.maxEvents
+    redis.call('HSET', KEYS[16], 'opts.maxLenEvents', maxEvents)
+  end
+  local opts = cjson.decode(token.opts)
+  opts.jobId = ARGV[1]
+  opts.priority = prio
+  redis.call('HMSET', KEYS[10], 'name', token.name, 'data', token.data, 'opts', cjson.encode(opts), 'timestamp', ARGV[7], 'delay', 0, 'priority', prio)
+  redis.call('XADD', KEYS[22], '*', 'event', 'added', 'jobId', ARGV[1], 'name', token.name)
+  local counter = redis.call('INCR', KEYS[20])
+  redis.call('ZADD', KEYS[14], string.format('%.0f', prio * 4294967296 + counter % 4294967296), ARGV[1])
+  local meta = redis.call('HMGET', KEYS[16], 'paused', 'concurrency')
+  if not meta[1] and not (meta[2] and redis.call('LLEN', KEYS[23]) >= tonumber(meta[2])) then redis.call('ZADD', KEYS[21], 0, '0') end
+  redis.call('XADD', KEYS[22], 'MAXLEN', '~', maxEvents, '*', 'event', 'waiting', 'jobId', ARGV[1])
+end
+`;
+
 /**
  * KEYS: idem (or job when unused), active, job, tenantJobs, events, tenantPolicy, dayQuota,
- *       monthQuota, deadlines, dispatch, retention, fairState, fairTenantQueue, BullMQ prioritized,
- *       BullMQ wait, fairPending, audit stream.
+ *       monthQuota, deadlines, BullMQ token (`<queue prefix><id>`), retention, fairState,
+ *       fairTenantQueue, BullMQ prioritized, BullMQ wait, BullMQ meta, audit stream, the model's
+ *       waiting set (submit time of jobs not claimed yet, for the oldest-wait gauge), BullMQ id
+ *       counter, BullMQ priority counter (pc), BullMQ marker, BullMQ events, BullMQ active.
  * ARGV: id, useIdem, bodyHash, maxActive, idemTtlSec, fields (flat JSON array), createdMs,
  *       terminalEventJson ('' for a queued job), retentionScore, extrasJson (quota and deadline,
  *       fair-scripts.ts), retentionMember, fairJson (`{rank, cost, unit, queuePrefix, tenant}`, or ''
  *       for first in, first out), appendJson (`{minId, fields}` of an entry for the stream
- *       KEYS[17], the audit log; '' for none). KEYS[18]: the model's waiting set (submit time of jobs
-       not claimed yet, for the oldest-wait gauge).
+ *       KEYS[17], the audit log; '' for none), tokenJson (`{name, data, opts, maxEvents}`:
+ *       RenderQueues.tokenFields).
  * A queued job gets its dispatch priority here (the fair-share slot, fair-share.ts, or 1), kept
- * in the record as `prio`, and its queue position once its token is added: the tokens that run
- * before it (lower priority, or the same and added earlier) plus the wait list.
+ * in the record as `prio`, its queue position (the tokens that run before it — lower priority, or
+ * the same and added earlier — plus the wait list), and its BullMQ token: written here as
+ * BullMQ's own addPrioritizedJob writes one (bullmq 5; checked field by field against
+ * queue.add by render-token.test.ts), so record and token exist together or not at all, in one
+ * round trip.
  * Returns {'created', id, priority, position, jumped (1: first in line ahead of waiting jobs)}, {'existing'|'conflict', id}, {'full', activeCount}
  * or {'quota', ...breach}.
- * A queued job also gets an outbox entry in `dispatch`: the API adds its BullMQ token next; the
- * start script removes the entry, and the reconciler dispatches entries that stay (a crash
- * between record and token) and drops those of jobs no longer queued.
  */
 export const SUBMIT = `
 ${FAIR_ASSIGN_FUNCTION}
@@ -50,17 +79,17 @@ if ARGV[2] == '1' then redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 'EX
 local prio, position, jumped = 0, -1, 0
 if ARGV[8] == '' then
   redis.call('SADD', KEYS[2], ARGV[1])
-  redis.call('ZADD', KEYS[10], ARGV[7], ARGV[1])
   prio = 1
   if ARGV[12] ~= '' then
     local f = cjson.decode(ARGV[12])
-    prio = fairAssign({KEYS[12], KEYS[13], KEYS[14], KEYS[6], KEYS[16]}, {ARGV[1], tostring(f.rank), tostring(f.cost), tostring(f.unit), f.queuePrefix, f.tenant})
+    prio = fairAssign({KEYS[12], KEYS[13], KEYS[14], KEYS[6]}, {ARGV[1], tostring(f.rank), tostring(f.cost), tostring(f.unit), f.queuePrefix, f.tenant})
   end
   redis.call('HSET', KEYS[3], 'prio', prio)
   redis.call('ZADD', KEYS[18], ARGV[7], ARGV[1])
   position = redis.call('ZCOUNT', KEYS[14], '-inf', '(' .. string.format('%.0f', (prio + 1) * 4294967296)) + redis.call('LLEN', KEYS[15])
   -- first in line ahead of jobs already waiting: every worker is busy, and this job jumped them
   if position == 0 and redis.call('ZCARD', KEYS[14]) > 0 then jumped = 1 end
+  ${WRITE_TOKEN}
 else
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', '10000', '*', 'e', ARGV[8])
   redis.call('ZADD', KEYS[11], ARGV[9], ARGV[11])

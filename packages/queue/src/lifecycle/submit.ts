@@ -11,13 +11,13 @@ import { completeStage, type StageOutcome } from './stages.js';
 import { LifecycleCore } from './core.js';
 import { dispatchPriority, retentionMember, type SubmitOutcome, type ViewOf } from './types.js';
 
-/** Submit and dispatch: the record, its idempotency key, quota and fair-share slot, its token, the outbox. */
+/** Submit and dispatch: the record, its idempotency key, quota and fair-share slot and its token in one script; the outbox of chain stages. */
 export abstract class SubmitTransitions extends LifecycleCore {
   /**
-   * Records a new job (idempotency key, tenant index and active cap checked in the same script)
-   * and dispatches it. A job stopped by prompt moderation is recorded as moderated and never
-   * reaches a queue. A crash between the record and the token leaves an outbox entry that the
-   * reconciler dispatches (`reconcileDispatch`), so no submitted job is lost.
+   * Records a new job and dispatches it in one script: idempotency key, tenant index, active cap,
+   * quotas, fair-share slot and its BullMQ token together, so no crash leaves a job recorded but
+   * not queued (or queued twice). A job stopped by prompt moderation is recorded as moderated and
+   * never reaches a queue.
    */
   async submit(
     record: JobRecord,
@@ -56,6 +56,7 @@ export abstract class SubmitTransitions extends LifecycleCore {
     const terminalEvent = moderated ? JSON.stringify(this.event('job.moderated', record.id, { moderation: moderated })) : '';
     const fair = !moderated && this.options.fair ? await this.options.fair(record) : null;
     const queuePrefix = `${k.bullPrefix}:${renderQueueName(record.model)}:`;
+    const token = this.queues.tokenFields(record.id);
     const fairArgs = fair ? JSON.stringify({ rank: fair.rank, cost: fair.cost, unit: fairUnit(fair.defaultJobCost), queuePrefix, tenant: record.tenant }) : '';
     const [kind, value, ...quota] = (await runScript(
       this.redis,
@@ -70,15 +71,20 @@ export abstract class SubmitTransitions extends LifecycleCore {
         k.quotaCounter(record.tenant, dayPeriod(periods.day)),
         k.quotaCounter(record.tenant, monthPeriod(periods.month)),
         k.deadlines,
-        k.dispatch,
+        `${queuePrefix}${record.id}`,
         k.retention,
         k.fairState(record.model),
         k.fairTenantQueue(record.model, record.tenant),
         `${queuePrefix}prioritized`,
         `${queuePrefix}wait`,
-        k.fairPending(record.model),
+        `${queuePrefix}meta`,
         opts.append?.stream ?? k.job(record.id),
         k.waiting(record.model),
+        `${queuePrefix}id`,
+        `${queuePrefix}pc`,
+        `${queuePrefix}marker`,
+        `${queuePrefix}events`,
+        `${queuePrefix}active`,
       ],
       [
         record.id,
@@ -94,6 +100,7 @@ export abstract class SubmitTransitions extends LifecycleCore {
         retentionMember(record),
         fairArgs,
         opts.append ? JSON.stringify({ minId: opts.append.minId, fields: opts.append.fields }) : '',
+        JSON.stringify(token),
       ],
     )) as Array<string | number>;
     if (kind === 'full') return { kind, active: Number(value) };
@@ -115,21 +122,18 @@ export abstract class SubmitTransitions extends LifecycleCore {
       await this.notify('job.moderated', stored, opts.view);
       return { kind: 'created', record: stored, queuePosition: null };
     }
-    // The job is recorded: a dispatch that fails now is retried by the reconciler from the outbox.
-    await this.dispatch(stored).catch((err: unknown) => this.options.onError?.(err, 'dispatch failed; the reconciler retries it'));
-    // Its token is in the queue now: a busy worker makes room for it rather than have it wait for a render to end.
+    // Its token is in the queue (written with the record): a busy worker makes room for it rather than have it wait for a render to end.
     if (jumped === 1) await this.redis.publish(k.fairJumpChannel, `${record.model} ${record.id}`).catch(() => {});
     await this.notify('job.queued', stored, opts.view);
     return { kind: 'created', record: stored, queuePosition: position >= 0 ? position : null };
   }
 
   /**
-   * Adds the job's BullMQ token (idempotent: the token's id is the job's). Its outbox entry is
-   * removed when the job starts, or by the reconciler.
+   * Adds the job's BullMQ token (idempotent: the token's id is the job's): the reconciler's step
+   * for a prompt chain's next stage whose worker died before dispatching it.
    */
   async dispatch(record: JobRecord): Promise<void> {
     await this.queues.dispatch(record.model, record.id, record.dispatchPriority ?? dispatchPriority(record), record.stage);
-    crashAt(this.options.fault, 'submit:after-dispatch');
   }
 
   /**
@@ -147,9 +151,10 @@ export abstract class SubmitTransitions extends LifecycleCore {
   }
 
   /**
-   * Outbox entries older than `graceMs`: jobs not started yet, whose API process may have died
-   * between the record and the token. Tokens are added again for jobs still queued (a no-op when
-   * the token is there), and the entries are dropped. Returns how many entries were handled.
+   * Outbox entries older than `graceMs`: a prompt chain's next stages whose worker died between
+   * recording the stage and adding the next token (and entries of jobs submitted before tokens
+   * were written with the record). Tokens are added again for jobs still queued (a no-op when the
+   * token is there), and the entries are dropped. Returns how many entries were handled.
    */
   async reconcileDispatch(graceMs: number, limit = 1000): Promise<number> {
     const ids = await this.redis.zrangebyscore(this.keys.dispatch, '-inf', Date.now() - graceMs, 'LIMIT', 0, limit);
