@@ -39,21 +39,24 @@ function bearer(req: Request): string | null {
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
-const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
 export function createAuth(options: { staticKeys: Map<string, string>; adminKey?: string; keyStore: ApiKeyStore }): Auth {
-  const staticKeys = [...options.staticKeys].map(([key, tenant]) => ({ key, tenant, id: `static_${digest(key).toString('hex').slice(0, 12)}` }));
+  // Keys are compared by their SHA-256 in constant time (equal lengths, no early exit); the
+  // configured keys' digests are computed once, the presented key's once per request.
+  const staticKeys = [...options.staticKeys].map(([key, tenant]) => ({ digest: digest(key), tenant, id: `static_${digest(key).toString('hex').slice(0, 12)}` }));
+  const adminDigest = options.adminKey ? digest(options.adminKey) : null;
 
   async function resolve(req: Request): Promise<boolean> {
     if (req.tenant || req.isAdmin) return true;
     const key = bearer(req);
     if (!key) return false;
-    if (options.adminKey && sameSecret(key, options.adminKey)) {
+    const presented = digest(key);
+    if (adminDigest && timingSafeEqual(presented, adminDigest)) {
       req.isAdmin = true;
       req.apiKeyId = 'admin';
       return true;
     }
-    const known = staticKeys.find((s) => sameSecret(key, s.key));
+    const known = staticKeys.find((s) => timingSafeEqual(presented, s.digest));
     const found = known ?? (await options.keyStore.lookup(key));
     if (!found) return false;
     req.tenant = found.tenant;
