@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { httpMetricsMiddleware } from '@flowfarm/metrics';
@@ -22,6 +23,14 @@ import { createWebUiRouter } from './web/web-ui-router.js';
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
+// What a request log line says of the request and the answer. Not the headers (pino-http's
+// default): they carry the API key (Authorization) and would write it to the logs; not the query
+// string: a signed file URL's signature is one. Small objects also keep each request's logger cheap.
+const requestLogSerializers = {
+  req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, path: req.url?.split('?', 1)[0], remoteAddress: req.socket?.remoteAddress }),
+  res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+};
+
 /**
  * The HTTP API as a function of its dependencies, without listen(): tests drive it with
  * supertest, main.ts wires real Redis and storage. Everything the API serves is mounted here:
@@ -42,6 +51,8 @@ export function createApp(deps: ApiDeps): Express {
         return id;
       },
       autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
+      serializers: requestLogSerializers,
+      wrapSerializers: false,
     }),
   );
   app.use(httpMetricsMiddleware());

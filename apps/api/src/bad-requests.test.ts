@@ -172,3 +172,18 @@ describe('GET /v1/jobs pages by keyset', () => {
     expect(seen).toEqual([...before].reverse());
   });
 });
+
+describe('request logs', () => {
+  it('say method, path and status of each request, never its API key or query string', async () => {
+    const before = logLines.length;
+    const res = await fetch(`${api.url}/v1/jobs?limit=5&cursor=c2VjcmV0LWN1cnNvcg`, { headers: auth });
+    expect(res.status).toBe(400);
+    await expect.poll(() => logLines.slice(before).some((l) => l.includes('request'))).toBe(true);
+    const lines = logLines.slice(before).map((l) => JSON.parse(l) as { req?: { method: string; path: string }; res?: { statusCode: number } });
+    const line = lines.find((l) => l.req?.path === '/v1/jobs');
+    expect(line).toMatchObject({ req: { method: 'GET', path: '/v1/jobs' }, res: { statusCode: 400 } });
+    const written = logLines.slice(before).join('');
+    expect(written).not.toContain('key-acme');
+    expect(written).not.toContain('c2VjcmV0LWN1cnNvcg');
+  });
+});
