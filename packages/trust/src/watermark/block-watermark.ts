@@ -47,54 +47,221 @@ export function tileBits(payload: number): number[] {
   return [...SYNC, ...data, ...check];
 }
 
-const luma = (r: number, g: number, b: number) => 0.299 * r + 0.587 * g + 0.114 * b;
-
 /** Largest distance left between a block's luma mean and its lattice point (the detector tolerates DELTA / 4). */
 const MAX_RESIDUAL = 0.75;
 
-/** Luma mean of the 8x8 block whose top-left pixel is at byte offset `start`. */
-function blockMean(rgb: Uint8Array, width: number, start: number): number {
+// Embedding runs in the worker's render thread for every image, so the per-block work below is
+// written as a few flat passes over the block's 192 bytes, allocating nothing per block. Its output must
+// stay byte-identical to the first version (src/testing/block-watermark-reference.ts, held to
+// it by block-watermark.test.ts): every floating-point sum is formed from the same terms in the
+// same order, only in fewer passes — a pass that moves the pixels also measures the result.
+
+/** Luma weight of each channel; the movable weight of a block adds these in pixel order. */
+const WEIGHT_R = 0.299;
+const WEIGHT_G = 0.587;
+const WEIGHT_B = 0.114;
+
+/**
+ * The movable weight of a block none of whose channels is at the limit: the same 192 additions
+ * as `movableWeight` makes then, done once (float addition is not associative, so it is not 64·1).
+ */
+const ALL_MOVABLE = (() => {
   let sum = 0;
-  for (let y = 0; y < BLOCK; y++) {
-    let p = start + y * width * 3;
-    for (let x = 0; x < BLOCK; x++, p += 3) sum += luma(rgb[p], rgb[p + 1], rgb[p + 2]);
+  for (let i = 0; i < BLOCK * BLOCK; i++) {
+    sum += WEIGHT_R;
+    sum += WEIGHT_G;
+    sum += WEIGHT_B;
   }
-  return sum / (BLOCK * BLOCK);
+  return sum;
+})();
+
+/**
+ * What a pass learns about a block: [luma mean, 1 if a channel is at 0, 1 if a channel is at 255].
+ * The flags say whether a movable weight must be counted (`movableWeight`) or is `ALL_MOVABLE`.
+ */
+type BlockStats = Float64Array;
+
+/** Measures the 8x8 block at byte offset `start` into `stats`. */
+function readBlock(rgb: Uint8Array, stride: number, start: number, stats: BlockStats): void {
+  let sum = 0;
+  let low = 0;
+  let high = 0;
+  for (let y = 0; y < BLOCK; y++) {
+    for (let p = start + y * stride, end = p + BLOCK * 3; p < end; p += 3) {
+      const r = rgb[p];
+      const g = rgb[p + 1];
+      const b = rgb[p + 2];
+      sum += WEIGHT_R * r + WEIGHT_G * g + WEIGHT_B * b;
+      // x - 1 is negative only for x = 0, x + 1 has bit 8 set only for x = 255
+      low |= (r - 1) | (g - 1) | (b - 1);
+      high |= (r + 1) | (g + 1) | (b + 1);
+    }
+  }
+  stats[0] = sum / (BLOCK * BLOCK);
+  stats[1] = low < 0 ? 1 : 0;
+  stats[2] = high & 256 ? 1 : 0;
 }
 
 /**
- * Moves the block's luma mean to `target` by shifting its channels, in place. Channels already at
- * 0 or 255 cannot move further, so each round spreads the remaining shift over the channels that
- * can (weighted by their share of luma). Returns the luma mean reached.
+ * The integer n such that every channel x moved by `step` (x + step, clamped to 0..255, then
+ * Math.round) becomes exactly x + n clamped to 0..255, or null when only the float sum says.
+ * n is Math.round(step) whenever step is more than 2^-20 away from a half-integer: x + step then
+ * lies that far inside (x + n - 0.5, x + n + 0.5), and for |step| < 2^20 its float sum is off by
+ * at most 2^-33, so the clamps and Math.round agree with the integer sum. (step - n is exact by
+ * Sterbenz's lemma.) Moves of integer pixels by a mean's residual almost never come that close.
  */
-function shiftBlock(rgb: Uint8Array, width: number, start: number, target: number): number {
-  const weights = [0.299, 0.587, 0.114];
-  let current = blockMean(rgb, width, start);
+export function integerShift(step: number): number | null {
+  const n = Math.round(step);
+  return Math.abs(step) < 2 ** 20 && 0.5 - Math.abs(step - n) > 2 ** -20 ? n : null;
+}
+
+/**
+ * Adds `step` to every channel of the block (clamped to 0..255, rounded), then measures the result
+ * into `stats`. Returns whether any byte changed.
+ */
+function moveBlock(rgb: Uint8Array, stride: number, start: number, step: number, stats: BlockStats): boolean {
+  const shift = integerShift(step);
+  // a shift of 0 moves nothing: the block and so its stats stay as they are
+  if (shift !== null) return shift !== 0 && moveBlockBy(rgb, stride, start, shift, stats);
+  let sum = 0;
+  let low = 0;
+  let high = 0;
+  let changed = 0;
+  for (let y = 0; y < BLOCK; y++) {
+    for (let p = start + y * stride, end = p + BLOCK * 3; p < end; p += 3) {
+      const r0 = rgb[p];
+      const g0 = rgb[p + 1];
+      const b0 = rgb[p + 2];
+      let v = r0 + step;
+      const r = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      v = g0 + step;
+      const g = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      v = b0 + step;
+      const b = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      changed |= (r ^ r0) | (g ^ g0) | (b ^ b0);
+      rgb[p] = r;
+      rgb[p + 1] = g;
+      rgb[p + 2] = b;
+      sum += WEIGHT_R * r + WEIGHT_G * g + WEIGHT_B * b;
+      low |= (r - 1) | (g - 1) | (b - 1);
+      high |= (r + 1) | (g + 1) | (b + 1);
+    }
+  }
+  stats[0] = sum / (BLOCK * BLOCK);
+  stats[1] = low < 0 ? 1 : 0;
+  stats[2] = high & 256 ? 1 : 0;
+  return changed !== 0;
+}
+
+/** `moveBlock` for a step that moves every channel by the integer `shift` (before clamping). */
+function moveBlockBy(rgb: Uint8Array, stride: number, start: number, shift: number, stats: BlockStats): boolean {
+  let sum = 0;
+  let low = 0;
+  let high = 0;
+  let changed = 0;
+  for (let y = 0; y < BLOCK; y++) {
+    for (let p = start + y * stride, end = p + BLOCK * 3; p < end; p += 3) {
+      const r0 = rgb[p];
+      const g0 = rgb[p + 1];
+      const b0 = rgb[p + 2];
+      let v = r0 + shift;
+      const r = v < 0 ? 0 : v > 255 ? 255 : v;
+      v = g0 + shift;
+      const g = v < 0 ? 0 : v > 255 ? 255 : v;
+      v = b0 + shift;
+      const b = v < 0 ? 0 : v > 255 ? 255 : v;
+      changed |= (r ^ r0) | (g ^ g0) | (b ^ b0);
+      rgb[p] = r;
+      rgb[p + 1] = g;
+      rgb[p + 2] = b;
+      sum += WEIGHT_R * r + WEIGHT_G * g + WEIGHT_B * b;
+      low |= (r - 1) | (g - 1) | (b - 1);
+      high |= (r + 1) | (g + 1) | (b + 1);
+    }
+  }
+  stats[0] = sum / (BLOCK * BLOCK);
+  stats[1] = low < 0 ? 1 : 0;
+  stats[2] = high & 256 ? 1 : 0;
+  return changed !== 0;
+}
+
+/**
+ * The summed luma weight of the block's channels that can still move up (below 255) or down
+ * (above 0), added in pixel order; a channel that cannot move adds 0, which leaves the sum as
+ * skipping it would (and spares a mispredicted branch per channel). Only needed for blocks with
+ * a channel at the limit.
+ */
+function movableWeight(rgb: Uint8Array, stride: number, start: number, up: boolean): number {
+  // moving up, a channel is stuck at 255; moving down, at 0
+  const stuck = up ? 255 : 0;
+  let movable = 0;
+  for (let y = 0; y < BLOCK; y++) {
+    for (let p = start + y * stride, end = p + BLOCK * 3; p < end; p += 3) {
+      movable += rgb[p] !== stuck ? WEIGHT_R : 0;
+      movable += rgb[p + 1] !== stuck ? WEIGHT_G : 0;
+      movable += rgb[p + 2] !== stuck ? WEIGHT_B : 0;
+    }
+  }
+  return movable;
+}
+
+/**
+ * Moves the block's luma mean to `target` by shifting its channels, in place, starting from the
+ * block measured in `initial`. Channels already at 0 or 255 cannot move further, so each round
+ * spreads the remaining shift over the channels that can (weighted by their share of luma).
+ * Returns the luma mean reached.
+ */
+function shiftBlock(rgb: Uint8Array, stride: number, start: number, target: number, initial: BlockStats, stats: BlockStats): number {
+  let current = initial[0];
+  let atZero = initial[1];
+  let at255 = initial[2];
   for (let round = 0; round < 8; round++) {
     const delta = target - current;
     if (Math.abs(delta) < 0.25) break;
     const up = delta > 0;
-    let movable = 0;
-    for (let y = 0; y < BLOCK; y++) {
-      let p = start + y * width * 3;
-      for (let x = 0; x < BLOCK; x++, p += 3) {
-        for (let c = 0; c < 3; c++) if (up ? rgb[p + c] < 255 : rgb[p + c] > 0) movable += weights[c];
-      }
-    }
+    const movable = (up ? at255 : atZero) ? movableWeight(rgb, stride, start, up) : ALL_MOVABLE;
     if (movable === 0) break;
-    const step = (delta * BLOCK * BLOCK) / movable;
-    for (let y = 0; y < BLOCK; y++) {
-      let p = start + y * width * 3;
-      for (let x = 0; x < BLOCK; x++, p += 3) {
-        for (let c = 0; c < 3; c++) {
-          const v = rgb[p + c] + step;
-          rgb[p + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-        }
-      }
-    }
-    current = blockMean(rgb, width, start);
+    // A round that moves no byte leaves the block, its mean and so the next round's step exactly
+    // as they were: every round left would repeat it, so stop. (Blocks of integer pixels left a
+    // fraction of a level from their target — most blocks — used to spin through all 8 rounds.)
+    if (!moveBlock(rgb, stride, start, (delta * BLOCK * BLOCK) / movable, stats)) break;
+    current = stats[0];
+    atZero = stats[1];
+    at255 = stats[2];
   }
   return current;
+}
+
+/** Puts back the block at byte offset `start` from `band`, a copy of its 8 image rows. */
+function restoreBlock(rgb: Uint8Array, stride: number, start: number, band: Uint8Array, bandStart: number): void {
+  for (let y = 0; y < BLOCK; y++) {
+    const from = (start - bandStart) + y * stride;
+    rgb.set(band.subarray(from, from + BLOCK * 3), start + y * stride);
+  }
+}
+
+/**
+ * Writes into `out` the lattice points of the coset at `offset` to try for a block of luma
+ * `mean`, nearest first, and returns how many there are: the nearest one and its two neighbours,
+ * those inside 1..254. Ties keep the order nearest, below, above (a stable sort's order).
+ */
+function latticeTargets(mean: number, offset: number, out: Float64Array): number {
+  const nearest = Math.round((mean - offset) / DELTA) * DELTA + offset;
+  let n = insertTarget(out, 0, nearest, mean);
+  n = insertTarget(out, n, nearest - DELTA, mean);
+  return insertTarget(out, n, nearest + DELTA, mean);
+}
+
+/** Insertion sort step by distance to `mean`; the strict comparison keeps equal distances in arrival order. */
+function insertTarget(out: Float64Array, n: number, target: number, mean: number): number {
+  if (!(target >= 1 && target <= 254)) return n;
+  let i = n;
+  while (i > 0 && Math.abs(out[i - 1] - mean) > Math.abs(target - mean)) {
+    out[i] = out[i - 1];
+    i--;
+  }
+  out[i] = target;
+  return n + 1;
 }
 
 /**
@@ -103,26 +270,32 @@ function shiftBlock(rgb: Uint8Array, width: number, start: number, target: numbe
  */
 export function embedWatermark(rgb: Uint8Array, width: number, height: number, payload: number): Uint8Array {
   const bits = tileBits(payload >>> 0);
+  // the lattice offset of each tile cell for this payload: the cell's dither, plus half a step for a 1
+  const offsets = new Float64Array(TILE * TILE);
+  for (let cell = 0; cell < offsets.length; cell++) offsets[cell] = DITHER[cell] + (bits[cell] ? DELTA / 2 : 0);
   const blocksX = Math.floor(width / BLOCK);
   const blocksY = Math.floor(height / BLOCK);
-  const saved = new Uint8Array(BLOCK * BLOCK * 3);
+  const stride = width * 3;
+  // Each block row's 8 image rows as they were before any block in it moved: one copy per row
+  // of blocks, read back only for the rare block that cannot reach any of its lattice points.
+  const band = new Uint8Array(BLOCK * stride);
+  const initial: BlockStats = new Float64Array(3);
+  const stats: BlockStats = new Float64Array(3);
+  const targets = new Float64Array(3);
   for (let by = 0; by < blocksY; by++) {
+    const bandStart = by * BLOCK * stride;
+    band.set(rgb.subarray(bandStart, bandStart + band.length));
     for (let bx = 0; bx < blocksX; bx++) {
-      const cell = (by % TILE) * TILE + (bx % TILE);
-      const offset = DITHER[cell] + (bits[cell] ? DELTA / 2 : 0);
-      const start = (by * BLOCK * width + bx * BLOCK) * 3;
+      const start = bandStart + bx * BLOCK * 3;
+      readBlock(rgb, stride, start, initial);
       // The lattice points of this bit's coset, nearest first. A block whose pixels sit at pure
       // white or black may not reach the nearest one (a mostly-white block cannot get brighter):
       // then the next one in the other direction is used, so no bit is left wrong.
-      const mean = blockMean(rgb, width, start);
-      const nearest = Math.round((mean - offset) / DELTA) * DELTA + offset;
-      const candidates = [nearest, nearest - DELTA, nearest + DELTA]
-        .filter((t) => t >= 1 && t <= 254)
-        .sort((a, b) => Math.abs(a - mean) - Math.abs(b - mean));
-      for (let y = 0; y < BLOCK; y++) saved.set(rgb.subarray(start + y * width * 3, start + (y * width + BLOCK) * 3), y * BLOCK * 3);
-      for (const target of candidates) {
-        if (Math.abs(shiftBlock(rgb, width, start, target) - target) <= MAX_RESIDUAL) break;
-        for (let y = 0; y < BLOCK; y++) rgb.set(saved.subarray(y * BLOCK * 3, (y + 1) * BLOCK * 3), start + y * width * 3);
+      const count = latticeTargets(initial[0], offsets[(by % TILE) * TILE + (bx % TILE)], targets);
+      for (let k = 0; k < count; k++) {
+        const target = targets[k];
+        if (Math.abs(shiftBlock(rgb, stride, start, target, initial, stats) - target) <= MAX_RESIDUAL) break;
+        restoreBlock(rgb, stride, start, band, bandStart);
       }
     }
   }
