@@ -1,5 +1,6 @@
-// Trust and safety figures on real renders of the shipped model: watermark cost, invisibility
-// (PSNR) and bit accuracy after JPEG q75, a 0.5x resize and a 10 % crop on 256x256 images;
+// Trust and safety figures on real renders of the shipped model: watermark cost (and against the
+// first implementation of the embedding, same images and run, outputs compared byte for byte),
+// invisibility (PSNR) and bit accuracy after JPEG q75, a 0.5x resize and a 10 % crop on 256x256 images;
 // provenance sign/verify time and tamper detection; prompt-moderation rates and speed.
 // Ratios are against the render time of the same image size measured in this run.
 // Shared 2-core machines: timings are the mean of the fastest half of the runs ("quiet").
@@ -26,6 +27,8 @@ import {
   verifyImageProvenance,
 } from '@flowfarm/trust';
 import { moderationCorpus } from '../packages/trust/src/moderation/moderation-corpus.js';
+import { embedWatermarkReference } from '../packages/trust/src/testing/block-watermark-reference.js';
+import { WATERMARK_SCENE_KINDS, seededRandom, watermarkScene } from '../packages/trust/src/testing/watermark-scenes.js';
 
 const { values } = parseArgs({ options: { images: { type: 'string', default: '8' }, runs: { type: 'string', default: '40' } } });
 const IMAGES = Number(values.images);
@@ -42,6 +45,17 @@ function time(runs: number, fn: (i: number) => unknown): number {
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     fn(i);
+    ms.push(performance.now() - t);
+  }
+  return quietMean(ms);
+}
+/** Like `time`, without the per-run `setup` (copying the pixels an in-place embed writes into). */
+function timeEach<T>(runs: number, setup: (i: number) => T, fn: (input: T, i: number) => unknown): number {
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const input = setup(i);
+    const t = performance.now();
+    fn(input, i);
     ms.push(performance.now() - t);
   }
   return quietMean(ms);
@@ -67,7 +81,12 @@ async function render(i: number, size: number): Promise<{ rgb: Uint8Array; ms: n
 // --- render baselines
 for (let i = 0; i < 3; i++) await render(i, 64);
 const render64: number[] = [];
-for (let i = 0; i < 12; i++) render64.push((await render(i, 64)).ms);
+const images64: Uint8Array[] = [];
+for (let i = 0; i < 12; i++) {
+  const r = await render(i, 64);
+  images64.push(r.rgb);
+  render64.push(r.ms);
+}
 const base64 = quietMean(render64);
 const images256: Uint8Array[] = [];
 const render256: number[] = [];
@@ -81,9 +100,41 @@ console.log(`render (baseline): 64x64 ${f(base64, 1)} ms, 256x256 ${f(base256, 1
 
 // --- watermark
 const small = (await render(1, 64)).rgb;
-const embed64 = time(RUNS * 5, (i) => embedWatermark(Uint8Array.from(small), 64, 64, i));
-const embed256 = time(RUNS, (i) => embedWatermark(Uint8Array.from(images256[0]), 256, 256, i));
+const embed64 = timeEach(RUNS * 5, () => small.slice(), (rgb, i) => embedWatermark(rgb, 64, 64, i));
+const embed256 = timeEach(RUNS, () => images256[0].slice(), (rgb, i) => embedWatermark(rgb, 256, 256, i));
 console.log(`watermark embed: 64x64 ${f(embed64, 3)} ms (${f((100 * embed64) / base64)} % of its render), 256x256 ${f(embed256, 3)} ms (${f((100 * embed256) / base256)} %)`);
+
+// Embedding against the first implementation (src/testing/block-watermark-reference.ts): the
+// renders at each size, and seeded synthetic scenes (flat, noisy, near-white/black, saturated,
+// ramps, patches); both timed in the same loop, alternately, and their outputs compared.
+const images128: Uint8Array[] = [];
+for (let i = 0; i < 4; i++) images128.push((await render(i, 128)).rgb);
+const sceneRnd = seededRandom(1);
+for (const [label, size, images] of [
+  ['renders', 64, images64], ['renders', 128, images128], ['renders', 256, images256],
+  ['scenes', 64, WATERMARK_SCENE_KINDS.map((kind) => watermarkScene(kind, 64, 64, sceneRnd))],
+  ['scenes', 256, WATERMARK_SCENE_KINDS.map((kind) => watermarkScene(kind, 256, 256, sceneRnd))],
+] as const) {
+  const runs = Math.max(images.length, Math.round((RUNS * 5 * 64 * 64) / (size * size)));
+  let differing = 0;
+  const newMs: number[] = [];
+  const refMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const image = images[i % images.length];
+    const payload = (0x9e3779b9 * (i + 1)) >>> 0;
+    const a = image.slice();
+    const b = image.slice();
+    let t = performance.now();
+    embedWatermark(a, size, size, payload);
+    newMs.push(performance.now() - t);
+    t = performance.now();
+    embedWatermarkReference(b, size, size, payload);
+    refMs.push(performance.now() - t);
+    if (Buffer.compare(a, b) !== 0) differing++;
+  }
+  const [n, r] = [quietMean(newMs), quietMean(refMs)];
+  console.log(`  embed vs first implementation, ${label} ${size}x${size}: ${f(n, 3)} ms vs ${f(r, 3)} ms per image, ${f(r / n, 1)}x faster; ${differing}/${runs} outputs differ`);
+}
 
 const S = 256;
 const transforms: Record<string, (png: Sharp) => Sharp> = {
