@@ -3,11 +3,11 @@
 // by the worker, still queued — and becomes running only when its own batch starts.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import type { Job } from 'bullmq';
 import type { GenerateOptions, GenerateResult } from '@flowfarm/pipeline';
-import { farmKeys, JobLifecycle, RenderQueues, type JobRecord, type RenderToken } from '@flowfarm/queue';
+import type { JobRecord, RenderToken } from '@flowfarm/queue';
+import { lifecycleFixture } from '../../../packages/queue/src/testing/lifecycle-fixture.js';
 import type { ResultStorage } from '@flowfarm/storage';
 import type { CancelWatch } from './cancel-watch.js';
 import type { Renderer } from './model-thread.js';
@@ -16,18 +16,9 @@ import { createRenderProcessor } from './render-processor.js';
 import type { ThreadRenderRequest } from './render-thread-protocol.js';
 
 const MODEL = 'held';
-const prefix = `ff-test-${randomUUID()}`;
-const keys = farmKeys(prefix);
-const redis = new Redis('redis://127.0.0.1:6379');
-const queues = new RenderQueues(redis, keys, { attempts: 1, backoffMs: 10 });
-const lifecycle = new JobLifecycle(redis, keys, queues, { retentionMs: 60_000 });
-
-afterAll(async () => {
-  await queues.close();
-  const found = await redis.keys(`${prefix}:*`);
-  if (found.length) await redis.del(...found);
-  redis.disconnect();
-});
+const fixture = lifecycleFixture({ attempts: 1, backoffMs: 10 });
+const { lifecycle } = fixture;
+afterAll(() => fixture.close());
 
 /** Renders a batch when the test calls `finish()`; records the batches (as seeds). */
 class GatedRenderer implements Renderer {

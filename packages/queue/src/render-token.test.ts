@@ -4,22 +4,13 @@
 // and show that a stock BullMQ Worker takes the token.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { Worker } from 'bullmq';
-import { farmKeys, JobLifecycle, RenderQueues, renderQueueName, type JobRecord } from './index.js';
+import { renderQueueName, type JobRecord } from './index.js';
+import { lifecycleFixture } from './testing/lifecycle-fixture.js';
 
-const prefix = `ff-token-${randomUUID()}`;
-const keys = farmKeys(prefix);
-const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
-const queues = new RenderQueues(redis, keys, { attempts: 3, backoffMs: 250 });
-const lifecycle = new JobLifecycle(redis, keys, queues, { retentionMs: 60_000 });
-
-afterAll(async () => {
-  await queues.close();
-  const found = await redis.keys(`${prefix}:*`);
-  if (found.length) await redis.del(...found);
-  redis.disconnect();
-});
+const fixture = lifecycleFixture({ attempts: 3, backoffMs: 250 });
+const { prefix, redis, queues, lifecycle } = fixture;
+afterAll(() => fixture.close());
 
 function record(model: string): JobRecord {
   return {

@@ -2,21 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Worker } from 'bullmq';
-import { bullStalledMover, farmKeys, JobLifecycle, RenderQueues, reapDeadWorkers, renderQueueName, toJobView, type JobRecord } from '../index.js';
+import { bullStalledMover, JobLifecycle, reapDeadWorkers, renderQueueName, toJobView, type JobRecord } from '../index.js';
+import { lifecycleFixture } from '../testing/lifecycle-fixture.js';
 
-const prefix = `ff-test-${randomUUID()}`;
-const keys = farmKeys(prefix);
-const redis = new Redis('redis://127.0.0.1:6379');
-const queues = new RenderQueues(redis, keys, { attempts: 2, backoffMs: 10 });
-const lifecycle = new JobLifecycle(redis, keys, queues, { retentionMs: 60_000 });
+const fixture = lifecycleFixture({ attempts: 2, backoffMs: 10 });
+const { keys, redis, queues, lifecycle } = fixture;
 const store = lifecycle.store;
-
-afterAll(async () => {
-  await queues.close();
-  const found = await redis.keys(`${prefix}:*`);
-  if (found.length) await redis.del(...found);
-  redis.disconnect();
-});
+afterAll(() => fixture.close());
 
 function record(tenant = 't1', model = 'mini'): JobRecord {
   return {
