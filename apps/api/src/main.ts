@@ -13,7 +13,7 @@ import type { ApiDeps } from './deps.js';
 import { webhookNotifierFor } from './routes/webhooks.js';
 import { startDeadlineExpiry } from './deadline-expiry.js';
 
-/** How often the dispatch outbox is checked, and how old an entry must be to count as left behind. */
+/** How often the dispatch outbox (prompt chains' next stages) is checked, and how old an entry must be to count as left behind. */
 const RECONCILE_INTERVAL_MS = 2000;
 const RECONCILE_GRACE_MS = 3000;
 
@@ -64,7 +64,7 @@ export async function startApi(env: Record<string, string | undefined>, options:
     RECONCILE_INTERVAL_MS,
     async () => {
       const checked = await deps.lifecycle.reconcileDispatch(RECONCILE_GRACE_MS);
-      if (checked) deps.logger.info({ checked }, 'dispatch outbox: tokens of jobs not started yet checked');
+      if (checked) deps.logger.info({ checked }, 'dispatch outbox: tokens of chain stages not started yet checked');
     },
     (err) => deps.logger.warn({ err }, 'dispatch reconcile failed'),
   );
