@@ -17,7 +17,7 @@ export * from './types.js';
  * the notifier (webhooks) and the observer (metrics) hear of it, here and nowhere else.
  *
  * The transitions live in groups (one file each): core.ts (what they share, and the TRANSITION
- * script's call), submit.ts (submit, dispatch, the outbox), run.ts (claim, begin, start,
+ * script's call), submit.ts (submit with its token, the outbox of chain stages), run.ts (claim, begin, start,
  * progress); the ends of a run, cancel and takeover's requeue are here.
  */
 export class JobLifecycle extends RunTransitions {
