@@ -15,6 +15,7 @@
 // Run: npx tsx --conditions=development bench/lifecycle.ts
 //   BENCH_ONLY=overhead,commands,submit,takeover,backlog  BENCH_JOBS=50 BENCH_RAW_JOBS=200
 //   BENCH_SUBMITS=2000 BENCH_SUBMIT_WARMUP=1000 BENCH_CONCURRENCY=32 BENCH_TAKEOVER_TRIALS=3 BENCH_BACKLOG=100000
+//   BENCH_VERBOSE=1 (every job's overhead, sorted)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -144,6 +145,7 @@ async function overheadAndCommands(): Promise<void> {
       console.log(`  farm overhead (trip−render)  p50 ${f1(p50)} ms  p99 ${f1(p99)} ms`);
       console.log(`  raw BullMQ round trip        p50 ${f1(raw.p50)} ms  p99 ${f1(raw.p99)} ms  (${RAW_JOBS} no-op jobs, worker in its own process)`);
       console.log(`  overhead p50 / raw p50       ${(p50 / raw.p50).toFixed(2)}×`);
+      if (process.env.BENCH_VERBOSE) console.log(`  overheads (ms, sorted): ${[...overhead].sort((a, b) => a - b).map((x) => x.toFixed(1)).join(' ')}`);
       summary.push({ target: 'overhead p50 ≤ 5 ms and ≤ 1.5× raw BullMQ', figure: `${f1(p50)} ms = ${(p50 / raw.p50).toFixed(2)}×`, baseline: `raw BullMQ ${f1(raw.p50)} ms`, met: p50 <= 5 && p50 <= 1.5 * raw.p50 });
       summary.push({ target: 'overhead p99 ≤ 20 ms', figure: `${f1(p99)} ms`, baseline: `raw BullMQ p99 ${f1(raw.p99)} ms`, met: p99 <= 20 });
     }
