@@ -251,6 +251,13 @@ describe('rate limit', () => {
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       // The limit is per key: another key is not affected.
       expect((await request(replicaA.app).get('/v1/jobs').set('Authorization', 'Bearer key-rl2')).status).toBe(200);
+      // A key over its limit is refused from memory by the replica that saw it go over, without
+      // asking Redis: with Redis's counters gone, that replica still refuses, the other counts anew.
+      const counters = await replicaA.deps.redis.keys(`${replicaA.deps.keys.rateLimit}*`);
+      expect(counters.length).toBeGreaterThan(0);
+      await replicaA.deps.redis.del(...counters);
+      expect((await get(replicaB.app)).status).toBe(429);
+      expect((await get(replicaA.app)).status).toBe(200);
     } finally {
       await replicaA.close();
       await replicaB.close();
