@@ -91,7 +91,8 @@ describe('POST /v1/jobs with image', () => {
 
     const refused = {
       theirs: await storage.url('other/job_theirs/0.png'),
-      tampered: own.replace(/signature=\w/, (m) => (m.endsWith('a') ? 'signature=b' : 'signature=a')),
+      // the signature is base64url: its first character may be '-' (not \w), so match that too
+      tampered: own.replace(/signature=[\w-]/, (m) => (m.endsWith('a') ? 'signature=b' : 'signature=a')),
       expired: await storage.url('i2i/job_earlier/0.png', { expiresInSec: -60 }),
       missing: await storage.url('i2i/job_gone/0.png'),
     };
