@@ -2,7 +2,7 @@ import type { JobEventType, JobModeration, JobStreamEvent } from '@flowfarm/cont
 import type { QuotaName } from '@flowfarm/contracts';
 import { renderQueueName } from '../keys.js';
 import { fairUnit } from '../fair-share.js';
-import { dayPeriod, imagesOf, monthPeriod, pixelSteps, quotaPeriods } from '../quota-periods.js';
+import { dayPeriod, monthPeriod, quotaPeriods } from '../quota-periods.js';
 import { recordToHash, submitReservation, type JobRecord, type StoredOutput } from '../job-record.js';
 import { runScript } from '../lua.js';
 import { crashAt } from './faults.js';
@@ -37,14 +37,12 @@ export abstract class SubmitTransitions extends LifecycleCore {
     // Quotas: a queued job reserves its images and pixel-steps with its record (released unless
     // it succeeds); a moderated one reserves nothing. Its start deadline is scheduled with it.
     const periods = quotaPeriods(record.createdAt);
-    const images = imagesOf(record.input);
-    const px = pixelSteps(record.input);
     const reserved = moderated ? null : submitReservation(record.createdAt, record.input);
-    const extras = moderated
+    const extras = !reserved
       ? {}
       : {
-          images,
-          px,
+          images: reserved.images,
+          px: reserved.pixelSteps,
           dayResetMs: periods.dayResetMs,
           monthResetMs: periods.monthResetMs,
           // counters outlive their period by a day, so a late release still finds them
