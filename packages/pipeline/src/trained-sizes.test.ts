@@ -1,14 +1,13 @@
 // Aspect ratios on a model that lists its trained sizes: the size the ratio picks renders at
 // the nearest trained size and is resampled (trained-sizes.ts), on tiny-shapes.
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeOutputImage, loadModel, type FlowModel } from './index.js';
+import { shippedModelVariant } from './testing/shipped-model-variant.js';
 import { nearestTrainedSize, resampleRgb } from './trained-sizes.js';
 
-const SHIPPED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'tiny-shapes');
 const TRAINED = [
   { width: 64, height: 64 }, { width: 96, height: 64 }, { width: 64, height: 96 }, { width: 128, height: 64 },
   { width: 64, height: 128 }, { width: 128, height: 128 }, { width: 192, height: 128 }, { width: 256, height: 128 },
@@ -41,19 +40,9 @@ let dir: string;
 let bucketed: FlowModel;
 let native: FlowModel;
 
-/** tiny-shapes with its manifest's trainedSizes replaced (undefined: removed). */
-async function withTrainedSizes(name: string, trainedSizes: object[] | undefined): Promise<string> {
-  const target = path.join(dir, name);
-  await mkdir(target);
-  for (const file of await readdir(SHIPPED)) if (file !== 'model.json') await symlink(path.join(SHIPPED, file), path.join(target, file));
-  const manifest = JSON.parse(await readFile(path.join(SHIPPED, 'model.json'), 'utf8'));
-  await writeFile(path.join(target, 'model.json'), JSON.stringify({ ...manifest, trainedSizes }));
-  return target;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'ff-trained-sizes-'));
-  [bucketed, native] = await Promise.all([loadModel(await withTrainedSizes('bucketed', TRAINED)), loadModel(await withTrainedSizes('native', undefined))]);
+  [bucketed, native] = await Promise.all([loadModel(await shippedModelVariant(dir, 'bucketed', { trainedSizes: TRAINED })), loadModel(await shippedModelVariant(dir, 'native', { trainedSizes: undefined }))]);
 }, 120_000);
 afterAll(async () => {
   await Promise.all([bucketed?.release(), native?.release()]);

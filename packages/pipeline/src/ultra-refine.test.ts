@@ -1,31 +1,20 @@
 // Ultra in refine mode (manifest `ultra: {mode: "refine", strength}`): a base-size render,
 // stretched to the ultra size and refined there with image-to-image, on tiny-shapes with its
 // manifest's mode set either way.
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeOutputImage, initFromImageFile, loadModel, type FlowModel } from './index.js';
+import { shippedModelVariant } from './testing/shipped-model-variant.js';
 
-const SHIPPED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'tiny-shapes');
 let dir: string;
 let refine: FlowModel;
 let native: FlowModel;
 
-/** tiny-shapes with its manifest's `ultra` replaced. */
-async function withUltra(name: string, ultra: object): Promise<string> {
-  const target = path.join(dir, name);
-  await mkdir(target);
-  for (const file of await readdir(SHIPPED)) if (file !== 'model.json') await symlink(path.join(SHIPPED, file), path.join(target, file));
-  const manifest = JSON.parse(await readFile(path.join(SHIPPED, 'model.json'), 'utf8'));
-  await writeFile(path.join(target, 'model.json'), JSON.stringify({ ...manifest, ultra }));
-  return target;
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'ff-ultra-refine-'));
-  [refine, native] = await Promise.all([loadModel(await withUltra('refine', { mode: 'refine', strength: 0.3 })), loadModel(await withUltra('native', { mode: 'native' }))]);
+  [refine, native] = await Promise.all([loadModel(await shippedModelVariant(dir, 'refine', { ultra: { mode: 'refine', strength: 0.3 } })), loadModel(await shippedModelVariant(dir, 'native', { ultra: { mode: 'native' } }))]);
 }, 120_000);
 afterAll(async () => {
   await Promise.all([refine?.release(), native?.release()]);
