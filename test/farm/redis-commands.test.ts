@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MODEL, startFarm, type Farm } from './support/farm.js';
+import { monitorRedis } from './support/redis-commands.js';
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
@@ -65,15 +66,13 @@ describe('Redis commands per job', () => {
   it(`a 4-step 64x64 job without a webhook costs at most ${MAX_COMMANDS_PER_JOB} commands`, async () => {
     await runJob('warm up: scripts loaded, connections made'); // one-time costs are not per job
     const ignored = new Set([await addrOf(probe), await addrOf(farm.redis)]);
-    const monitor = await new Redis({ port: PORT, host: '127.0.0.1' }).monitor();
-    const seen: Array<{ source: string; args: string[] }> = [];
-    monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ source, args }));
+    // MONITOR on a plain socket (support/redis-commands.ts): ioredis' monitor mode can mistake a
+    // MONITOR line for a command's answer on a busy machine ("Command queue state error")
+    const monitor = await monitorRedis(`redis://127.0.0.1:${PORT}`);
     // jobs one after the other, as one client would run them; the count is their mean
     const ids: string[] = [];
     for (let i = 0; i < JOBS; i++) ids.push(await runJob(`a red circle ${i}`));
-    // MONITOR's output trails the commands a little
-    await new Promise((r) => setTimeout(r, 500));
-    monitor.disconnect();
+    const seen = await monitor.stop();
 
     const queue = `${farm.prefix}:render.${MODEL}:`;
     const counted = seen.filter(({ source, args }) => {

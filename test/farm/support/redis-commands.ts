@@ -13,7 +13,14 @@ export interface CommandCount {
   seconds: number;
 }
 
-export async function countRedisCommands(redisUrl: string, during: () => Promise<void>): Promise<CommandCount> {
+/** One command a client sent, as MONITOR shows it: the client's address ('lua' for a script's own calls) and its arguments. */
+export interface MonitoredCommand {
+  source: string;
+  args: string[];
+}
+
+/** Starts reading MONITOR on its own socket; `stop` ends it and returns every command seen. */
+export async function monitorRedis(redisUrl: string): Promise<{ stop(): Promise<MonitoredCommand[]> }> {
   const url = new URL(redisUrl);
   const socket = net.connect(Number(url.port || 6379), url.hostname);
   await new Promise<void>((resolve, reject) => {
@@ -23,7 +30,7 @@ export async function countRedisCommands(redisUrl: string, during: () => Promise
   socket.on('error', () => {}); // the socket is ours to close; a late error changes no count
   if (url.password) socket.write(`AUTH ${url.username ? `${decodeURIComponent(url.username)} ` : ''}${decodeURIComponent(url.password)}\r\n`);
   socket.write('MONITOR\r\n');
-  const calls = new Map<string, number>();
+  const seen: MonitoredCommand[] = [];
   let buffer = '';
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
@@ -33,20 +40,38 @@ export async function countRedisCommands(redisUrl: string, during: () => Promise
       const line = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       // +1700000000.123456 [0 127.0.0.1:5000] "set" "key" ...; commands scripts run show `[0 lua]`
-      const m = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] "((?:[^"\\]|\\.)*)"/.exec(line);
-      if (!m || m[1] === 'lua') continue;
-      const name = m[2].toLowerCase();
-      calls.set(name, (calls.get(name) ?? 0) + 1);
+      const head = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] /.exec(line);
+      if (!head) continue;
+      const args = [...line.slice(head[0].length).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1].replace(/\\(["\\])/g, '$1'));
+      if (args.length) seen.push({ source: head[1], args });
     }
   });
   // MONITOR starts reporting a moment after it answers.
   await new Promise((r) => setTimeout(r, 200));
+  return {
+    async stop() {
+      // and its output trails the commands a little
+      await new Promise((r) => setTimeout(r, 200));
+      socket.destroy();
+      return seen;
+    },
+  };
+}
+
+export async function countRedisCommands(redisUrl: string, during: () => Promise<void>): Promise<CommandCount> {
+  const monitor = await monitorRedis(redisUrl);
   const t0 = performance.now();
+  let seen: MonitoredCommand[];
   try {
     await during();
   } finally {
-    await new Promise((r) => setTimeout(r, 200));
-    socket.destroy();
+    seen = await monitor.stop();
+  }
+  const calls = new Map<string, number>();
+  for (const { source, args } of seen) {
+    if (source === 'lua') continue;
+    const name = args[0].toLowerCase();
+    calls.set(name, (calls.get(name) ?? 0) + 1);
   }
   return { calls, seconds: (performance.now() - t0) / 1000 };
 }
