@@ -38,6 +38,16 @@ export async function moderateImages(
   const scale = 1 / (255 * f * f);
   images.forEach((rgb, b) => {
     const base = b * 3 * plane;
+    if (f === 1) {
+      // an image within maxSide (the shipped model's 64x64 and 96x96 renders): one pass in pixel
+      // order instead of one-pixel boxes, the same values at half the cost
+      for (let i = 0, p = 0; i < plane; i++, p += 3) {
+        data[base + i] = rgb[p] * scale;
+        data[base + plane + i] = rgb[p + 1] * scale;
+        data[base + 2 * plane + i] = rgb[p + 2] * scale;
+      }
+      return;
+    }
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         let r = 0, g = 0, bl = 0;
