@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ModelLoadError, PipelineInputError, abortError } from './errors.js';
@@ -330,7 +330,7 @@ export class FlowModel {
       if (r.watermarks && !r.palette) embedWatermark(pixels, width, height, r.watermarks[b - requests.indexOf(r)]);
       const parameters = imageParameters(r, { seed: seeds[b], model: this.name, pipeline: PIPELINE_VERSION });
       const file = await encodeOutputImage(pixels, width, height, { format: r.outputFormat, quality: r.outputQuality, parameters });
-      const pixelsSha256 = createHash('sha256').update(pixels).digest('hex');
+      const pixelsSha256 = hash('sha256', pixels, 'hex');
       return { data: file.data, contentType: file.contentType, width, height, seed: seeds[b], pixelsSha256, ...(verdicts ? { moderation: verdicts[b] } : {}) };
     }));
   }
