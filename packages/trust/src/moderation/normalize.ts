@@ -67,6 +67,8 @@ export interface PromptWords {
   sequence: string;
   /** The folded text (for patterns). */
   folded: string;
+  /** Each word's form with repeated letters collapsed → the length of its longest word (stretched letters). */
+  longestByCollapsed: Map<string, number>;
 }
 
 /** Splits a prompt into candidate words, in skeleton form. */
@@ -103,5 +105,10 @@ export function promptWords(raw: string): PromptWords {
     }
   }
   flushRun();
-  return { words, sequence: ` ${ordered.join(' ')} `, folded };
+  const longestByCollapsed = new Map<string, number>();
+  for (const word of words) {
+    const collapsed = collapseRepeats(word);
+    if ((longestByCollapsed.get(collapsed) ?? 0) < word.length) longestByCollapsed.set(collapsed, word.length);
+  }
+  return { words, sequence: ` ${ordered.join(' ')} `, folded, longestByCollapsed };
 }
