@@ -7,7 +7,7 @@
 //  - Redis commands per 4-step job without a webhook (INFO commandstats, idle traffic and the
 //    bench's own polling subtracted), against raw BullMQ's commands per job;
 //  - submits/s with 32 concurrent clients to one API process and its CPU per submit, against raw
-//    queue.add in this process;
+//    queue.add in this process, and against a no-op node:http server with the same client (the ceiling);
 //  - killed worker takeover: SIGKILL the worker holding a long job, time until the job starts
 //    again on the other worker (default worker settings);
 //  - backlog: with BENCH_BACKLOG jobs queued (no worker), GET /v1/jobs/{id} and a list page of
@@ -251,6 +251,37 @@ async function rawAddThroughput(): Promise<{ perSecond: number; cpuMsPerAdd: num
   }
 }
 
+// A server that does nothing but parse the JSON body and answer 202: the ceiling the client and
+// node:http set on this machine, whatever the API does.
+const NOOP_HTTP_SERVER = `
+const server = require('node:http').createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => (body += chunk));
+  req.on('end', () => {
+    const { prompt } = JSON.parse(body);
+    res.writeHead(202, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: 'job_' + Math.random().toString(36).slice(2), status: 'queued', input: { prompt } }));
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+
+async function noopHttpThroughput(): Promise<{ perSecond: number; cpuMsPerRequest: number }> {
+  const child = spawn(process.execPath, ['-e', NOOP_HTTP_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      child.once('exit', (code) => reject(new Error(`no-op server exited ${code}`)));
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await submitMany(url, SUBMIT_WARMUP, CONCURRENCY);
+    const cpu0 = cpuMs(child.pid!);
+    const { seconds } = await submitMany(url, SUBMITS, CONCURRENCY);
+    return { perSecond: SUBMITS / seconds, cpuMsPerRequest: (cpuMs(child.pid!) - cpu0) / SUBMITS };
+  } finally {
+    child.kill();
+  }
+}
+
 async function submitAndBacklog(): Promise<void> {
   const { api, close } = await startBenchApi();
   const pid = api.child().pid!;
@@ -264,10 +295,12 @@ async function submitAndBacklog(): Promise<void> {
       const perSubmit = (cpuMs(pid) - cpu0) / SUBMITS;
       const farmRate = SUBMITS / seconds;
       const raw = await rawAddThroughput();
+      const ceiling = await noopHttpThroughput();
       console.log(`submit throughput, one API process, ${CONCURRENCY} concurrent clients, ${SUBMITS} submits:`);
       console.log(`  farm        ${farmRate.toFixed(0)} submits/s, API CPU ${perSubmit.toFixed(2)} ms per submit`);
       console.log(`  raw BullMQ  ${raw.perSecond.toFixed(0)} queue.add/s, ${raw.cpuMsPerAdd.toFixed(3)} ms CPU per add (in this process)`);
-      console.log(`  farm / raw  ${(farmRate / raw.perSecond).toFixed(2)}×`);
+      console.log(`  no-op HTTP  ${ceiling.perSecond.toFixed(0)} answers/s, server CPU ${ceiling.cpuMsPerRequest.toFixed(2)} ms per request (node:http parsing the body and answering 202, same client: what any HTTP API can reach here)`);
+      console.log(`  farm / raw  ${(farmRate / raw.perSecond).toFixed(2)}×; no-op HTTP / raw ${(ceiling.perSecond / raw.perSecond).toFixed(2)}×; farm / no-op HTTP ${(farmRate / ceiling.perSecond).toFixed(2)}×`);
       summary.push({ target: 'submits/s (32 clients) ≥ 0.25× raw queue.add', figure: `${farmRate.toFixed(0)}/s = ${(farmRate / raw.perSecond).toFixed(2)}×`, baseline: `raw ${raw.perSecond.toFixed(0)}/s`, met: farmRate >= 0.25 * raw.perSecond });
       summary.push({ target: 'API CPU per submit ≤ 1 ms', figure: `${perSubmit.toFixed(2)} ms`, baseline: `raw add ${raw.cpuMsPerAdd.toFixed(3)} ms`, met: perSubmit <= 1 });
     }

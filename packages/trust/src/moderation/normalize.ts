@@ -37,8 +37,13 @@ const LEET: Record<string, string> = {
 const LEET_SYMBOLS = '!|@$+€£';
 const WORD_CHARS = new RegExp(`[\\p{L}\\p{N}${LEET_SYMBOLS.replace(/[|$+]/g, '\\$&')}]+`, 'gu');
 
+const ASCII = /^\p{ASCII}*$/u;
+
 /** NFKC, lower case, no invisible characters, look-alikes and diacritics folded to plain Latin. */
 export function foldText(raw: string): string {
+  // ASCII is its own NFKC and NFKD, has no marks, invisible characters or look-alikes: only case
+  // to fold (most prompts; the per-character pass costs ~10 KB of garbage per submit)
+  if (ASCII.test(raw)) return raw.toLowerCase();
   const text = Array.from(raw.normalize('NFKC').toLowerCase(), (ch) => (isInvisible(ch) ? '' : (CONFUSABLES[ch] ?? ch))).join('');
   return text.normalize('NFKD').replace(/\p{M}+/gu, '');
 }

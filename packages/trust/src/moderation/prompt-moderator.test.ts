@@ -102,3 +102,11 @@ describe('term matching by lookup', () => {
     expect(blocked).toBeGreaterThan(500);
   });
 });
+
+describe('foldText', () => {
+  it('folds ASCII text on its fast path as the full Unicode pass does', () => {
+    // a leading "é" sends the same text through the full pass (it folds to "e")
+    const texts = [...Array.from({ length: 128 }, (_, c) => `${String.fromCharCode(c)}Xy`), ...moderationCorpus().map((p) => p.prompt).filter((p) => /^\p{ASCII}*$/u.test(p))];
+    for (const text of texts) expect(foldText(text), JSON.stringify(text)).toBe(foldText(`é${text}`).slice(1));
+  });
+});
