@@ -7,7 +7,7 @@
 //  - Redis commands per 4-step job without a webhook (INFO commandstats, idle traffic and the
 //    bench's own polling subtracted), against raw BullMQ's commands per job;
 //  - submits/s with 32 concurrent clients to one API process and its CPU per submit, against raw
-//    queue.add in this process;
+//    queue.add in this process, and against a no-op node:http server with the same client (the ceiling);
 //  - killed worker takeover: SIGKILL the worker holding a long job, time until the job starts
 //    again on the other worker (default worker settings);
 //  - backlog: with BENCH_BACKLOG jobs queued (no worker), GET /v1/jobs/{id} and a list page of
@@ -137,6 +137,7 @@ async function overheadAndCommands(): Promise<void> {
       overhead.push(elapsed - render);
     }
     const raw = await rawBullmq();
+    const http = await noopHttpRoundTrip();
     const p50 = quantile(overhead, 0.5);
     const p99 = quantile(overhead, 0.99);
     if (ONLY.includes('overhead')) {
@@ -144,7 +145,8 @@ async function overheadAndCommands(): Promise<void> {
       console.log(`  client round trip            p50 ${f1(quantile(roundTrip, 0.5))} ms  p99 ${f1(quantile(roundTrip, 0.99))} ms`);
       console.log(`  farm overhead (trip−render)  p50 ${f1(p50)} ms  p99 ${f1(p99)} ms`);
       console.log(`  raw BullMQ round trip        p50 ${f1(raw.p50)} ms  p99 ${f1(raw.p99)} ms  (${RAW_JOBS} no-op jobs, worker in its own process)`);
-      console.log(`  overhead p50 / raw p50       ${(p50 / raw.p50).toFixed(2)}×`);
+      console.log(`  no-op HTTP round trip        p50 ${f1(http.p50)} ms  p99 ${f1(http.p99)} ms  (the same client, node:http answering at once)`);
+      console.log(`  overhead p50 / raw p50       ${(p50 / raw.p50).toFixed(2)}×  (floor for a farm behind HTTP: raw + no-op HTTP = ${f1(raw.p50 + http.p50)} ms = ${((raw.p50 + http.p50) / raw.p50).toFixed(2)}× raw)`);
       if (process.env.BENCH_VERBOSE) console.log(`  overheads (ms, sorted): ${[...overhead].sort((a, b) => a - b).map((x) => x.toFixed(1)).join(' ')}`);
       summary.push({ target: 'overhead p50 ≤ 5 ms and ≤ 1.5× raw BullMQ', figure: `${f1(p50)} ms = ${(p50 / raw.p50).toFixed(2)}×`, baseline: `raw BullMQ ${f1(raw.p50)} ms`, met: p50 <= 5 && p50 <= 1.5 * raw.p50 });
       summary.push({ target: 'overhead p99 ≤ 20 ms', figure: `${f1(p99)} ms`, baseline: `raw BullMQ p99 ${f1(raw.p99)} ms`, met: p99 <= 20 });
@@ -251,6 +253,58 @@ async function rawAddThroughput(): Promise<{ perSecond: number; cpuMsPerAdd: num
   }
 }
 
+// A server that does nothing but parse the JSON body and answer 202: the ceiling the client and
+// node:http set on this machine, whatever the API does.
+const NOOP_HTTP_SERVER = `
+const server = require('node:http').createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => (body += chunk));
+  req.on('end', () => {
+    const { prompt } = JSON.parse(body);
+    res.writeHead(202, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: 'job_' + Math.random().toString(36).slice(2), status: 'queued', input: { prompt } }));
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+
+async function startNoopHttpServer(): Promise<{ url: string; pid: number; close(): void }> {
+  const child = spawn(process.execPath, ['-e', NOOP_HTTP_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`no-op server exited ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, close: () => child.kill() };
+}
+
+async function noopHttpThroughput(): Promise<{ perSecond: number; cpuMsPerRequest: number }> {
+  const server = await startNoopHttpServer();
+  try {
+    await submitMany(server.url, SUBMIT_WARMUP, CONCURRENCY);
+    const cpu0 = cpuMs(server.pid);
+    const { seconds } = await submitMany(server.url, SUBMITS, CONCURRENCY);
+    return { perSecond: SUBMITS / seconds, cpuMsPerRequest: (cpuMs(server.pid) - cpu0) / SUBMITS };
+  } finally {
+    server.close();
+  }
+}
+
+/** One request at a time to the no-op server: what HTTP alone adds to a round trip here. */
+async function noopHttpRoundTrip(): Promise<{ p50: number; p99: number }> {
+  const server = await startNoopHttpServer();
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < RAW_JOBS + 10; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { ...AUTH, Prefer: 'wait=60' }, body: SUBMIT_BODY });
+      await res.json();
+      if (i >= 10) times.push(performance.now() - t0);
+    }
+    return { p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
+  } finally {
+    server.close();
+  }
+}
+
 async function submitAndBacklog(): Promise<void> {
   const { api, close } = await startBenchApi();
   const pid = api.child().pid!;
@@ -264,10 +318,12 @@ async function submitAndBacklog(): Promise<void> {
       const perSubmit = (cpuMs(pid) - cpu0) / SUBMITS;
       const farmRate = SUBMITS / seconds;
       const raw = await rawAddThroughput();
+      const ceiling = await noopHttpThroughput();
       console.log(`submit throughput, one API process, ${CONCURRENCY} concurrent clients, ${SUBMITS} submits:`);
       console.log(`  farm        ${farmRate.toFixed(0)} submits/s, API CPU ${perSubmit.toFixed(2)} ms per submit`);
       console.log(`  raw BullMQ  ${raw.perSecond.toFixed(0)} queue.add/s, ${raw.cpuMsPerAdd.toFixed(3)} ms CPU per add (in this process)`);
-      console.log(`  farm / raw  ${(farmRate / raw.perSecond).toFixed(2)}×`);
+      console.log(`  no-op HTTP  ${ceiling.perSecond.toFixed(0)} answers/s, server CPU ${ceiling.cpuMsPerRequest.toFixed(2)} ms per request (node:http parsing the body and answering 202, same client: what any HTTP API can reach here)`);
+      console.log(`  farm / raw  ${(farmRate / raw.perSecond).toFixed(2)}×; no-op HTTP / raw ${(ceiling.perSecond / raw.perSecond).toFixed(2)}×; farm / no-op HTTP ${(farmRate / ceiling.perSecond).toFixed(2)}×`);
       summary.push({ target: 'submits/s (32 clients) ≥ 0.25× raw queue.add', figure: `${farmRate.toFixed(0)}/s = ${(farmRate / raw.perSecond).toFixed(2)}×`, baseline: `raw ${raw.perSecond.toFixed(0)}/s`, met: farmRate >= 0.25 * raw.perSecond });
       summary.push({ target: 'API CPU per submit ≤ 1 ms', figure: `${perSubmit.toFixed(2)} ms`, baseline: `raw add ${raw.cpuMsPerAdd.toFixed(3)} ms`, met: perSubmit <= 1 });
     }

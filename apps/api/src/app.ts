@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
 import { httpMetricsMiddleware } from '@flowfarm/metrics';
 import type { ApiDeps } from './deps.js';
 import { notFoundHandler, problemHandler } from './problem-handler.js';
+import { requestLog } from './request-log.js';
 import { adminKeysRouter } from './routes/admin-keys.js';
 import { adminAuditRouter, adminModerationRouter } from './routes/admin-moderation.js';
 import { provenanceRouter, wellKnownKeysRouter } from './routes/provenance.js';
@@ -21,16 +19,6 @@ import { webhooksRouter } from './routes/webhooks.js';
 import { createOpsRouter } from './web/ops-routes.js';
 import { createWebUiRouter } from './web/web-ui-router.js';
 
-const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-
-// What a request log line says of the request and the answer. Not the headers (pino-http's
-// default): they carry the API key (Authorization) and would write it to the logs; not the query
-// string: a signed file URL's signature is one. Small objects also keep each request's logger cheap.
-const requestLogSerializers = {
-  req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, path: req.url?.split('?', 1)[0], remoteAddress: req.socket?.remoteAddress }),
-  res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-};
-
 /**
  * The HTTP API as a function of its dependencies, without listen(): tests drive it with
  * supertest, main.ts wires real Redis and storage. Everything the API serves is mounted here:
@@ -41,20 +29,7 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.TRUST_PROXY);
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') },
-      serializers: requestLogSerializers,
-      wrapSerializers: false,
-    }),
-  );
+  app.use(requestLog(deps.logger));
   app.use(httpMetricsMiddleware());
 
   app.use(healthRouter(deps));

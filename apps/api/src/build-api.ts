@@ -14,6 +14,11 @@ import { createApp } from './app.js';
 import { fairShareOf } from './fair-submit.js';
 import { createRequestRateLimiter } from './rate-limit.js';
 
+// Tenant policies and moderation lists are read at every submit and change rarely: each API
+// process reuses what it read for this long. A change made through this process applies at once;
+// through another replica, this much later at the latest (as webhook endpoints do).
+const SETTINGS_CACHE_MS = 1000;
+
 export interface BuildApiOptions {
   logger?: Logger;
   /** A notifier, or a factory that gets the wired deps (for one that shares the API's Redis). */
@@ -31,7 +36,9 @@ export interface BuiltApi {
 export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): BuiltApi {
   const logger = options.logger ?? pino({ level: config.LOG_LEVEL, name: 'flowfarm-api' });
   const onError = (err: Error) => logger.error({ err }, 'redis error');
-  const redis = createRedisConnection(config.REDIS_URL, { name: 'flowfarm-api', onError });
+  // Auto-pipelining: the commands of every request handled in one turn of the event loop go out
+  // in one write (each write is a system call; with many clients the API's largest cost).
+  const redis = createRedisConnection(config.REDIS_URL, { name: 'flowfarm-api', onError, enableAutoPipelining: true });
   const subscriber = createRedisConnection(config.REDIS_URL, { name: 'flowfarm-api-events', onError });
   const keys = farmKeys(config.REDIS_PREFIX);
   const signingSecret = config.STORAGE === 'local' ? (config.FILES_SIGNING_SECRET ?? loadOrCreateSigningSecret(config.DATA_DIR)) : '';
@@ -61,13 +68,13 @@ export function buildApi(config: ApiConfig, options: BuildApiOptions = {}): Buil
     hub: new JobEventHub(subscriber, keys),
     workers: new WorkerRegistry(redis, keys),
     fair: new FairScheduler(redis, keys),
-    policies: new TenantPolicyStore(redis, keys),
+    policies: new TenantPolicyStore(redis, keys, { cacheMs: SETTINGS_CACHE_MS }),
     usage: new UsageLedger(redis, keys),
     storage,
     apiKeys,
     auth: createAuth({ staticKeys: parseStaticKeys(config.API_KEYS), adminKey: config.ADMIN_API_KEY, keyStore: apiKeys }),
     rateLimiter: createRequestRateLimiter(redis, keys.rateLimit, config.RATE_LIMIT_PER_MINUTE),
-    moderation: new ModerationPolicyStore(redis, config.REDIS_PREFIX),
+    moderation: new ModerationPolicyStore(redis, config.REDIS_PREFIX, { cacheMs: SETTINGS_CACHE_MS }),
     audit: new AuditLog(redis, config.REDIS_PREFIX, config.AUDIT_RETENTION_SECONDS * 1000),
     notifier: noopNotifier,
   };

@@ -1,6 +1,7 @@
 import { createHash, randomFillSync } from 'node:crypto';
 import {
   RateLimitedError,
+  ReadCache,
   ConflictError,
   QuotaExceededError,
   ServiceUnavailableError,
@@ -39,16 +40,15 @@ function pooledRandom(bytes: number): Buffer {
 /** Opaque, url-safe job id (96 random bits); also the BullMQ job id. */
 export const newJobId = (): string => `job_${pooledRandom(12).toString('base64url')}`;
 
-const MODEL_CACHE_MS = 2000;
-let modelCache: { at: number; prefix: string; known: Map<string, ModelLimits>; live: string[] } | null = null;
+// per farm (Redis prefix): tests run several farms in one process
+const modelCache = new ReadCache<{ known: Map<string, ModelLimits>; live: string[] }>(2000);
 
 /** Models a job may name: announced by a worker (live now or earlier, so scale-to-zero still validates). */
-export async function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLimits>; live: string[] }> {
-  const now = Date.now();
-  if (modelCache && modelCache.prefix === deps.keys.bullPrefix && now - modelCache.at < MODEL_CACHE_MS) return modelCache;
-  const [known, live] = await Promise.all([deps.workers.knownModels(), deps.workers.liveModels()]);
-  modelCache = { at: now, prefix: deps.keys.bullPrefix, known, live: live.map((m) => m.name) };
-  return modelCache;
+export function servedModels(deps: ApiDeps): Promise<{ known: Map<string, ModelLimits>; live: string[] }> {
+  return modelCache.get(deps.keys.bullPrefix, async () => {
+    const [known, live] = await Promise.all([deps.workers.knownModels(), deps.workers.liveModels()]);
+    return { known, live: live.map((m) => m.name) };
+  });
 }
 
 /** Checks the input against the model's limits and fills in its defaults (and a seed, so re-runs repeat). */

@@ -54,9 +54,8 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 export function problemHandler(logger: Logger, bodyLimit: string): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const error = toAppError(err, bodyLimit) ?? err;
-    const log = req.log ?? logger;
-    if (!(error instanceof AppError)) log.error({ err }, 'unhandled error');
-    else if (error.code === 'request_aborted') log.debug('client aborted the request body');
+    if (!(error instanceof AppError)) logger.error({ err, reqId: req.id }, 'unhandled error');
+    else if (error.code === 'request_aborted') logger.debug({ reqId: req.id }, 'client aborted the request body');
     const problem = toProblem(error, req.originalUrl);
     if (res.headersSent) {
       res.end();

@@ -5,8 +5,9 @@ import type { ApiDeps } from './deps.js';
 /** Resolves with the job once it is finished, or with its latest state when `timeoutMs` runs out. */
 export async function waitForJob(deps: ApiDeps, id: string, timeoutMs: number, signal?: AbortSignal): Promise<JobRecord | null> {
   let notice: () => void = () => {};
-  // subscribed before the first read, so no change between the two is missed
-  const off = await deps.hub.on(id, () => notice());
+  // subscribed before the first read, so no change between the two is missed; only the job's
+  // end is read again (its starts and steps are not waited for)
+  const off = await deps.hub.on(id, ({ terminal }) => terminal && notice());
   return new Promise((resolve, reject) => {
     let settled = false;
     let checking = false;

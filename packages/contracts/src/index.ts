@@ -18,6 +18,7 @@ export { assembleDatasetFiles, cocoCategories, pixelBox, type DatasetFilesSource
 export { datasetItem, type DatasetItem } from './dataset-items.js';
 export * from './dataset-view.js';
 export * from './fairness.js';
+export { ReadCache } from './read-cache.js';
 export {
   ADMIN_JOB_ROUTES,
   DATASET_ROUTES,

@@ -1,14 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { FarmKeys } from './keys.js';
+import { TERMINAL_NOTICE } from './lifecycle/scripts.js';
 
-type Listener = () => void;
+/** `terminal`: the notice announces the job's end (a listener waiting only for that skips the rest). */
+type Listener = (notice: { terminal: boolean }) => void;
 
 /**
  * Fans the notices of jobs this process's clients wait on (SSE streams, `Prefer: wait`) out to
  * their listeners. Each job has its own pub/sub channel, subscribed while at least one listener
  * waits on it, so an API process receives only what its clients wait for. A notice only says
  * "read again": readers fetch events from the job's stream (or the record), which keeps resume
- * gap-free even when a notice is lost.
+ * gap-free even when a notice is lost. A notice also says whether it ends the job.
  */
 export class JobEventHub {
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -19,10 +21,11 @@ export class JobEventHub {
     private readonly subscriber: Redis,
     private readonly keys: FarmKeys,
   ) {
-    subscriber.on('message', (channel: string) => {
+    subscriber.on('message', (channel: string, message: string) => {
       const jobId = this.channels.get(channel);
       if (jobId === undefined) return;
-      for (const listener of this.listeners.get(jobId) ?? []) listener();
+      const notice = { terminal: message.endsWith(` ${TERMINAL_NOTICE}`) };
+      for (const listener of this.listeners.get(jobId) ?? []) listener(notice);
     });
   }
 

@@ -48,9 +48,10 @@ export function parseRedisClusterUrl(url: string): { nodes: Array<{ host: string
  */
 function createClusterConnection(url: string, name: string, options: RedisOptions): Redis {
   const { nodes, username, password, tls } = parseRedisClusterUrl(url);
-  const { lazyConnect, retryStrategy, ...nodeOptions } = options;
+  const { lazyConnect, retryStrategy, enableAutoPipelining, ...nodeOptions } = options;
   const cluster = new Cluster(nodes, {
     lazyConnect,
+    enableAutoPipelining,
     clusterRetryStrategy: retryStrategy,
     // Keep host names as given: ioredis would resolve them to IPs, and a managed cluster's TLS
     // certificate names hosts, not addresses.

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { JobPriority, TenantPolicy, TenantPolicyUpdate, TenantQuotas } from '@flowfarm/contracts';
+import { ReadCache, type JobPriority, type TenantPolicy, type TenantPolicyUpdate, type TenantQuotas } from '@flowfarm/contracts';
 import type { FarmKeys } from './keys.js';
 
 /** Hash field of each quota in the tenant policy hash (the submit script reads these names). */
@@ -17,13 +17,19 @@ const DEFAULT_MAX_PRIORITY: JobPriority = 'normal';
  * ask for, and its quotas. One Redis hash per tenant, read by the submit and fair-share scripts.
  */
 export class TenantPolicyStore {
+  private readonly cache: ReadCache<TenantPolicy>;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: FarmKeys,
-  ) {}
+    /** how long a policy read is reused (the API: every submit reads its tenant's); 0: every time */
+    options: { cacheMs?: number } = {},
+  ) {
+    this.cache = new ReadCache(options.cacheMs ?? 0);
+  }
 
-  async get(tenant: string): Promise<TenantPolicy> {
-    return policyFromHash(tenant, await this.redis.hgetall(this.keys.tenantPolicy(tenant)));
+  get(tenant: string): Promise<TenantPolicy> {
+    return this.cache.get(tenant, async () => policyFromHash(tenant, await this.redis.hgetall(this.keys.tenantPolicy(tenant))));
   }
 
   /** Applies the given fields (a quota set to null is removed: unlimited) and returns the result. */
@@ -42,6 +48,7 @@ export class TenantPolicyStore {
     if (Object.keys(set).length) tx.hset(key, set);
     if (unset.length) tx.hdel(key, ...unset);
     await tx.exec();
+    this.cache.delete(tenant);
     return this.get(tenant);
   }
 

@@ -5,6 +5,7 @@
 // It does no HTTP itself, so a slow receiver never slows the caller (a GPU worker).
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ReadCache } from '@flowfarm/contracts';
 import { DeliveryLog, FINAL_DELIVERY_STATUSES, type NewDelivery } from './delivery-log.js';
 import { createWebhookQueue, deliveryIdFor, deliveryJobOptions, type DeliveryJobData } from './delivery-queue.js';
 import { WebhookEndpointStore } from './endpoint-store.js';
@@ -66,17 +67,8 @@ export function createWebhookNotifier<J extends JobViewLike = JobViewLike>(deps:
 
   // Tenants' default endpoints, kept for a moment: a job asks at every transition, and most
   // tenants have none. A changed endpoint applies to events ENDPOINT_CACHE_MS later at the latest.
-  const endpointCache = new Map<string, { at: number; endpoint: Promise<{ url: string; events: readonly JobEventType[] } | null> }>();
-  function tenantEndpoint(tenant: string) {
-    const now = Date.now();
-    const cached = endpointCache.get(tenant);
-    if (cached && now - cached.at < ENDPOINT_CACHE_MS) return cached.endpoint;
-    const endpoint = endpoints.getDefault(tenant);
-    endpointCache.set(tenant, { at: now, endpoint });
-    endpoint.catch(() => endpointCache.delete(tenant));
-    if (endpointCache.size > 10_000) endpointCache.delete(endpointCache.keys().next().value!);
-    return endpoint;
-  }
+  const endpointCache = new ReadCache<{ url: string; events: readonly JobEventType[] } | null>(ENDPOINT_CACHE_MS);
+  const tenantEndpoint = (tenant: string) => endpointCache.get(tenant, () => endpoints.getDefault(tenant));
 
   async function endpointFor(tenant: string, own: WebhookSpec | undefined): Promise<{ url: string; events: readonly JobEventType[] } | null> {
     if (own) return { url: own.url, events: own.events ?? DEFAULT_WEBHOOK_EVENTS };

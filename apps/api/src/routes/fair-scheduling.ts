@@ -62,7 +62,7 @@ export function fairSchedulingRouter(deps: ApiDeps): Router {
   });
   serveRoute(router, '/v1', TENANT_ROUTES.put, async (req, res, { params, body }) => {
     const policy = await deps.policies.update(params.tenant, body);
-    req.log?.info({ tenant: params.tenant, update: body }, 'tenant policy changed');
+    deps.logger.info({ tenant: params.tenant, update: body, reqId: req.id }, 'tenant policy changed');
     res.json(policy);
   });
 

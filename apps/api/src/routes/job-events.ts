@@ -66,7 +66,7 @@ export function jobEventsRouter(deps: ApiDeps): Router {
           }
         } while (again && !closed);
       } catch (err) {
-        req.log?.error({ err }, 'event stream failed');
+        deps.logger.error({ err, reqId: req.id }, 'event stream failed');
         stop();
       } finally {
         pumping = false;

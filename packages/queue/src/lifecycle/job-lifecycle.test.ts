@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Worker } from 'bullmq';
-import { bullStalledMover, JobLifecycle, reapDeadWorkers, renderQueueName, toJobView, type JobRecord } from '../index.js';
+import { bullStalledMover, JobEventHub, JobLifecycle, reapDeadWorkers, renderQueueName, toJobView, type JobRecord } from '../index.js';
 import { lifecycleFixture } from '../testing/lifecycle-fixture.js';
 
 const fixture = lifecycleFixture({ attempts: 2, backoffMs: 10 });
@@ -91,6 +91,26 @@ describe('JobLifecycle', () => {
     expect(await lifecycle.progress(run, 'w1', 1, 4)).toMatchObject({ kind: 'ok', cancelRequested: true });
     await lifecycle.canceled(run, 'w1');
     expect(await lifecycle.cancel(running)).toEqual({ kind: 'finished', status: 'canceled' });
+  });
+
+  it("marks the notice of a job's end, and only that one, as terminal", async () => {
+    const hub = new JobEventHub(redis.duplicate(), keys);
+    try {
+      const finished = record();
+      const canceled = record();
+      const heard = new Map<string, boolean[]>([[finished.id, []], [canceled.id, []]]);
+      for (const [id, notices] of heard) await hub.on(id, ({ terminal }) => notices.push(terminal));
+      await lifecycle.submit(finished, { maxActive: 10 });
+      const run = await started(finished.id);
+      for (let step = 1; step <= 3; step++) await lifecycle.progress(run, 'w1', step, 4);
+      await lifecycle.succeed(run, 'w1', [], 5);
+      await lifecycle.submit(canceled, { maxActive: 10 });
+      await lifecycle.cancel(canceled);
+      await expect.poll(() => heard.get(finished.id)).toEqual([false, false, false, false, true]);
+      await expect.poll(() => heard.get(canceled.id)).toEqual([true]);
+    } finally {
+      await hub.close();
+    }
   });
 
   it('refuses the progress and finish of a run another worker took over', async () => {

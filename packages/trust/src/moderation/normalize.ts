@@ -37,8 +37,13 @@ const LEET: Record<string, string> = {
 const LEET_SYMBOLS = '!|@$+€£';
 const WORD_CHARS = new RegExp(`[\\p{L}\\p{N}${LEET_SYMBOLS.replace(/[|$+]/g, '\\$&')}]+`, 'gu');
 
+const ASCII = /^\p{ASCII}*$/u;
+
 /** NFKC, lower case, no invisible characters, look-alikes and diacritics folded to plain Latin. */
 export function foldText(raw: string): string {
+  // ASCII is its own NFKC and NFKD, has no marks, invisible characters or look-alikes: only case
+  // to fold (most prompts; the per-character pass costs ~10 KB of garbage per submit)
+  if (ASCII.test(raw)) return raw.toLowerCase();
   const text = Array.from(raw.normalize('NFKC').toLowerCase(), (ch) => (isInvisible(ch) ? '' : (CONFUSABLES[ch] ?? ch))).join('');
   return text.normalize('NFKD').replace(/\p{M}+/gu, '');
 }
@@ -67,6 +72,8 @@ export interface PromptWords {
   sequence: string;
   /** The folded text (for patterns). */
   folded: string;
+  /** Each word's form with repeated letters collapsed → the length of its longest word (stretched letters). */
+  longestByCollapsed: Map<string, number>;
 }
 
 /** Splits a prompt into candidate words, in skeleton form. */
@@ -103,5 +110,10 @@ export function promptWords(raw: string): PromptWords {
     }
   }
   flushRun();
-  return { words, sequence: ` ${ordered.join(' ')} `, folded };
+  const longestByCollapsed = new Map<string, number>();
+  for (const word of words) {
+    const collapsed = collapseRepeats(word);
+    if ((longestByCollapsed.get(collapsed) ?? 0) < word.length) longestByCollapsed.set(collapsed, word.length);
+  }
+  return { words, sequence: ` ${ordered.join(' ')} `, folded, longestByCollapsed };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_GLOBAL_POLICY } from './default-policy.js';
-import { ModerationPolicy, effectiveTolerance } from '@flowfarm/contracts';
+import { ModerationPolicy, ReadCache, effectiveTolerance } from '@flowfarm/contracts';
 import { PromptModerator, type PromptVerdict } from './prompt-moderator.js';
 
 export interface PromptCheck extends PromptVerdict {
@@ -11,15 +11,22 @@ export interface PromptCheck extends PromptVerdict {
 /**
  * Global and per-tenant moderation policies, kept as JSON in Redis (`<prefix>:moderation:*`)
  * so every API replica applies the same ones and operators change them without a restart.
- * Compiled moderators are cached by the policies' text, so a submit costs one MGET.
+ * Compiled moderators are cached by the policies' text, so a submit costs one MGET at most (none
+ * while the texts read for its tenant are younger than `cacheMs`).
  */
 export class ModerationPolicyStore {
   private readonly cache = new Map<string, { global: ModerationPolicy; own: ModerationPolicy; moderator: PromptModerator }>();
+  /** tenant → [global text, tenant text] as last read */
+  private readonly texts: ReadCache<Array<string | null>>;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+    /** how long the policy texts read for a tenant are reused; 0: read at every check */
+    options: { cacheMs?: number } = {},
+  ) {
+    this.texts = new ReadCache(options.cacheMs ?? 0);
+  }
 
   private get tenantsKey(): string {
     return `${this.prefix}:moderation:tenants`;
@@ -42,20 +49,24 @@ export class ModerationPolicyStore {
 
   async setGlobal(policy: ModerationPolicy): Promise<void> {
     await this.redis.set(this.key('global'), JSON.stringify(policy));
+    this.texts.clear();
   }
 
   async setTenant(tenant: string, policy: ModerationPolicy): Promise<void> {
     await this.redis.multi().set(this.key({ tenant }), JSON.stringify(policy)).sadd(this.tenantsKey, tenant).exec();
+    this.texts.delete(tenant);
   }
 
   /** Back to the built-in global policy. */
   async resetGlobal(): Promise<void> {
     await this.redis.del(this.key('global'));
+    this.texts.clear();
   }
 
   /** Removes a tenant's policy; false when it had none. */
   async deleteTenant(tenant: string): Promise<boolean> {
     const [[, deleted]] = (await this.redis.multi().del(this.key({ tenant })).srem(this.tenantsKey, tenant).exec()) as [[Error | null, number], unknown];
+    this.texts.delete(tenant);
     return deleted === 1;
   }
 
@@ -69,7 +80,7 @@ export class ModerationPolicyStore {
 
   /** Checks a prompt for a tenant with the tolerance the job asked for. */
   async checkPrompt(tenant: string, prompt: string, requestedTolerance?: number): Promise<PromptCheck> {
-    const [globalRaw, tenantRaw] = await this.redis.mget(this.key('global'), this.key({ tenant }));
+    const [globalRaw, tenantRaw] = await this.texts.get(tenant, () => this.redis.mget(this.key('global'), this.key({ tenant })));
     const cacheKey = `${globalRaw ?? ''}\u0000${tenantRaw ?? ''}`;
     let compiled = this.cache.get(cacheKey);
     if (!compiled) {

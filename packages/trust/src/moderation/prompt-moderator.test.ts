@@ -3,6 +3,7 @@ import { DEFAULT_GLOBAL_POLICY } from './default-policy.js';
 import { moderationCorpus } from './moderation-corpus.js';
 import { ModerationPolicy, effectiveTolerance } from '@flowfarm/contracts';
 import { PromptModerator } from './prompt-moderator.js';
+import { collapseRepeats, foldText, promptWords, skeleton } from './normalize.js';
 
 describe('prompt moderation corpus (default policy, safety_tolerance 2)', () => {
   const moderator = new PromptModerator(DEFAULT_GLOBAL_POLICY);
@@ -66,5 +67,46 @@ describe('effectiveTolerance', () => {
     expect(effectiveTolerance(6, ModerationPolicy.parse({}), global)).toBe(4);
     expect(effectiveTolerance(6, ModerationPolicy.parse({ max_safety_tolerance: 1 }), global)).toBe(1);
     expect(effectiveTolerance(0, ModerationPolicy.parse({ max_safety_tolerance: 1 }), global)).toBe(0);
+  });
+});
+
+describe('term matching by lookup', () => {
+  // The word-by-word comparison the lookups replaced, kept as the reference.
+  const referenceTerm = (policy: ModerationPolicy, prompt: string, tolerance: number): string | undefined => {
+    const { words } = promptWords(prompt);
+    return policy.terms.find((rule) => {
+      if (tolerance >= rule.allowed_from) return false;
+      const bare = rule.term.replace(/^\*|\*$/g, '');
+      const term = (foldText(bare).match(/[\p{L}\p{N}!|@$+€£]+/gu) ?? []).map(skeleton).join(' ');
+      if (!term) return false;
+      if (term.includes(' ')) return promptWords(prompt).sequence.includes(` ${term} `) || words.has(term.replaceAll(' ', ''));
+      return [...words].some((word) =>
+        word === term || ['s', 'es'].some((end) => word === term + end) ||
+        (rule.term.endsWith('*') && word.startsWith(term)) || (rule.term.startsWith('*') && word.endsWith(term)) ||
+        (word.length > term.length && collapseRepeats(word) === collapseRepeats(term)));
+    })?.term;
+  };
+
+  it('blocks on the same term as comparing every word, for the corpus at every tolerance', () => {
+    const moderator = new PromptModerator(DEFAULT_GLOBAL_POLICY);
+    const prompts = [...moderationCorpus().map((p) => p.prompt), 'a sexxxy nuuudes', 'masturbating', 'xxxx', 'as', 'pornographies'];
+    let blocked = 0;
+    for (const prompt of prompts) {
+      for (let tolerance = 0; tolerance <= 6; tolerance++) {
+        const verdict = moderator.check(prompt, tolerance);
+        const expected = referenceTerm(DEFAULT_GLOBAL_POLICY, prompt, tolerance);
+        expect(verdict.rule?.kind === 'term' ? verdict.rule.value : undefined, `${prompt} @ ${tolerance}`).toBe(expected);
+        if (expected) blocked++;
+      }
+    }
+    expect(blocked).toBeGreaterThan(500);
+  });
+});
+
+describe('foldText', () => {
+  it('folds ASCII text on its fast path as the full Unicode pass does', () => {
+    // a leading "é" sends the same text through the full pass (it folds to "e")
+    const texts = [...Array.from({ length: 128 }, (_, c) => `${String.fromCharCode(c)}Xy`), ...moderationCorpus().map((p) => p.prompt).filter((p) => /^\p{ASCII}*$/u.test(p))];
+    for (const text of texts) expect(foldText(text), JSON.stringify(text)).toBe(foldText(`é${text}`).slice(1));
   });
 });

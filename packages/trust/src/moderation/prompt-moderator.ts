@@ -48,13 +48,14 @@ function termMatches(term: CompiledTerm, prompt: PromptWords): boolean {
     // Phrases: the word sequence, or the phrase written as one word ("deep fake" / "deepfake").
     return prompt.sequence.includes(` ${term.words} `) || prompt.words.has(term.words.replaceAll(' ', ''));
   }
+  // Looked up, not compared word by word: every submit checks every term of the lists.
+  if (prompt.words.has(term.words) || ENDINGS.some((end) => prompt.words.has(term.words + end))) return true;
+  // Stretched letters ("nuuude"); never shorter than the term, so "as" is not "ass".
+  if ((prompt.longestByCollapsed.get(term.collapsed) ?? 0) > term.words.length) return true;
+  if (!term.prefix && !term.suffix) return false;
   for (const word of prompt.words) {
-    if (word === term.words) return true;
-    if (ENDINGS.some((end) => word === term.words + end)) return true;
     if (term.prefix && word.startsWith(term.words)) return true;
     if (term.suffix && word.endsWith(term.words)) return true;
-    // Stretched letters ("nuuude"); never shorter than the term, so "as" is not "ass".
-    if (word.length > term.words.length && collapseRepeats(word) === term.collapsed) return true;
   }
   return false;
 }
