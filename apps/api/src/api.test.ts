@@ -1,6 +1,6 @@
 // The API against the real Redis, without a worker: a heartbeat announces the model the way a
 // worker does, so submits validate; jobs stay queued.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -261,6 +261,23 @@ describe('rate limit', () => {
     } finally {
       await replicaA.close();
       await replicaB.close();
+    }
+  });
+
+  it('lets requests with room left go on before their count is back, yet counts every one and never passes the limit', async () => {
+    const env = { REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-room:room', RATE_LIMIT_PER_MINUTE: '20', LOG_LEVEL: 'silent' as const };
+    const api = buildApi(loadConfig(env), { logger: pino({ level: 'silent' }) });
+    try {
+      const get = () => request(api.app).get('/v1/jobs').set('Authorization', 'Bearer key-room');
+      for (let i = 0; i < 12; i++) expect((await get()).status).toBe(200);
+      const keyId = `static_${createHash('sha256').update('key-room').digest('hex').slice(0, 12)}`;
+      const [counter] = await api.deps.redis.keys(`${api.deps.keys.rateLimit}*${keyId}`);
+      await expect.poll(() => api.deps.redis.get(counter)).toBe('12');
+      const statuses = await Promise.all(Array.from({ length: 12 }, () => get().then((r) => r.status)));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(8);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    } finally {
+      await api.close();
     }
   });
 });

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { BadRequestError, ConflictError, JOB_ROUTES, ValidationError, isTerminalStatus, type JobView } from '@flowfarm/contracts';
 import type { JobRecord, ListPosition } from '@flowfarm/queue';
 import { requireTenant } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import { apiBaseUrl, type ApiDeps } from '../deps.js';
 import { submitJob } from '../job-submission.js';
 import { cancelAfterSeconds } from '../fair-submit.js';
 import { assertSubmittedWebhookAllowed } from './webhooks.js';
@@ -34,18 +34,19 @@ export function jobsRouter(deps: ApiDeps): Router {
     }
     const who = { keyId: req.apiKeyId, keyMaxPriority: req.apiKeyMaxPriority ?? null, cancelAfterSeconds: cancelAfterSeconds(req.get('cancel-after')), client: req.ip ?? 'unknown' };
     const { record, created, queuePosition } = await submitJob(deps, tenant, req.body, input, idempotencyKey, who, viewsFor(deps, req));
-    let view = await jobViewFor(deps, req, record, queuePosition);
     if (!created) res.set('Idempotent-Replayed', 'true');
-    res.set('Location', view.urls.self);
+    res.set('Location', `${apiBaseUrl(deps, req)}/v1/jobs/${record.id}`);
 
     const wait = preferWaitSeconds(req.get('prefer'), deps.config.MAX_WAIT_SECONDS);
+    let latest: JobRecord | null = record;
     if (wait !== null && !isTerminalStatus(record.status)) {
       const closed = new AbortController();
       res.on('close', () => closed.abort());
-      const latest = await waitForJob(deps, record.id, wait * 1000, closed.signal);
-      if (latest) view = await jobViewFor(deps, req, latest);
+      latest = (await waitForJob(deps, record.id, wait * 1000, closed.signal)) ?? record;
       res.set('Preference-Applied', `wait=${wait}`);
     }
+    // the job as it is now (the submit script's queue position while it is the submitted record)
+    const view = await jobViewFor(deps, req, latest, latest === record ? queuePosition : undefined);
     res.status(isTerminalStatus(view.status) && wait !== null ? 200 : 202).json(view);
   });
 
