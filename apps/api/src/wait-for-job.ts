@@ -4,10 +4,10 @@ import type { ApiDeps } from './deps.js';
 
 /** Resolves with the job once it is finished, or with its latest state when `timeoutMs` runs out. */
 export async function waitForJob(deps: ApiDeps, id: string, timeoutMs: number, signal?: AbortSignal): Promise<JobRecord | null> {
-  let notice: () => void = () => {};
+  let notice: (record?: JobRecord) => void = () => {};
   // subscribed before the first read, so no change between the two is missed; only the job's
-  // end is read again (its starts and steps are not waited for)
-  const off = await deps.hub.on(id, ({ terminal }) => terminal && notice());
+  // end matters (its starts and steps are not waited for), and its notice carries the record
+  const off = await deps.hub.on(id, ({ terminal, record }) => terminal && notice(record));
   return new Promise((resolve, reject) => {
     let settled = false;
     let checking = false;
@@ -42,7 +42,7 @@ export async function waitForJob(deps: ApiDeps, id: string, timeoutMs: number, s
       }
     };
     const onAbort = () => void deps.store.get(id).then(finish, () => finish(null));
-    notice = () => void check();
+    notice = (record) => (record ? finish(record) : void check());
     const timer = setTimeout(onAbort, timeoutMs);
     signal?.addEventListener('abort', onAbort);
     void check();

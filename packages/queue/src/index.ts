@@ -5,7 +5,7 @@ export { recordFromHash, recordToHash, toJobView, type InputImageRef, type JobRe
 export { JobStore, SUBMIT_EVENT_ID, USAGE_FIELDS, usageField, type JobUsage, type ListPosition, type StoredEvent } from './job-store.js';
 export { RenderQueues, renderJobOptions, type RenderJobData, type RenderJobPolicy, type RenderToken } from './render-queues.js';
 export * from './lifecycle/index.js';
-export { JobEventHub } from './job-event-hub.js';
+export { JobEventHub, type JobNotice } from './job-event-hub.js';
 export { WorkerRegistry, type ModelLimits } from './worker-registry.js';
 export { DATASET_CHUNK, DATASET_CHUNK_JOB, DATASET_WINDOW, DatasetStore, datasetFileKey, datasetImageKey, datasetQueueName, type DatasetCreateOutcome, type DatasetJobData, type DatasetRecord, type DatasetStoreOptions, type FilledDatasetSpec } from './dataset-store.js';
 export { buildDatasetView } from './dataset-view.js';

@@ -93,21 +93,25 @@ describe('JobLifecycle', () => {
     expect(await lifecycle.cancel(running)).toEqual({ kind: 'finished', status: 'canceled' });
   });
 
-  it("marks the notice of a job's end, and only that one, as terminal", async () => {
+  it("marks the notice of a job's end, and only that one, as terminal, with the job as it ended", async () => {
     const hub = new JobEventHub(redis.duplicate(), keys);
     try {
-      const finished = record();
+      // a prompt JSON and Lua's cjson must carry unchanged: quotes, slashes, non-Latin text
+      const finished = { ...record(), input: { prompt: 'a "red" circle / 赤い円 \\ 🟥', width: 64, height: 64 } };
       const canceled = record();
-      const heard = new Map<string, boolean[]>([[finished.id, []], [canceled.id, []]]);
-      for (const [id, notices] of heard) await hub.on(id, ({ terminal }) => notices.push(terminal));
+      const ends: JobRecord[] = [];
+      await hub.on(finished.id, ({ record }) => record && ends.push(record));
+      const heard = new Map<string, Array<boolean | string>>([[finished.id, []], [canceled.id, []]]);
+      for (const [id, notices] of heard) await hub.on(id, (notice) => notices.push(notice.record ? `${notice.terminal} ${notice.record.status} ${notice.record.id}` : notice.terminal));
       await lifecycle.submit(finished, { maxActive: 10 });
       const run = await started(finished.id);
       for (let step = 1; step <= 3; step++) await lifecycle.progress(run, 'w1', step, 4);
       await lifecycle.succeed(run, 'w1', [], 5);
       await lifecycle.submit(canceled, { maxActive: 10 });
       await lifecycle.cancel(canceled);
-      await expect.poll(() => heard.get(finished.id)).toEqual([false, false, false, false, true]);
-      await expect.poll(() => heard.get(canceled.id)).toEqual([true]);
+      await expect.poll(() => heard.get(finished.id)).toEqual([false, false, false, false, `true succeeded ${finished.id}`]);
+      await expect.poll(() => heard.get(canceled.id)).toEqual([`true canceled ${canceled.id}`]);
+      expect(ends).toEqual([await store.get(finished.id)]);
     } finally {
       await hub.close();
     }

@@ -40,7 +40,8 @@ end
 
 /**
  * A job channel's notice is the id of the event it announces; the one that ends the job carries
- * this word after it, so a client waiting only for the end (\`Prefer: wait\`) skips the steps.
+ * this word after it and then the job's final record (its hash as a flat JSON array), so a client
+ * waiting only for the end (Prefer: wait) skips the steps and answers without reading the job.
  */
 export const TERMINAL_NOTICE = 'end';
 
@@ -260,7 +261,7 @@ if cur[2] and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 1 then
   redis.call('HSET', KEYS[5], ARGV[4], redis.call('HGET', KEYS[1], 'model') .. ' done')
 end
 for i, entry in ipairs(cjson.decode(ARGV[13])) do redis.call('SET', KEYS[9 + i], entry[1], 'EX', entry[2]) end
-redis.call('PUBLISH', ARGV[8], ARGV[5] == '1' and (eid .. ' ${TERMINAL_NOTICE}') or eid)
+redis.call('PUBLISH', ARGV[8], ARGV[5] == '1' and (eid .. ' ${TERMINAL_NOTICE} ' .. cjson.encode(redis.call('HGETALL', KEYS[1]))) or eid)
 return {'ok', eid, cur[3] or ''}
 `;
 
@@ -280,7 +281,7 @@ if cur == 'queued' then
   redis.call('SREM', KEYS[3], ARGV[1])
   redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
   applyEffects(KEYS[1], ARGV[8], KEYS[5], KEYS[6])
-  redis.call('PUBLISH', ARGV[6], eid .. ' ${TERMINAL_NOTICE}')
+  redis.call('PUBLISH', ARGV[6], eid .. ' ${TERMINAL_NOTICE} ' .. cjson.encode(redis.call('HGETALL', KEYS[1])))
   -- a worker that claimed it for its next batch lets it go at once
   if redis.call('HGET', KEYS[1], 'claimed_at') then redis.call('PUBLISH', ARGV[7], ARGV[1]) end
   return 'canceled_now'
