@@ -38,7 +38,7 @@ export function jobsRouter(deps: ApiDeps): Router {
     res.set('Location', `${apiBaseUrl(deps, req)}/v1/jobs/${record.id}`);
 
     const wait = preferWaitSeconds(req.get('prefer'), deps.config.MAX_WAIT_SECONDS);
-    let latest: JobRecord | null = record;
+    let latest = record;
     if (wait !== null && !isTerminalStatus(record.status)) {
       const closed = new AbortController();
       res.on('close', () => closed.abort());
