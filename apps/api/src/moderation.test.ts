@@ -121,4 +121,20 @@ describe('audit log', () => {
     expect((await log.list()).map((e) => e.job_id)).toEqual(['new']);
     await api.deps.redis.del(`${prefix}-retention:audit`);
   });
+
+  it('applies a policy changed through another API replica within a second', async () => {
+    const other = buildApi(loadConfig({ REDIS_PREFIX: prefix, DATA_DIR: dataDir, API_KEYS: 'key-acme:acme,key-globex:globex', ADMIN_API_KEY: 'admin-secret', LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
+    try {
+      const prompt = { prompt: 'a quokka on grass' };
+      expect((await submit(prompt, 'Bearer key-globex')).body.status).toBe('queued'); // this replica has read globex's policy
+      const put = await request(other.app).put('/v1/admin/moderation/tenants/globex').set('Authorization', admin).send({ terms: [{ term: 'quokka', category: 'mascots' }] });
+      expect(put.status).toBe(200);
+      expect((await request(other.app).post('/v1/jobs').set('Authorization', 'Bearer key-globex').send(prompt)).body.status).toBe('moderated'); // at once where it was changed
+      // here after its cached read expires (1 s); the poll's limit leaves room for a busy machine
+      await expect.poll(async () => (await submit(prompt, 'Bearer key-globex')).body.status, { timeout: 5000, interval: 100 }).toBe('moderated');
+    } finally {
+      await request(api.app).delete('/v1/admin/moderation/tenants/globex').set('Authorization', admin);
+      await other.close();
+    }
+  });
 });
