@@ -22,7 +22,7 @@ import domain
 import export
 import model as nets
 import onnx_weights
-from train import edge_map, to_tensor
+from train import edge_weighted_loss, to_tensor
 
 
 def render(rng, n, w, h, max_shapes):
@@ -81,8 +81,7 @@ def main():
         with torch.no_grad():
             z = enc(x)
         err = dec(z) - x
-        weight = 1.0 + 4.0 * edge_map(x)
-        loss = ((weight * err.pow(2)).mean() + 0.1 * (weight * err.abs()).mean()) / weight.mean()
+        loss = edge_weighted_loss(err, x)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(dec.parameters(), 1.0)

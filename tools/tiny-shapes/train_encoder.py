@@ -27,7 +27,7 @@ import domain
 import export
 import model as nets
 import onnx_weights
-from train import INFERENCE_SIGMAS, WordTokenizer, edge_map, img_ids, pack, to_tensor, unpack
+from train import INFERENCE_SIGMAS, WordTokenizer, edge_weighted_loss, img_ids, pack, to_tensor, unpack
 
 
 def load_shipped(model_dir, text_len):
@@ -133,8 +133,7 @@ def main():
         idx = torch.randint(0, len(gen_lat), (bsz // 2,))
         xg, zg = gen_img[idx].to(dev), gen_lat[idx].to(dev)
         err = dec(enc(x)) - x
-        weight = 1.0 + 4.0 * edge_map(x)
-        rec = ((weight * err.pow(2)).mean() + 0.1 * (weight * err.abs()).mean()) / weight.mean()
+        rec = edge_weighted_loss(err, x)
         zg_hat = (enc(xg) - shift) * scale
         rec_gen = F.mse_loss(dec(zg_hat / scale + shift), xg)
         lat = F.mse_loss(zg_hat, zg)
