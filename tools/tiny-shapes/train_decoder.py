@@ -18,21 +18,11 @@ import time
 
 import torch
 
-import domain
 import export
 import model as nets
 import onnx_weights
-from train import edge_weighted_loss, to_tensor
-
-
-def render(rng, n, w, h, max_shapes):
-    scenes = [domain.sample_scene(rng, max_shapes=max_shapes) for _ in range(n)]
-    return to_tensor([domain.render(s, w, h, rng) for s in scenes])
-
-
-def psnr(a, b):
-    mse = (a - b).pow(2).flatten(1).mean(1).clamp(min=1e-10)
-    return (10 * torch.log10(4.0 / mse)).mean().item()
+from train import edge_weighted_loss
+from train_encoder import psnr, render
 
 
 def main():
