@@ -192,6 +192,10 @@ def random_word(rng):
     return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
 
 
+# Grammar words the parser also sees replaced by unknown words (parser_caption).
+REPLACEABLE = {"background", "with", "over", "and", "plus"}
+
+
 def parser_caption(scene, rng):
     """A grammar caption with more noise than the image model needs: unknown words anywhere
     (known noise words and random letter strings), so that words outside the grammar are read as
@@ -204,6 +208,13 @@ def parser_caption(scene, rng):
         named = {"size": not (s["size"] == domain.DEFAULT_SIZE and rng.random() < 0.3), "color": True}
         text = " ".join([domain.noun_phrase(s, rng, named), domain.background_phrase(scene["background"], rng),
                          domain.position_phrase(s["position"], rng)]).replace(" ,", ",").replace(" ;", ";")
+    if rng.random() < 0.25:
+        # words users have for what the grammar says ("backdrop", "wall", "behind", "against"):
+        # the background noun and the connectives, each replaced by an unknown word now and
+        # then, so a color word followed by an unknown noun still reads as the background
+        # and an unknown connective changes nothing
+        text = " ".join(random_word(rng) if w.strip(",;:") in REPLACEABLE and rng.random() < 0.5 else w
+                        for w in text.split())
     if rng.random() < 0.3:
         words = text.split()
         for _ in range(rng.randint(1, 3)):

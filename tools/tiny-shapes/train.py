@@ -41,6 +41,18 @@ INFERENCE_SIGMAS = [1.0, 0.75, 0.5, 0.25]
 SIZE_MIX = {(64, 64): 0.5, (32, 32): 0.03, (48, 48): 0.03, (96, 64): 0.05, (64, 96): 0.05, (96, 96): 0.05,
             (128, 64): 0.04, (64, 128): 0.04, (128, 128): 0.08, (192, 128): 0.03, (160, 160): 0.03,
             (256, 256): 0.05, (256, 128): 0.02}
+# The sizes the API asks for besides the square ones (aspect_ratio near the 64x64 base and the
+# Ultra sizes at 4x, packages/contracts/src/aspect-ratio.ts), so that those render at a trained
+# size instead of being stretched from the nearest one; less 64x64 than SIZE_MIX (it is learnt).
+API_SIZE_MIX = {(64, 64): 0.30, (32, 32): 0.02, (48, 48): 0.02, (96, 96): 0.02, (160, 160): 0.02,
+                (128, 128): 0.08, (256, 256): 0.06, (192, 128): 0.02, (256, 128): 0.02,
+                (96, 64): 0.03, (64, 96): 0.03, (128, 64): 0.03, (64, 128): 0.03,
+                # aspect ratios at the base pixel count: 16:9 and 3:2, 4:3, 21:9 and their portraits
+                (80, 48): 0.04, (48, 80): 0.04, (64, 48): 0.04, (48, 64): 0.04, (96, 48): 0.04, (48, 96): 0.04,
+                # Ultra: 16:9, 4:3, 3:2, 21:9 and their portraits at four times the base pixels
+                (176, 96): 0.01, (96, 176): 0.01, (144, 112): 0.01, (112, 144): 0.01,
+                (144, 96): 0.01, (96, 144): 0.01, (192, 80): 0.01, (80, 192): 0.01}
+SIZE_MIXES = {"v2": SIZE_MIX, "api": API_SIZE_MIX}
 
 
 class WordTokenizer:

@@ -123,8 +123,9 @@ def stage_flow(args, log):
         torch.set_rng_state(ck["rng"])
         log(f"resumed flow training at step {step}")
     rng = random.Random(args.seed + 2 + step)
-    sizes = list(train.SIZE_MIX)
-    weights = [train.SIZE_MIX[s] for s in sizes]
+    mix = train.SIZE_MIXES[args.sizes]
+    sizes = list(mix)
+    weights = [mix[s] for s in sizes]
     if args.mix64:  # share of steps at 64x64 (the rest in the SIZE_MIX proportions)
         rest = sum(w for s, w in zip(sizes, weights) if s != (64, 64))
         weights = [args.mix64 if s == (64, 64) else w / rest * (1 - args.mix64) for s, w in zip(sizes, weights)]
@@ -270,7 +271,9 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--ema", type=float, default=0.995)
-    ap.add_argument("--mix64", type=float, default=0, help="share of steps at 64x64 (0: train.SIZE_MIX as it is, 0.5)")
+    ap.add_argument("--sizes", choices=sorted(train.SIZE_MIXES), default="v2",
+                    help="size mix of the flow stage (train.py: v2 = SIZE_MIX, api = API_SIZE_MIX)")
+    ap.add_argument("--mix64", type=float, default=0, help="share of steps at 64x64 (0: the size mix as it is)")
     ap.add_argument("--smooth", type=float, default=0.15, help="soften ground-truth slot probabilities by up to this")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--save-every", type=int, default=200)

@@ -23,7 +23,7 @@ describe('the v2 scene cases and analyzeShapes', () => {
 
   it('covers every section at 64, 128 and 256 px with prompts that name what is scored', () => {
     const sets = new Set(cases.map((c) => `${c.set} ${c.width}x${c.height}`));
-    for (const s of ['held-out 64x64', 'held-out 128x128', 'held-out 256x256', '2 shapes 64x64', '3 shapes 64x64', '3 shapes 256x256', 'synonyms 64x64', 'unknown words 64x64', 'plurals 64x64']) {
+    for (const s of ['held-out 64x64', 'held-out (fresh) 64x64', 'held-out 128x128', 'held-out 256x256', '2 shapes 64x64', '3 shapes 64x64', '3 shapes 256x256', 'synonyms 64x64', 'unknown words 64x64', 'plurals 64x64']) {
       expect(sets, s).toContain(s);
     }
     for (const c of cases.filter((x) => x.set === '3 shapes')) expect(c.expected.shapes).toHaveLength(3);
