@@ -148,14 +148,29 @@ def stage_flow(args, log):
         size = rng.choices(sizes, weights)[0]
         bsz = max(2, round(args.batch * 16 / (size[0] * size[1] / 256)))
         with torch.no_grad():
-            scenes, x = train.render_batch(rng, bsz, size[0], size[1])
+            if args.edit_p:
+                scenes, x, x_src, edited = edit_pairs(rng, bsz, size, args.edit_p)
+                x0_src = train.pack((enc(x_src.to(device)) - shift) * scale)
+            else:
+                scenes, x = train.render_batch(rng, bsz, size[0], size[1])
             x0 = train.pack((enc(x.to(device)) - shift) * scale)
             seq, pooled = conditioning(slots.scene_probs(scenes, smooth=args.smooth, rng=rng), device)
         sigma = train.sample_sigmas(bsz).to(device)
         noise = torch.randn_like(x0)
-        xt = (1 - sigma[:, None, None]) * x0 + sigma[:, None, None] * noise
+        if args.edit_p:
+            # an edit pair starts from the other scene, noised (image-to-image), and its target is
+            # the straight line to the captioned scene: v = (x_t - x0) / sigma, at sigma >= 0.25
+            # (below, the line is too steep to learn and image-to-image has changed little)
+            edited = edited.to(device)
+            sigma = torch.where(edited, sigma.clamp(min=0.25), sigma)
+            start = torch.where(edited[:, None, None], x0_src, x0)
+            xt = (1 - sigma[:, None, None]) * start + sigma[:, None, None] * noise
+            target = (xt - x0) / sigma[:, None, None]
+        else:
+            xt = (1 - sigma[:, None, None]) * x0 + sigma[:, None, None] * noise
+            target = noise - x0
         v = tr(xt, seq, pooled, sigma, train.img_ids(size[1] // 8, size[0] // 8).to(device), txt_ids)
-        loss = F.mse_loss(v, noise - x0)
+        loss = F.mse_loss(v, target)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(tr.parameters(), 1.0)
@@ -172,6 +187,37 @@ def stage_flow(args, log):
             ema.module.to(device)
             log(f"quick check (ground-truth slots) at step {step}: {check}")
     save()
+
+
+def edited_scene(scene, rng):
+    """The scene with one thing changed, as a user's image-to-image prompt changes it: the
+    background (half the time), one shape's color, or one shape's class."""
+    src = {"background": scene["background"], "shapes": [dict(s) for s in scene["shapes"]]}
+    used = {s["color"] for s in src["shapes"]}
+    u = rng.random()
+    if u < 0.5:
+        src["background"] = rng.choice([c for c in domain.COLORS if c not in used and c != scene["background"]] or [scene["background"]])
+    elif u < 0.8:
+        s = rng.choice(src["shapes"])
+        s["color"] = rng.choice([c for c in domain.COLORS if c not in (s["color"], src["background"])])
+    else:
+        s = rng.choice(src["shapes"])
+        s["shape"] = rng.choice([k for k in domain.SHAPES if k != s["shape"]])
+    return src
+
+
+def edit_pairs(rng, n, size, edit_p):
+    """A batch of scenes (the captions' truth), their renders, and the renders to start from:
+    for a share `edit_p` an edited scene drawn with the same jitter, else the scene itself."""
+    scenes = [domain.sample_scene(rng) for _ in range(n)]
+    targets, sources, edited = [], [], []
+    for sc in scenes:
+        seed = rng.randrange(2 ** 31)
+        targets.append(domain.render(sc, size[0], size[1], random.Random(seed)))
+        e = rng.random() < edit_p
+        sources.append(domain.render(edited_scene(sc, rng), size[0], size[1], random.Random(seed)) if e else targets[-1])
+        edited.append(e)
+    return scenes, train.to_tensor(targets), train.to_tensor(sources), torch.tensor(edited)
 
 
 @torch.no_grad()
@@ -273,6 +319,8 @@ def main():
     ap.add_argument("--ema", type=float, default=0.995)
     ap.add_argument("--sizes", choices=sorted(train.SIZE_MIXES), default="v2",
                     help="size mix of the flow stage (train.py: v2 = SIZE_MIX, api = API_SIZE_MIX)")
+    ap.add_argument("--edit-p", type=float, default=0,
+                    help="share of flow samples that start from an edited scene (image-to-image pairs)")
     ap.add_argument("--mix64", type=float, default=0, help="share of steps at 64x64 (0: the size mix as it is)")
     ap.add_argument("--smooth", type=float, default=0.15, help="soften ground-truth slot probabilities by up to this")
     ap.add_argument("--threads", type=int, default=1)
