@@ -292,7 +292,7 @@ def stage_export(args, log):
             "flow_steps": fk["step"], "flow_seconds": round(fk["curve"][-1][2]) if fk["curve"] else 0,
             "quick_check_ground_truth_slots": check_gt, "quick_check_parsed": check_parsed,
             "args": {"parser": pk["args"], "flow": fk["args"], "export": vars(args)},
-            "encoder": prev.get("encoder"), "vae": "the shipped vae_encoder.onnx / vae_decoder.onnx, frozen",
+            "encoder": prev.get("encoder"), "decoder": prev.get("decoder"), "vae": "the shipped vae_encoder.onnx / vae_decoder.onnx, frozen",
             "base_model": {k: prev[k] for k in ("seed", "flow_steps", "train_seconds", "args") if k in prev}}
     extra = {k: v for k, v in manifest.items() if k not in ("files", "tokenizers", "textLengths", "vae")}
     # the sizes the flow stage trained at (the pipeline renders other aspect/Ultra sizes at the nearest)
