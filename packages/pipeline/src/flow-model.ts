@@ -23,7 +23,7 @@ import { PromptTokenizer } from './tokenize.js';
 import { decodeLatents, encodeImages, vaeEncoderSpec, type EncodedImages, type ImageInput } from './vae-encoder.js';
 import { classifierSpec, moderateImages } from './output-moderation.js';
 import { layoutPrompts, RegionalRows } from './regional-guidance.js';
-import { collagePass, regionalOptionsFor, ultraRefinePass } from './render-passes.js';
+import { collagePass, refinePass, regionalOptionsFor, rendersInTwoPasses } from './render-passes.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 
 export { DEFAULT_ULTRA_REFINE_STRENGTH } from './render-passes.js';
@@ -169,15 +169,20 @@ export class FlowModel {
     const tStart = performance.now();
     if (reqs.length === 0) return [];
     const resolved = reqs.map((r) => this.resolve(r));
-    // ultra on a model whose manifest says refine: base render, stretched, refined at the large size
-    if (this.manifest.ultra?.mode === 'refine' && resolved.some((r) => r.ultra && !r.init)) {
-      const refine = resolved.map((r) => r.ultra === true && !r.init);
-      if (refine.every(Boolean)) return ultraRefinePass(this, reqs, resolved, opts);
-      // a batch of the same size may mix ultra and plain requests: each kind in its own pass
-      const pick = (want: boolean) => reqs.filter((_, i) => refine[i] === want);
-      const ultra = await ultraRefinePass(this, pick(true), resolved.filter((_, i) => refine[i]), opts);
-      const plain = await this.generateBatch(pick(false), opts);
-      return refine.map((r) => (r ? ultra.shift()! : plain.shift()!));
+    // ultra, or a large size, on a model whose manifest says refine: base render, stretched, refined at the large size
+    const refine = resolved.map((r) => rendersInTwoPasses(this.manifest, r));
+    if (refine.some(Boolean)) {
+      if (refine.every(Boolean) && resolved.every((r) => r.ultra === resolved[0].ultra)) return refinePass(this, reqs, resolved, opts);
+      // a batch of the same size may mix ultra, large and plain requests: each kind in its own pass
+      const kind = resolved.map((r, i) => (refine[i] ? (r.ultra ? 2 : 1) : 0));
+      const results: GenerateResult[] = new Array(reqs.length);
+      for (const k of [0, 1, 2]) {
+        const idx = kind.flatMap((x, i) => (x === k ? [i] : []));
+        if (!idx.length) continue;
+        const part = k ? await refinePass(this, idx.map((i) => reqs[i]), idx.map((i) => resolved[i]), opts) : await this.generateBatch(idx.map((i) => reqs[i]), opts);
+        idx.forEach((i, j) => (results[i] = part[j]));
+      }
+      return results;
     }
     const { width, height, steps } = resolved[0];
     if (resolved.some((r) => r.width !== width || r.height !== height || r.steps !== steps)) {

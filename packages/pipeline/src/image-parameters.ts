@@ -18,10 +18,14 @@ export function imageParameters(r: ResolvedRequest, made: { seed: number; model:
   if (r.palette) p.palette = r.palette.join(',');
   if (r.style !== undefined) p.style = r.style;
   if (r.raw) p.raw = 'true';
-  if (r.ultraRefine) {
-    // ultra in refine mode: a base-size render, stretched and refined at this size (flow-model.ts)
+  if (r.ultraRefine && r.ultra) {
+    // ultra in refine mode: a base-size render, stretched and refined at this size (render-passes.ts)
     p.ultra_mode = 'refine';
     if (r.strength !== undefined) p.ultra_strength = String(r.strength);
+  } else if (r.ultraRefine) {
+    // a size above the base pixels on a model whose manifest says highResolution refine: the same two passes
+    p.high_resolution = 'refine';
+    if (r.strength !== undefined) p.refine_strength = String(r.strength);
   } else if (r.collageRefine) {
     // a collage layout render: tiles composited, then refined at this strength (collage.ts)
     p.layout_mode = 'collage';

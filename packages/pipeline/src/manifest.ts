@@ -37,6 +37,13 @@ export interface ModelManifest {
   /** how `ultra` renders: natively at the large size (models whose position ids generalize), or base → upscale → image-to-image */
   ultra?: { mode: 'native' | 'refine'; strength?: number };
   /**
+   * how a width x height above the base pixel count renders: natively (default), or like ultra's
+   * refine mode — first at the base pixel count with the same aspect ratio (at the nearest trained
+   * size), then stretched and refined at the asked size with image-to-image at `strength`. For a
+   * model that composes well only near its base size (tiny-shapes: docs/creative-controls.md).
+   */
+  highResolution?: { mode: 'native' | 'refine'; strength?: number };
+  /**
    * the sizes the model was trained at (its "buckets"). When given, a size that `aspectRatio` or
    * `ultra` picks and that is not one of them is rendered at the nearest of them (ratio first,
    * then pixel count) and resampled to the picked size: a model that never saw 80x48 draws its
@@ -159,6 +166,7 @@ const checkManifest = object({
   maxPixels: optional(positiveInt),
   rawVariant: optional(string(1)),
   ultra: optional(object({ mode: oneOf(['native', 'refine']), strength: optional(number({ gt: 0, max: 1 })) })),
+  highResolution: optional(object({ mode: oneOf(['native', 'refine']), strength: optional(number({ gt: 0, max: 1 })) })),
   trainedSizes: optional(array(size, 1)),
   guidance: optional(object({ default: number() })),
   regionPrompts: optional(object({

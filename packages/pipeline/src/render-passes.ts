@@ -8,6 +8,7 @@ import type { ModelManifest } from './manifest.js';
 import { decodePngRgb } from './png.js';
 import { DEFAULT_REGIONAL, type RegionalOptions } from './regional-guidance.js';
 import { imageSeed } from './resolve.js';
+import { nearestTrainedSize } from './trained-sizes.js';
 import { OnnxClock } from './session.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 
@@ -26,25 +27,59 @@ export function regionalOptionsFor(manifest: ModelManifest, r: ResolvedRequest):
   };
 }
 
+/** highResolution refine: sizes of more than this many times the base pixel count render in two passes. */
+export const LARGE_SIZE_FACTOR = 1.5;
+
+const basePixels = (m: ModelManifest) => (m.baseSize ?? m.defaultSize).width * (m.baseSize ?? m.defaultSize).height;
+
 /**
- * `ultra` in refine mode (manifest `ultra: {mode: "refine", strength}`): each request renders at
- * the base size first (its aspect ratio kept; no palette, watermark or lossy format yet), each
- * image is stretched to the ultra size, encoded with the VAE encoder, and refined there with
- * image-to-image at the manifest's strength (default 0.3), same prompt and seed; palette,
+ * Whether a request renders in two passes (refinePass): `ultra` on a model whose manifest says
+ * `ultra: {mode: "refine"}`, or a width x height of more than LARGE_SIZE_FACTOR times the base
+ * pixel count on one whose manifest says `highResolution: {mode: "refine"}`. Not image-to-image
+ * (it has its own start) or layouts (collage mode composes them at their own size).
+ */
+export function rendersInTwoPasses(manifest: ModelManifest, r: ResolvedRequest): boolean {
+  if (r.init || r.layout) return false;
+  if (r.ultra) return manifest.ultra?.mode === 'refine';
+  return manifest.highResolution?.mode === 'refine' && r.width * r.height > LARGE_SIZE_FACTOR * basePixels(manifest);
+}
+
+/**
+ * The first pass's size for a large width x height: the base pixel count at the same aspect
+ * ratio, on the resolution grid, or the trained size nearest it when the model lists some that
+ * small (never one that would itself render in two passes).
+ */
+export function firstPassSize(manifest: ModelManifest, width: number, height: number): { width: number; height: number } {
+  const { min, max, multiple } = manifest.resolution;
+  const k = Math.sqrt(basePixels(manifest) / (width * height));
+  const side = (v: number) => Math.min(max, Math.max(min, Math.round((v * k) / multiple) * multiple));
+  const small = manifest.trainedSizes?.filter((t) => t.width * t.height <= LARGE_SIZE_FACTOR * basePixels(manifest));
+  return nearestTrainedSize({ width: side(width), height: side(height) }, small, width / height);
+}
+
+/**
+ * Two passes (rendersInTwoPasses): each request renders at the base size first (its aspect ratio
+ * kept; no palette, watermark or lossy format yet), each image is stretched to the asked size,
+ * encoded with the VAE encoder, and refined there with image-to-image at the manifest's strength
+ * (`ultra.strength` or `highResolution.strength`, default 0.3), same prompt and seed; palette,
  * watermark and format apply to the refined image. Progress counts both passes. Measured
  * against native rendering in docs/creative-controls.md (eval:creative ultra-refine).
  */
-export async function ultraRefinePass(model: FlowModel, reqs: GenerateRequest[], resolved: ResolvedRequest[], opts: GenerateOptions): Promise<GenerateResult[]> {
-  if (!model.canEncodeImages) throw new PipelineInputError('ultra in refine mode needs the model\'s VAE encoder (files.vaeEncoder)');
-  const strength = model.manifest.ultra?.strength ?? DEFAULT_ULTRA_REFINE_STRENGTH;
+export async function refinePass(model: FlowModel, reqs: GenerateRequest[], resolved: ResolvedRequest[], opts: GenerateOptions): Promise<GenerateResult[]> {
+  const ultra = resolved[0].ultra === true;
+  const what = ultra ? 'ultra in refine mode' : 'highResolution in refine mode';
+  if (!model.canEncodeImages) throw new PipelineInputError(`${what} needs the model's VAE encoder (files.vaeEncoder)`);
+  const strength = (ultra ? model.manifest.ultra?.strength : model.manifest.highResolution?.strength) ?? DEFAULT_ULTRA_REFINE_STRENGTH;
   const { width, height, steps } = resolved[0];
   // the refine pass runs at the trained size nearest the ultra size when the model lists them
   const refineSize = resolved[0].renderSize ?? { width, height };
   const refineSteps = Math.min(steps, Math.max(1, Math.floor(steps * strength + 1e-9)));
   const total = steps + refineSteps;
+  // ultra: the aspect ratio's base size; a large width x height: firstPassSize
+  const firstSize = ultra ? { aspectRatio: reqs[0].aspectRatio ?? '1:1', width: undefined, height: undefined } : { aspectRatio: undefined, ...firstPassSize(model.manifest, width, height) };
   const base = await model.generateBatch(
     reqs.map((r, i) => ({
-      ...r, ultra: false, aspectRatio: r.aspectRatio ?? '1:1', width: undefined, height: undefined, seed: resolved[i].seed,
+      ...r, ultra: false, ...firstSize, seed: resolved[i].seed,
       palette: undefined, paletteEdges: undefined, watermarks: undefined, outputFormat: 'png', outputQuality: undefined, stage: undefined,
     })),
     { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: p.step, total }) },
@@ -55,7 +90,7 @@ export async function ultraRefinePass(model: FlowModel, reqs: GenerateRequest[],
   for (const [i, result] of base.entries()) {
     for (const [k, image] of result.images.entries()) {
       second.push({
-        ...reqs[i], seed: image.seed, numImages: 1, width: undefined, height: undefined, ultra: true, ultraRefine: true,
+        ...reqs[i], seed: image.seed, numImages: 1, ...(ultra ? { width: undefined, height: undefined, ultra: true } : { width, height }), ultraRefine: true,
         init: await initFromImageFile(model, image.data, refineSize.width, refineSize.height), strength,
         ...(reqs[i].watermarks ? { watermarks: [reqs[i].watermarks![k]] } : {}),
       });

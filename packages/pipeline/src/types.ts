@@ -39,7 +39,11 @@ export interface GenerateRequest {
   inputImageSha256?: string;
   /** prompt chaining: this render is stage `index` (from 0) of `count`, recorded in the file (stage, stages) */
   stage?: { index: number; count: number };
-  /** set by the pipeline on the second pass of `ultra` in refine mode (the file says ultra_mode refine, not strength) */
+  /**
+   * set by the pipeline on the second pass of `ultra` in refine mode, or of a large size on a model
+   * whose manifest says `highResolution: {mode: "refine"}` (the file says ultra_mode or
+   * high_resolution refine, not strength)
+   */
   ultraRefine?: boolean;
   /**
    * set by the pipeline on the refine pass of a collage layout render (collage.ts): the layout is
