@@ -295,9 +295,9 @@ def stage_export(args, log):
             "encoder": prev.get("encoder"), "decoder": prev.get("decoder"), "vae": "the shipped vae_encoder.onnx / vae_decoder.onnx, frozen",
             "base_model": {k: prev[k] for k in ("seed", "flow_steps", "train_seconds", "args") if k in prev}}
     extra = {k: v for k, v in manifest.items() if k not in ("files", "tokenizers", "textLengths", "vae")}
-    # the sizes the flow stage trained at (the pipeline renders other aspect/Ultra sizes at the nearest)
-    mix = train.SIZE_MIXES[fk["args"].get("sizes", "v2")]
-    extra["trainedSizes"] = [{"width": w, "height": h} for w, h in sorted(mix, key=lambda s: (s[0] * s[1], s[1]))]
+    # trainedSizes stays as the init folder lists it: the sizes the model draws well at, not every
+    # size it saw (with --sizes api it also saw 80x48 and the like, where its small shapes come
+    # out worse than rendered at a listed size and resampled: MODEL_CARD.md)
     classifier = manifest.get("moderation", {}).get("classifier")
     if classifier and os.path.abspath(args.init_from) != os.path.abspath(args.out):
         shutil.copyfile(os.path.join(args.init_from, classifier), os.path.join(args.out, classifier))
