@@ -293,7 +293,11 @@ def stage_export(args, log):
             "quick_check_ground_truth_slots": check_gt, "quick_check_parsed": check_parsed,
             "args": {"parser": pk["args"], "flow": fk["args"], "export": vars(args)},
             "encoder": prev.get("encoder"), "decoder": prev.get("decoder"), "vae": "the shipped vae_encoder.onnx / vae_decoder.onnx, frozen",
-            "base_model": {k: prev[k] for k in ("seed", "flow_steps", "train_seconds", "args") if k in prev}}
+            # the v1 model everything started from, and the slot model this run continued (if any)
+            "base_model": prev.get("base_model") or {k: prev[k] for k in ("seed", "flow_steps", "train_seconds", "args") if k in prev},
+            "previous": {k: prev[k] for k in ("seed", "recipe", "parser_steps", "parser_seconds", "flow_steps", "flow_seconds",
+                                              "quick_check_ground_truth_slots", "quick_check_parsed", "args") if k in prev}
+            if prev.get("recipe", "").startswith("slots") else None}
     extra = {k: v for k, v in manifest.items() if k not in ("files", "tokenizers", "textLengths", "vae")}
     # trainedSizes stays as the init folder lists it: the sizes the model draws well at, not every
     # size it saw (with --sizes api it also saw 80x48 and the like, where its small shapes come
