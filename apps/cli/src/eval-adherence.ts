@@ -123,6 +123,10 @@ async function main(argv: string[]): Promise<number> {
       'when the background is right, there are exactly as many shapes as asked, and each asked shape (paired with',
       'the nearest reading) has the right color, position, class and size. Held-out phrasings are templates the',
       'training grammar (tools/tiny-shapes/domain.py) never produces.',
+      ...(model.manifest.highResolution?.mode === 'refine'
+        ? ['Sizes above 1.5x the base pixels render as the farm serves them: in two passes (model.json `highResolution`,',
+          'docs/creative-controls.md); `--models-dir` with a manifest without it measures the native render.']
+        : []),
       '',
       targetsMd,
       '',
