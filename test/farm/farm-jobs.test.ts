@@ -1,7 +1,7 @@
 // Submit → worker → stored PNG → succeeded, with both storage drivers; sync wait; SSE.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodePngRgb } from '@flowfarm/pipeline';
-import { KEYS, readEvents, startFarm, type Farm } from './support/farm.js';
+import { KEYS, progressSteps, readEvents, startFarm, type Farm } from './support/farm.js';
 
 // Real processes on a small shared machine: starting a worker can take a minute under load.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -91,7 +91,7 @@ describe('event stream and idempotency with a live worker', () => {
     const rest = await readEvents(farm, id, { lastEventId: first.events.at(-1)!.id });
     const all = [...first.events, ...rest.events];
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
-    expect(all.filter((e) => e.type === 'job.progress').map((e) => (e.data.progress as { step: number }).step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(all.filter((e) => e.type === 'job.progress').map((e) => (e.data.progress as { step: number }).step)).toEqual(Array.from({ length: progressSteps(30, 256, 256) }, (_, i) => i + 1));
     expect(all.at(-1)!.type).toBe('job.succeeded');
   });
 

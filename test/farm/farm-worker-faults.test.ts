@@ -1,6 +1,6 @@
 // Worker faults with real processes: SIGKILL mid-job, SIGTERM drain, lock renewal during long renders.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readEvents, startFarm, type Farm } from './support/farm.js';
+import { progressSteps, readEvents, startFarm, type Farm } from './support/farm.js';
 
 // Real processes on a small shared machine: starting a worker can take a minute under load.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -76,7 +76,7 @@ describe('worker faults', () => {
 
     const finished = (await (await farm.call('GET', `/v1/jobs/${running.id}`)).json()) as JobBody;
     expect(finished.status).toBe('succeeded');
-    expect(finished.progress).toEqual({ step: LONG_STEPS, total: LONG_STEPS });
+    expect(finished.progress).toEqual({ step: progressSteps(LONG_STEPS, 256, 256), total: progressSteps(LONG_STEPS, 256, 256) });
     const left = (await (await farm.call('GET', `/v1/jobs/${waiting.id}`)).json()) as JobBody;
     expect(left).toMatchObject({ status: 'queued', started_at: null });
     // The drained worker left the farm; a new one picks the waiting job up.
@@ -97,6 +97,6 @@ describe('worker faults', () => {
     expect(events.filter((e) => e.type === 'job.started')).toHaveLength(1);
     expect(new Date(done.finished_at as string).getTime() - new Date(done.started_at as string).getTime()).toBeGreaterThan(1500);
     const steps = events.filter((e) => e.type === 'job.progress').map((e) => (e.data.progress as { step: number }).step);
-    expect(steps).toEqual(Array.from({ length: LONG_STEPS }, (_, i) => i + 1));
+    expect(steps).toEqual(Array.from({ length: progressSteps(LONG_STEPS, 256, 256) }, (_, i) => i + 1));
   });
 });

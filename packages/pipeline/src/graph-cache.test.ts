@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cacheable, createCachedSession, defaultGraphCacheDir } from './graph-cache.js';
-import { loadModel } from './index.js';
+import { decodeOutputImage, loadModel } from './index.js';
 import { buildOnnxModel } from './onnx-builder.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -122,20 +122,30 @@ describe('the shipped model through the cache', () => {
     const dir = path.join(root, 'models', 'tiny-shapes');
     const cache = path.join(tmp, 'tiny-shapes-cache');
     const request = { prompt: 'a large red circle in the center on a blue background', seed: 11, width: 64, height: 64 };
-    const pixels = async (graphCache?: string, prepackWeights?: boolean) => {
+    const render = async (graphCache?: string, prepackWeights?: boolean) => {
       const model = await loadModel(dir, { executionProviders: ['cpu'], ...(graphCache ? { graphCache } : {}), ...(prepackWeights === false ? { prepackWeights } : {}) });
       try {
         const r = await model.generate({ ...request, numImages: 2 });
-        return r.images.map((i) => i.pixelsSha256);
+        return await Promise.all(r.images.map(async (i) => ({ sha: i.pixelsSha256, rgb: (await decodeOutputImage(i.data)).rgb })));
       } finally {
         await model.release();
       }
     };
-    const plain = await pixels();
-    expect(await pixels(cache)).toEqual(plain); // saving
+    const pixels = async (graphCache?: string) => (await render(graphCache)).map((i) => i.sha);
+    const plain = await render();
+    expect(await pixels(cache)).toEqual(plain.map((i) => i.sha)); // saving
     expect(entries(cache).map((f) => f.split('.')[0]).sort()).toEqual(['clip', 'moderation', 't5', 'transformer', 'vae_decoder', 'vae_encoder']);
-    expect(await pixels(cache)).toEqual(plain); // reading
-    // what `flowfarm generate` does: weights read in place from the saved graph, not packed
-    expect(await pixels(cache, false)).toEqual(plain);
+    expect(await pixels(cache)).toEqual(plain.map((i) => i.sha)); // reading
+    // What `flowfarm generate` does: weights read in place from the saved graph, not packed.
+    // onnxruntime multiplies prepacked and in-place weights with different kernels, so the last
+    // float bit may differ and a rare pixel value round the other way (tiny-shapes of 2026-12-02:
+    // one value of 24,576 by 1); anything more is a wrong graph.
+    const inPlace = await render(cache, false);
+    inPlace.forEach((image, k) => {
+      const off = image.rgb.reduce((n, v, i) => n + Number(Math.abs(v - plain[k].rgb[i]) > 1), 0);
+      const changed = image.rgb.reduce((n, v, i) => n + Number(v !== plain[k].rgb[i]), 0);
+      expect(off, `image ${k}: values off by more than 1`).toBe(0);
+      expect(changed, `image ${k}: values that differ`).toBeLessThanOrEqual(8);
+    });
   });
 });

@@ -15,7 +15,7 @@ let native: FlowModel;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'ff-ultra-refine-'));
-  [refine, native] = await Promise.all([loadModel(await shippedModelVariant(dir, 'refine', { ultra: { mode: 'refine', strength: 0.3 } })), loadModel(await shippedModelVariant(dir, 'native', { ultra: { mode: 'native' } }))]);
+  [refine, native] = await Promise.all([loadModel(await shippedModelVariant(dir, 'refine', { ultra: { mode: 'refine', strength: 0.3 }, highResolution: undefined })), loadModel(await shippedModelVariant(dir, 'native', { ultra: { mode: 'native' }, highResolution: undefined }))]);
 }, 120_000);
 afterAll(async () => {
   await Promise.all([refine?.release(), native?.release()]);

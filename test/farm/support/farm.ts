@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,20 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 /** The shipped model: 256x256 with 50 steps takes well under a second on a quiet CPU. */
 export const MODEL = 'tiny-shapes';
 export const MODELS_DIR = path.join(REPO_ROOT, 'models');
+
+/**
+ * How many progress steps a text-to-image job of the shipped model reports: its steps, and for a
+ * size above 1.5x the base pixels on a manifest with `highResolution: {mode: "refine"}` also the
+ * refining pass's steps (docs/creative-controls.md, "Large sizes in two passes").
+ */
+export function progressSteps(steps: number, width: number, height: number): number {
+  const m = JSON.parse(readFileSync(path.join(MODELS_DIR, MODEL, 'model.json'), 'utf8')) as {
+    baseSize?: { width: number; height: number }; defaultSize: { width: number; height: number }; highResolution?: { mode: string; strength?: number };
+  };
+  const base = m.baseSize ?? m.defaultSize;
+  if (m.highResolution?.mode !== 'refine' || width * height <= 1.5 * base.width * base.height) return steps;
+  return steps + Math.min(steps, Math.max(1, Math.floor(steps * (m.highResolution.strength ?? 0.3) + 1e-9)));
+}
 
 /**
  * Tests that must act on a job while it renders (cancel, SIGKILL, SIGTERM, lock renewal) need
