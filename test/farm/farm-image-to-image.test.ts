@@ -26,9 +26,11 @@ const CASES = 24;
 // background 8/8 while the image's shape, color and place were kept 6/8. Eight cases are too few
 // to hold a bar: with the fine-tuned decoder they kept 5/8 while the 96-case eval rose from 57 to
 // 68 % kept (eval:creative image-to-image). On these 24 cases: kept 16 (decoder before the
-// fine-tune) and 15 (after), new background 23 and 24 (2026-12-02).
-const MIN_KEPT = 0.6;
-const MIN_NEW_BACKGROUND = 0.75;
+// fine-tune) and 15 (after), new background 23 and 24. The flow model trained with image-to-image
+// pairs (MODEL_CARD.md, "Second fine-tune") keeps 23 with the new background 24 (2026-12-02; the
+// 96-case eval: 92.7 % both), so the bars now sit a few cases below that.
+const MIN_KEPT = 0.8;
+const MIN_NEW_BACKGROUND = 0.9;
 
 describe('image-to-image through the farm', () => {
   let farm: Farm;
