@@ -46,6 +46,19 @@ export interface ProviderInfo {
   weightBytes: number;
 }
 
+/**
+ * Runs `run` once per distinct key with the indexes of the requests that have it, one group after
+ * the other, and returns the results in request order.
+ */
+async function inGroups(keys: string[], run: (indexes: number[], key: string) => Promise<GenerateResult[]>): Promise<GenerateResult[]> {
+  const results: GenerateResult[] = new Array(keys.length);
+  for (const key of new Set(keys)) {
+    const indexes = keys.flatMap((k, i) => (k === key ? [i] : []));
+    (await run(indexes, key)).forEach((r, j) => (results[indexes[j]] = r));
+  }
+  return results;
+}
+
 /** A loaded model folder: four ONNX sessions, two tokenizers and the manifest. */
 export class FlowModel {
   private constructor(
@@ -169,20 +182,11 @@ export class FlowModel {
     const tStart = performance.now();
     if (reqs.length === 0) return [];
     const resolved = reqs.map((r) => this.resolve(r));
-    // ultra, or a large size, on a model whose manifest says refine: base render, stretched, refined at the large size
-    const refine = resolved.map((r) => rendersInTwoPasses(this.manifest, r));
-    if (refine.some(Boolean)) {
-      if (refine.every(Boolean) && resolved.every((r) => r.ultra === resolved[0].ultra)) return refinePass(this, reqs, resolved, opts);
-      // a batch of the same size may mix ultra, large and plain requests: each kind in its own pass
-      const kind = resolved.map((r, i) => (refine[i] ? (r.ultra ? 2 : 1) : 0));
-      const results: GenerateResult[] = new Array(reqs.length);
-      for (const k of [0, 1, 2]) {
-        const idx = kind.flatMap((x, i) => (x === k ? [i] : []));
-        if (!idx.length) continue;
-        const part = k ? await refinePass(this, idx.map((i) => reqs[i]), idx.map((i) => resolved[i]), opts) : await this.generateBatch(idx.map((i) => reqs[i]), opts);
-        idx.forEach((i, j) => (results[i] = part[j]));
-      }
-      return results;
+    // ultra, or a large size, on a model whose manifest says refine: base render, stretched, refined
+    // at the large size; a batch of one size may mix ultra, large and plain requests: a pass each
+    const twoPass = resolved.map((r) => (rendersInTwoPasses(this.manifest, r) ? (r.ultra ? 'ultra' : 'large') : ''));
+    if (twoPass.some(Boolean)) {
+      return inGroups(twoPass, (idx, kind) => (kind ? refinePass(this, idx.map((i) => reqs[i]), idx.map((i) => resolved[i]), opts) : this.generateBatch(idx.map((i) => reqs[i]), opts)));
     }
     const { width, height, steps } = resolved[0];
     if (resolved.some((r) => r.width !== width || r.height !== height || r.steps !== steps)) {
@@ -201,14 +205,7 @@ export class FlowModel {
     // ratio, ultra) with ones rendered as given (width/height): each kind in its own pass
     const renderKey = (r: ResolvedRequest) => (r.renderSize ? `${r.renderSize.width}x${r.renderSize.height}` : '');
     if (resolved.some((r) => renderKey(r) !== renderKey(resolved[0]))) {
-      const keys = resolved.map(renderKey);
-      const results: GenerateResult[] = new Array(reqs.length);
-      for (const key of new Set(keys)) {
-        const idx = keys.flatMap((k, i) => (k === key ? [i] : []));
-        const part = await this.generateBatch(idx.map((i) => reqs[i]), opts);
-        idx.forEach((i, j) => (results[i] = part[j]));
-      }
-      return results;
+      return inGroups(resolved.map(renderKey), (idx) => this.generateBatch(idx.map((i) => reqs[i]), opts));
     }
     const render = resolved[0].renderSize ?? { width, height };
     const clock = new OnnxClock();
