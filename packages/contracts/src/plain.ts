@@ -7,6 +7,15 @@ import type { StyleDefaults, StylePreset } from './styles.js';
 /** Aspect ratios a job may name (BFL's ultra API accepts the same strings). */
 export const ASPECT_RATIOS = ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'] as const;
 
+/**
+ * How many of `steps` an image-to-image pass at `strength` runs: the last ⌊steps·strength⌋, at
+ * least one (as diffusers' FluxImg2ImgPipeline). Shared by the pipeline, the job's progress total
+ * and the evals, so they count alike.
+ */
+export function stepsAtStrength(steps: number, strength: number): number {
+  return Math.min(steps, Math.max(1, Math.floor(steps * strength + 1e-9)));
+}
+
 /** How many times the base pixel count `ultra: true` renders. */
 export const ULTRA_PIXEL_FACTOR = 4;
 

@@ -17,6 +17,7 @@ export { decodePngRgb, type DecodedRgb } from './png.js';
 export type { EncodedImages, ImageInput } from './vae-encoder.js';
 export type { OutputModeration } from './output-moderation.js';
 export { initFromImageFile } from './image-file-input.js';
+export { progressSteps } from './render-passes.js';
 export {
   CONTENT_TYPES, DEFAULT_OUTPUT_QUALITY, FILE_EXTENSIONS, OUTPUT_FORMATS, decodeOutputImage, encodeOutputImage, parametersFromXmp,
   type DecodedOutputImage, type OutputFormat, type OutputImageOptions,

@@ -9,6 +9,7 @@ import { decodePngRgb } from './png.js';
 import { DEFAULT_REGIONAL, type RegionalOptions } from './regional-guidance.js';
 import { imageSeed } from './resolve.js';
 import { nearestTrainedSize } from './trained-sizes.js';
+import { stepsAtStrength } from '@flowfarm/contracts/plain';
 import { OnnxClock } from './session.js';
 import type { GenerateOptions, GenerateRequest, GenerateResult, GeneratedImage, ResolvedRequest, StageTimings } from './types.js';
 
@@ -30,7 +31,13 @@ export function regionalOptionsFor(manifest: ModelManifest, r: ResolvedRequest):
 /** highResolution refine: sizes of more than this many times the base pixel count render in two passes. */
 export const LARGE_SIZE_FACTOR = 1.5;
 
-const basePixels = (m: ModelManifest) => (m.baseSize ?? m.defaultSize).width * (m.baseSize ?? m.defaultSize).height;
+function basePixels(m: ModelManifest): number {
+  const base = m.baseSize ?? m.defaultSize;
+  return base.width * base.height;
+}
+
+/** What decides whether a request renders in two passes. */
+type TwoPassQuery = Pick<ResolvedRequest, 'width' | 'height' | 'ultra' | 'init' | 'layout'>;
 
 /**
  * Whether a request renders in two passes (refinePass): `ultra` on a model whose manifest says
@@ -38,10 +45,20 @@ const basePixels = (m: ModelManifest) => (m.baseSize ?? m.defaultSize).width * (
  * pixel count on one whose manifest says `highResolution: {mode: "refine"}`. Not image-to-image
  * (it has its own start) or layouts (collage mode composes them at their own size).
  */
-export function rendersInTwoPasses(manifest: ModelManifest, r: ResolvedRequest): boolean {
+export function rendersInTwoPasses(manifest: ModelManifest, r: TwoPassQuery): boolean {
   if (r.init || r.layout) return false;
   if (r.ultra) return manifest.ultra?.mode === 'refine';
   return manifest.highResolution?.mode === 'refine' && r.width * r.height > LARGE_SIZE_FACTOR * basePixels(manifest);
+}
+
+/** The refining pass's strength: the manifest's `ultra.strength` or `highResolution.strength`, default 0.3. */
+function refineStrength(manifest: ModelManifest, ultra: boolean): number {
+  return (ultra ? manifest.ultra?.strength : manifest.highResolution?.strength) ?? DEFAULT_ULTRA_REFINE_STRENGTH;
+}
+
+/** Progress steps of a text-to-image request: its steps, and the refining pass's when it renders in two passes. */
+export function progressSteps(manifest: ModelManifest, r: TwoPassQuery & { steps: number }): number {
+  return rendersInTwoPasses(manifest, r) ? r.steps + stepsAtStrength(r.steps, refineStrength(manifest, r.ultra === true)) : r.steps;
 }
 
 /**
@@ -69,12 +86,11 @@ export async function refinePass(model: FlowModel, reqs: GenerateRequest[], reso
   const ultra = resolved[0].ultra === true;
   const what = ultra ? 'ultra in refine mode' : 'highResolution in refine mode';
   if (!model.canEncodeImages) throw new PipelineInputError(`${what} needs the model's VAE encoder (files.vaeEncoder)`);
-  const strength = (ultra ? model.manifest.ultra?.strength : model.manifest.highResolution?.strength) ?? DEFAULT_ULTRA_REFINE_STRENGTH;
+  const strength = refineStrength(model.manifest, ultra);
   const { width, height, steps } = resolved[0];
   // the refine pass runs at the trained size nearest the ultra size when the model lists them
   const refineSize = resolved[0].renderSize ?? { width, height };
-  const refineSteps = Math.min(steps, Math.max(1, Math.floor(steps * strength + 1e-9)));
-  const total = steps + refineSteps;
+  const total = progressSteps(model.manifest, resolved[0]);
   // ultra: the aspect ratio's base size; a large width x height: firstPassSize
   const firstSize = ultra ? { aspectRatio: reqs[0].aspectRatio ?? '1:1', width: undefined, height: undefined } : { aspectRatio: undefined, ...firstPassSize(model.manifest, width, height) };
   const base = await model.generateBatch(
@@ -139,7 +155,7 @@ export async function collagePass(model: FlowModel, reqs: GenerateRequest[], res
       for (const prompt of prompts) tiles.push({ prompt, seed, width: w, height: h, aspectRatio, ultra, steps, guidance: r.guidance, numImages: 1 });
     }
   });
-  const refineSteps = Math.max(...strengths.map((s) => (s === 0 ? 0 : Math.min(steps, Math.max(1, Math.floor(steps * s + 1e-9))))));
+  const refineSteps = Math.max(...strengths.map((s) => (s === 0 ? 0 : stepsAtStrength(steps, s))));
   const total = steps + refineSteps;
   const rendered = await model.generateBatch(tiles, { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ step: p.step, total }) });
   const rgb = rendered.map((t) => decodePngRgb(t.images[0].data).rgb);

@@ -4,13 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
 import pino from 'pino';
 import { startApi, type BuildApiOptions, type RunningApi } from '@flowfarm/api';
+import { progressSteps as pipelineProgressSteps, readManifest } from '@flowfarm/pipeline';
 import { clusterSafePrefix } from '@flowfarm/contracts';
 import { WorkerRegistry, createRedisConnection, farmKeys } from '@flowfarm/queue';
 import { startS3TestServer, type S3TestServer } from '../../../packages/storage/src/testing/s3-test-server.js';
@@ -23,16 +23,11 @@ export const MODELS_DIR = path.join(REPO_ROOT, 'models');
 
 /**
  * How many progress steps a text-to-image job of the shipped model reports: its steps, and for a
- * size above 1.5x the base pixels on a manifest with `highResolution: {mode: "refine"}` also the
- * refining pass's steps (docs/creative-controls.md, "Large sizes in two passes").
+ * size its manifest renders in two passes (`highResolution`, docs/creative-controls.md) also the
+ * refining pass's steps — the pipeline's own count.
  */
 export function progressSteps(steps: number, width: number, height: number): number {
-  const m = JSON.parse(readFileSync(path.join(MODELS_DIR, MODEL, 'model.json'), 'utf8')) as {
-    baseSize?: { width: number; height: number }; defaultSize: { width: number; height: number }; highResolution?: { mode: string; strength?: number };
-  };
-  const base = m.baseSize ?? m.defaultSize;
-  if (m.highResolution?.mode !== 'refine' || width * height <= 1.5 * base.width * base.height) return steps;
-  return steps + Math.min(steps, Math.max(1, Math.floor(steps * (m.highResolution.strength ?? 0.3) + 1e-9)));
+  return pipelineProgressSteps(readManifest(path.join(MODELS_DIR, MODEL)), { steps, width, height });
 }
 
 /**

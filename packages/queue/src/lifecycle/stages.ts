@@ -14,6 +14,7 @@ import { crashAt, type FaultPoint } from './faults.js';
 
 /** Strength of a stage after the first when it gives none (the job API's default, contracts' plain.ts). */
 export { DEFAULT_STAGE_STRENGTH } from '@flowfarm/contracts/plain';
+import { stepsAtStrength } from '@flowfarm/contracts/plain';
 
 /**
  * The dispatch token's BullMQ id for a job's stage: the job id for the first stage (and every
@@ -27,7 +28,7 @@ export function dispatchTokenId(jobId: string, stage?: number | null): string {
 /** Steps a stage runs: image-to-image starts part way down the schedule (pipeline's partialSchedule). */
 export function stageRunSteps(steps: number, strength: number | undefined, fromImage: boolean): number {
   if (!fromImage || strength === undefined) return steps;
-  return Math.min(steps, Math.max(1, Math.floor(steps * strength + 1e-9)));
+  return stepsAtStrength(steps, strength);
 }
 
 /** Steps every stage of a chain runs before stage `upTo` (all stages when absent): overall progress. */

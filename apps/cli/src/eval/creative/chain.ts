@@ -5,7 +5,7 @@
 // scene on a new background. "Right" = the new background and the case's color, shape and
 // position all read back from the final image.
 import { createHash } from 'node:crypto';
-import { DEFAULT_STAGE_STRENGTH } from '@flowfarm/contracts/plain';
+import { DEFAULT_STAGE_STRENGTH, stepsAtStrength } from '@flowfarm/contracts/plain';
 import { decodeOutputImage, initFromImageFile } from '@flowfarm/pipeline';
 import { analyzeImage } from '../analyze.js';
 import type { EvalCase } from '../prompts.js';
@@ -70,7 +70,7 @@ export async function chainSection(ctx: Context): Promise<string> {
     }
     rows.push(accuracyRow(`final, stage 1 at strength ${strength}`, finals));
     const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)} %` : '–');
-    const run = Math.min(ctx.steps, Math.max(1, Math.floor(ctx.steps * strength + 1e-9)));
+    const run = stepsAtStrength(ctx.steps, strength);
     summary.push(`| ${strength}${strength === DEFAULT_STAGE_STRENGTH ? ' (the default)' : ''} (${run} of ${ctx.steps} steps) | ${pct(rightCount, ctx.cases.length)} (${rightCount}/${ctx.cases.length}) | ${pct(rightWhereFirstRight, firstRight)} (${rightWhereFirstRight}/${firstRight}) | ${pct(kept, ctx.cases.length)} |`);
   }
   return [

@@ -3,6 +3,7 @@
 // of cases). Each eval case is rendered ideally (the analyzer's own renderer) as the starting
 // image, read back through the model's VAE encoder as the farm's workers do it, and refined with
 // the same scene on a new background (the color the farm test picks), the case's seed.
+import { stepsAtStrength } from '@flowfarm/contracts/plain';
 import { decodeOutputImage, encodeOutputImage, initFromImageFile } from '@flowfarm/pipeline';
 import { analyzeImage } from '../analyze.js';
 import { renderScene } from '../render.js';
@@ -38,7 +39,7 @@ export async function imageToImageSection(ctx: Context): Promise<string> {
       both += Number(keeps && a.background === s.background);
       ctx.log(`image-to-image strength ${strength}: ${i + 1}/${starts.length}`);
     }
-    const run = Math.min(ctx.steps, Math.max(1, Math.floor(ctx.steps * strength + 1e-9)));
+    const run = stepsAtStrength(ctx.steps, strength);
     rows.push(`| ${strength} (${run} of ${ctx.steps} steps) | ${pct(changed)} | ${pct(kept)} | ${pct(both)} |`);
   }
   return [

@@ -3,6 +3,7 @@
 // ids do not generalize would do it: render at the base size, stretch the file to the ultra size
 // and refine it there with image-to-image (the same file → VAE encoder path as jobs' `image`).
 // Scored against the base size's adherence (issue 13: ultra within 5 points of base).
+import { stepsAtStrength } from '@flowfarm/contracts/plain';
 import { decodeOutputImage, initFromImageFile } from '@flowfarm/pipeline';
 import type { Context, Rendered } from './harness.js';
 import { ACCURACY_HEADER, accuracy, accuracyRow, renderCases, scoreRendered } from './harness.js';
@@ -34,7 +35,7 @@ export async function ultraRefineSection(ctx: Context): Promise<string> {
       ctx.log(`ultra refine ${strength}: ${i + 1}/${ctx.cases.length}`);
     }
     const results = scoreRendered(ctx, refined);
-    const run = Math.min(ctx.steps, Math.max(1, Math.floor(ctx.steps * strength + 1e-9)));
+    const run = stepsAtStrength(ctx.steps, strength);
     rows.push(accuracyRow(`ultra refine, strength ${strength} (${run} of ${ctx.steps} steps at ${width}x${height})`, results));
     gaps.push(`- ultra refine at ${strength}: largest drop from base ${gap(results).toFixed(1)} points`);
   }
